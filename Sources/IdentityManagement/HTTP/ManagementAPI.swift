@@ -1,0 +1,323 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TesseraCore
+import TesseraHTTP
+import TesseraTokens
+
+/// The Management API v2 at `/api/v2/`: thin adapters from HTTP to the ``Tenant`` repositories.
+public struct ManagementAPI: Sendable {
+    let tenant: Tenant
+    let authorizer: ManagementAuthorizer
+
+    public init(tenant: Tenant, tokens: TokenService) {
+        self.tenant = tenant
+        self.authorizer = ManagementAuthorizer(tokens: tokens)
+    }
+
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        let api = router.group("api/v2").add(middleware: Auth0ErrorMiddleware<Context>())
+        addUserRoutes(api)
+        addClientRoutes(api)
+        addResourceServerRoutes(api)
+        addClientGrantRoutes(api)
+        addRoleRoutes(api)
+        addKeyRoutes(api)
+    }
+
+    // MARK: users
+
+    func addUserRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
+        let users = tenant.users, roles = tenant.roles, authorizer = self.authorizer
+        api.get("users") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["read:users"])
+            let parameters = request.queryDictionary
+            let search = try UserSearch(parameters: parameters)
+            let includeTotals = parameters["include_totals"] == "true"
+            let projection = try FieldProjection(parameters: parameters)
+            let result = try await users.search(search, includeTotals: includeTotals)
+            let profiles = JSONValue.array(result.users.map { projection.apply($0.profile) })
+            if search.checkpoint != nil {
+                var body: [String: JSONValue] = ["users": profiles]
+                if let next = result.next { body["next"] = .string(next) }
+                return try JSONResponse.make(JSONValue.object(body))
+            }
+            guard includeTotals else { return try JSONResponse.make(profiles) }
+            return try JSONResponse.make(JSONValue.object([
+                "start": .number(Double(search.page * search.perPage)),
+                "limit": .number(Double(search.perPage)),
+                "length": .number(Double(result.users.count)),
+                "total": .number(Double(result.total ?? 0)),
+                "users": profiles,
+            ]))
+        }
+        api.post("users") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["create:users"])
+            let user = try await users.create(try await BodyReader.json(request))
+            return try JSONResponse.make(JSONValue.object(user.profile), status: .created)
+        }
+        api.get("users-by-email") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["read:users"])
+            guard let email = request.query("email") else {
+                throw DomainError.invalidQuery("Query validation error: 'Missing required property: email' on property email.")
+            }
+            let projection = try FieldProjection(parameters: request.queryDictionary)
+            return try JSONResponse.make(JSONValue.array(try await users.byEmail(email).map { projection.apply($0.profile) }))
+        }
+        api.get("users/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:users"])
+            let projection = try FieldProjection(parameters: request.queryDictionary)
+            return try JSONResponse.make(projection.apply(try await users.get(try context.pathID("id")).profile))
+        }
+        api.patch("users/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:users", "update:users_app_metadata"])
+            let user = try await users.update(try context.pathID("id"), try await BodyReader.json(request))
+            return try JSONResponse.make(JSONValue.object(user.profile))
+        }
+        api.delete("users/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["delete:users"])
+            try await users.delete(try context.pathID("id"))
+            return JSONResponse.empty()
+        }
+        api.get("users/:id/roles") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:users", "read:roles"])
+            return try JSONResponse.make(try await roles.roles(ofUser: try context.pathID("id")))
+        }
+        api.post("users/:id/roles") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:users", "create:role_members"])
+            let ids = try Roles.idList(try await BodyReader.json(request), key: "roles")
+            try await roles.assign(roleIDs: ids, toUser: try context.pathID("id"))
+            return JSONResponse.empty()
+        }
+        api.delete("users/:id/roles") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:users", "delete:role_members"])
+            let ids = try Roles.idList(try await BodyReader.json(request), key: "roles")
+            try await roles.unassign(roleIDs: ids, fromUser: try context.pathID("id"))
+            return JSONResponse.empty()
+        }
+    }
+
+    // MARK: clients
+
+    func addClientRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
+        let clients = tenant.clients, authorizer = self.authorizer
+        api.get("clients") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["read:clients"])
+            return try JSONResponse.make(try await clients.list())
+        }
+        api.post("clients") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["create:clients"])
+            return try JSONResponse.make(try await clients.create(try await BodyReader.json(request)), status: .created)
+        }
+        api.get("clients/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:clients"])
+            return try JSONResponse.make(try await clients.get(try context.pathID("id")))
+        }
+        api.patch("clients/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:clients"])
+            return try JSONResponse.make(try await clients.update(try context.pathID("id"), try await BodyReader.json(request)))
+        }
+        api.delete("clients/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["delete:clients"])
+            try await clients.delete(try context.pathID("id"))
+            return JSONResponse.empty()
+        }
+        api.post("clients/:id/rotate-secret") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:client_keys"])
+            return try JSONResponse.make(try await clients.rotateSecret(try context.pathID("id")))
+        }
+    }
+
+    // MARK: resource servers
+
+    func addResourceServerRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
+        let servers = tenant.resourceServers, authorizer = self.authorizer
+        api.get("resource-servers") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["read:resource_servers"])
+            return try JSONResponse.make(try await servers.list())
+        }
+        api.post("resource-servers") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["create:resource_servers"])
+            return try JSONResponse.make(try await servers.create(try await BodyReader.json(request)), status: .created)
+        }
+        api.get("resource-servers/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:resource_servers"])
+            return try JSONResponse.make(try await servers.get(try context.pathID("id")))
+        }
+        api.patch("resource-servers/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:resource_servers"])
+            return try JSONResponse.make(try await servers.update(try context.pathID("id"), try await BodyReader.json(request)))
+        }
+        api.delete("resource-servers/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["delete:resource_servers"])
+            try await servers.delete(try context.pathID("id"))
+            return JSONResponse.empty()
+        }
+    }
+
+    // MARK: client grants
+
+    func addClientGrantRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
+        let grants = tenant.clientGrants, authorizer = self.authorizer
+        api.get("client-grants") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["read:client_grants"])
+            return try JSONResponse.make(try await grants.list(clientID: request.query("client_id"),
+                                                               audience: request.query("audience")))
+        }
+        api.post("client-grants") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["create:client_grants"])
+            return try JSONResponse.make(try await grants.create(try await BodyReader.json(request)), status: .created)
+        }
+        api.patch("client-grants/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:client_grants"])
+            return try JSONResponse.make(try await grants.update(try context.pathID("id"), try await BodyReader.json(request)))
+        }
+        api.delete("client-grants/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["delete:client_grants"])
+            try await grants.delete(try context.pathID("id"))
+            return JSONResponse.empty()
+        }
+    }
+
+    // MARK: roles
+
+    func addRoleRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
+        let roles = tenant.roles, authorizer = self.authorizer
+        api.get("roles") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["read:roles"])
+            return try JSONResponse.make(try await roles.list(nameFilter: request.query("name_filter")))
+        }
+        api.post("roles") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["create:roles"])
+            return try JSONResponse.make(try await roles.create(try await BodyReader.json(request)), status: .created)
+        }
+        api.get("roles/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:roles"])
+            return try JSONResponse.make(try await roles.get(try context.pathID("id")))
+        }
+        api.patch("roles/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:roles"])
+            return try JSONResponse.make(try await roles.update(try context.pathID("id"), try await BodyReader.json(request)))
+        }
+        api.delete("roles/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["delete:roles"])
+            try await roles.delete(try context.pathID("id"))
+            return JSONResponse.empty()
+        }
+        api.get("roles/:id/permissions") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:roles"])
+            return try JSONResponse.make(try await roles.permissions(of: try context.pathID("id")))
+        }
+        api.post("roles/:id/permissions") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:roles"])
+            try await roles.addPermissions(try context.pathID("id"), try await BodyReader.json(request))
+            return JSONResponse.empty(status: .created)
+        }
+        api.delete("roles/:id/permissions") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:roles"])
+            try await roles.removePermissions(try context.pathID("id"), try await BodyReader.json(request))
+            return JSONResponse.empty()
+        }
+        api.get("roles/:id/users") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:role_members", "read:users"])
+            let ids = try await roles.users(inRole: try context.pathID("id"))
+            return try JSONResponse.make(JSONValue.array(ids.map { .object(["user_id": .string($0)]) }))
+        }
+        api.post("roles/:id/users") { request, context in
+            try await authorizer.authorize(request, anyOf: ["create:role_members", "update:users"])
+            let roleID = try context.pathID("id")
+            _ = try await roles.get(roleID)
+            for userID in try Roles.idList(try await BodyReader.json(request), key: "users") {
+                try await roles.assign(roleIDs: [roleID], toUser: userID)
+            }
+            return JSONResponse.empty(status: .created)
+        }
+    }
+
+    // MARK: signing keys
+
+    func addKeyRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
+        let keyRing = tenant.keyRing, authorizer = self.authorizer
+        api.get("keys/signing") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["read:signing_keys"])
+            return try JSONResponse.make(JSONValue.array(try await keyRing.current().keys.map(\.wire)))
+        }
+        api.get("keys/signing/:kid") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:signing_keys"])
+            let kid = try context.pathID("kid")
+            guard let key = try await keyRing.current().keys.first(where: { $0.kid == kid }) else {
+                throw DomainError.notFound("The key does not exist.", code: "inexistent_key")
+            }
+            return try JSONResponse.make(key.wire)
+        }
+        api.post("keys/signing/rotate") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["create:signing_keys"])
+            let key = try await keyRing.rotate()
+            return try JSONResponse.make(JSONValue.object(["kid": .string(key.kid), "cert": .string(key.publicKeyPEM)]),
+                                         status: .created)
+        }
+        api.put("keys/signing/:kid/revoke") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:signing_keys"])
+            let key = try await keyRing.revoke(kid: try context.pathID("kid"))
+            return try JSONResponse.make(JSONValue.object(["kid": .string(key.kid), "cert": .string(key.publicKeyPEM)]))
+        }
+    }
+}
+
+extension SigningKeyInfo {
+    /// Auth0's signing key shape. Tessera has no certificates; `cert` carries the public key PEM.
+    var wire: JSONValue {
+        var fields: [String: JSONValue] = [
+            "kid": .string(kid), "cert": .string(publicKeyPEM),
+            "current": .bool(state == .current), "next": .bool(state == .next), "previous": .bool(state == .previous),
+            "revoked": .bool(state == .revoked),
+        ]
+        if let currentSince { fields["current_since"] = .string(currentSince) }
+        if let currentUntil { fields["current_until"] = .string(currentUntil) }
+        if let revokedAt { fields["revoked_at"] = .string(revokedAt) }
+        return .object(fields)
+    }
+}
+
+/// `fields` and `include_fields`: which profile keys a response keeps.
+struct FieldProjection {
+    let fields: Set<String>?
+    let include: Bool
+
+    init(parameters: [String: String]) throws {
+        if let list = parameters["fields"], !list.isEmpty {
+            fields = Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        } else {
+            fields = nil
+        }
+        switch parameters["include_fields"] {
+        case nil, "true": include = true
+        case "false": include = false
+        case let other?:
+            throw DomainError.invalidQuery("Query validation error: 'include_fields must be true or false, not \(other)' on property include_fields.")
+        }
+    }
+
+    func apply(_ profile: [String: JSONValue]) -> JSONValue {
+        guard let fields else { return .object(profile) }
+        return .object(profile.filter { fields.contains($0.key) == include })
+    }
+}
+
+extension RequestContext {
+    /// A path parameter, percent-decoded (user ids such as `auth0|abc` arrive as `auth0%7Cabc`).
+    func pathID(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+}
+
+extension Request {
+    var queryDictionary: [String: String] {
+        var dictionary: [String: String] = [:]
+        for (key, value) in uri.queryParameters where dictionary[String(key)] == nil {
+            dictionary[String(key)] = String(value)
+        }
+        return dictionary
+    }
+}

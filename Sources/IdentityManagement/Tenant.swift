@@ -1,0 +1,38 @@
+import TesseraCore
+import TesseraStore
+import TesseraTokens
+
+/// Everything the tenant holds, over one store. Each part is a small repository with one job.
+public struct Tenant: Sendable {
+    public let issuer: String
+    public let clients: Clients
+    public let resourceServers: ResourceServers
+    public let clientGrants: ClientGrants
+    public let users: Users
+    public let roles: Roles
+    public let keyRing: KeyRing
+
+    public init(issuer: String, store: Store, keyRing: KeyRing, clock: TesseraClock = .system,
+                hasher: PasswordHasher = PasswordHasher()) {
+        self.issuer = issuer
+        clients = Clients(store: store, clock: clock)
+        resourceServers = ResourceServers(store: store, clock: clock)
+        clientGrants = ClientGrants(store: store, clock: clock)
+        users = Users(store: store, clock: clock, hasher: hasher)
+        roles = Roles(store: store)
+        self.keyRing = keyRing
+    }
+
+    public var managementAudience: String { ManagementScopes.audience(issuer: issuer) }
+
+    /// The Management API as a resource server, created once per tenant, like Auth0's system API.
+    public func ensureManagementAPI() async throws {
+        guard try await resourceServers.find(managementAudience) == nil else { return }
+        _ = try await resourceServers.create(.object([
+            "name": .string("Tessera Management API"),
+            "identifier": .string(managementAudience),
+            "token_lifetime": .number(86_400),
+            "scopes": .array(ManagementScopes.all.map { .object(["value": .string($0), "description": .string($0)]) }),
+        ]), isSystem: true)
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import SQLKit
+import TesseraCore
+import TesseraStore
+
+/// Users of the database connection: create, read, search, update with Auth0's merge rules, delete.
+public struct Users: Sendable {
+    let store: Store
+    let clock: TesseraClock
+    let hasher: PasswordHasher
+
+    public init(store: Store, clock: TesseraClock = .system, hasher: PasswordHasher = PasswordHasher()) {
+        self.store = store
+        self.clock = clock
+        self.hasher = hasher
+    }
+
+    public static let notFound = DomainError.notFound("The user does not exist.", code: "inexistent_user")
+
+    static let profileFields: Set<String> = [
+        "email", "email_verified", "username", "name", "given_name", "family_name", "nickname", "picture",
+        "blocked", "app_metadata", "user_metadata", "password", "connection", "verify_email", "phone_number",
+    ]
+
+    public func create(_ body: JSONValue) async throws -> User {
+        let payload = try Payload(body, allowed: Self.profileFields.union(["user_id"]))
+        let connection = try payload.requiredString("connection")
+        guard connection == User.databaseConnection else {
+            throw DomainError.invalidBody("The connection does not exist.")
+        }
+        guard let emailText = try payload.string("email", maxLength: 320) else {
+            throw DomainError.invalidBody("Payload validation error: 'Missing required property: email'.")
+        }
+        let email = try Validate.email(emailText)
+        let password = try payload.requiredString("password", maxLength: 256)
+        try PasswordPolicy.check(password)
+        let localID = try payload.string("user_id", maxLength: 200) ?? RandomToken.hex(bytes: 12)
+        guard !localID.isEmpty, !localID.contains("|") else {
+            throw DomainError.invalidBody("Payload validation error: 'user_id must be non-empty and must not contain |' on property user_id.")
+        }
+        let now = Timestamp.string(clock.now())
+        var user = User(
+            userID: "auth0|\(localID)", connection: connection, email: email,
+            emailVerified: try payload.bool("email_verified") ?? false,
+            username: try payload.string("username", maxLength: 128),
+            name: nil, givenName: nil, familyName: nil, nickname: nil, picture: nil,
+            createdAt: now, updatedAt: now, lastLogin: nil, lastIP: nil, loginsCount: 0,
+            blocked: false, appMetadata: [:], userMetadata: [:]
+        )
+        try Self.applyProfile(payload, to: &user)
+        user.name = user.name ?? email
+        user.nickname = user.nickname ?? email.split(separator: "@").first.map(String.init)
+        user.appMetadata = Self.merge(user.appMetadata, try payload.object("app_metadata") ?? [:])
+        user.userMetadata = Self.merge(user.userMetadata, try payload.object("user_metadata") ?? [:])
+        let hash = try await hasher.hash(password)
+        let created = user
+        try await store.transaction { db in
+            try await Self.insert(created, passwordHash: hash, db: db)
+        }
+        return user
+    }
+
+    public func get(_ userID: String) async throws -> User {
+        guard let user = try await store.read({ db in try await Self.find(userID, db: db) }) else { throw Self.notFound }
+        return user
+    }
+
+    public func byEmail(_ email: String) async throws -> [User] {
+        let normalized = email.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !normalized.isEmpty else { throw DomainError.invalidQuery("Query validation error: 'email is required'.") }
+        return try await store.read { db in
+            try await db.select().columns("*").from("users").where("email", .equal, normalized)
+                .orderBy("created_at").all().map(Self.decode)
+        }
+    }
+
+    public func delete(_ userID: String) async throws {
+        try await store.transaction { db in
+            guard try await Self.find(userID, db: db) != nil else { throw Self.notFound }
+            try await db.delete(from: "users").where("user_id", .equal, userID).run()
+        }
+    }
+
+    /// Auth0's PATCH: `app_metadata` and `user_metadata` merge one level deep (`null` removes a key);
+    /// every other field given replaces the stored one.
+    public func update(_ userID: String, _ body: JSONValue) async throws -> User {
+        let payload = try Payload(body, allowed: Self.profileFields)
+        if let connection = try payload.string("connection"), connection != User.databaseConnection {
+            throw DomainError.invalidBody("The connection does not exist.")
+        }
+        var passwordHash: String?
+        if let password = try payload.string("password", maxLength: 256) {
+            try PasswordPolicy.check(password)
+            passwordHash = try await hasher.hash(password)
+        }
+        let newHash = passwordHash
+        let now = Timestamp.string(clock.now())
+        return try await store.transaction { db in
+            guard var user = try await Self.find(userID, db: db) else { throw Self.notFound }
+            if let email = try payload.string("email", maxLength: 320) { user.email = try Validate.email(email) }
+            if payload.has("username") { user.username = try payload.string("username", maxLength: 128) }
+            try Self.applyProfile(payload, to: &user)
+            if payload.has("app_metadata") && payload.isNull("app_metadata") {
+                user.appMetadata = [:]
+            } else if let patch = try payload.object("app_metadata") {
+                user.appMetadata = Self.merge(user.appMetadata, patch)
+            }
+            if payload.has("user_metadata") && payload.isNull("user_metadata") {
+                user.userMetadata = [:]
+            } else if let patch = try payload.object("user_metadata") {
+                user.userMetadata = Self.merge(user.userMetadata, patch)
+            }
+            user.updatedAt = now
+            let update = db.update("users")
+                .set("email", to: user.email).set("email_verified", to: user.emailVerified)
+                .set("username", to: user.username).set("name", to: user.name)
+                .set("given_name", to: user.givenName).set("family_name", to: user.familyName)
+                .set("nickname", to: user.nickname).set("picture", to: user.picture)
+                .set("blocked", to: user.blocked).set("app_metadata", to: jsonBind(user.appMetadata))
+                .set("user_metadata", to: jsonBind(user.userMetadata)).set("updated_at", to: now)
+            if let newHash { update.set("password_hash", to: newHash) }
+            do {
+                try await update.where("user_id", .equal, userID).run()
+            } catch where error.isUniqueViolation {
+                throw DomainError.conflict("The specified new email or username already exists", code: "auth0_idp_error")
+            }
+            return user
+        }
+    }
+
+    /// One level deep: `null` removes a key, any other value replaces it.
+    static func merge(_ base: [String: JSONValue], _ patch: [String: JSONValue]) -> [String: JSONValue] {
+        var merged = base
+        for (key, value) in patch {
+            if value == .null { merged.removeValue(forKey: key) } else { merged[key] = value }
+        }
+        return merged
+    }
+
+    static func applyProfile(_ payload: Payload, to user: inout User) throws {
+        func optionalString(_ key: String, _ current: String?) throws -> String? {
+            payload.has(key) ? try payload.string(key, maxLength: key == "picture" ? 2048 : 300) : current
+        }
+        user.name = try optionalString("name", user.name)
+        user.givenName = try optionalString("given_name", user.givenName)
+        user.familyName = try optionalString("family_name", user.familyName)
+        user.nickname = try optionalString("nickname", user.nickname)
+        user.picture = try optionalString("picture", user.picture)
+        if let picture = user.picture { _ = try Validate.urls([picture], property: "picture") }
+        user.emailVerified = try payload.bool("email_verified") ?? user.emailVerified
+        user.blocked = try payload.bool("blocked") ?? user.blocked
+        _ = try payload.bool("verify_email")
+        _ = try payload.string("phone_number", maxLength: 32)
+    }
+
+    static func insert(_ user: User, passwordHash: String?, db: any SQLDatabase) async throws {
+        do {
+            try await db.insert(into: "users")
+                .columns("user_id", "connection", "email", "email_verified", "username", "name", "given_name",
+                         "family_name", "nickname", "picture", "password_hash", "created_at", "updated_at",
+                         "logins_count", "blocked", "app_metadata", "user_metadata")
+                .values(SQLBind(user.userID), SQLBind(user.connection), SQLBind(user.email), SQLBind(user.emailVerified),
+                        SQLBind(user.username), SQLBind(user.name), SQLBind(user.givenName), SQLBind(user.familyName),
+                        SQLBind(user.nickname), SQLBind(user.picture), SQLBind(passwordHash), SQLBind(user.createdAt),
+                        SQLBind(user.updatedAt), SQLBind(user.loginsCount), SQLBind(user.blocked),
+                        jsonBind(user.appMetadata), jsonBind(user.userMetadata))
+                .run()
+        } catch where error.isUniqueViolation {
+            throw DomainError.conflict("The user already exists.", code: "auth0_idp_error")
+        }
+    }
+
+    static func find(_ userID: String, db: any SQLDatabase) async throws -> User? {
+        try await db.select().columns("*").from("users").where("user_id", .equal, userID).first().map(decode)
+    }
+
+    static func decode(_ row: any SQLRow) throws -> User {
+        User(
+            userID: try row.string("user_id"), connection: try row.string("connection"),
+            email: try row.optionalString("email"), emailVerified: try row.bool("email_verified"),
+            username: try row.optionalString("username"), name: try row.optionalString("name"),
+            givenName: try row.optionalString("given_name"), familyName: try row.optionalString("family_name"),
+            nickname: try row.optionalString("nickname"), picture: try row.optionalString("picture"),
+            createdAt: try row.string("created_at"), updatedAt: try row.string("updated_at"),
+            lastLogin: try row.optionalString("last_login"), lastIP: try row.optionalString("last_ip"),
+            loginsCount: try row.integer("logins_count"), blocked: try row.bool("blocked"),
+            appMetadata: try row.jsonObject("app_metadata"), userMetadata: try row.jsonObject("user_metadata")
+        )
+    }
+}

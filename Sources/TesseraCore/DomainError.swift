@@ -1,0 +1,41 @@
+/// What went wrong in domain code, in terms every API family can map to its own wire shape.
+/// `code` is the machine-readable reason (Auth0's `errorCode`), `message` is for people.
+public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        case invalidInput
+        case unauthenticated
+        case forbidden
+        case notFound
+        case conflict
+        case payloadTooLarge
+        case unavailable
+    }
+
+    public let kind: Kind
+    public let code: String
+    public let message: String
+
+    public init(_ kind: Kind, code: String, _ message: String) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    public static func invalidBody(_ message: String) -> DomainError {
+        DomainError(.invalidInput, code: "invalid_body", message)
+    }
+
+    public static func invalidQuery(_ message: String) -> DomainError {
+        DomainError(.invalidInput, code: "invalid_query_string", message)
+    }
+
+    public static func notFound(_ message: String, code: String = "inexistent_resource") -> DomainError {
+        DomainError(.notFound, code: code, message)
+    }
+
+    public static func conflict(_ message: String, code: String = "conflict") -> DomainError {
+        DomainError(.conflict, code: code, message)
+    }
+}

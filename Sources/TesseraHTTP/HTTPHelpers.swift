@@ -1,0 +1,106 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import TesseraCore
+
+/// JSON responses written the project's one way (sorted keys, unescaped slashes).
+public enum JSONResponse {
+    public static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok,
+                            headers: HTTPFields = [:]) throws -> Response {
+        let data = try JSONCoding.encoder.encode(value)
+        return text(String(decoding: data, as: UTF8.self), status: status, headers: headers)
+    }
+
+    public static func text(_ json: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        fields[.cacheControl] = fields[.cacheControl] ?? "no-store"
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
+    }
+
+    public static func empty(status: HTTPResponse.Status = .noContent) -> Response {
+        Response(status: status)
+    }
+}
+
+/// Reading request bodies with a size limit, as JSON or as an HTML form.
+public enum BodyReader {
+    /// The default cap on a request body; Auth0's Management API refuses bodies larger than this too.
+    public static let defaultLimit = 64 * 1024
+
+    public static func bytes(_ request: Request, limit: Int = defaultLimit) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw tooLarge(limit)
+        }
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge(limit)
+        }
+    }
+
+    /// A JSON body. The content type must say JSON, and the text must parse.
+    public static func json(_ request: Request, limit: Int = defaultLimit) async throws -> JSONValue {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") else {
+            throw DomainError(.invalidInput, code: "invalid_content_type",
+                              "Content-Type must be application/json (got \(contentType.isEmpty ? "none" : contentType))")
+        }
+        let buffer = try await bytes(request, limit: limit)
+        do {
+            return try JSONCoding.decoder.decode(JSONValue.self, from: Data(buffer: buffer))
+        } catch {
+            throw DomainError.invalidBody("Invalid request payload JSON format")
+        }
+    }
+
+    /// `application/x-www-form-urlencoded` fields; a repeated field keeps its first value.
+    public static func form(_ request: Request, limit: Int = defaultLimit) async throws -> [String: String] {
+        let buffer = try await bytes(request, limit: limit)
+        return FormEncoding.decode(String(buffer: buffer))
+    }
+
+    static func tooLarge(_ limit: Int) -> DomainError {
+        DomainError(.payloadTooLarge, code: "payload_too_large", "Request body is larger than \(limit) bytes")
+    }
+}
+
+public enum FormEncoding {
+    public static func decode(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = unescape(parts[0]), !name.isEmpty else { continue }
+            let value = parts.count > 1 ? unescape(parts[1]) ?? "" : ""
+            if fields[name] == nil { fields[name] = value }
+        }
+        return fields
+    }
+
+    private static func unescape(_ part: Substring) -> String? {
+        part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+}
+
+extension Request {
+    /// The token of an `Authorization: Bearer …` header, if there is one.
+    public var bearerToken: String? {
+        guard let header = headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    /// A query parameter by name (the first, when repeated).
+    public func query(_ name: String) -> String? {
+        uri.queryParameters[name[...]].map(String.init)
+    }
+}
+
+extension HTTPField.Name {
+    public static let pragma = HTTPField.Name("Pragma")!
+    public static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    public static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+}

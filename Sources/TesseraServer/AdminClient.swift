@@ -1,0 +1,35 @@
+import Foundation
+import IdentityManagement
+import Logging
+import TesseraCore
+
+/// The first application of a new tenant: a machine-to-machine client with every Management API scope,
+/// so a newcomer can call the Management API at once. Its secret is written once, 0600, to the data folder.
+public enum AdminClient {
+    public static let name = "Tessera Admin (bootstrap)"
+    public static let credentialsFile = "admin-client.json"
+
+    /// Creates the client when the tenant has no applications yet; returns the credentials only then.
+    public static func ensure(_ services: TesseraServices) async throws -> (clientID: String, secret: String, path: String)? {
+        let tenant = services.tenant
+        guard try await tenant.clients.list().isEmpty else { return nil }
+        let client = try await tenant.clients.create(.object([
+            "name": .string(name), "app_type": .string("non_interactive"),
+            "description": .string("Created on first start. Rotate its secret or delete it once you have your own."),
+        ]))
+        _ = try await tenant.clientGrants.create(.object([
+            "client_id": .string(client.clientID),
+            "audience": .string(tenant.managementAudience),
+            "scope": .array(ManagementScopes.all.map(JSONValue.string)),
+        ]))
+        guard let secret = client.clientSecret else { return nil }
+        let path = services.configuration.dataDirectory + "/" + credentialsFile
+        let document = JSONValue.object([
+            "client_id": .string(client.clientID), "client_secret": .string(secret),
+            "audience": .string(tenant.managementAudience), "token_url": .string(tenant.issuer + "oauth/token"),
+        ])
+        _ = FileManager.default.createFile(atPath: path, contents: Data(document.jsonText().utf8),
+                                       attributes: [.posixPermissions: 0o600])
+        return (client.clientID, secret, path)
+    }
+}

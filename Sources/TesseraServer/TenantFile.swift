@@ -1,0 +1,217 @@
+import Foundation
+import IdentityManagement
+import TesseraCore
+import Yams
+
+/// `tessera.yaml`: the tenant as code. Loading validates the whole file (types, names, references)
+/// before anything is written; applying creates what is missing and updates what differs.
+public struct TenantFile: Sendable {
+    struct Application: Sendable {
+        var name: String
+        var body: [String: JSONValue]
+        var grants: [(audience: String, scopes: [String])]
+    }
+
+    struct API: Sendable {
+        var identifier: String
+        var body: [String: JSONValue]
+    }
+
+    struct RoleSpec: Sendable {
+        var name: String
+        var description: String
+        var permissions: [RolePermission]
+    }
+
+    struct UserSpec: Sendable {
+        var email: String
+        var body: [String: JSONValue]
+        var roles: [String]
+    }
+
+    var applications: [Application] = []
+    var apis: [API] = []
+    var roles: [RoleSpec] = []
+    var users: [UserSpec] = []
+
+    /// Audience alias for the Management API, so files need not spell out the issuer.
+    static let managementAlias = "management"
+
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TenantFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TenantFileError(file: path, line: 1, column: 1, path: "file", message: "cannot read the file")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: path, environment: environment)
+    }
+
+    public static func parse(_ text: String, file: String, environment: [String: String]) throws -> TenantFile {
+        let reader = YAMLReader(file: file, environment: environment)
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { return TenantFile() }
+            root = node
+        } catch let error as YamlError {
+            throw TenantFileError(file: file, line: 1, column: 1, path: "yaml", message: "\(error)")
+        }
+        var tenantFile = TenantFile()
+        for (key, node) in try reader.mapping(root, "tenant file", allowed: ["tenant", "applications", "apis", "roles", "users"]) {
+            switch key {
+            case "tenant":
+                _ = try reader.mapping(node, "tenant", allowed: ["issuer", "name"])
+            case "applications":
+                tenantFile.applications = try reader.sequence(node, key).enumerated().map { try application($1, "applications[\($0)]", reader) }
+            case "apis":
+                tenantFile.apis = try reader.sequence(node, key).enumerated().map { try api($1, "apis[\($0)]", reader) }
+            case "roles":
+                tenantFile.roles = try reader.sequence(node, key).enumerated().map { try role($1, "roles[\($0)]", reader) }
+            default:
+                tenantFile.users = try reader.sequence(node, key).enumerated().map { try user($1, "users[\($0)]", reader) }
+            }
+        }
+        try tenantFile.checkNamesAreUnique(root, reader)
+        return tenantFile
+    }
+
+    static func application(_ node: Node, _ path: String, _ reader: YAMLReader) throws -> Application {
+        let allowed: Set<String> = ["name", "type", "description", "callbacks", "web_origins", "allowed_origins",
+                                    "allowed_logout_urls", "grant_types", "token_endpoint_auth_method", "grants"]
+        var name: String?
+        var body: [String: JSONValue] = [:]
+        var grants: [(audience: String, scopes: [String])] = []
+        for (key, value) in try reader.mapping(node, path, allowed: allowed) {
+            let field = path + "." + key
+            switch key {
+            case "name": name = try reader.string(value, field)
+            case "type":
+                let type = try reader.string(value, field)
+                guard let appType = AppType(wire: type) else {
+                    throw reader.fail(value, field, "expected one of spa, native, regular_web, m2m")
+                }
+                body["app_type"] = .string(appType.rawValue)
+            case "description", "token_endpoint_auth_method":
+                body[key] = .string(try reader.string(value, field))
+            case "grants":
+                grants = try reader.sequence(value, field).enumerated().map { index, grantNode in
+                    let grantPath = "\(field)[\(index)]"
+                    var audience: String?
+                    var scopes: [String] = []
+                    for (grantKey, grantValue) in try reader.mapping(grantNode, grantPath, allowed: ["audience", "scopes"]) {
+                        if grantKey == "audience" { audience = try reader.string(grantValue, grantPath + ".audience") }
+                        else { scopes = try reader.strings(grantValue, grantPath + ".scopes") }
+                    }
+                    guard let audience else { throw reader.fail(grantNode, grantPath, "audience is required") }
+                    return (audience, scopes)
+                }
+            default:
+                let urls = try reader.strings(value, field)
+                if key != "grant_types", let bad = urls.first(where: { URL(string: $0)?.scheme == nil }) {
+                    throw reader.fail(value, field, "\(bad) is not an absolute URL")
+                }
+                body[key] = .array(urls.map(JSONValue.string))
+            }
+        }
+        guard let name, !name.isEmpty else { throw reader.fail(node, path + ".name", "name is required") }
+        body["name"] = .string(name)
+        return Application(name: name, body: body, grants: grants)
+    }
+
+    static func api(_ node: Node, _ path: String, _ reader: YAMLReader) throws -> API {
+        let allowed: Set<String> = ["name", "identifier", "signing_alg", "token_lifetime", "scopes", "allow_offline_access"]
+        var body: [String: JSONValue] = [:]
+        for (key, value) in try reader.mapping(node, path, allowed: allowed) {
+            let field = path + "." + key
+            switch key {
+            case "token_lifetime": body[key] = .number(Double(try reader.integer(value, field)))
+            case "allow_offline_access": body[key] = .bool(try reader.bool(value, field))
+            case "signing_alg":
+                let alg = try reader.string(value, field)
+                guard alg == "RS256" || alg == "HS256" else { throw reader.fail(value, field, "expected RS256 or HS256") }
+                body[key] = .string(alg)
+            case "scopes":
+                body[key] = .array(try reader.sequence(value, field).enumerated().map { index, scopeNode in
+                    if scopeNode.scalar != nil {
+                        let scope = try reader.string(scopeNode, "\(field)[\(index)]")
+                        return .object(["value": .string(scope), "description": .string(scope)])
+                    }
+                    var scope: [String: JSONValue] = [:]
+                    for (scopeKey, scopeValue) in try reader.mapping(scopeNode, "\(field)[\(index)]", allowed: ["value", "description"]) {
+                        scope[scopeKey] = .string(try reader.string(scopeValue, "\(field)[\(index)].\(scopeKey)"))
+                    }
+                    return .object(scope)
+                })
+            default: body[key] = .string(try reader.string(value, field))
+            }
+        }
+        guard let identifier = body["identifier"]?.stringValue, !identifier.isEmpty else {
+            throw reader.fail(node, path + ".identifier", "identifier is required")
+        }
+        return API(identifier: identifier, body: body)
+    }
+
+    static func role(_ node: Node, _ path: String, _ reader: YAMLReader) throws -> RoleSpec {
+        var spec = RoleSpec(name: "", description: "", permissions: [])
+        for (key, value) in try reader.mapping(node, path, allowed: ["name", "description", "permissions"]) {
+            let field = path + "." + key
+            switch key {
+            case "name": spec.name = try reader.string(value, field)
+            case "description": spec.description = try reader.string(value, field)
+            default:
+                for (index, permissionNode) in try reader.sequence(value, field).enumerated() {
+                    let permissionPath = "\(field)[\(index)]"
+                    var api: String?
+                    var scopes: [String] = []
+                    for (permissionKey, permissionValue) in try reader.mapping(permissionNode, permissionPath, allowed: ["api", "scopes"]) {
+                        if permissionKey == "api" { api = try reader.string(permissionValue, permissionPath + ".api") }
+                        else { scopes = try reader.strings(permissionValue, permissionPath + ".scopes") }
+                    }
+                    guard let api else { throw reader.fail(permissionNode, permissionPath, "api is required") }
+                    spec.permissions += scopes.map { RolePermission(resourceServerIdentifier: api, permissionName: $0) }
+                }
+            }
+        }
+        guard !spec.name.isEmpty else { throw reader.fail(node, path + ".name", "name is required") }
+        return spec
+    }
+
+    static func user(_ node: Node, _ path: String, _ reader: YAMLReader) throws -> UserSpec {
+        let allowed: Set<String> = ["email", "password", "username", "name", "given_name", "family_name", "nickname",
+                                    "picture", "email_verified", "blocked", "app_metadata", "user_metadata", "roles"]
+        var body: [String: JSONValue] = ["connection": .string(User.databaseConnection)]
+        var roles: [String] = []
+        for (key, value) in try reader.mapping(node, path, allowed: allowed) {
+            let field = path + "." + key
+            switch key {
+            case "email_verified", "blocked": body[key] = .bool(try reader.bool(value, field))
+            case "app_metadata", "user_metadata":
+                let metadata = try reader.json(value, field)
+                guard metadata.objectValue != nil else { throw reader.fail(value, field, "expected a mapping") }
+                body[key] = metadata
+            case "roles": roles = try reader.strings(value, field)
+            case "password":
+                let password = try reader.string(value, field)
+                do { try PasswordPolicy.check(password) } catch let error as DomainError {
+                    throw reader.fail(value, field, error.message)
+                }
+                body[key] = .string(password)
+            default: body[key] = .string(try reader.string(value, field))
+            }
+        }
+        guard let email = body["email"]?.stringValue, email.contains("@") else {
+            throw reader.fail(node, path + ".email", "a valid email is required")
+        }
+        guard body["password"] != nil else { throw reader.fail(node, path + ".password", "password is required") }
+        body["email"] = .string(email.lowercased())
+        return UserSpec(email: email.lowercased(), body: body, roles: roles)
+    }
+
+    private func checkNamesAreUnique(_ root: Node, _ reader: YAMLReader) throws {
+        func duplicate(_ names: [String]) -> String? {
+            var seen = Set<String>()
+            return names.first { !seen.insert($0).inserted }
+        }
+        if let name = duplicate(applications.map(\.name)) { throw reader.fail(root, "applications", "\(name) appears twice") }
+        if let name = duplicate(apis.map(\.identifier)) { throw reader.fail(root, "apis", "\(name) appears twice") }
+        if let name = duplicate(roles.map(\.name)) { throw reader.fail(root, "roles", "\(name) appears twice") }
+        if let name = duplicate(users.map(\.email)) { throw reader.fail(root, "users", "\(name) appears twice") }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Identity
+import IdentityManagement
+import Logging
+import Prometheus
+import TesseraCore
+import TesseraHTTP
+
+/// The composition root: one Hummingbird application serving every enabled service on one port.
+public enum TesseraApplication {
+    public static func router(services: TesseraServices, metrics: PrometheusCollectorRegistry?)
+        -> Router<BasicRequestContext>
+    {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: SecurityHeadersMiddleware())
+        if metrics != nil { router.add(middleware: MetricsMiddleware()) }
+        router.add(middleware: LogRequestsMiddleware(.debug))
+
+        router.get("healthz") { _, _ in
+            JSONResponse.text(#"{"status":"ok"}"#)
+        }
+        let store = services.store
+        router.get("readyz") { _, context in
+            do {
+                try await store.read { db in _ = try await db.raw("SELECT 1 AS ok").all() }
+                return JSONResponse.text(#"{"status":"ready"}"#)
+            } catch {
+                context.logger.warning("store not ready", metadata: ["error": "\(error)"])
+                return JSONResponse.text(#"{"status":"unavailable","reason":"store"}"#, status: .serviceUnavailable)
+            }
+        }
+        if let metrics {
+            router.get("metrics") { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                         body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+            }
+        }
+        OAuthRoutes(tenant: services.tenant, tokens: services.tokens).addRoutes(to: router)
+        ManagementAPI(tenant: services.tenant, tokens: services.tokens).addRoutes(to: router)
+        return router
+    }
+
+    public static func make(services: TesseraServices, metrics: PrometheusCollectorRegistry?, logger: Logger,
+                            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        let configuration = services.configuration
+        return Application(
+            router: router(services: services, metrics: metrics),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tessera"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger
+        )
+    }
+}
+
+/// Headers every response carries: no MIME sniffing, no framing of API responses, no referrer leaks.
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.referrerPolicy] = "no-referrer"
+        if response.headers[.xFrameOptions] == nil { response.headers[.xFrameOptions] = "DENY" }
+        return response
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import IdentityManagement
+import Logging
+import TesseraCore
+import TesseraStore
+import TesseraTokens
+
+/// The opened store and the domain services over it: what both `serve` and the one-shot commands
+/// (`apply`, `keys rotate`) need.
+public struct TesseraServices: Sendable {
+    public let configuration: ServerConfiguration
+    public let store: Store
+    public let keyRing: KeyRing
+    public let tokens: TokenService
+    public let tenant: Tenant
+
+    /// Opens the store, applies migrations, makes sure signing keys and the Management API exist.
+    public static func open(_ configuration: ServerConfiguration, logger: Logger,
+                            clock: TesseraClock = .system) async throws -> TesseraServices {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let masterKey = try configuration.masterKeyPassphrase.map(MasterKey.init(passphrase:))
+        if configuration.databaseURL != nil && masterKey == nil {
+            throw DomainError(.invalidInput, code: "master_key_required",
+                              "TESSERA_MASTER_KEY is required with PostgreSQL, so that every instance can read the signing keys from the database")
+        }
+        let store = try await Store.open(databaseURL: configuration.databaseURL,
+                                         dataDirectory: configuration.dataDirectory, logger: logger)
+        do {
+            let applied = try await Migrator.migrate(store)
+            if !applied.isEmpty {
+                logger.info("applied migrations", metadata: ["versions": "\(applied)", "store": "\(store.dialect)"])
+            }
+            let keyRing = KeyRing(store: store, vault: PrivateKeyVault(masterKey: masterKey, dataDirectory: configuration.dataDirectory),
+                                  clock: clock, logger: logger)
+            try await keyRing.bootstrap()
+            let tokens = TokenService(issuer: configuration.issuer, keyRing: keyRing, clock: clock)
+            let tenant = Tenant(issuer: configuration.issuer, store: store, keyRing: keyRing, clock: clock,
+                                hasher: PasswordHasher(cost: configuration.bcryptCost))
+            try await tenant.ensureManagementAPI()
+            return TesseraServices(configuration: configuration, store: store, keyRing: keyRing, tokens: tokens, tenant: tenant)
+        } catch {
+            await store.shutdown()
+            throw error
+        }
+    }
+
+    public func shutdown() async {
+        await store.shutdown()
+    }
+}

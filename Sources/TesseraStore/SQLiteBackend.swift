@@ -1,0 +1,84 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+
+/// The embedded store: one SQLite file in WAL mode, one writer connection behind a gate,
+/// and reader connections that read concurrently with the writer (WAL allows it).
+public final class SQLiteBackend: StoreBackend {
+    public let dialect = StoreDialect.sqlite
+    private let writer: SQLiteConnection
+    private let readers: [SQLiteConnection]
+    private let writeGate = AsyncGate()
+    private let readerCursor = ReaderCursor()
+    private let logger: Logger
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+        self.writer = writer
+        self.readers = readers
+        self.logger = logger
+    }
+
+    public static func open(path: String, readerCount: Int = 2, logger: Logger) async throws -> SQLiteBackend {
+        let writer: SQLiteConnection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        try await configure(writer, pragmas: [
+            "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
+            "PRAGMA busy_timeout=5000",
+        ])
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<max(1, readerCount) {
+            let reader: SQLiteConnection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            try await configure(reader, pragmas: ["PRAGMA busy_timeout=5000", "PRAGMA query_only=ON"])
+            readers.append(reader)
+        }
+        return SQLiteBackend(writer: writer, readers: readers, logger: logger)
+    }
+
+    private static func configure(_ connection: SQLiteConnection, pragmas: [String]) async throws {
+        for pragma in pragmas {
+            _ = try await connection.query(pragma, [])
+        }
+    }
+
+    public func read<Result: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        let index = await readerCursor.next(modulo: readers.count)
+        return try await body(readers[index].sql(queryLogLevel: .trace))
+    }
+
+    public func transaction<Result: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        let database = writer.sql(queryLogLevel: .trace)
+        return try await writeGate.withGate {
+            try await database.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(database)
+                try await database.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await database.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    public func shutdown() async {
+        for connection in readers + [writer] {
+            try? await connection.close()
+        }
+    }
+}
+
+/// Round-robin over reader connections.
+private actor ReaderCursor {
+    private var position = 0
+
+    func next(modulo count: Int) -> Int {
+        position = (position + 1) % count
+        return position
+    }
+}

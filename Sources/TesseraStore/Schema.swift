@@ -1,0 +1,115 @@
+/// Tessera's schema, as an append-only list of migrations. Never edit a released one: add the next.
+public enum Schema {
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "tenant", statements: [
+            """
+            CREATE TABLE clients (
+                client_id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                description TEXT NOT NULL DEFAULT '',
+                app_type TEXT NOT NULL,
+                client_secret_digest TEXT,
+                token_endpoint_auth_method TEXT NOT NULL,
+                callbacks TEXT NOT NULL DEFAULT '[]',
+                web_origins TEXT NOT NULL DEFAULT '[]',
+                allowed_origins TEXT NOT NULL DEFAULT '[]',
+                allowed_logout_urls TEXT NOT NULL DEFAULT '[]',
+                grant_types TEXT NOT NULL DEFAULT '[]',
+                client_metadata TEXT NOT NULL DEFAULT '{}',
+                is_first_party BOOLEAN NOT NULL DEFAULT TRUE,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX clients_name ON clients (name)",
+            """
+            CREATE TABLE resource_servers (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                identifier TEXT NOT NULL UNIQUE,
+                signing_alg TEXT NOT NULL,
+                signing_secret TEXT,
+                token_lifetime BIGINT NOT NULL,
+                scopes TEXT NOT NULL DEFAULT '[]',
+                allow_offline_access BOOLEAN NOT NULL DEFAULT FALSE,
+                is_system BOOLEAN NOT NULL DEFAULT FALSE,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE client_grants (
+                id TEXT PRIMARY KEY,
+                client_id TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+                audience TEXT NOT NULL,
+                scope TEXT NOT NULL DEFAULT '[]',
+                created_at TEXT NOT NULL,
+                UNIQUE (client_id, audience)
+            )
+            """,
+            """
+            CREATE TABLE users (
+                user_id TEXT PRIMARY KEY,
+                connection TEXT NOT NULL,
+                email TEXT,
+                email_verified BOOLEAN NOT NULL DEFAULT FALSE,
+                username TEXT,
+                name TEXT,
+                given_name TEXT,
+                family_name TEXT,
+                nickname TEXT,
+                picture TEXT,
+                password_hash TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                last_login TEXT,
+                last_ip TEXT,
+                logins_count BIGINT NOT NULL DEFAULT 0,
+                blocked BOOLEAN NOT NULL DEFAULT FALSE,
+                app_metadata TEXT NOT NULL DEFAULT '{}',
+                user_metadata TEXT NOT NULL DEFAULT '{}'
+            )
+            """,
+            "CREATE UNIQUE INDEX users_connection_email ON users (connection, email)",
+            "CREATE UNIQUE INDEX users_connection_username ON users (connection, username)",
+            "CREATE INDEX users_email ON users (email)",
+            "CREATE INDEX users_created_at ON users (created_at)",
+            "CREATE INDEX users_name ON users (name)",
+            """
+            CREATE TABLE roles (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                description TEXT NOT NULL DEFAULT ''
+            )
+            """,
+            """
+            CREATE TABLE role_permissions (
+                role_id TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+                resource_server_identifier TEXT NOT NULL,
+                permission_name TEXT NOT NULL,
+                PRIMARY KEY (role_id, resource_server_identifier, permission_name)
+            )
+            """,
+            """
+            CREATE TABLE user_roles (
+                user_id TEXT NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+                role_id TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+                PRIMARY KEY (user_id, role_id)
+            )
+            """,
+            "CREATE INDEX user_roles_role ON user_roles (role_id)",
+            """
+            CREATE TABLE signing_keys (
+                kid TEXT PRIMARY KEY,
+                state TEXT NOT NULL,
+                public_key_pem TEXT NOT NULL,
+                private_key TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                current_since TEXT,
+                current_until TEXT,
+                revoked_at TEXT
+            )
+            """,
+        ]),
+    ]
+}

@@ -1,0 +1,58 @@
+import Logging
+import SQLKit
+import TesseraCore
+
+/// The SQL dialects Tessera runs on. Domain code asks only where a statement must differ.
+public enum StoreDialect: String, Sendable {
+    case sqlite
+    case postgres
+}
+
+/// What a store engine provides: reads outside transactions and writes inside one.
+public protocol StoreBackend: Sendable {
+    var dialect: StoreDialect { get }
+    func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    func transaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    func shutdown() async
+}
+
+/// Tessera's database: one API over SQLite (embedded) and PostgreSQL (shared by several instances).
+public struct Store: Sendable {
+    public let backend: any StoreBackend
+
+    public init(backend: any StoreBackend) {
+        self.backend = backend
+    }
+
+    public var dialect: StoreDialect { backend.dialect }
+
+    public func read<Result: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await backend.read(body)
+    }
+
+    /// Runs `body` in one transaction: all of it is committed, or none of it.
+    public func transaction<Result: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await backend.transaction(body)
+    }
+
+    public func shutdown() async {
+        await backend.shutdown()
+    }
+
+    /// Opens the store a location names: a `postgres://` URL, or a folder for the embedded SQLite file.
+    public static func open(databaseURL: String?, dataDirectory: String, logger: Logger) async throws -> Store {
+        if let databaseURL {
+            guard databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") else {
+                throw DomainError(.invalidInput, code: "invalid_database_url",
+                                  "--database must be a postgres:// URL; leave it out for the embedded SQLite store")
+            }
+            return Store(backend: try PostgresBackend(url: databaseURL, logger: logger))
+        }
+        let path = dataDirectory + "/tessera.sqlite"
+        return Store(backend: try await SQLiteBackend.open(path: path, logger: logger))
+    }
+}

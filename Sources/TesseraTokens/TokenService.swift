@@ -1,0 +1,94 @@
+import Foundation
+import JWTKit
+import TesseraCore
+
+/// Signs tokens with the tenant's current key and verifies tokens the tenant issued.
+public struct TokenService: Sendable {
+    public let issuer: String
+    public let keyRing: KeyRing
+    public let clock: TesseraClock
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
+    public let leeway: TimeInterval
+
+    public init(issuer: String, keyRing: KeyRing, clock: TesseraClock = .system, leeway: TimeInterval = 30) {
+        self.issuer = issuer
+        self.keyRing = keyRing
+        self.clock = clock
+        self.leeway = leeway
+    }
+
+    public func signRS256(_ claims: ClaimSet) async throws -> String {
+        let snapshot = try await keyRing.current()
+        var header = JWTHeader()
+        header.typ = "JWT"
+        return try await snapshot.collection.sign(claims, kid: JWKIdentifier(string: snapshot.currentKid), header: header)
+    }
+
+    /// HS256 with a shared secret (APIs whose signing algorithm is HS256).
+    /// The length is checked here because jwt-kit asserts on an HMAC key shorter than its digest.
+    public func signHS256(_ claims: ClaimSet, secret: String) async throws -> String {
+        guard secret.utf8.count >= 32 else {
+            throw DomainError(.invalidInput, code: "weak_signing_secret", "an HS256 signing secret must be at least 32 bytes")
+        }
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256,
+                       serializer: DefaultJWTSerializer(jsonEncoder: JSONCoding.encoder))
+        var header = JWTHeader()
+        header.typ = "JWT"
+        return try await keys.sign(claims, header: header)
+    }
+
+    /// Verifies an RS256 token this tenant issued for `audience`, and returns its claims.
+    public func verify(_ token: String, audience: String) async throws -> ClaimSet {
+        let header = try Self.header(of: token)
+        guard header.alg == "RS256" else {
+            throw Self.invalid("Invalid token: algorithm \(header.alg ?? "none") is not accepted (expected RS256)")
+        }
+        let snapshot = try await keyRing.current()
+        guard let kid = header.kid, snapshot.keys.contains(where: { $0.kid == kid && $0.state.isPublished }) else {
+            throw Self.invalid("Invalid token: unknown signing key (kid)")
+        }
+        let claims: ClaimSet
+        do {
+            claims = try await snapshot.collection.verify(token, as: ClaimSet.self)
+        } catch {
+            throw Self.invalid("Invalid token: signature verification failed")
+        }
+        try checkTimes(claims)
+        guard claims.string("iss") == issuer else {
+            throw Self.invalid("Invalid token: issuer is not \(issuer)")
+        }
+        guard claims.audiences.contains(audience) else {
+            throw Self.invalid("Invalid token: audience is not \(audience)")
+        }
+        return claims
+    }
+
+    private func checkTimes(_ claims: ClaimSet) throws {
+        let now = clock.now().timeIntervalSince1970
+        guard let exp = claims.seconds("exp") else { throw Self.invalid("Invalid token: exp is missing") }
+        guard Double(exp) + leeway > now else { throw Self.invalid("Invalid token: the token has expired") }
+        if let nbf = claims.seconds("nbf"), Double(nbf) - leeway > now {
+            throw Self.invalid("Invalid token: the token is not valid yet (nbf)")
+        }
+    }
+
+    private struct Header: Decodable {
+        let alg: String?
+        let kid: String?
+    }
+
+    private static func header(of token: String) throws -> Header {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let data = Data(base64URLEncoded: String(parts[0])),
+              let header = try? JSONDecoder().decode(Header.self, from: data)
+        else {
+            throw invalid("Invalid token: not a JWT (expected three base64url parts)")
+        }
+        return header
+    }
+
+    static func invalid(_ message: String) -> DomainError {
+        DomainError(.unauthenticated, code: "invalid_token", message)
+    }
+}

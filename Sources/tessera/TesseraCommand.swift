@@ -1,0 +1,169 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import TesseraCore
+import TesseraServer
+
+@main
+struct TesseraCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tessera",
+        abstract: "Identity, analytics and GraphQL with JWTs, self-hosted in one binary.",
+        subcommands: [Serve.self, Apply.self, Keys.self]
+    )
+}
+
+/// Options every command that opens the store shares.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "Folder for the embedded store and key files.")
+    var dataDir = ".tessera"
+
+    @Option(name: .long, help: "A postgres:// URL to use PostgreSQL instead of the embedded SQLite store.")
+    var database: String?
+
+    @Option(name: .long, help: "Issuer URL tokens carry (default http://HOST:PORT/).")
+    var issuer: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func configuration(host: String = "127.0.0.1", port: Int = 8080) throws -> ServerConfiguration {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        return ServerConfiguration(
+            host: host, port: port, dataDirectory: dataDir,
+            databaseURL: database ?? environment["TESSERA_DATABASE_URL"],
+            issuer: issuer ?? environment["TESSERA_ISSUER"],
+            masterKeyPassphrase: environment["TESSERA_MASTER_KEY"].flatMap { $0.isEmpty ? nil : $0 },
+            logLevel: level
+        )
+    }
+
+    func logger(_ configuration: ServerConfiguration) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = configuration.logLevel
+            return handler
+        }
+        var logger = Logger(label: "tessera")
+        logger.logLevel = configuration.logLevel
+        return logger
+    }
+}
+
+/// Turns domain errors into one clear line instead of a stack trace.
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as DomainError {
+        throw ValidationError(error.message)
+    } catch let error as TenantFileError {
+        throw ValidationError(error.description)
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run Tessera: every service on one port.")
+
+    @Option(name: .long, help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(name: .long, help: "Port to listen on (0 picks a free one).") var port = 8080
+    @Option(name: .long, help: "A tenant file to apply at start (see README).") var apply: String?
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let configuration = try store.configuration(host: host, port: port)
+        let logger = store.logger(configuration)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        try await reportingErrors {
+            let services = try await TesseraServices.open(configuration, logger: logger)
+            if let credentials = try await AdminClient.ensure(services) {
+                print("""
+                    Created the bootstrap Management API client (shown once; also saved 0600 in \(credentials.path)):
+                      client_id:     \(credentials.clientID)
+                      client_secret: \(credentials.secret)
+                    """)
+            }
+            if let apply {
+                let report = try await TenantFile.load(path: apply).apply(to: services.tenant)
+                print(report.summary(file: apply))
+            }
+            let app = TesseraApplication.make(services: services, metrics: registry, logger: logger) { port in
+                logger.info("Tessera is listening", metadata: [
+                    "url": "http://\(configuration.host):\(port)/", "issuer": .string(configuration.issuer),
+                    "store": .string(configuration.databaseURL == nil ? "sqlite" : "postgres"),
+                ])
+            }
+            do {
+                try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            } catch {
+                await services.shutdown()
+                throw error
+            }
+            await services.shutdown()
+        }
+    }
+}
+
+struct Apply: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create or update applications, APIs, grants, roles and users from a tenant file, idempotently.")
+
+    @Argument(help: "The tenant file (YAML).") var file: String
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let configuration = try store.configuration()
+        let logger = store.logger(configuration)
+        try await reportingErrors {
+            let tenantFile = try TenantFile.load(path: file)
+            let services = try await TesseraServices.open(configuration, logger: logger)
+            defer { Task { await services.shutdown() } }
+            let report = try await tenantFile.apply(to: services.tenant)
+            print(report.summary(file: file))
+            await services.shutdown()
+        }
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Signing keys.", subcommands: [List.self, Rotate.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List signing keys and their state.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let configuration = try store.configuration()
+            try await reportingErrors {
+                let services = try await TesseraServices.open(configuration, logger: store.logger(configuration))
+                for key in try await services.keyRing.current().keys {
+                    print("\(key.kid)  \(key.state.rawValue)  created \(key.createdAt)")
+                }
+                await services.shutdown()
+            }
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Promote the next key to current; running servers pick it up within 30 seconds.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let configuration = try store.configuration()
+            try await reportingErrors {
+                let services = try await TesseraServices.open(configuration, logger: store.logger(configuration))
+                let key = try await services.keyRing.rotate()
+                print("current signing key is now \(key.kid)")
+                await services.shutdown()
+            }
+        }
+    }
+}
