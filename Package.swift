@@ -101,15 +101,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "TesseraStoreTests",
-            dependencies: ["TesseraStore"],
-            swiftSettings: strict
-        ),
-        .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "TesseraServer",
+                "TesseraServer", "TesseraStore", "TesseraTokens", "TesseraCore", "IdentityManagement",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: strict
         ),

@@ -113,9 +113,10 @@ extension Users {
             return SQLQueryString("(\(fieldExpression(field, dialect: dialect)) IS NOT NULL)")
         case .anyText(let text, let prefix):
             let columns = ["email", "name", "nickname", "username", "given_name", "family_name"]
-            let parts = columns.map { column -> any SQLExpression in
-                prefix ? like(SQLIdentifier(column), startingWith: text)
-                    : SQLQueryString("lower(\(ident: column)) = \(bind: text.lowercased())")
+            // A bare term matches a whole field, or with `*` the start of any word in it ("smith*" finds "Alice Smith").
+            let parts = columns.flatMap { column -> [any SQLExpression] in
+                prefix ? [like(SQLIdentifier(column), startingWith: text), like(SQLIdentifier(column), startingWith: text, afterSpace: true)]
+                    : [SQLQueryString("lower(\(ident: column)) = \(bind: text.lowercased())")]
             }
             return SQLGroupExpression(SQLList(parts, separator: SQLRaw(" OR ")))
         case .prefix(let field, let value):
@@ -189,9 +190,11 @@ extension Users {
         }
     }
 
-    static func like(_ expression: any SQLExpression, startingWith prefix: String, lowercase: Bool = true) -> any SQLExpression {
+    static func like(_ expression: any SQLExpression, startingWith prefix: String, lowercase: Bool = true,
+                     afterSpace: Bool = false) -> any SQLExpression {
         if lowercase {
-            return SQLQueryString("(lower(\(expression)) LIKE \(bind: escapeLike(prefix.lowercased()) + "%") ESCAPE '\\')")
+            let pattern = (afterSpace ? "% " : "") + escapeLike(prefix.lowercased()) + "%"
+            return SQLQueryString("(lower(\(expression)) LIKE \(bind: pattern) ESCAPE '\\')")
         }
         return SQLQueryString("(\(expression) LIKE \(bind: escapeLike(prefix) + "%") ESCAPE '\\')")
     }

@@ -50,8 +50,15 @@ public final class PostgresBackend: StoreBackend {
         _ body: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
-            try await body(connection.sql(queryLogLevel: .trace, logger: logger))
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(connection.sql(queryLogLevel: .trace, logger: logger))
+            }
+        } catch let error as PostgresTransactionError {
+            // Callers see their own error (a DomainError, say) when the rollback went through,
+            // exactly as on SQLite; the wrapper matters only when the database itself failed.
+            if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
+            throw error
         }
     }
 

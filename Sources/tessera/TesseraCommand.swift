@@ -14,6 +14,21 @@ struct TesseraCommand: AsyncParsableCommand {
         abstract: "Identity, analytics and GraphQL with JWTs, self-hosted in one binary.",
         subcommands: [Serve.self, Apply.self, Keys.self]
     )
+
+    static func main() async {
+        // Files Tessera creates (the SQLite store, its WAL, key files) are readable by their owner only.
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command that opens the store shares.
@@ -56,6 +71,12 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+/// Writes a line to standard output at once: a server keeps running, and a buffered line
+/// (such as a secret shown once) would otherwise wait in a buffer until it stops.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
 /// Turns domain errors into one clear line instead of a stack trace.
 func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
@@ -83,7 +104,7 @@ struct Serve: AsyncParsableCommand {
         try await reportingErrors {
             let services = try await TesseraServices.open(configuration, logger: logger)
             if let credentials = try await AdminClient.ensure(services) {
-                print("""
+                say("""
                     Created the bootstrap Management API client (shown once; also saved 0600 in \(credentials.path)):
                       client_id:     \(credentials.clientID)
                       client_secret: \(credentials.secret)
@@ -91,7 +112,7 @@ struct Serve: AsyncParsableCommand {
             }
             if let apply {
                 let report = try await TenantFile.load(path: apply).apply(to: services.tenant)
-                print(report.summary(file: apply))
+                say(report.summary(file: apply))
             }
             let app = TesseraApplication.make(services: services, metrics: registry, logger: logger) { port in
                 logger.info("Tessera is listening", metadata: [

@@ -1,0 +1,168 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import IdentityManagement
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+import TesseraCore
+import TesseraServer
+import TesseraStore
+@testable import TesseraTokens
+
+/// A clock tests can move forward without sleeping.
+final class TestClock: Sendable {
+    private let offset = Atomic<Int>(0)
+    let start = Date()
+
+    func advance(seconds: Int) { offset.add(seconds, ordering: .relaxed) }
+
+    var clock: TesseraClock {
+        TesseraClock { [self] in start.addingTimeInterval(TimeInterval(offset.load(ordering: .relaxed))) }
+    }
+}
+
+/// Which store a test runs on. PostgreSQL runs when `TESSERA_TEST_POSTGRES_URL` names a server
+/// (`make test` starts one); each test gets a database of its own.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+
+    static var postgresURL: String? { ProcessInfo.processInfo.environment["TESSERA_TEST_POSTGRES_URL"] }
+
+    static var available: [StoreKind] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+}
+
+/// A fresh tenant on a fresh store, and an HTTP client for it.
+struct Harness: Sendable {
+    static let issuer = "http://tessera.test/"
+    let services: TesseraServices
+    let clock: TestClock
+    let cleanup: @Sendable () async -> Void
+
+    static var logger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    static func make(_ kind: StoreKind = .sqlite, masterKey: String? = nil) async throws -> Harness {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-test-\(UUID().uuidString)").path
+        let clock = TestClock()
+        var databaseURL: String?
+        var dropDatabase: (@Sendable () async -> Void)?
+        if kind == .postgres, let adminURL = StoreKind.postgresURL {
+            let name = "tessera_test_\(RandomToken.hex(bytes: 6))"
+            let admin = Store(backend: try PostgresBackend(url: adminURL, logger: logger))
+            try await admin.read { db in try await db.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
+            await admin.shutdown()
+            var components = URLComponents(string: adminURL)!
+            components.path = "/" + name
+            databaseURL = components.string
+            dropDatabase = {
+                let admin = Store(backend: try! PostgresBackend(url: adminURL, logger: logger))
+                try? await admin.read { db in try await db.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
+                await admin.shutdown()
+            }
+        }
+        let configuration = ServerConfiguration(
+            dataDirectory: directory, databaseURL: databaseURL, issuer: issuer,
+            masterKeyPassphrase: masterKey ?? (kind == .postgres ? String(repeating: "k", count: 32) : nil),
+            logLevel: .warning, bcryptCost: 4
+        )
+        let services = try await TesseraServices.open(configuration, logger: logger, clock: clock.clock)
+        let drop = dropDatabase
+        return Harness(services: services, clock: clock) {
+            await services.shutdown()
+            await drop?()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    var tenant: Tenant { services.tenant }
+
+    /// Runs `body` against the full router, then tears the harness down.
+    func test(_ body: @Sendable (TestHTTP) async throws -> Void) async throws {
+        let app = Application(router: TesseraApplication.router(services: services, metrics: nil), logger: Self.logger)
+        do {
+            try await app.test(.router) { client in try await body(TestHTTP(client: client, harness: self)) }
+        } catch {
+            await cleanup()
+            throw error
+        }
+        await cleanup()
+    }
+}
+
+struct TestResponse {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let text: String
+
+    var json: JSONValue { (try? JSONValue.parse(text)) ?? .null }
+    var object: [String: JSONValue] { json.objectValue ?? [:] }
+    subscript(key: String) -> JSONValue? { object[key] }
+}
+
+struct TestHTTP: Sendable {
+    let client: any TestClientProtocol
+    let harness: Harness
+
+    @discardableResult
+    func request(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: JSONValue? = nil,
+                 body: String? = nil, contentType: String? = nil, headers extra: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        var buffer: ByteBuffer?
+        if let json {
+            buffer = ByteBuffer(string: json.jsonText())
+            headers[.contentType] = contentType ?? "application/json"
+        } else if let body {
+            buffer = ByteBuffer(string: body)
+            if let contentType { headers[.contentType] = contentType }
+        }
+        let response = try await client.execute(uri: uri, method: method, headers: headers, body: buffer)
+        return TestResponse(status: response.status, headers: response.headers, text: String(buffer: response.body))
+    }
+
+    /// A machine-to-machine client granted `scopes` on the Management API, and a token for it.
+    func managementToken(scopes: [String] = ManagementScopes.all) async throws -> String {
+        let tenant = harness.tenant
+        let client = try await tenant.clients.create(.object([
+            "name": .string("m2m \(RandomToken.hex(bytes: 4))"), "app_type": .string("non_interactive"),
+        ]))
+        _ = try await tenant.clientGrants.create(.object([
+            "client_id": .string(client.clientID), "audience": .string(tenant.managementAudience),
+            "scope": .array(scopes.map(JSONValue.string)),
+        ]))
+        let response = try await request(.post, "/oauth/token", body: [
+            "grant_type=client_credentials", "client_id=\(client.clientID)", "client_secret=\(client.clientSecret!)",
+            "audience=\(tenant.managementAudience.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)",
+        ].joined(separator: "&"), contentType: "application/x-www-form-urlencoded")
+        guard let token = response["access_token"]?.stringValue else {
+            throw DomainError(.unavailable, code: "test", "no token: \(response.text)")
+        }
+        return token
+    }
+}
+
+func newUserBody(_ email: String = "user-\(RandomToken.hex(bytes: 4))@example.com",
+                 extra: [String: JSONValue] = [:]) -> JSONValue {
+    var body: [String: JSONValue] = [
+        "connection": .string("Username-Password-Authentication"), "email": .string(email),
+        "password": .string("Correct-Horse-9"),
+    ]
+    body.merge(extra) { $1 }
+    return .object(body)
+}
+
+func decodeJWTPart(_ token: String, _ index: Int) -> [String: JSONValue] {
+    let part = String(token.split(separator: ".")[index])
+    return (try? JSONValue.parse(String(decoding: Data(base64URLEncoded: part)!, as: UTF8.self)))?.objectValue ?? [:]
+}
+
+extension String {
+    var pathEscaped: String { addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? self }
+}

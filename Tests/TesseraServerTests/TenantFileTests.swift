@@ -1,0 +1,106 @@
+import Foundation
+import IdentityManagement
+import Testing
+import TesseraCore
+@testable import TesseraServer
+
+@Suite struct TenantFileTests {
+    static let example = """
+        tenant: { issuer: "http://tessera.test/" }
+        applications:
+          - name: Demo SPA
+            type: spa
+            callbacks: ["http://127.0.0.1:8080/demo/"]
+            web_origins: ["http://127.0.0.1:8080"]
+          - name: Directory sync
+            type: m2m
+            grants:
+              - audience: management
+                scopes: [read:users, update:users, delete:users, create:users]
+        apis:
+          - name: GraphQL
+            identifier: "https://graphql.example/"
+            signing_alg: RS256
+            scopes: [read:rows, { value: write:rows, description: Write rows }]
+        roles:
+          - name: editor
+            description: Edits rows
+            permissions: [{ api: "https://graphql.example/", scopes: [read:rows, write:rows] }]
+        users:
+          - email: demo@example.com
+            password: "${DEMO_PASSWORD}"
+            name: Demo User
+            app_metadata: { plan: pro, seats: 3 }
+            roles: [editor]
+        """
+
+    @Test(arguments: StoreKind.available)
+    func applyIsIdempotent(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
+        let file = try TenantFile.parse(Self.example, file: "tessera.yaml", environment: ["DEMO_PASSWORD": "Demo-Passw0rd"])
+        let first = try await file.apply(to: harness.tenant)
+        #expect(first.changed)
+        #expect(first.secrets.map(\.application) == ["Directory sync"])
+        #expect(first.summary(file: "tessera.yaml").contains(first.secrets[0].secret))
+
+        let second = try await file.apply(to: harness.tenant)
+        #expect(!second.changed, "\(second.changes)")
+        #expect(second.secrets.isEmpty)
+        #expect(second.summary(file: "tessera.yaml").contains("no changes"))
+
+        let tenant = harness.tenant
+        let spa = try #require(try await tenant.clients.list().first { $0.name == "Demo SPA" })
+        #expect(spa.appType == .spa && spa.tokenEndpointAuthMethod == "none")
+        let sync = try #require(try await tenant.clients.list().first { $0.name == "Directory sync" })
+        let grant = try #require(try await tenant.clientGrants.find(clientID: sync.clientID, audience: tenant.managementAudience))
+        #expect(Set(grant.scope) == ["read:users", "update:users", "delete:users", "create:users"])
+        let user = try #require(try await tenant.users.byEmail("demo@example.com").first)
+        #expect(user.appMetadata == ["plan": .string("pro"), "seats": .number(3)])
+        #expect(try await tenant.roles.permissions(ofUser: user.userID, audience: "https://graphql.example/") == ["read:rows", "write:rows"])
+
+        // A changed file updates only what changed.
+        let edited = try TenantFile.parse(Self.example.replacingOccurrences(of: "Edits rows", with: "Edits all rows"),
+                                          file: "tessera.yaml", environment: ["DEMO_PASSWORD": "Demo-Passw0rd"])
+        let third = try await edited.apply(to: tenant)
+        #expect(third.changes == ["updated role editor"])
+        await harness.cleanup()
+    }
+
+    @Test func badFilesNameFileLineAndField() throws {
+        func error(_ text: String, environment: [String: String] = [:]) -> String {
+            do {
+                _ = try TenantFile.parse(text, file: "t.yaml", environment: environment)
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(error("applications:\n  - name: x\n    type: desktop\n").hasPrefix("t.yaml:3:11: applications[0].type: expected one of"))
+        #expect(error("applications:\n  - name: x\n    colour: red\n").hasPrefix("t.yaml:3:5: applications[0].colour: unknown field"))
+        #expect(error("apis:\n  - identifier: x\n    token_lifetime: soon\n").contains("apis[0].token_lifetime: expected a whole number"))
+        #expect(error("users:\n  - email: a@b.co\n    password: \"${NOPE}\"\n").contains("environment variable NOPE is not set"))
+        #expect(error("users:\n  - email: a@b.co\n    password: weak\n").contains("users[0].password: PasswordStrengthError"))
+        #expect(error("applications:\n  - type: spa\n").contains("applications[0].name: name is required"))
+        #expect(error("applications: [\n").hasPrefix("t.yaml:1:1: yaml"))
+        #expect(error("widgets: []\n").contains("widgets: unknown field"))
+        #expect(error("applications:\n  - name: x\n    callbacks: [nope]\n").contains("is not an absolute URL"))
+    }
+
+    @Test func badReferencesChangeNothing() async throws {
+        let harness = try await Harness.make()
+        let text = """
+            apis:
+              - identifier: "https://a.test/"
+                scopes: [read:a]
+            applications:
+              - name: svc
+                type: m2m
+                grants: [{ audience: "https://a.test/", scopes: [write:a] }]
+            """
+        let file = try TenantFile.parse(text, file: "t.yaml", environment: [:])
+        await #expect(throws: DomainError.self) { try await file.apply(to: harness.tenant) }
+        #expect(try await harness.tenant.resourceServers.find("https://a.test/") == nil)
+        #expect(try await harness.tenant.clients.list().isEmpty)
+        await harness.cleanup()
+    }
+}
