@@ -1,0 +1,24 @@
+# The README's commands. `make run` starts Tessera with the example tenant; `make test` runs every test.
+DATA_DIR ?= .tessera
+PORT ?= 8080
+export TESSERA_DEMO_PASSWORD ?= Demo-Passw0rd
+
+.PHONY: run test bench build clean
+
+build:
+	swift build
+
+run:
+	scripts/install-deps.sh run
+	swift build
+	.build/debug/tessera serve --port $(PORT) --data-dir $(DATA_DIR) --apply examples/tessera.yaml
+
+test:
+	scripts/test.sh
+
+bench:
+	scripts/install-deps.sh bench
+	Benchmarks/run.sh
+
+clean:
+	rm -rf .build $(DATA_DIR)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what `make run`, `make test` or `make bench` need and the machine lacks: Debian packages
+# (when we may run apt-get) and the interop suite's PyPI packages.
+set -euo pipefail
+purpose=${1:-run}
+command -v swift >/dev/null || { echo "Swift 6.2 or newer is required (https://swift.org/install)" >&2; exit 1; }
+
+packages=()
+case "$purpose" in
+  test)
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
+    ;;
+  bench)
+    command -v wrk >/dev/null || packages+=(wrk)
+    command -v openssl >/dev/null || packages+=(openssl)
+    ;;
+esac
+if [ ${#packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+  elif command -v sudo >/dev/null; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+  else
+    echo "Please install: ${packages[*]}" >&2; exit 1
+  fi
+fi
+if [ "$purpose" = test ] || [ "$purpose" = bench ]; then
+  python3 -m pip install -q --disable-pip-version-check -r interop/requirements.txt
+fi
