@@ -78,14 +78,35 @@ func say(_ text: String) {
 }
 
 /// Turns domain errors into one clear line instead of a stack trace.
-func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
-        return try await body()
+        return try body()
     } catch let error as DomainError {
-        throw ValidationError(error.message)
+        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        throw ExitCode.failure
     } catch let error as TenantFileError {
-        throw ValidationError(error.description)
+        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        throw ExitCode.failure
     }
+}
+
+/// Opens the store and services, runs `body`, and closes the store whether `body` succeeded or not.
+func withServices(_ configuration: ServerConfiguration, logger: Logger,
+                  _ body: (TesseraServices) async throws -> Void) async throws {
+    let services: TesseraServices
+    do {
+        services = try await TesseraServices.open(configuration, logger: logger)
+    } catch {
+        try reportingErrors { throw error }
+        return
+    }
+    do {
+        try await body(services)
+    } catch {
+        await services.shutdown()
+        try reportingErrors { throw error }
+    }
+    await services.shutdown()
 }
 
 struct Serve: AsyncParsableCommand {
@@ -101,8 +122,7 @@ struct Serve: AsyncParsableCommand {
         let logger = store.logger(configuration)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        try await reportingErrors {
-            let services = try await TesseraServices.open(configuration, logger: logger)
+        try await withServices(configuration, logger: logger) { services in
             if let credentials = try await AdminClient.ensure(services) {
                 say("""
                     Created the bootstrap Management API client (shown once; also saved 0600 in \(credentials.path)):
@@ -120,13 +140,7 @@ struct Serve: AsyncParsableCommand {
                     "store": .string(configuration.databaseURL == nil ? "sqlite" : "postgres"),
                 ])
             }
-            do {
-                try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-            } catch {
-                await services.shutdown()
-                throw error
-            }
-            await services.shutdown()
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         }
     }
 }
@@ -141,13 +155,9 @@ struct Apply: AsyncParsableCommand {
     func run() async throws {
         let configuration = try store.configuration()
         let logger = store.logger(configuration)
-        try await reportingErrors {
-            let tenantFile = try TenantFile.load(path: file)
-            let services = try await TesseraServices.open(configuration, logger: logger)
-            defer { Task { await services.shutdown() } }
-            let report = try await tenantFile.apply(to: services.tenant)
-            print(report.summary(file: file))
-            await services.shutdown()
+        let tenantFile = try reportingErrors { try TenantFile.load(path: file) }
+        try await withServices(configuration, logger: logger) { services in
+            say(try await tenantFile.apply(to: services.tenant).summary(file: file))
         }
     }
 }
@@ -162,12 +172,10 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try store.configuration()
-            try await reportingErrors {
-                let services = try await TesseraServices.open(configuration, logger: store.logger(configuration))
+            try await withServices(configuration, logger: store.logger(configuration)) { services in
                 for key in try await services.keyRing.current().keys {
-                    print("\(key.kid)  \(key.state.rawValue)  created \(key.createdAt)")
+                    say("\(key.kid)  \(key.state.rawValue)  created \(key.createdAt)")
                 }
-                await services.shutdown()
             }
         }
     }
@@ -179,11 +187,8 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try store.configuration()
-            try await reportingErrors {
-                let services = try await TesseraServices.open(configuration, logger: store.logger(configuration))
-                let key = try await services.keyRing.rotate()
-                print("current signing key is now \(key.kid)")
-                await services.shutdown()
+            try await withServices(configuration, logger: store.logger(configuration)) { services in
+                say("current signing key is now \(try await services.keyRing.rotate().kid)")
             }
         }
     }
