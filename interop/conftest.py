@@ -54,7 +54,7 @@ def _free_port() -> int:
 def _binary() -> str:
     path = os.environ.get("TESSERA_BIN") or str(DEFAULT_BIN)
     # The binary may be briefly missing while another engineer rebuilds it.
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 30
     while not os.access(path, os.X_OK):
         if time.monotonic() > deadline:
             pytest.fail(f"Tessera binary not found or not executable: {path}")

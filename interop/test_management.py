@@ -234,59 +234,27 @@ def test_token_wrong_secret_basic(server):
     assert_oauth_error(response, 401, "invalid_client")
 
 
-def test_token_unknown_client(server):
-    response = requests.post(
-        server.url("oauth/token"),
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "no-such-client",
-            "client_secret": "whatever",
-            "audience": server.audience,
-        },
-        timeout=TIMEOUT,
-    )
-    assert_oauth_error(response, 401, "invalid_client")
-
-
-def test_token_unsupported_grant_type(server):
-    response = requests.post(
-        server.url("oauth/token"),
-        data={
-            "grant_type": "urn:example:bogus",
-            "client_id": server.client_id,
-            "client_secret": server.client_secret,
-            "audience": server.audience,
-        },
-        timeout=TIMEOUT,
-    )
-    assert_oauth_error(response, 400, "unsupported_grant_type")
-
-
-def test_token_missing_audience(server):
-    response = requests.post(
-        server.url("oauth/token"),
-        data={
-            "grant_type": "client_credentials",
-            "client_id": server.client_id,
-            "client_secret": server.client_secret,
-        },
-        timeout=TIMEOUT,
-    )
-    assert_oauth_error(response, 403, "access_denied")
-
-
-def test_token_unknown_audience(server):
-    response = requests.post(
-        server.url("oauth/token"),
-        data={
-            "grant_type": "client_credentials",
-            "client_id": server.client_id,
-            "client_secret": server.client_secret,
-            "audience": "https://unknown.example.com/api/",
-        },
-        timeout=TIMEOUT,
-    )
-    assert_oauth_error(response, 403, "access_denied")
+@pytest.mark.parametrize(
+    "overrides, status, error",
+    [
+        ({"client_id": "no-such-client", "client_secret": "whatever"}, 401, "invalid_client"),
+        ({"grant_type": "urn:example:bogus"}, 400, "unsupported_grant_type"),
+        ({"audience": None}, 403, "access_denied"),
+        ({"audience": "https://unknown.example.com/api/"}, 403, "access_denied"),
+    ],
+    ids=["unknown-client", "unsupported-grant-type", "missing-audience", "unknown-audience"],
+)
+def test_token_request_refused(server, overrides, status, error):
+    data = {
+        "grant_type": "client_credentials",
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+        "audience": server.audience,
+    }
+    data.update(overrides)
+    data = {key: value for key, value in data.items() if value is not None}
+    response = requests.post(server.url("oauth/token"), data=data, timeout=TIMEOUT)
+    assert_oauth_error(response, status, error)
 
 
 # ---------------------------------------------------------------- 3. users
