@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "tessera",
             dependencies: [
-                "TesseraServer", "TesseraCore",
+                "TesseraServer", "TesseraCore", "TesseraTokens",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -101,11 +101,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "TesseraCoreTests",
+            dependencies: ["TesseraCore", "TesseraHTTP"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "TesseraServerTests",
             dependencies: [
                 "TesseraServer", "TesseraStore", "TesseraTokens", "TesseraCore", "IdentityManagement",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),

@@ -29,23 +29,26 @@ public struct ClientCredentialsGrant: Sendable {
     }
 
     public func issue(clientID: String, clientSecret: String, audience: String?, scope: String?) async throws -> TokenResponse {
-        guard let client = try await tenant.clients.authenticate(clientID: clientID, secret: clientSecret) else {
+        let requested = audience ?? ""
+        guard let access = try await tenant.clients.machineAccess(clientID: clientID, audience: requested),
+              access.authenticates(clientSecret)
+        else {
             throw OAuthError.invalidClient("Unauthorized: unknown client or wrong client secret")
         }
-        guard client.grantTypes.contains("client_credentials") else {
+        guard access.client.grantTypes.contains("client_credentials") else {
             throw OAuthError.unauthorizedClient("Grant type 'client_credentials' not allowed for the client.")
         }
         guard let audience, !audience.isEmpty else {
             throw OAuthError.accessDenied("No audience parameter was provided, and no default audience has been configured")
         }
-        guard let server = try await tenant.resourceServers.find(audience), server.identifier == audience else {
+        guard let server = access.api else {
             throw OAuthError.accessDenied("Service not found: \(audience)")
         }
-        guard let grant = try await tenant.clientGrants.find(clientID: clientID, audience: audience) else {
+        guard let grantedScopes = access.grantedScopes else {
             throw OAuthError.accessDenied(
                 "Client is not authorized to access \"\(audience)\". You need to create a \"client-grant\" associated to this API.")
         }
-        let granted = try Self.scopes(requested: scope, granted: grant.scope)
+        let granted = try Self.scopes(requested: scope, granted: grantedScopes)
         let now = clock.now()
         var claims = ClaimSet([
             "iss": .string(tokens.issuer),
@@ -60,7 +63,7 @@ public struct ClientCredentialsGrant: Sendable {
         if !granted.isEmpty { claims["scope"] = .string(granted.joined(separator: " ")) }
         let token: String
         if server.signingAlg == "HS256", let secret = server.signingSecret {
-            token = try await tokens.signHS256(claims, secret: secret)
+            token = try tokens.signHS256(claims, secret: secret)
         } else {
             token = try await tokens.signRS256(claims)
         }

@@ -28,11 +28,15 @@ public struct Tenant: Sendable {
     /// The Management API as a resource server, created once per tenant, like Auth0's system API.
     public func ensureManagementAPI() async throws {
         guard try await resourceServers.find(managementAudience) == nil else { return }
-        _ = try await resourceServers.create(.object([
+        do {
+            _ = try await resourceServers.create(.object([
             "name": .string("Tessera Management API"),
             "identifier": .string(managementAudience),
             "token_lifetime": .number(86_400),
             "scopes": .array(ManagementScopes.all.map { .object(["value": .string($0), "description": .string($0)]) }),
-        ]), isSystem: true)
+            ]), isSystem: true)
+        } catch let error as DomainError where error.kind == .conflict {
+            // Another instance sharing the database created it first.
+        }
     }
 }

@@ -23,16 +23,39 @@ public enum RandomToken {
 }
 
 extension Data {
+    private static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// RFC 4648 §5 base64url without padding, written byte by byte (it is on every token's path).
     public func base64URLEncoded() -> String {
-        base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let alphabet = Self.base64URLAlphabet
+        var output: [UInt8] = []
+        output.reserveCapacity((count * 4 + 2) / 3)
+        var index = startIndex
+        while index < endIndex {
+            let remaining = distance(from: index, to: endIndex)
+            let b0 = UInt32(self[index])
+            let b1 = remaining > 1 ? UInt32(self[self.index(index, offsetBy: 1)]) : 0
+            let b2 = remaining > 2 ? UInt32(self[self.index(index, offsetBy: 2)]) : 0
+            let triple = b0 << 16 | b1 << 8 | b2
+            output.append(alphabet[Int(triple >> 18 & 63)])
+            output.append(alphabet[Int(triple >> 12 & 63)])
+            if remaining > 1 { output.append(alphabet[Int(triple >> 6 & 63)]) }
+            if remaining > 2 { output.append(alphabet[Int(triple & 63)]) }
+            index = self.index(index, offsetBy: Swift.min(3, remaining))
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
     public init?(base64URLEncoded text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
+        var base64 = String(String.UnicodeScalarView(text.unicodeScalars.map { scalar -> Unicode.Scalar in
+            switch scalar {
+            case "-": "+"
+            case "_": "/"
+            default: scalar
+            }
+        }))
+        guard !base64.contains("=") else { return nil }
+        while base64.utf8.count % 4 != 0 { base64.append("=") }
         self.init(base64Encoded: base64)
     }
 }

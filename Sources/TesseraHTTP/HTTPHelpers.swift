@@ -49,7 +49,7 @@ public enum BodyReader {
         }
         let buffer = try await bytes(request, limit: limit)
         do {
-            return try JSONCoding.decoder.decode(JSONValue.self, from: Data(buffer: buffer))
+            return try JSONValue.parse(bytes: Array(buffer: buffer))
         } catch {
             throw DomainError.invalidBody("Invalid request payload JSON format")
         }
@@ -78,8 +78,32 @@ public enum FormEncoding {
         return fields
     }
 
+    /// `+` is a space and `%XX` a byte; a malformed escape makes the whole field unreadable.
     private static func unescape(_ part: Substring) -> String? {
-        part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(part.utf8.count)
+        var iterator = part.utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    return nil
+                }
+                bytes.append(high << 4 | low)
+            default: bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }
 

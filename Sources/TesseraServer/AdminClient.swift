@@ -13,10 +13,15 @@ public enum AdminClient {
     public static func ensure(_ services: TesseraServices) async throws -> (clientID: String, secret: String, path: String)? {
         let tenant = services.tenant
         guard try await tenant.clients.list().isEmpty else { return nil }
-        let client = try await tenant.clients.create(.object([
-            "name": .string(name), "app_type": .string("non_interactive"),
-            "description": .string("Created on first start. Rotate its secret or delete it once you have your own."),
-        ]))
+        let client: Client
+        do {
+            client = try await tenant.clients.create(.object([
+                "name": .string(name), "app_type": .string("non_interactive"),
+                "description": .string("Created on first start. Rotate its secret or delete it once you have your own."),
+            ]))
+        } catch let error as DomainError where error.kind == .conflict {
+            return nil  // another instance sharing the database made it first and printed its secret
+        }
         _ = try await tenant.clientGrants.create(.object([
             "client_id": .string(client.clientID),
             "audience": .string(tenant.managementAudience),

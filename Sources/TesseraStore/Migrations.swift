@@ -22,6 +22,7 @@ public enum Migrator {
     @discardableResult
     public static func migrate(_ store: Store, migrations: [Migration] = Schema.migrations) async throws -> [Int] {
         try await store.transaction { db in
+            try await store.serialize(.migrations, in: db)
             try await db.raw("""
                 CREATE TABLE IF NOT EXISTS tessera_migrations (
                     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)
@@ -30,9 +31,7 @@ public enum Migrator {
         var applied: [Int] = []
         for migration in migrations.sorted(by: { $0.version < $1.version }) {
             let didApply = try await store.transaction { db in
-                if store.dialect == .postgres {
-                    try await db.raw("SELECT pg_advisory_xact_lock(\(literal: 7_468_773))").run()
-                }
+                try await store.serialize(.migrations, in: db)
                 let existing = try await db.select().column("version").from("tessera_migrations")
                     .where("version", .equal, migration.version).first()
                 guard existing == nil else { return false }

@@ -1,4 +1,6 @@
+import PostgresNIO
 import SQLKit
+import SQLiteNIO
 import TesseraCore
 
 extension SQLRow {
@@ -39,9 +41,14 @@ public func jsonBind(_ strings: [String]) -> SQLBind { jsonBind(.array(strings.m
 public func jsonBind(_ object: [String: JSONValue]) -> SQLBind { jsonBind(.object(object)) }
 
 extension Error {
-    /// Whether the database refused a write because a unique constraint already held the value.
+    /// Whether the database refused a write because a unique constraint (or primary key) already held the value.
     public var isUniqueViolation: Bool {
-        let text = String(reflecting: self)
-        return text.contains("UNIQUE constraint failed") || text.contains("23505") || text.contains("unique constraint")
+        if let error = self as? SQLiteError {
+            return error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed
+        }
+        if let error = self as? PSQLError {
+            return error.serverInfo?[.sqlState] == "23505"
+        }
+        return false
     }
 }

@@ -8,6 +8,12 @@ public enum StoreDialect: String, Sendable {
     case postgres
 }
 
+/// The once-per-tenant jobs instances must not run at the same time.
+public enum StoreLock: Int, Sendable {
+    case migrations = 7_468_773
+    case bootstrap = 7_468_774
+}
+
 /// What a store engine provides: reads outside transactions and writes inside one.
 public protocol StoreBackend: Sendable {
     var dialect: StoreDialect { get }
@@ -41,6 +47,14 @@ public struct Store: Sendable {
 
     public func shutdown() async {
         await backend.shutdown()
+    }
+
+    /// Inside a transaction, waits until no other instance holds `lock`, and holds it until the transaction ends.
+    /// Instances sharing a PostgreSQL database use it for once-per-tenant work (migrations, first keys);
+    /// SQLite needs nothing more, since its writes already take turns.
+    public func serialize(_ lock: StoreLock, in db: any SQLDatabase) async throws {
+        guard dialect == .postgres else { return }
+        try await db.raw("SELECT pg_advisory_xact_lock(\(literal: lock.rawValue))").run()
     }
 
     /// Opens the store a location names: a `postgres://` URL, or a folder for the embedded SQLite file.

@@ -25,8 +25,10 @@ public struct SigningKeyInfo: Codable, Sendable, Equatable {
 /// The key set at one moment: what signs, what verifies, and the JWKS document that publishes them.
 public struct KeySnapshot: Sendable {
     public let currentKid: String
+    /// The current key's private half: what signs.
+    let signingKey: _RSA.Signing.PrivateKey
     public let keys: [SigningKeyInfo]
-    /// Current, next and previous keys: verifiers that cache the JWKS keep working across a rotation.
+    /// Public current, next and previous keys: verifiers that cache the JWKS keep working across a rotation.
     public let collection: JWTKeyCollection
     public let jwksJSON: String
 }
@@ -64,7 +66,9 @@ public actor KeyRing {
     public func bootstrap() async throws -> KeySnapshot {
         let now = Timestamp.string(clock.now())
         let vault = self.vault
+        let store = self.store
         let created = try await store.transaction { db in
+            try await store.serialize(.bootstrap, in: db)
             let states = try await Self.loadRecords(db).map(\.state)
             var created: [String] = []
             if !states.contains(.current) {
@@ -86,7 +90,9 @@ public actor KeyRing {
     public func rotate() async throws -> SigningKeyInfo {
         let now = Timestamp.string(clock.now())
         let vault = self.vault
+        let store = self.store
         try await store.transaction { db in
+            try await store.serialize(.bootstrap, in: db)
             try await db.update("signing_keys").set("state", to: SigningKeyInfo.State.retired.rawValue)
                 .where("state", .equal, SigningKeyInfo.State.previous.rawValue).run()
             try await db.update("signing_keys")
@@ -134,13 +140,13 @@ public actor KeyRing {
         let collection = JWTKeyCollection()
         var jwks: [JSONValue] = []
         for record in records.sorted(by: { $0.state.order < $1.state.order }) where record.state.isPublished {
-            let privateKey = try JWTKit.Insecure.RSA.PrivateKey(pem: try vault.load(stored: record.privateKey))
-            await collection.add(rsa: privateKey, digestAlgorithm: .sha256, kid: JWKIdentifier(string: record.info.kid),
-                                 serializer: DefaultJWTSerializer(jsonEncoder: JSONCoding.encoder))
-            jwks.append(try Self.publicJWK(privateKey.publicKey, kid: record.info.kid))
+            let publicKey = try JWTKit.Insecure.RSA.PublicKey(pem: record.info.publicKeyPEM)
+            await collection.add(rsa: publicKey, digestAlgorithm: .sha256, kid: JWKIdentifier(string: record.info.kid))
+            jwks.append(try Self.publicJWK(publicKey, kid: record.info.kid))
         }
         let snapshot = KeySnapshot(
             currentKid: current.info.kid,
+            signingKey: try _RSA.Signing.PrivateKey(pemRepresentation: try vault.load(stored: current.privateKey)),
             keys: records.map(\.info),
             collection: collection,
             jwksJSON: JSONValue.object(["keys": .array(jwks)]).jsonText()

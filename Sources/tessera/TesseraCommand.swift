@@ -6,6 +6,7 @@ import Prometheus
 import ServiceLifecycle
 import TesseraCore
 import TesseraServer
+import TesseraTokens
 
 @main
 struct TesseraCommand: AsyncParsableCommand {
@@ -164,7 +165,19 @@ struct Apply: AsyncParsableCommand {
 
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Signing keys.", subcommands: [List.self, Rotate.self])
+        abstract: "Signing keys.", subcommands: [List.self, Rotate.self, Speed.self])
+
+    struct Speed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure RS256 token signatures per second on this machine (like openssl speed rsa2048).")
+        @Option(help: "Seconds to measure.") var seconds = 10.0
+        @Option(help: "Concurrent signers (default: one per core).") var tasks = ProcessInfo.processInfo.activeProcessorCount
+
+        func run() async throws {
+            let rate = try await SigningSpeed.measure(seconds: seconds, tasks: tasks)
+            say(String(format: "%.1f RS256 signatures/s with %d signers", rate, tasks))
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List signing keys and their state.")

@@ -53,19 +53,8 @@ struct Harness: Sendable {
         let clock = TestClock()
         var databaseURL: String?
         var dropDatabase: (@Sendable () async -> Void)?
-        if kind == .postgres, let adminURL = StoreKind.postgresURL {
-            let name = "tessera_test_\(RandomToken.hex(bytes: 6))"
-            let admin = Store(backend: try PostgresBackend(url: adminURL, logger: logger))
-            try await admin.read { db in try await db.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
-            await admin.shutdown()
-            var components = URLComponents(string: adminURL)!
-            components.path = "/" + name
-            databaseURL = components.string
-            dropDatabase = {
-                let admin = Store(backend: try! PostgresBackend(url: adminURL, logger: logger))
-                try? await admin.read { db in try await db.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
-                await admin.shutdown()
-            }
+        if kind == .postgres {
+            (databaseURL, dropDatabase) = try await makePostgresDatabase()
         }
         let configuration = ServerConfiguration(
             dataDirectory: directory, databaseURL: databaseURL, issuer: issuer,
@@ -79,6 +68,25 @@ struct Harness: Sendable {
             await drop?()
             try? FileManager.default.removeItem(atPath: directory)
         }
+    }
+
+    /// A new, empty PostgreSQL database on the test server, and how to drop it.
+    static func makePostgresDatabase() async throws -> (url: String, drop: @Sendable () async -> Void) {
+        guard let adminURL = StoreKind.postgresURL else {
+            throw DomainError(.unavailable, code: "test", "TESSERA_TEST_POSTGRES_URL is not set")
+        }
+        let name = "tessera_test_\(RandomToken.hex(bytes: 6))"
+        let admin = Store(backend: try PostgresBackend(url: adminURL, logger: logger))
+        try await admin.read { db in try await db.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
+        await admin.shutdown()
+        var components = URLComponents(string: adminURL)!
+        components.path = "/" + name
+        let drop: @Sendable () async -> Void = {
+            guard let admin = try? PostgresBackend(url: adminURL, logger: logger) else { return }
+            try? await admin.read { db in try await db.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
+            await admin.shutdown()
+        }
+        return (components.string!, drop)
     }
 
     var tenant: Tenant { services.tenant }

@@ -78,3 +78,46 @@ import TesseraTokens
         #expect(throws: DomainError.self) { try MasterKey(passphrase: "short") }
     }
 }
+
+@Suite struct SharedPostgreSQLTests {
+    /// Three instances start at once on one empty database: one set of migrations, one pair of keys,
+    /// one bootstrap client; tokens from one verify on the others, and a rotation reaches them all.
+    @Test(.enabled(if: StoreKind.postgresURL != nil))
+    func instancesSharingADatabaseAgree() async throws {
+        let (url, drop) = try await Harness.makePostgresDatabase()
+        let clock = TestClock()
+        let configuration = ServerConfiguration(dataDirectory: NSTemporaryDirectory() + "tessera-shared-\(UUID())",
+                                                databaseURL: url, issuer: Harness.issuer,
+                                                masterKeyPassphrase: String(repeating: "s", count: 32),
+                                                logLevel: .warning, bcryptCost: 4)
+        let instances = try await withThrowingTaskGroup(of: TesseraServices.self) { group in
+            for _ in 0..<3 {
+                group.addTask { try await TesseraServices.open(configuration, logger: Harness.logger, clock: clock.clock) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let admins = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for instance in instances { group.addTask { try await AdminClient.ensure(instance) != nil } }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(admins == 1)
+        let keys = try await instances[0].keyRing.current().keys
+        #expect(keys.filter { $0.state == .current }.count == 1)
+        #expect(keys.count == 2)
+        for instance in instances.dropFirst() {
+            #expect(try await instance.keyRing.current().currentKid == keys.first { $0.state == .current }?.kid)
+        }
+
+        let claims = ClaimSet(["iss": .string(Harness.issuer), "aud": .string("x"),
+                               "exp": .seconds(clock.clock.now().addingTimeInterval(60))])
+        let token = try await instances[0].tokens.signRS256(claims)
+        #expect(try await instances[2].tokens.verify(token, audience: "x").string("iss") == Harness.issuer)
+
+        let rotated = try await instances[1].keyRing.rotate()
+        clock.advance(seconds: 31)
+        #expect(try await instances[0].keyRing.current().currentKid == rotated.kid)
+        #expect(try await instances[2].tokens.verify(try await instances[0].tokens.signRS256(claims), audience: "x")["aud"] == .string("x"))
+        for instance in instances { await instance.shutdown() }
+        await drop()
+    }
+}

@@ -1,0 +1,32 @@
+import Crypto
+import _CryptoExtras
+import Foundation
+import TesseraCore
+
+/// JWS compact serialization for the tokens Tessera mints. Signing is done here with swift-crypto,
+/// directly: it keeps minting off any shared actor (so both cores sign), writes whole-second times and
+/// unescaped slashes by construction, and refuses short HMAC keys before a library can trap on them.
+/// Verification stays with jwt-kit.
+enum JWS {
+    static func rs256(_ claims: ClaimSet, kid: String, key: _RSA.Signing.PrivateKey) throws -> String {
+        let input = signingInput(alg: "RS256", kid: kid, claims: claims)
+        let signature = try key.signature(for: SHA256.hash(data: Data(input.utf8)), padding: .insecurePKCS1v1_5)
+        return input + "." + signature.rawRepresentation.base64URLEncoded()
+    }
+
+    static func hs256(_ claims: ClaimSet, secret: String) throws -> String {
+        guard secret.utf8.count >= 32 else {
+            throw DomainError(.invalidInput, code: "weak_signing_secret", "an HS256 signing secret must be at least 32 bytes")
+        }
+        let input = signingInput(alg: "HS256", kid: nil, claims: claims)
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return input + "." + Data(mac).base64URLEncoded()
+    }
+
+    private static func signingInput(alg: String, kid: String?, claims: ClaimSet) -> String {
+        var header: [String: JSONValue] = ["alg": .string(alg), "typ": .string("JWT")]
+        if let kid { header["kid"] = .string(kid) }
+        return Data(JSONValue.object(header).jsonText().utf8).base64URLEncoded() + "."
+            + Data(JSONValue.object(claims.claims).jsonText().utf8).base64URLEncoded()
+    }
+}

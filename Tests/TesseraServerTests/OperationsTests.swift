@@ -1,0 +1,37 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Prometheus
+import Testing
+@testable import TesseraServer
+
+@Suite struct OperationsTests {
+    @Test func metricsExposeTheRegistryInPrometheusText() async throws {
+        let harness = try await Harness.make()
+        let registry = PrometheusCollectorRegistry()
+        registry.makeCounter(name: "tessera_probe_total").increment(by: Int64(3))
+        let app = Application(router: TesseraApplication.router(services: harness.services, metrics: registry),
+                              logger: Harness.logger)
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            #expect(String(buffer: response.body).contains("tessera_probe_total 3"))
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            #expect(health.headers[.xContentTypeOptions] == "nosniff")
+        }
+        await harness.cleanup()
+    }
+
+    @Test func readinessFailsWhenTheStoreIsGone() async throws {
+        let harness = try await Harness.make()
+        let app = Application(router: TesseraApplication.router(services: harness.services, metrics: nil),
+                              logger: Harness.logger)
+        await harness.services.store.shutdown()
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/readyz", method: .get)
+            #expect(response.status == .serviceUnavailable)
+        }
+        try? FileManager.default.removeItem(atPath: harness.services.configuration.dataDirectory)
+    }
+}
