@@ -6,6 +6,9 @@ purpose=${1:-run}
 command -v swift >/dev/null || { echo "Swift 6.2 or newer is required (https://swift.org/install)" >&2; exit 1; }
 
 packages=()
+# Every build links the system's OpenSSL libcrypto (RS256 signing).
+[ -f /usr/include/openssl/evp.h ] || packages+=(libssl-dev)
+command -v pkg-config >/dev/null || packages+=(pkg-config)
 case "$purpose" in
   test)
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)

@@ -11,7 +11,7 @@ public enum ClientSecret {
     }
 
     public static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(secret.utf8)))
     }
 
     public static func matches(_ secret: String, digest expected: String) -> Bool {

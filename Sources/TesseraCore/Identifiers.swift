@@ -8,7 +8,7 @@ public enum RandomToken {
     }
 
     public static func hex(bytes count: Int) -> String {
-        bytes(count).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(bytes(count))
     }
 
     /// URL-safe base64 without padding: the alphabet Auth0 uses for client ids and secrets.
@@ -57,5 +57,19 @@ extension Data {
         guard !base64.contains("=") else { return nil }
         while base64.utf8.count % 4 != 0 { base64.append("=") }
         self.init(base64Encoded: base64)
+    }
+}
+
+/// Lower-case hexadecimal, without going through `String(format:)` (digests are on the token path).
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var output: [UInt8] = []
+        for byte in bytes {
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -3,15 +3,14 @@ import _CryptoExtras
 import Foundation
 import TesseraCore
 
-/// JWS compact serialization for the tokens Tessera mints. Signing is done here with swift-crypto,
-/// directly: it keeps minting off any shared actor (so both cores sign), writes whole-second times and
-/// unescaped slashes by construction, and refuses short HMAC keys before a library can trap on them.
+/// JWS compact serialization for the tokens Tessera mints, signed here rather than through jwt-kit:
+/// it keeps minting off any shared actor (so every core signs), writes whole-second times and unescaped
+/// slashes by construction, and refuses short HMAC keys before a library can trap on them.
 /// Verification stays with jwt-kit.
 enum JWS {
-    static func rs256(_ claims: ClaimSet, kid: String, key: _RSA.Signing.PrivateKey) throws -> String {
+    static func rs256(_ claims: ClaimSet, kid: String, key: RSASigningKey) throws -> String {
         let input = signingInput(alg: "RS256", kid: kid, claims: claims)
-        let signature = try key.signature(for: SHA256.hash(data: Data(input.utf8)), padding: .insecurePKCS1v1_5)
-        return input + "." + signature.rawRepresentation.base64URLEncoded()
+        return input + "." + Data(try key.signRS256(Array(input.utf8))).base64URLEncoded()
     }
 
     static func hs256(_ claims: ClaimSet, secret: String) throws -> String {

@@ -26,7 +26,7 @@ public struct SigningKeyInfo: Codable, Sendable, Equatable {
 public struct KeySnapshot: Sendable {
     public let currentKid: String
     /// The current key's private half: what signs.
-    let signingKey: _RSA.Signing.PrivateKey
+    let signingKey: RSASigningKey
     public let keys: [SigningKeyInfo]
     /// Public current, next and previous keys: verifiers that cache the JWKS keep working across a rotation.
     public let collection: JWTKeyCollection
@@ -146,7 +146,7 @@ public actor KeyRing {
         }
         let snapshot = KeySnapshot(
             currentKid: current.info.kid,
-            signingKey: try _RSA.Signing.PrivateKey(pemRepresentation: try vault.load(stored: current.privateKey)),
+            signingKey: try RSASigningKey(pem: try vault.load(stored: current.privateKey)),
             keys: records.map(\.info),
             collection: collection,
             jwksJSON: JSONValue.object(["keys": .array(jwks)]).jsonText()

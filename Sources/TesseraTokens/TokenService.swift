@@ -87,7 +87,7 @@ public struct TokenService: Sendable {
 /// Tessera's own signing path, the ceiling for token endpoints (compare with `openssl speed rsa2048`).
 public enum SigningSpeed {
     public static func measure(seconds: Double, tasks: Int) async throws -> Double {
-        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let key = try RSASigningKey(pem: try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation)
         let claims = ClaimSet(["iss": .string("https://speed.test/"), "sub": .string("client@clients"),
                                "aud": .string("https://api.test/"), "iat": .number(1), "exp": .number(2)])
         let clock = ContinuousClock()
