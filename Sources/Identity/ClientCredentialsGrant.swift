@@ -13,6 +13,16 @@ public struct TokenResponse: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in", scope
     }
+
+    /// The wire form, written without a Foundation encoder (this is the token endpoint's hot path).
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = [
+            "access_token": .string(accessToken), "token_type": .string(tokenType),
+            "expires_in": .number(Double(expiresIn)),
+        ]
+        if let scope { fields["scope"] = .string(scope) }
+        return .object(fields)
+    }
 }
 
 /// The client-credentials grant: a confidential client gets an access token for an API

@@ -36,7 +36,7 @@ public struct OAuthRoutes: Sendable {
                     let response = try await grant.issue(
                         clientID: credentials.id, clientSecret: credentials.secret ?? "",
                         audience: parameters["audience"], scope: parameters["scope"])
-                    return try JSONResponse.make(response, headers: [.pragma: "no-cache"])
+                    return JSONResponse.text(response.json.jsonText(), headers: [.pragma: "no-cache"])
                 case nil:
                     throw OAuthError.invalidRequest("Missing required parameter: grant_type")
                 case let other?:

@@ -4,6 +4,7 @@ import NIOPosix
 import SQLKit
 import SQLiteKit
 import SQLiteNIO
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode, one writer connection behind a gate,
 /// and reader connections that read concurrently with the writer (WAL allows it).
@@ -12,7 +13,7 @@ public final class SQLiteBackend: StoreBackend {
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
     private let writeGate = AsyncGate()
-    private let readerCursor = ReaderCursor()
+    private let readerCursor = Atomic<UInt>(0)
     private let logger: Logger
 
     private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
@@ -45,7 +46,8 @@ public final class SQLiteBackend: StoreBackend {
     public func read<Result: Sendable>(
         _ body: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
-        let index = await readerCursor.next(modulo: readers.count)
+        // Round-robin over readers; an atomic counter, since an actor hop per read costs more than the pick.
+        let index = Int(readerCursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(readers.count))
         return try await body(readers[index].sql(queryLogLevel: .trace))
     }
 
@@ -73,12 +75,3 @@ public final class SQLiteBackend: StoreBackend {
     }
 }
 
-/// Round-robin over reader connections.
-private actor ReaderCursor {
-    private var position = 0
-
-    func next(modulo count: Int) -> Int {
-        position = (position + 1) % count
-        return position
-    }
-}
