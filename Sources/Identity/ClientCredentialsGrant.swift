@@ -9,9 +9,18 @@ public struct TokenResponse: Codable, Sendable, Equatable {
     public var tokenType = "Bearer"
     public var expiresIn: Int
     public var scope: String?
+    public var idToken: String?
+    public var refreshToken: String?
+
+    public init(accessToken: String, expiresIn: Int, scope: String?) {
+        self.accessToken = accessToken
+        self.expiresIn = expiresIn
+        self.scope = scope
+    }
 
     enum CodingKeys: String, CodingKey {
         case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in", scope
+        case idToken = "id_token", refreshToken = "refresh_token"
     }
 
     /// The wire form, written without a Foundation encoder (this is the token endpoint's hot path).
@@ -21,6 +30,8 @@ public struct TokenResponse: Codable, Sendable, Equatable {
             "expires_in": .number(Double(expiresIn)),
         ]
         if let scope { fields["scope"] = .string(scope) }
+        if let idToken { fields["id_token"] = .string(idToken) }
+        if let refreshToken { fields["refresh_token"] = .string(refreshToken) }
         return .object(fields)
     }
 }

@@ -38,9 +38,9 @@ public struct Clients: Sendable {
         try apply(payload, to: &client)
         var digest: String?
         if client.tokenEndpointAuthMethod != "none" {
-            let secret = ClientSecret.generate()
+            let secret = OpaqueSecret.generate()
             client.clientSecret = secret
-            digest = ClientSecret.digest(secret)
+            digest = OpaqueSecret.digest(secret)
         }
         let stored = client
         let secretDigest = digest
@@ -106,13 +106,13 @@ public struct Clients: Sendable {
 
     /// Issues a new secret; the old one stops working at once. The new one is in the response only.
     public func rotateSecret(_ clientID: String) async throws -> Client {
-        let secret = ClientSecret.generate()
+        let secret = OpaqueSecret.generate()
         let now = Timestamp.string(clock.now())
         var client = try await store.transaction { db in
             guard let client = try await Self.find(clientID, db: db)?.client else {
                 throw DomainError.notFound("The client does not exist", code: "inexistent_client")
             }
-            try await db.update("clients").set("client_secret_digest", to: ClientSecret.digest(secret))
+            try await db.update("clients").set("client_secret_digest", to: OpaqueSecret.digest(secret))
                 .set("updated_at", to: now).where("client_id", .equal, clientID).run()
             return client
         }
@@ -127,7 +127,7 @@ public struct Clients: Sendable {
         guard let digest = found.digest else {
             return nil
         }
-        guard let secret, ClientSecret.matches(secret, digest: digest) else { return nil }
+        guard let secret, OpaqueSecret.matches(secret, digest: digest) else { return nil }
         return found.client
     }
 

@@ -21,7 +21,7 @@ public struct MachineAccess: Sendable {
     /// Whether `secret` is this client's secret (constant-time). Public clients have none to match.
     public func authenticates(_ secret: String) -> Bool {
         guard let secretDigest else { return false }
-        return ClientSecret.matches(secret, digest: secretDigest)
+        return OpaqueSecret.matches(secret, digest: secretDigest)
     }
 }
 

@@ -188,3 +188,33 @@ public struct Users: Sendable {
         )
     }
 }
+
+extension Users {
+    /// A database-connection user by email with their password hash, for sign-in.
+    public func credentials(email: String) async throws -> (user: User, passwordHash: String?)? {
+        let normalized = email.trimmingCharacters(in: .whitespaces).lowercased()
+        return try await store.read { db in
+            guard let row = try await db.select().columns("*").from("users").where("email", .equal, normalized)
+                .where("connection", .equal, User.databaseConnection).first()
+            else { return nil }
+            return (try Self.decode(row), try row.optionalString("password_hash"))
+        }
+    }
+
+    /// Counts a successful sign-in (`logins_count`, `last_login`, `last_ip`) and returns the updated user.
+    public func recordLogin(_ userID: String, ip: String) async throws -> User {
+        let now = Timestamp.string(clock.now())
+        return try await store.transaction { db in
+            try await db.raw("""
+                UPDATE users SET logins_count = logins_count + 1, last_login = \(bind: now), last_ip = \(bind: ip)
+                WHERE user_id = \(bind: userID)
+                """).run()
+            guard let user = try await Self.find(userID, db: db) else { throw Self.notFound }
+            return user
+        }
+    }
+
+    public func verify(password: String, hash: String) async throws -> Bool {
+        try await hasher.verify(password, hash: hash)
+    }
+}

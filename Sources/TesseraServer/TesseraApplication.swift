@@ -10,10 +10,11 @@ import TesseraHTTP
 
 /// The composition root: one Hummingbird application serving every enabled service on one port.
 public enum TesseraApplication {
-    public static func router(services: TesseraServices, metrics: PrometheusCollectorRegistry?)
-        -> Router<BasicRequestContext>
+    public static func router(services: TesseraServices, metrics: PrometheusCollectorRegistry?,
+                              customizer: any TokenCustomizer = NoTokenCustomization()) async throws
+        -> Router<TesseraRequestContext>
     {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: TesseraRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
         if metrics != nil { router.add(middleware: MetricsMiddleware()) }
         router.add(middleware: LogRequestsMiddleware(.debug))
@@ -37,18 +38,21 @@ public enum TesseraApplication {
                          body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
             }
         }
-        OAuthRoutes(tenant: services.tenant, tokens: services.tokens).addRoutes(to: router)
+        let signIn = SignInService(tenant: services.tenant, tokens: services.tokens, store: services.store,
+                                   clock: services.clock, customizer: customizer)
+        OAuthRoutes(tenant: services.tenant, tokens: services.tokens, signIn: signIn).addRoutes(to: router)
+        SignInRoutes(signIn: signIn, tokens: services.tokens, pages: try await Pages.load()).addRoutes(to: router)
         ManagementAPI(tenant: services.tenant, tokens: services.tokens).addRoutes(to: router)
         return router
     }
 
     public static func make(services: TesseraServices, metrics: PrometheusCollectorRegistry?, logger: Logger,
-                            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+                            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
         -> some ApplicationProtocol
     {
         let configuration = services.configuration
         return Application(
-            router: router(services: services, metrics: metrics),
+            router: try await router(services: services, metrics: metrics),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tessera"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger

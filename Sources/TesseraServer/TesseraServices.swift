@@ -13,6 +13,7 @@ public struct TesseraServices: Sendable {
     public let keyRing: KeyRing
     public let tokens: TokenService
     public let tenant: Tenant
+    public let clock: TesseraClock
 
     /// Opens the store, applies migrations, makes sure signing keys and the Management API exist.
     public static func open(_ configuration: ServerConfiguration, logger: Logger,
@@ -38,7 +39,8 @@ public struct TesseraServices: Sendable {
             let tenant = Tenant(issuer: configuration.issuer, store: store, keyRing: keyRing, clock: clock,
                                 hasher: PasswordHasher(cost: configuration.bcryptCost))
             try await tenant.ensureManagementAPI()
-            return TesseraServices(configuration: configuration, store: store, keyRing: keyRing, tokens: tokens, tenant: tenant)
+            return TesseraServices(configuration: configuration, store: store, keyRing: keyRing, tokens: tokens,
+                                   tenant: tenant, clock: clock)
         } catch {
             await store.shutdown()
             throw error

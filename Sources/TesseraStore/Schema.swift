@@ -111,5 +111,70 @@ public enum Schema {
             )
             """,
         ]),
+        Migration(version: 2, name: "sign-in", statements: [
+            """
+            CREATE TABLE login_transactions (
+                id TEXT PRIMARY KEY,
+                client_id TEXT NOT NULL,
+                request TEXT NOT NULL,
+                csrf_digest TEXT NOT NULL,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,
+                secret_digest TEXT NOT NULL UNIQUE,
+                user_id TEXT NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+                auth_time BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                revoked_at BIGINT
+            )
+            """,
+            """
+            CREATE TABLE authorization_codes (
+                code_digest TEXT PRIMARY KEY,
+                family_id TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                user_id TEXT NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+                redirect_uri TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                audience TEXT,
+                nonce TEXT,
+                code_challenge TEXT,
+                code_challenge_method TEXT,
+                session_id TEXT,
+                auth_time BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                used_at BIGINT
+            )
+            """,
+            """
+            CREATE TABLE refresh_tokens (
+                token_digest TEXT PRIMARY KEY,
+                family_id TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                user_id TEXT NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+                scope TEXT NOT NULL,
+                audience TEXT,
+                session_id TEXT,
+                auth_time BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                rotated_at BIGINT,
+                revoked_at BIGINT
+            )
+            """,
+            "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
+            """
+            CREATE TABLE login_failures (
+                user_id TEXT NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+                ip TEXT NOT NULL,
+                failures BIGINT NOT NULL,
+                last_failure_at BIGINT NOT NULL,
+                PRIMARY KEY (user_id, ip)
+            )
+            """,
+        ]),
     ]
 }

@@ -30,6 +30,20 @@ public struct TokenService: Sendable {
 
     /// Verifies an RS256 token this tenant issued for `audience`, and returns its claims.
     public func verify(_ token: String, audience: String) async throws -> ClaimSet {
+        let claims = try await verifySignatureAndIssuer(token)
+        try checkTimes(claims)
+        guard claims.audiences.contains(audience) else {
+            throw Self.invalid("Invalid token: audience is not \(audience)")
+        }
+        return claims
+    }
+
+    /// An ID token this tenant issued, expired or not (OIDC allows an expired `id_token_hint` at logout).
+    public func verifyIDToken(_ token: String) async throws -> ClaimSet {
+        try await verifySignatureAndIssuer(token)
+    }
+
+    private func verifySignatureAndIssuer(_ token: String) async throws -> ClaimSet {
         let header = try Self.header(of: token)
         guard header.alg == "RS256" else {
             throw Self.invalid("Invalid token: algorithm \(header.alg ?? "none") is not accepted (expected RS256)")
@@ -44,12 +58,8 @@ public struct TokenService: Sendable {
         } catch {
             throw Self.invalid("Invalid token: signature verification failed")
         }
-        try checkTimes(claims)
         guard claims.string("iss") == issuer else {
             throw Self.invalid("Invalid token: issuer is not \(issuer)")
-        }
-        guard claims.audiences.contains(audience) else {
-            throw Self.invalid("Invalid token: audience is not \(audience)")
         }
         return claims
     }

@@ -135,7 +135,7 @@ struct Serve: AsyncParsableCommand {
                 let report = try await TenantFile.load(path: apply).apply(to: services.tenant)
                 say(report.summary(file: apply))
             }
-            let app = TesseraApplication.make(services: services, metrics: registry, logger: logger) { port in
+            let app = try await TesseraApplication.make(services: services, metrics: registry, logger: logger) { port in
                 logger.info("Tessera is listening", metadata: [
                     "url": "http://\(configuration.host):\(port)/", "issuer": .string(configuration.issuer),
                     "store": .string(configuration.databaseURL == nil ? "sqlite" : "postgres"),

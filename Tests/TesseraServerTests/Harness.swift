@@ -93,7 +93,7 @@ struct Harness: Sendable {
 
     /// Runs `body` against the full router, then tears the harness down.
     func test(_ body: @Sendable (TestHTTP) async throws -> Void) async throws {
-        let app = Application(router: TesseraApplication.router(services: services, metrics: nil), logger: Self.logger)
+        let app = Application(router: try await TesseraApplication.router(services: services, metrics: nil), logger: Self.logger)
         do {
             try await app.test(.router) { client in try await body(TestHTTP(client: client, harness: self)) }
         } catch {

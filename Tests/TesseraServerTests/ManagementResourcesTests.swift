@@ -31,7 +31,7 @@ import TesseraCore
                 try await db.select().column("client_secret_digest").from("clients").where("client_id", .equal, clientID).first()
             }
             let digest = try #require(try stored?.optionalString("client_secret_digest"))
-            #expect(digest == ClientSecret.digest(secret) && digest != secret)
+            #expect(digest == OpaqueSecret.digest(secret) && digest != secret)
 
             let patched = try await http.request(.patch, "/api/v2/clients/\(clientID)", token: token, json: .object([
                 "name": .string("Backend 2"), "allowed_logout_urls": .array([.string("https://app.test/")]),

@@ -10,7 +10,7 @@ import Testing
         let harness = try await Harness.make()
         let registry = PrometheusCollectorRegistry()
         registry.makeCounter(name: "tessera_probe_total").increment(by: Int64(3))
-        let app = Application(router: TesseraApplication.router(services: harness.services, metrics: registry),
+        let app = Application(router: try await TesseraApplication.router(services: harness.services, metrics: registry),
                               logger: Harness.logger)
         try await app.test(.router) { client in
             let response = try await client.execute(uri: "/metrics", method: .get)
@@ -25,7 +25,7 @@ import Testing
 
     @Test func readinessFailsWhenTheStoreIsGone() async throws {
         let harness = try await Harness.make()
-        let app = Application(router: TesseraApplication.router(services: harness.services, metrics: nil),
+        let app = Application(router: try await TesseraApplication.router(services: harness.services, metrics: nil),
                               logger: Harness.logger)
         await harness.services.store.shutdown()
         try await app.test(.router) { client in

@@ -311,13 +311,3 @@ extension RequestContext {
         return raw.removingPercentEncoding ?? raw
     }
 }
-
-extension Request {
-    var queryDictionary: [String: String] {
-        var dictionary: [String: String] = [:]
-        for (key, value) in uri.queryParameters where dictionary[String(key)] == nil {
-            dictionary[String(key)] = String(value)
-        }
-        return dictionary
-    }
-}

@@ -2,10 +2,10 @@ import Crypto
 import Foundation
 import TesseraCore
 
-/// Client secrets: random, shown once, kept only as a SHA-256 digest and compared in constant time.
-/// A digest (not bcrypt) is enough because the secrets are 384-bit random strings, not passwords,
-/// and it keeps the token endpoint bounded by RSA signing instead of hashing.
-public enum ClientSecret {
+/// Random bearer secrets (client secrets, session cookies, authorization codes, refresh tokens): shown once,
+/// kept only as a SHA-256 digest and compared in constant time. A digest (not bcrypt) is enough because they
+/// are 384-bit random strings, not passwords, and it keeps the token endpoint bounded by RSA signing.
+public enum OpaqueSecret {
     public static func generate() -> String {
         RandomToken.base64URL(bytes: 48)
     }
@@ -23,5 +23,12 @@ public enum ClientSecret {
             difference |= actual[index] ^ wanted[index]
         }
         return difference == 0
+    }
+}
+
+extension OpaqueSecret {
+    /// BASE64URL(SHA-256(text)): PKCE's S256 and the `at_hash` family of checks.
+    public static func sha256Base64URL(_ text: String) -> String {
+        Data(SHA256.hash(data: Data(text.utf8))).base64URLEncoded()
     }
 }

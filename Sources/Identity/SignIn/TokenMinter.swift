@@ -1,0 +1,130 @@
+import Foundation
+import IdentityManagement
+import TesseraCore
+import TesseraTokens
+
+/// Who signed in, to what, how: what a token customizer (the Actions pipeline, later) sees.
+public struct LoginContext: Sendable {
+    public let user: User
+    public let client: Client
+    public let grant: GrantRecord
+    public let roles: [Role]
+}
+
+/// The claims about to be signed; a customizer may add to them.
+public struct TokenClaims: Sendable {
+    public var idToken: ClaimSet
+    public var accessToken: ClaimSet
+}
+
+/// The seam where post-login Actions plug in: called once per token response, before signing.
+public protocol TokenCustomizer: Sendable {
+    func customize(_ context: LoginContext, _ claims: inout TokenClaims) async throws
+}
+
+public struct NoTokenCustomization: TokenCustomizer {
+    public init() {}
+    public func customize(_ context: LoginContext, _ claims: inout TokenClaims) async throws {}
+}
+
+/// Builds and signs the ID token and access token of a user sign-in, with Auth0's claims.
+public struct TokenMinter: Sendable {
+    let tenant: Tenant
+    let tokens: TokenService
+    let clock: TesseraClock
+    let customizer: any TokenCustomizer
+    static let idTokenLifetime = 36_000
+    static let userinfoOnlyLifetime = 86_400
+
+    public init(tenant: Tenant, tokens: TokenService, clock: TesseraClock, customizer: any TokenCustomizer) {
+        self.tenant = tenant
+        self.tokens = tokens
+        self.clock = clock
+        self.customizer = customizer
+    }
+
+    public struct Minted: Sendable {
+        public let accessToken: String
+        public let idToken: String?
+        public let expiresIn: Int
+        public let scope: String
+    }
+
+    public func mint(for grant: GrantRecord, client: Client) async throws -> Minted {
+        let user = try await tenant.users.get(grant.userID)
+        let now = clock.now()
+        let issuer = tokens.issuer
+        var server: ResourceServer?
+        if let audience = grant.audience { server = try await tenant.resourceServers.find(audience) }
+        let lifetime = server?.tokenLifetime ?? Self.userinfoOnlyLifetime
+        let scope = grant.scopes.joined(separator: " ")
+
+        var access = ClaimSet([
+            "iss": .string(issuer), "sub": .string(user.userID),
+            "iat": .seconds(now), "exp": .seconds(now.addingTimeInterval(TimeInterval(lifetime))),
+            "azp": .string(client.clientID), "scope": .string(scope), "jti": .string(RandomToken.base64URL(bytes: 16)),
+        ])
+        if let server {
+            access["aud"] = grant.scopes.contains("openid")
+                ? .array([.string(server.identifier), .string(issuer + "userinfo")]) : .string(server.identifier)
+            let permissions = try await tenant.roles.permissions(ofUser: user.userID, audience: server.identifier)
+            access["permissions"] = .array(permissions.map(JSONValue.string))
+        } else {
+            access["aud"] = .string(issuer + "userinfo")
+        }
+        if let sid = grant.sessionID { access["sid"] = .string(sid) }
+
+        var id = ClaimSet()
+        if grant.scopes.contains("openid") {
+            id = ClaimSet([
+                "iss": .string(issuer), "sub": .string(user.userID), "aud": .string(client.clientID),
+                "iat": .seconds(now), "exp": .seconds(now.addingTimeInterval(TimeInterval(Self.idTokenLifetime))),
+                "auth_time": .number(Double(grant.authTime)),
+            ])
+            if let nonce = grant.nonce { id["nonce"] = .string(nonce) }
+            if let sid = grant.sessionID { id["sid"] = .string(sid) }
+            for (key, value) in Self.profileClaims(user, scopes: grant.scopes) { id[key] = value }
+        }
+
+        var claims = TokenClaims(idToken: id, accessToken: access)
+        let roles = try await tenant.roles.roles(ofUser: user.userID)
+        try await customizer.customize(LoginContext(user: user, client: client, grant: grant, roles: roles), &claims)
+
+        let accessToken: String
+        if let server, server.signingAlg == "HS256", let secret = server.signingSecret {
+            accessToken = try tokens.signHS256(claims.accessToken, secret: secret)
+        } else {
+            accessToken = try await tokens.signRS256(claims.accessToken)
+        }
+        var idToken: String?
+        if grant.scopes.contains("openid") {
+            var idClaims = claims.idToken
+            idClaims["at_hash"] = .string(Self.leftHalfHash(accessToken))
+            idToken = try await tokens.signRS256(idClaims)
+        }
+        return Minted(accessToken: accessToken, idToken: idToken, expiresIn: lifetime, scope: scope)
+    }
+
+    /// OIDC's standard claims for the `profile` and `email` scopes.
+    public static func profileClaims(_ user: User, scopes: [String]) -> [String: JSONValue] {
+        var claims: [String: JSONValue] = [:]
+        if scopes.contains("profile") {
+            let fields: [(String, String?)] = [
+                ("name", user.name), ("nickname", user.nickname), ("picture", user.picture),
+                ("given_name", user.givenName), ("family_name", user.familyName), ("updated_at", user.updatedAt),
+            ]
+            for (key, value) in fields { if let value { claims[key] = .string(value) } }
+        }
+        if scopes.contains("email"), let email = user.email {
+            claims["email"] = .string(email)
+            claims["email_verified"] = .bool(user.emailVerified)
+        }
+        return claims
+    }
+
+    /// OIDC `at_hash`: base64url of the left half of SHA-256 of the access token.
+    static func leftHalfHash(_ token: String) -> String {
+        let full = Data(base64URLEncoded: OpaqueSecret.sha256Base64URL(token)) ?? Data()
+        return Data(full.prefix(16)).base64URLEncoded()
+    }
+}

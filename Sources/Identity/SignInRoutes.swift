@@ -1,0 +1,253 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IdentityManagement
+import TesseraCore
+import TesseraHTTP
+import TesseraTokens
+
+/// `/authorize`, the hosted login and signup pages, `/userinfo`, logout and revocation.
+public struct SignInRoutes: Sendable {
+    let signIn: SignInService
+    let validator: AuthorizeValidator
+    let pages: Pages
+    let tokens: TokenService
+    let secureCookies: Bool
+
+    static let sessionCookie = "tessera_session"
+
+    public init(signIn: SignInService, tokens: TokenService, pages: Pages) {
+        self.signIn = signIn
+        self.validator = AuthorizeValidator(tenant: signIn.tenant)
+        self.pages = pages
+        self.tokens = tokens
+        self.secureCookies = tokens.issuer.hasPrefix("https://")
+    }
+
+    public func addRoutes<Context: RequestContext & RemoteAddressRequestContext>(to router: Router<Context>) {
+        let routes = self
+        router.get("authorize") { request, _ in try await routes.authorize(request) }
+        router.get("u/login") { request, _ in try await routes.showForm(request, signup: false) }
+        router.get("u/signup") { request, _ in try await routes.showForm(request, signup: true) }
+        router.post("u/login") { request, context in try await routes.submitForm(request, ip: Self.ip(context), signup: false) }
+        router.post("u/signup") { request, context in try await routes.submitForm(request, ip: Self.ip(context), signup: true) }
+        router.get("v2/logout") { request, _ in try await routes.logout(request, openID: false) }
+        router.get("oidc/logout") { request, _ in try await routes.logout(request, openID: true) }
+        let userinfo = router.group("userinfo").add(middleware: OAuthErrorMiddleware<Context>())
+            .add(middleware: WebOriginCORSMiddleware<Context>(clients: signIn.tenant.clients))
+        userinfo.on("", method: .options) { _, _ in Response(status: .noContent) }
+        userinfo.get { request, _ in try await routes.userinfo(request) }
+        userinfo.post { request, _ in try await routes.userinfo(request) }
+    }
+
+    static func ip(_ context: some RemoteAddressRequestContext) -> String {
+        context.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    // MARK: /authorize
+
+    func authorize(_ request: Request) async throws -> Response {
+        switch try await validator.validate(request.queryDictionary) {
+        case .errorPage(let title, let message):
+            return pages.error(title, message)
+        case .redirect(let target, let mode, let state, let error):
+            return respond(to: target, mode: mode, fields: Self.errorFields(error, state: state))
+        case .valid(let authorization, _):
+            let session = try await currentSession(request)
+            let fresh = session.map { session in
+                authorization.maxAge.map { Int(Date().timeIntervalSince1970) - session.authTime <= $0 } ?? true
+            } ?? false
+            if let session, fresh, authorization.prompt != "login" {
+                return try await complete(authorization, session: session)
+            }
+            if authorization.prompt == "none" {
+                return respond(to: authorization.redirectURI, mode: authorization.responseMode, fields: Self.errorFields(
+                    OAuthError("login_required", "Login required"), state: authorization.state))
+            }
+            let (id, csrf) = try await signIn.transactions.create(authorization)
+            let page = authorization.screenHint == "signup" ? "/u/signup" : "/u/login"
+            var response = Response(status: .found, headers: [.location: "\(page)?state=\(id)", .cacheControl: "no-store"])
+            response.setCookie(Cookie(name: Self.transactionCookie(id), value: csrf, maxAge: 3600, path: "/u/",
+                                      secure: secureCookies, httpOnly: true, sameSite: .lax))
+            return response
+        }
+    }
+
+    static func transactionCookie(_ id: String) -> String { "tessera_tx_\(id)" }
+
+    func currentSession(_ request: Request) async throws -> Session? {
+        guard let cookie = request.cookies[Self.sessionCookie]?.value, !cookie.isEmpty else { return nil }
+        guard let session = try await signIn.sessions.find(cookie: cookie) else { return nil }
+        guard let user = try? await signIn.tenant.users.get(session.userID), !user.blocked else { return nil }
+        return session
+    }
+
+    /// Ends a successful authorization: a code back to the application.
+    func complete(_ authorization: AuthorizationRequest, session: Session) async throws -> Response {
+        let code = try await signIn.issueCode(for: authorization, session: session)
+        var fields = [("code", code)]
+        if let state = authorization.state { fields.append(("state", state)) }
+        return respond(to: authorization.redirectURI, mode: authorization.responseMode, fields: fields)
+    }
+
+    static func errorFields(_ error: OAuthError, state: String?) -> [(String, String)] {
+        var fields = [("error", error.error), ("error_description", error.description)]
+        if let state { fields.append(("state", state)) }
+        return fields
+    }
+
+    /// Sends fields to a registered redirect URI, in the query (302) or as an auto-submitting form (`form_post`).
+    func respond(to target: String, mode: String, fields: [(String, String)]) -> Response {
+        if mode == "form_post" {
+            return pages.render("form_post", [
+                "action": target, "fields": fields.map { ["name": $0.0, "value": $0.1] },
+            ], formTargets: [Self.origin(of: target)], allowInlineScript: true)
+        }
+        var components = URLComponents(string: target) ?? URLComponents()
+        components.queryItems = (components.queryItems ?? []) + fields.map { URLQueryItem(name: $0.0, value: $0.1) }
+        // `+` is literal in URLComponents' encoding but a space to form decoders: encode it.
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        return Response(status: .found, headers: [.location: components.string ?? target, .cacheControl: "no-store"])
+    }
+
+    static func origin(of url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return "'self'" }
+        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+    }
+
+    // MARK: hosted pages
+
+    func showForm(_ request: Request, signup: Bool) async throws -> Response {
+        guard let id = request.query("state"),
+              let csrf = request.cookies[Self.transactionCookie(id)]?.value,
+              let authorization = try await signIn.transactions.find(id, csrf: csrf)
+        else {
+            return pages.error("This sign-in link has expired",
+                               "Go back to the application and sign in again. (Cookies must be enabled for this site.)")
+        }
+        return try await form(authorization, id: id, csrf: csrf, signup: signup, email: authorization.loginHint, error: nil)
+    }
+
+    func form(_ authorization: AuthorizationRequest, id: String, csrf: String, signup: Bool, email: String?, error: String?,
+              status: HTTPResponse.Status = .ok) async throws -> Response {
+        let client = try? await signIn.tenant.clients.get(authorization.clientID)
+        var values: [String: Any] = [
+            "applicationName": client?.name ?? "your application", "state": id, "csrf": csrf, "email": email ?? "",
+            "action": signup ? "/u/signup" : "/u/login",
+            "loginURL": "/u/login?state=\(id)", "signupURL": "/u/signup?state=\(id)",
+        ]
+        if signup { values["signup"] = true }
+        if let error { values["error"] = error }
+        return pages.render("login", values, status: status, formTargets: [Self.origin(of: authorization.redirectURI)])
+    }
+
+    func submitForm(_ request: Request, ip: String, signup: Bool) async throws -> Response {
+        let fields: [String: String]
+        do {
+            fields = try await BodyReader.form(request, limit: 16 * 1024)
+        } catch {
+            return pages.error("Request too large", "The form was larger than this page accepts.", status: .contentTooLarge)
+        }
+        guard let id = fields["state"], let csrf = fields["csrf"], !csrf.isEmpty,
+              request.cookies[Self.transactionCookie(id)]?.value == csrf,
+              let authorization = try await signIn.transactions.find(id, csrf: csrf)
+        else {
+            return pages.error("This form has expired",
+                               "The sign-in form was not sent by this browser or is too old. Go back to the application and sign in again.",
+                               status: .forbidden)
+        }
+        let email = (fields["email"] ?? "").trimmingCharacters(in: .whitespaces)
+        let password = fields["password"] ?? ""
+        guard !email.isEmpty, !password.isEmpty else {
+            return try await form(authorization, id: id, csrf: csrf, signup: signup, email: email,
+                                  error: "Enter your email address and password.", status: .badRequest)
+        }
+        let user: User
+        do {
+            user = signup ? try await signIn.signUp(email: email, password: password, ip: ip)
+                : try await signIn.authenticate(email: email, password: password, ip: ip)
+        } catch let error as SignInError {
+            let status: HTTPResponse.Status = switch error {
+            case .wrongCredentials: .unauthorized
+            case .blocked, .throttled: .forbidden
+            case .signupFailed: .badRequest
+            }
+            return try await form(authorization, id: id, csrf: csrf, signup: signup, email: email, error: error.message, status: status)
+        }
+        let (session, secret) = try await signIn.sessions.create(userID: user.userID)
+        try await signIn.transactions.delete(id)
+        var response = try await complete(authorization, session: session)
+        response.setCookie(Cookie(name: Self.sessionCookie, value: secret, maxAge: Int(Sessions.lifetime), path: "/",
+                                  secure: secureCookies, httpOnly: true, sameSite: .lax))
+        response.setCookie(Cookie(name: Self.transactionCookie(id), value: "", maxAge: 0, path: "/u/",
+                                  secure: secureCookies, httpOnly: true, sameSite: .lax))
+        return response
+    }
+
+    // MARK: logout
+
+    func logout(_ request: Request, openID: Bool) async throws -> Response {
+        let parameters = request.queryDictionary
+        var clientID = parameters["client_id"]
+        if openID, let hint = parameters["id_token_hint"] {
+            guard let claims = try? await tokens.verifyIDToken(hint) else {
+                return pages.error("Invalid logout request", "id_token_hint is not an ID token this server issued.")
+            }
+            clientID = claims.audiences.first
+        }
+        let returnTo = openID ? parameters["post_logout_redirect_uri"] : parameters["returnTo"]
+        var allowed: [String] = []
+        if let clientID, let client = try? await signIn.tenant.clients.get(clientID) {
+            allowed = client.allowedLogoutURLs
+        }
+        if let returnTo, !allowed.contains(returnTo) {
+            return pages.error("Logout URL not allowed",
+                               "\(returnTo) is not in the Allowed Logout URLs of this application.")
+        }
+        if let session = try await currentSession(request) {
+            try await signIn.sessions.revoke(id: session.id)
+            try await signIn.refreshTokens.revokeSession(session.id)
+        }
+        var response: Response
+        if let returnTo {
+            var target = returnTo
+            if openID, let state = parameters["state"], var components = URLComponents(string: returnTo) {
+                let items = components.queryItems ?? []
+                components.queryItems = items + [URLQueryItem(name: "state", value: state)]
+                target = components.string ?? returnTo
+            }
+            response = Response(status: .found, headers: [.location: target, .cacheControl: "no-store"])
+        } else {
+            response = pages.render("error", ["title": "You are signed out", "message": "You can close this window."])
+        }
+        response.setCookie(Cookie(name: Self.sessionCookie, value: "", maxAge: 0, path: "/", secure: secureCookies,
+                                  httpOnly: true, sameSite: .lax))
+        return response
+    }
+
+    // MARK: userinfo
+
+    func userinfo(_ request: Request) async throws -> Response {
+        guard let token = request.bearerToken else {
+            return Self.unauthorized("invalid_request", "Missing access token")
+        }
+        let claims: ClaimSet
+        do {
+            claims = try await tokens.verify(token, audience: tokens.issuer + "userinfo")
+        } catch {
+            return Self.unauthorized("invalid_token", "The access token is invalid or expired")
+        }
+        guard let userID = claims.string("sub"), let user = try? await signIn.tenant.users.get(userID) else {
+            return Self.unauthorized("invalid_token", "The user no longer exists")
+        }
+        var body: [String: JSONValue] = ["sub": .string(user.userID)]
+        for (key, value) in TokenMinter.profileClaims(user, scopes: claims.scopes) { body[key] = value }
+        return JSONResponse.text(JSONValue.object(body).jsonText())
+    }
+
+    static func unauthorized(_ code: String, _ description: String) -> Response {
+        JSONResponse.text(JSONValue.object(["error": .string(code), "error_description": .string(description)]).jsonText(),
+                          status: .unauthorized,
+                          headers: [.wwwAuthenticate: "Bearer error=\"\(code)\", error_description=\"\(description)\""])
+    }
+}
