@@ -19,6 +19,7 @@ test:
 bench:
 	scripts/install-deps.sh bench
 	Benchmarks/run.sh
+	Benchmarks/signin.sh
 
 clean:
 	rm -rf .build $(DATA_DIR)

@@ -12,8 +12,10 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -176,3 +178,59 @@ def admin(server, admin_token):
     session.headers["Authorization"] = f"Bearer {admin_token}"
     yield session
     session.close()
+
+
+# ---------------------------------------------------------------- sign-in helpers (test_signin, test_browser)
+
+DATABASE_CONNECTION = "Username-Password-Authentication"
+STRONG_PASSWORD = "Passw0rd-Ok"  # meets the policy: >= 8 characters with lower case, upper case and a digit
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (for callback URLs)."""
+    return _free_port()
+
+
+def new_email() -> str:
+    return f"signin-{uuid.uuid4().hex[:12]}@interop.example.com"
+
+
+def pkce_pair():
+    """A fresh PKCE code_verifier and its S256 code_challenge (RFC 7636)."""
+    from authlib.common.security import generate_token
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+    verifier = generate_token(64)
+    return verifier, create_s256_code_challenge(verifier)
+
+
+def create_spa_client(server: TesseraServer, admin: requests.Session, callback: str, logout_urls=None) -> dict:
+    """Registers a single-page application (a public client: no secret, PKCE required) with one callback."""
+    parts = urlsplit(callback)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    response = admin.post(
+        server.url("api/v2/clients"),
+        json={
+            "name": f"SPA {uuid.uuid4()}",
+            "app_type": "spa",
+            "callbacks": [callback],
+            "web_origins": [origin],
+            "allowed_logout_urls": list(logout_urls or [origin + "/"]),
+        },
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 201, response.text
+    client = response.json()
+    assert client["client_id"], client
+    return client
+
+
+def create_password_user(server: TesseraServer, admin: requests.Session, email: str = None,
+                         password: str = STRONG_PASSWORD) -> dict:
+    response = admin.post(
+        server.url("api/v2/users"),
+        json={"connection": DATABASE_CONNECTION, "email": email or new_email(), "password": password},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -37,3 +37,28 @@ public enum PasswordPolicy {
         }
     }
 }
+
+extension PasswordHasher {
+    /// Verifications per second on `tasks` concurrent workers: the ceiling for password sign-ins.
+    public func verificationsPerSecond(seconds: Double, tasks: Int) async throws -> Double {
+        let hash = try await self.hash("Benchmark-Passw0rd")
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start.advanced(by: .milliseconds(Int(seconds * 1000)))
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<tasks {
+                group.addTask {
+                    var count = 0
+                    while clock.now < deadline {
+                        _ = try await self.verify("Benchmark-Passw0rd", hash: hash)
+                        count += 1
+                    }
+                    return count
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = start.duration(to: clock.now)
+        return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+}

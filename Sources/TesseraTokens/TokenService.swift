@@ -93,7 +93,7 @@ public struct TokenService: Sendable {
     }
 }
 
-/// `tessera keys speed`: how many RS256 tokens this machine signs per second on all cores through
+/// `tessera speed rs256`: how many RS256 tokens this machine signs per second on all cores through
 /// Tessera's own signing path, the ceiling for token endpoints (compare with `openssl speed rsa2048`).
 public enum SigningSpeed {
     public static func measure(seconds: Double, tasks: Int) async throws -> Double {

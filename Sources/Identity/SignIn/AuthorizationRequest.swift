@@ -39,6 +39,21 @@ public struct AuthorizeValidator: Sendable {
 
     static let supportedPrompts: Set<String> = ["login", "none", "consent"]
 
+    /// Exact match, except that a native app's loopback redirect (`http://127.0.0.1:PORT/…`, `http://[::1]:PORT/…`)
+    /// matches its registration on any port, as RFC 8252 §7.3 asks: command-line tools listen on a free port.
+    static func isRegistered(_ redirectURI: String, in callbacks: [String], native: Bool) -> Bool {
+        if callbacks.contains(redirectURI) { return true }
+        guard native, var requested = URLComponents(string: redirectURI), requested.scheme == "http",
+              ["127.0.0.1", "[::1]", "::1"].contains(requested.host ?? "")
+        else { return false }
+        requested.port = nil
+        return callbacks.contains { registered in
+            guard var candidate = URLComponents(string: registered) else { return false }
+            candidate.port = nil
+            return candidate.string == requested.string
+        }
+    }
+
     public func validate(_ parameters: [String: String]) async throws -> AuthorizeOutcome {
         guard let clientID = parameters["client_id"], !clientID.isEmpty else {
             return .errorPage(title: "Missing client", message: "The request has no client_id.")
@@ -49,7 +64,7 @@ public struct AuthorizeValidator: Sendable {
         guard let redirectURI = parameters["redirect_uri"] ?? (client.callbacks.count == 1 ? client.callbacks[0] : nil) else {
             return .errorPage(title: "Missing redirect_uri", message: "The request does not say where to return after sign-in.")
         }
-        guard client.callbacks.contains(redirectURI) else {
+        guard Self.isRegistered(redirectURI, in: client.callbacks, native: client.appType == .native) else {
             return .errorPage(
                 title: "Callback URL mismatch",
                 message: "\(redirectURI) is not in the list of Allowed Callback URLs of \(client.name). Add it in the application's settings.")
