@@ -100,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "tessera",
             dependencies: [
-                "TesseraServer", "TesseraCore", "TesseraTokens", "IdentityManagement",
+                "TesseraServer", "TesseraCore", "TesseraTokens", "TesseraHTTP", "IdentityManagement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

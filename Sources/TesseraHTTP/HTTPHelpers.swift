@@ -117,18 +117,15 @@ extension Request {
         return token.isEmpty ? nil : token
     }
 
-    /// The query parameters, each name with its first value.
+    /// The query parameters, each name with its first value, decoded as a form is (`+` is a space),
+    /// which is how browsers, requests and authlib encode them.
     public var queryDictionary: [String: String] {
-        var dictionary: [String: String] = [:]
-        for (key, value) in uri.queryParameters where dictionary[String(key)] == nil {
-            dictionary[String(key)] = String(value)
-        }
-        return dictionary
+        FormEncoding.decode(uri.query ?? "")
     }
 
     /// A query parameter by name (the first, when repeated).
     public func query(_ name: String) -> String? {
-        uri.queryParameters[name[...]].map(String.init)
+        queryDictionary[name]
     }
 }
 

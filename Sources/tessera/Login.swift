@@ -7,6 +7,7 @@ import FoundationNetworking
 import Hummingbird
 import Logging
 import TesseraCore
+import TesseraHTTP
 
 /// `tessera login`: the Authentication API Debugger as a command. Runs authorization code + PKCE against any
 /// OIDC issuer with a loopback redirect, then prints the tokens with their decoded headers and claims.
@@ -39,7 +40,7 @@ struct Login: AsyncParsableCommand {
 
         let router = Router()
         router.get(RouterPath(stringLiteral: redirectPath)) { request, _ -> Response in
-            await callback.deliver(request.uri.queryParameters.reduce(into: [String: String]()) { $0[String($1.key)] = String($1.value) })
+            await callback.deliver(request.queryDictionary)
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string:
                 "<!doctype html><title>Signed in</title><body style=\"font-family:system-ui;padding:3em\"><h1>Done.</h1><p>Return to your terminal; you can close this window.</p>")))
         }

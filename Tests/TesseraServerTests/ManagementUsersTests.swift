@@ -240,3 +240,16 @@ import TesseraCore
         }
     }
 }
+
+@Suite struct QueryEncodingTests {
+    /// Browsers, requests and authlib write spaces in query strings as `+`.
+    @Test func plusInAQueryStringIsASpace() async throws {
+        let harness = try await Harness.make()
+        _ = try await harness.tenant.users.create(newUserBody("grace@example.com", extra: ["name": .string("Grace Hopper")]))
+        try await harness.test { http in
+            let token = try await http.managementToken(scopes: ["read:users"])
+            let response = try await http.request(.get, "/api/v2/users?q=name:%22Grace+Hopper%22", token: token)
+            #expect(response.json.jsonText().contains("grace@example.com"))
+        }
+    }
+}
