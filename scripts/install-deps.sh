@@ -12,6 +12,8 @@ command -v pkg-config >/dev/null || packages+=(pkg-config)
 case "$purpose" in
   test)
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
+    [ -x /usr/bin/chromium ] || packages+=(chromium)
+    [ -x /usr/bin/chromedriver ] || packages+=(chromium-driver)
     ;;
   bench)
     command -v wrk >/dev/null || packages+=(wrk)

@@ -102,9 +102,19 @@ actor CallbackInbox {
         waiter = nil
     }
 
+    /// Waits for the redirect; returns nil if the waiting task is cancelled (the timeout fired).
     func next() async -> [String: String]? {
         if let received { return received }
-        return await withCheckedContinuation { waiter = $0 }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { waiter = $0 }
+        } onCancel: {
+            Task { await self.cancel() }
+        }
+    }
+
+    private func cancel() {
+        waiter?.resume(returning: nil)
+        waiter = nil
     }
 }
 
