@@ -381,4 +381,29 @@ extension URLComponents {
             #expect(discovery["code_challenge_methods_supported"] == .array([.string("S256")]))
         }
     }
+
+    @Test func oidcLogoutChecksTheIDTokenHint() async throws {
+        let harness = try await Harness.make()
+        let setup = try await Self.setUp(harness)
+        try await harness.test { http in
+            let browser = Browser(http)
+            let pkce = PKCEPair()
+            let code = try Self.code(from: try await Self.signIn(browser, setup.spa.clientID, pkce: pkce))
+            let tokens = try await Self.exchange(http, clientID: setup.spa.clientID, code: code, verifier: pkce.verifier)
+            let idToken = try #require(tokens["id_token"]?.stringValue)
+            let back = "https://app.test/bye".pathEscaped
+
+            let forged = try await browser.request(.get, "/oidc/logout?id_token_hint=\(idToken.dropLast(3))AAA&post_logout_redirect_uri=\(back)")
+            #expect(forged.status == .badRequest && forged.headers[.location] == nil)
+            let elsewhere = try await browser.request(.get, "/oidc/logout?id_token_hint=\(idToken)&post_logout_redirect_uri=\("https://evil.test/".pathEscaped)")
+            #expect(elsewhere.status == .badRequest)
+            // An expired hint is still a valid hint (OIDC RP-Initiated Logout).
+            harness.clock.advance(seconds: 36_001)
+            let logout = try await browser.request(.get, "/oidc/logout?id_token_hint=\(idToken)&post_logout_redirect_uri=\(back)&state=xyz")
+            #expect(logout.status == .found)
+            #expect(logout.headers[.location] == "https://app.test/bye?state=xyz")
+            let silent = try await browser.request(.get, Self.authorizeURL(setup.spa.clientID, pkce: PKCEPair(), extra: ["prompt": "none"]))
+            #expect(URLComponents(string: silent.headers[.location] ?? "")?.item("error") == "login_required")
+        }
+    }
 }
