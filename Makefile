@@ -6,6 +6,7 @@ export TESSERA_DEMO_PASSWORD ?= Demo-Passw0rd
 .PHONY: run test bench build clean
 
 build:
+	scripts/install-deps.sh run
 	swift build
 
 run:

@@ -85,6 +85,21 @@ let package = Package(
             resources: [.copy("Resources/templates")],
             swiftSettings: strict
         ),
+        .systemLibrary(
+            name: "CJavaScriptCore",
+            pkgConfig: "javascriptcoregtk-4.1",
+            providers: [.apt(["libjavascriptcoregtk-4.1-dev"])]
+        ),
+        .target(
+            name: "Actions",
+            dependencies: [
+                "TesseraCore", "CJavaScriptCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.copy("Resources/runtime.js")],
+            swiftSettings: strict
+        ),
         .target(
             name: "TesseraServer",
             dependencies: [
@@ -109,6 +124,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ActionsTests",
+            dependencies: ["Actions", "TesseraCore", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: strict
         ),
         .testTarget(

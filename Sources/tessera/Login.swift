@@ -6,6 +6,7 @@ import FoundationNetworking
 #endif
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import TesseraCore
 import TesseraHTTP
 
@@ -61,16 +62,20 @@ struct Login: AsyncParsableCommand {
             if !noOpen { LoginClient.openBrowser(url) }
         }, logger: logger)
 
-        let parameters = try await withThrowingTaskGroup(of: [String: String]?.self) { group in
-            group.addTask { try await app.runService(); return nil }
+        // The loopback server shuts down gracefully once the redirect has arrived, so the browser still gets its page.
+        let services = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        let server = Task { try await services.run() }
+        let seconds = timeout
+        let received = try? await withThrowingTaskGroup(of: [String: String]?.self) { group in
             group.addTask { await callback.next() }
-            let seconds = timeout
-            group.addTask { try await Task.sleep(for: .seconds(seconds)); throw ValidationError("no redirect within \(seconds) s") }
+            group.addTask { try await Task.sleep(for: .seconds(seconds)); return nil }
             defer { group.cancelAll() }
-            while let result = try await group.next() {
-                if let result { return result }
-            }
-            throw ValidationError("the loopback server stopped")
+            return try await group.next() ?? nil
+        }
+        await services.triggerGracefulShutdown()
+        _ = await server.result
+        guard let parameters = received ?? nil else {
+            throw ValidationError("no redirect arrived within \(seconds) s")
         }
         if let error = parameters["error"] {
             throw ValidationError("the issuer answered \(error): \(parameters["error_description"] ?? "")")

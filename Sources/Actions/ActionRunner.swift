@@ -1,0 +1,310 @@
+import CJavaScriptCore
+import Crypto
+import Foundation
+import NIOPosix
+import TesseraCore
+
+/// A console line an action wrote.
+public struct ActionLog: Sendable, Equatable {
+    public let level: String
+    public let message: String
+}
+
+/// What one execution of a post-login action asked for. Nothing is applied here: the caller decides.
+public struct ActionExecution: Sendable, Equatable {
+    public var idTokenClaims: [String: JSONValue] = [:]
+    public var accessTokenClaims: [String: JSONValue] = [:]
+    public var appMetadata: [String: JSONValue] = [:]
+    public var userMetadata: [String: JSONValue] = [:]
+    public var denyReason: String?
+    public var addedScopes: [String] = []
+    public var removedScopes: [String] = []
+    public var logs: [ActionLog] = []
+}
+
+public enum ActionError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The code does not parse; reported at deploy time with its position.
+    case syntax(message: String, line: Int, column: Int)
+    /// The code threw or its promise rejected.
+    case failed(message: String, logs: [ActionLog])
+    /// The code ran past its time limit.
+    case timedOut(seconds: Double)
+
+    public var description: String {
+        switch self {
+        case .syntax(let message, let line, let column): "\(message) (line \(line), column \(column))"
+        case .failed(let message, _): message
+        case .timedOut(let seconds): "the action ran longer than \(seconds) s and was stopped"
+        }
+    }
+}
+
+/// Runs Auth0-style post-login actions on JavaScriptCore: a fresh context per execution, a time limit,
+/// a small Node-like runtime (`require('jsonwebtoken')`, `console`), no file system, processes or environment.
+public struct ActionRunner: Sendable {
+    let runtimeSource: String
+
+    public init() throws {
+        guard let url = Bundle.module.url(forResource: "runtime", withExtension: "js"),
+              let source = try? String(contentsOf: url, encoding: .utf8)
+        else { throw DomainError(.unavailable, code: "actions_runtime_missing", "the Actions runtime (runtime.js) is missing") }
+        runtimeSource = source
+    }
+
+    /// Parses `code` without running it: what deploying an action checks.
+    public func checkSyntax(_ code: String) throws {
+        try JSContextScope.with(timeLimit: 5) { scope in try scope.checkSyntax(code) }
+    }
+
+    /// Runs `exports.onExecutePostLogin(event, api)` on a blocking-pool thread and returns what it asked for.
+    public func run(code: String, event: JSONValue, timeLimit: Double = 20) async throws -> ActionExecution {
+        let runtime = runtimeSource
+        return try await NIOThreadPool.singleton.runIfActive {
+            try JSContextScope.with(timeLimit: timeLimit) { scope in
+                try scope.run(runtime: runtime, code: code, event: event, timeLimit: timeLimit)
+            }
+        }
+    }
+}
+
+/// One JavaScriptCore context group and global context, alive for one execution on one thread.
+final class JSContextScope {
+    let group: JSContextGroupRef
+    let context: JSGlobalContextRef
+
+    private init(timeLimit: Double) {
+        group = JSContextGroupCreate()
+        context = JSGlobalContextCreateInGroup(group, nil)
+        JSContextGroupSetExecutionTimeLimit(group, timeLimit, { _, _ in true }, nil)
+    }
+
+    deinit {
+        JSGlobalContextRelease(context)
+        JSContextGroupRelease(group)
+    }
+
+    static func with<Result>(timeLimit: Double, _ body: (JSContextScope) throws -> Result) throws -> Result {
+        try body(JSContextScope(timeLimit: timeLimit))
+    }
+
+    func checkSyntax(_ code: String) throws {
+        var exception: JSValueRef?
+        let script = JSString(code), url = JSString("action.js")
+        if !JSCheckScriptSyntax(context, script.ref, url.ref, 1, &exception) {
+            throw syntaxError(exception)
+        }
+    }
+
+    func run(runtime: String, code: String, event: JSONValue, timeLimit: Double) throws -> ActionExecution {
+        let started = Date()
+        installNatives()
+        try evaluate(runtime, url: "tessera-runtime.js")
+        try evaluate("var exports = {}; var module = { exports: exports };", url: "tessera-module.js")
+        try checkSyntax(code)
+        do {
+            try evaluate(code, url: "action.js")
+            let eventJSON = JSString(event.jsonText())
+            guard let eventValue = JSValueMakeFromJSONString(context, eventJSON.ref) else {
+                throw ActionError.failed(message: "the event could not be built", logs: [])
+            }
+            setGlobal("__event", eventValue)
+            let state = try evaluate("__tessera.run(module.exports.onExecutePostLogin || exports.onExecutePostLogin, __event)",
+                                     url: "tessera-run.js")
+            let settled = try JSONValue.parse(jsonString(state) ?? "{}").objectValue ?? [:]
+            let execution = try outcome()
+            if let error = settled["error"]?.stringValue {
+                throw ActionError.failed(message: error, logs: execution.logs)
+            }
+            guard settled["settled"] == .bool(true) else {
+                throw ActionError.failed(message: "the action awaited something that never settled", logs: execution.logs)
+            }
+            return execution
+        } catch let error as ActionError {
+            if case .failed = error, Date().timeIntervalSince(started) >= timeLimit * 0.99 {
+                throw ActionError.timedOut(seconds: timeLimit)
+            }
+            throw error
+        }
+    }
+
+    private func outcome() throws -> ActionExecution {
+        let value = try evaluate("JSON.stringify(__tessera.outcome)", url: "tessera-outcome.js")
+        guard let text = string(value), let outcome = try JSONValue.parse(text).objectValue else {
+            throw ActionError.failed(message: "the action's results could not be read", logs: [])
+        }
+        func object(_ key: String) -> [String: JSONValue] { outcome[key]?.objectValue ?? [:] }
+        func strings(_ key: String) -> [String] {
+            if case .array(let items)? = outcome[key] { return items.compactMap(\.stringValue) }
+            return []
+        }
+        var logs: [ActionLog] = []
+        if case .array(let items)? = outcome["logs"] {
+            logs = items.compactMap { item in
+                guard let fields = item.objectValue, let level = fields["level"]?.stringValue,
+                      let message = fields["message"]?.stringValue else { return nil }
+                return ActionLog(level: level, message: message)
+            }
+        }
+        return ActionExecution(
+            idTokenClaims: object("idToken"), accessTokenClaims: object("accessToken"),
+            appMetadata: object("appMetadata"), userMetadata: object("userMetadata"),
+            denyReason: outcome["deny"]?.stringValue, addedScopes: strings("addScopes"),
+            removedScopes: strings("removeScopes"), logs: logs)
+    }
+
+    @discardableResult
+    private func evaluate(_ source: String, url: String) throws -> JSValueRef {
+        var exception: JSValueRef?
+        let script = JSString(source), name = JSString(url)
+        guard let value = JSEvaluateScript(context, script.ref, nil, name.ref, 1, &exception), exception == nil else {
+            throw ActionError.failed(message: describe(exception), logs: [])
+        }
+        return value
+    }
+
+    private func syntaxError(_ exception: JSValueRef?) -> ActionError {
+        .syntax(message: describe(exception), line: property(exception, "line").map(Int.init) ?? 0,
+                column: property(exception, "column").map(Int.init) ?? 0)
+    }
+
+    private func describe(_ exception: JSValueRef?) -> String {
+        guard let exception else { return "unknown error" }
+        var text = string(exception) ?? "unknown error"
+        if let line = property(exception, "line") { text += " (line \(Int(line)))" }
+        return text
+    }
+
+    private func property(_ value: JSValueRef?, _ name: String) -> Double? {
+        guard let value, let object = JSValueToObject(context, value, nil) else { return nil }
+        let key = JSString(name)
+        guard let property = JSObjectGetProperty(context, object, key.ref, nil), JSValueIsNumber(context, property) else { return nil }
+        return JSValueToNumber(context, property, nil)
+    }
+
+    func string(_ value: JSValueRef?) -> String? {
+        guard let value, let copy = JSValueToStringCopy(context, value, nil) else { return nil }
+        defer { JSStringRelease(copy) }
+        return JSString.swiftString(copy)
+    }
+
+    private func jsonString(_ value: JSValueRef) -> String? {
+        guard let copy = JSValueCreateJSONString(context, value, 0, nil) else { return nil }
+        defer { JSStringRelease(copy) }
+        return JSString.swiftString(copy)
+    }
+
+    private func setGlobal(_ name: String, _ value: JSValueRef) {
+        let key = JSString(name)
+        JSObjectSetProperty(context, JSContextGetGlobalObject(context), key.ref, value, JSPropertyAttributes(kJSPropertyAttributeNone), nil)
+    }
+
+    /// The runtime's native helpers: HMAC JWS signing and verification, and base64url decoding.
+    private func installNatives() {
+        let natives: JSObjectRef = JSObjectMake(context, nil, nil)
+        func add(_ name: String, _ callback: JSObjectCallAsFunctionCallback) {
+            let key = JSString(name)
+            JSObjectSetProperty(context, natives, key.ref, JSObjectMakeFunctionWithCallback(context, key.ref, callback),
+                                JSPropertyAttributes(kJSPropertyAttributeReadOnly), nil)
+        }
+        add("jwsSign") { context, _, _, count, arguments, exception in
+            NativeCall(context: context, count: count, arguments: arguments, exception: exception).respond { call in
+                let (alg, secret, header, payload) = (try call.string(0), try call.string(1), try call.string(2), try call.string(3))
+                let input = Data(header.utf8).base64URLEncoded() + "." + Data(payload.utf8).base64URLEncoded()
+                return .string(input + "." + (try HMACSigner.sign(alg: alg, secret: secret, input: input)))
+            }
+        }
+        add("jwsVerify") { context, _, _, count, arguments, exception in
+            NativeCall(context: context, count: count, arguments: arguments, exception: exception).respond { call in
+                let (alg, secret, token) = (try call.string(0), try call.string(1), try call.string(2))
+                let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+                guard parts.count == 3 else { return .bool(false) }
+                let expected = try HMACSigner.sign(alg: alg, secret: secret, input: parts[0] + "." + parts[1])
+                return .bool(HMACSigner.constantTimeEqual(expected, String(parts[2])))
+            }
+        }
+        add("base64urlDecode") { context, _, _, count, arguments, exception in
+            NativeCall(context: context, count: count, arguments: arguments, exception: exception).respond { call in
+                guard let data = Data(base64URLEncoded: try call.string(0)), let text = String(data: data, encoding: .utf8) else {
+                    throw DomainError.invalidBody("invalid base64url")
+                }
+                return .string(text)
+            }
+        }
+        setGlobal("__native", natives)
+    }
+}
+
+/// Arguments and result of a native function called from JavaScript.
+struct NativeCall {
+    enum Result { case string(String), bool(Bool) }
+
+    let context: JSContextRef?
+    let count: Int
+    let arguments: UnsafePointer<JSValueRef?>?
+    let exception: UnsafeMutablePointer<JSValueRef?>?
+
+    func string(_ index: Int) throws -> String {
+        guard index < count, let value = arguments?[index], let copy = JSValueToStringCopy(context, value, nil) else {
+            throw DomainError.invalidBody("argument \(index + 1) is missing")
+        }
+        defer { JSStringRelease(copy) }
+        return JSString.swiftString(copy)
+    }
+
+    func respond(_ body: (NativeCall) throws -> Result) -> JSValueRef? {
+        do {
+            switch try body(self) {
+            case .string(let text):
+                let value = JSString(text)
+                return JSValueMakeString(context, value.ref)
+            case .bool(let flag):
+                return JSValueMakeBoolean(context, flag)
+            }
+        } catch {
+            let message = JSString("\(error)")
+            var argument: JSValueRef? = JSValueMakeString(context, message.ref)
+            exception?.pointee = JSObjectMakeError(context, 1, &argument, nil)
+            return JSValueMakeUndefined(context)
+        }
+    }
+}
+
+/// HMAC signatures for `jsonwebtoken`, with the key length rule RFC 7518 sets (at least the hash size).
+enum HMACSigner {
+    static func sign(alg: String, secret: String, input: some StringProtocol) throws -> String {
+        let key = SymmetricKey(data: Data(secret.utf8))
+        let data = Data(input.utf8)
+        switch alg {
+        case "HS256": return Data(HMAC<SHA256>.authenticationCode(for: data, using: key)).base64URLEncoded()
+        case "HS384": return Data(HMAC<SHA384>.authenticationCode(for: data, using: key)).base64URLEncoded()
+        case "HS512": return Data(HMAC<SHA512>.authenticationCode(for: data, using: key)).base64URLEncoded()
+        default: throw DomainError.invalidBody("unsupported algorithm \(alg)")
+        }
+    }
+
+    static func constantTimeEqual(_ left: String, _ right: String) -> Bool {
+        let a = Array(left.utf8), b = Array(right.utf8)
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// A JSStringRef owned by Swift, released when it goes away.
+final class JSString {
+    let ref: JSStringRef
+
+    init(_ text: String) {
+        ref = text.withCString { JSStringCreateWithUTF8CString($0) }
+    }
+
+    deinit {
+        JSStringRelease(ref)
+    }
+
+    static func swiftString(_ string: JSStringRef) -> String {
+        let size = JSStringGetMaximumUTF8CStringSize(string)
+        var buffer = [CChar](repeating: 0, count: size)
+        _ = JSStringGetUTF8CString(string, &buffer, size)
+        return String(cString: buffer)
+    }
+}
