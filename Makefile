@@ -2,6 +2,8 @@
 DATA_DIR ?= .tessera
 PORT ?= 8080
 export TESSERA_DEMO_PASSWORD ?= Demo-Passw0rd
+# Demo only: the example workspace's admin token (signs the Tinybird JWTs the example Action mints).
+export TINYBIRD_ADMIN_TOKEN ?= demo-admin-token-change-me-0123456789abcdef
 
 .PHONY: run test bench build clean
 

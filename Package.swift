@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "Actions",
             dependencies: [
-                "TesseraCore", "CJavaScriptCore",
+                "TesseraCore", "TesseraStore", "CJavaScriptCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "TesseraServer",
             dependencies: [
-                "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP", "Identity", "IdentityManagement",
+                "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP", "Identity", "IdentityManagement", "Actions",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "TesseraServer", "TesseraStore", "TesseraTokens", "TesseraCore", "IdentityManagement",
+                "TesseraServer", "TesseraStore", "TesseraTokens", "TesseraCore", "IdentityManagement", "Identity", "Actions",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -43,6 +43,8 @@ public enum ActionError: Error, Equatable, Sendable, CustomStringConvertible {
 /// a small Node-like runtime (`require('jsonwebtoken')`, `console`), no file system, processes or environment.
 public struct ActionRunner: Sendable {
     let runtimeSource: String
+    /// What `require` resolves; anything else fails when the action is deployed.
+    public static let builtinModules = ["jsonwebtoken"]
 
     public init() throws {
         guard let url = Bundle.module.url(forResource: "runtime", withExtension: "js"),

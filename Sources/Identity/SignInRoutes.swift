@@ -26,7 +26,7 @@ public struct SignInRoutes: Sendable {
 
     public func addRoutes<Context: RequestContext & RemoteAddressRequestContext>(to router: Router<Context>) {
         let routes = self
-        router.get("authorize") { request, _ in try await routes.authorize(request) }
+        router.get("authorize") { request, context in try await routes.authorize(request, ip: Self.ip(context)) }
         router.get("u/login") { request, _ in try await routes.showForm(request, signup: false) }
         router.get("u/signup") { request, _ in try await routes.showForm(request, signup: true) }
         router.post("u/login") { request, context in try await routes.submitForm(request, ip: Self.ip(context), signup: false) }
@@ -46,7 +46,7 @@ public struct SignInRoutes: Sendable {
 
     // MARK: /authorize
 
-    func authorize(_ request: Request) async throws -> Response {
+    func authorize(_ request: Request, ip: String) async throws -> Response {
         switch try await validator.validate(request.queryDictionary) {
         case .errorPage(let title, let message):
             return pages.error(title, message)
@@ -58,7 +58,7 @@ public struct SignInRoutes: Sendable {
                 authorization.maxAge.map { Int(Date().timeIntervalSince1970) - session.authTime <= $0 } ?? true
             } ?? false
             if let session, fresh, authorization.prompt != "login" {
-                return try await complete(authorization, session: session)
+                return try await complete(authorization, session: session, ip: ip)
             }
             if authorization.prompt == "none" {
                 return respond(to: authorization.redirectURI, mode: authorization.responseMode, fields: Self.errorFields(
@@ -82,9 +82,15 @@ public struct SignInRoutes: Sendable {
         return session
     }
 
-    /// Ends a successful authorization: a code back to the application.
-    func complete(_ authorization: AuthorizationRequest, session: Session) async throws -> Response {
-        let code = try await signIn.issueCode(for: authorization, session: session)
+    /// Ends a successful authorization: a code back to the application, or `access_denied` if an Action said no.
+    func complete(_ authorization: AuthorizationRequest, session: Session, ip: String) async throws -> Response {
+        let code: String
+        do {
+            code = try await signIn.issueCode(for: authorization, session: session, ip: ip)
+        } catch let denied as PostLoginDenied {
+            return respond(to: authorization.redirectURI, mode: authorization.responseMode,
+                           fields: Self.errorFields(.accessDenied(denied.description), state: authorization.state))
+        }
         var fields = [("code", code)]
         if let state = authorization.state { fields.append(("state", state)) }
         return respond(to: authorization.redirectURI, mode: authorization.responseMode, fields: fields)
@@ -176,7 +182,7 @@ public struct SignInRoutes: Sendable {
         }
         let (session, secret) = try await signIn.sessions.create(userID: user.userID)
         try await signIn.transactions.delete(id)
-        var response = try await complete(authorization, session: session)
+        var response = try await complete(authorization, session: session, ip: ip)
         response.setCookie(Cookie(name: Self.sessionCookie, value: secret, maxAge: Int(Sessions.lifetime), path: "/",
                                   secure: secureCookies, httpOnly: true, sameSite: .lax))
         response.setCookie(Cookie(name: Self.transactionCookie(id), value: "", maxAge: 0, path: "/u/",

@@ -104,10 +104,17 @@ public struct UserGrants: Sendable {
         } catch let error as SignInError {
             throw OAuthError(error == .wrongCredentials ? "invalid_grant" : "access_denied", error.message)
         }
+        let scopes = (scope ?? "openid").split(separator: " ").map(String.init)
+        let custom: JSONValue
+        do {
+            custom = try await signIn.runPostLogin(user: user, clientID: clientID, request: nil, scopes: scopes,
+                                                   audience: audience, ip: ip, protocolName: "oauth2-password")
+        } catch let denied as PostLoginDenied {
+            throw OAuthError.accessDenied(denied.description)
+        }
         let grant = GrantRecord(familyID: RandomToken.base64URL(bytes: 12), clientID: clientID, userID: user.userID,
-                                scopes: (scope ?? "openid").split(separator: " ").map(String.init),
-                                audience: audience, sessionID: nil,
-                                authTime: Int(Date().timeIntervalSince1970), nonce: nil)
+                                scopes: scopes, audience: audience, sessionID: nil,
+                                authTime: Int(Date().timeIntervalSince1970), nonce: nil, customClaims: custom)
         return try await respond(grant, client: client)
     }
 

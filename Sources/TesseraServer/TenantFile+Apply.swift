@@ -1,4 +1,5 @@
 import Foundation
+import Actions
 import IdentityManagement
 import TesseraCore
 
@@ -21,13 +22,46 @@ public struct ApplyReport: Sendable {
 }
 
 extension TenantFile {
-    public func apply(to tenant: Tenant) async throws -> ApplyReport {
+    public func apply(to services: TesseraServices) async throws -> ApplyReport {
+        let tenant = services.tenant
         try await checkReferences(tenant)
+        let runner = actions.isEmpty ? nil : try ActionRunner()
+        if let runner {
+            for action in actions {
+                do {
+                    try runner.checkSyntax(action.code)
+                } catch let error as ActionError {
+                    throw DomainError.invalidBody("action \(action.name): \(error)")
+                }
+            }
+        }
+        let known = Set(actions.map(\.name))
+        for (trigger, names) in flows {
+            if let unknown = names.first(where: { !known.contains($0) }) {
+                throw DomainError.invalidBody("flows.\(trigger): action \(unknown) is not defined in the file")
+            }
+        }
         var report = ApplyReport()
         for api in apis { try await applyAPI(api, tenant, &report) }
         for application in applications { try await applyApplication(application, tenant, &report) }
         for role in roles { try await applyRole(role, tenant, &report) }
         for user in users { try await applyUser(user, tenant, &report) }
+        let store = ActionStore(store: services.store, clock: services.clock)
+        for action in actions {
+            switch try await store.deploy(name: action.name, trigger: action.trigger, code: action.code, secrets: action.secrets,
+                                          configuration: action.configuration, runner: runner!) {
+            case .created: report.changes.append("deployed action \(action.name)")
+            case .updated: report.changes.append("deployed a new version of action \(action.name)")
+            case .unchanged: report.unchanged += 1
+            }
+        }
+        for (trigger, names) in flows.sorted(by: { $0.key < $1.key }) {
+            if try await store.bind(trigger: trigger, names: names) {
+                report.changes.append("bound \(trigger) flow: \(names.joined(separator: " → "))")
+            } else {
+                report.unchanged += 1
+            }
+        }
         return report
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Actions
 import IdentityManagement
 import TesseraCore
 import Yams
@@ -29,10 +30,20 @@ public struct TenantFile: Sendable {
         var roles: [String]
     }
 
+    struct ActionSpec: Sendable {
+        var name: String
+        var trigger: String
+        var code: String
+        var secrets: [String: JSONValue]
+        var configuration: [String: JSONValue]
+    }
+
     var applications: [Application] = []
     var apis: [API] = []
     var roles: [RoleSpec] = []
     var users: [UserSpec] = []
+    var actions: [ActionSpec] = []
+    var flows: [String: [String]] = [:]
 
     /// Audience alias for the Management API, so files need not spell out the issuer.
     static let managementAlias = "management"
@@ -41,10 +52,13 @@ public struct TenantFile: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TenantFileError(file: path, line: 1, column: 1, path: "file", message: "cannot read the file")
         }
-        return try parse(String(decoding: data, as: UTF8.self), file: path, environment: environment)
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(String(decoding: data, as: UTF8.self), file: path, environment: environment, directory: directory)
     }
 
-    public static func parse(_ text: String, file: String, environment: [String: String]) throws -> TenantFile {
+    /// `directory` is where relative paths in the file (action code) are resolved.
+    public static func parse(_ text: String, file: String, environment: [String: String],
+                             directory: String = FileManager.default.currentDirectoryPath) throws -> TenantFile {
         let reader = YAMLReader(file: file, environment: environment)
         let root: Node
         do {
@@ -54,7 +68,8 @@ public struct TenantFile: Sendable {
             throw TenantFileError(file: file, line: 1, column: 1, path: "yaml", message: "\(error)")
         }
         var tenantFile = TenantFile()
-        for (key, node) in try reader.mapping(root, "tenant file", allowed: ["tenant", "applications", "apis", "roles", "users"]) {
+        let sections: Set<String> = ["tenant", "applications", "apis", "roles", "users", "actions", "flows"]
+        for (key, node) in try reader.mapping(root, "tenant file", allowed: sections) {
             switch key {
             case "tenant":
                 _ = try reader.mapping(node, "tenant", allowed: ["issuer", "name"])
@@ -64,6 +79,14 @@ public struct TenantFile: Sendable {
                 tenantFile.apis = try reader.sequence(node, key).enumerated().map { try api($1, "apis[\($0)]", reader) }
             case "roles":
                 tenantFile.roles = try reader.sequence(node, key).enumerated().map { try role($1, "roles[\($0)]", reader) }
+            case "actions":
+                tenantFile.actions = try reader.sequence(node, key).enumerated().map {
+                    try action($1, "actions[\($0)]", reader, directory: directory)
+                }
+            case "flows":
+                for (trigger, names) in try reader.mapping(node, "flows", allowed: ["post-login"]) {
+                    tenantFile.flows[trigger] = try reader.strings(names, "flows." + trigger)
+                }
             default:
                 tenantFile.users = try reader.sequence(node, key).enumerated().map { try user($1, "users[\($0)]", reader) }
             }
@@ -146,6 +169,45 @@ public struct TenantFile: Sendable {
             throw reader.fail(node, path + ".identifier", "identifier is required")
         }
         return API(identifier: identifier, body: body)
+    }
+
+    static func action(_ node: Node, _ path: String, _ reader: YAMLReader, directory: String) throws -> ActionSpec {
+        var spec = ActionSpec(name: "", trigger: "post-login", code: "", secrets: [:], configuration: [:])
+        var codeNode: Node?
+        for (key, value) in try reader.mapping(node, path, allowed: ["name", "trigger", "code", "secrets", "configuration", "dependencies"]) {
+            let field = path + "." + key
+            switch key {
+            case "name": spec.name = try reader.string(value, field)
+            case "trigger":
+                spec.trigger = try reader.string(value, field)
+                guard spec.trigger == "post-login" else { throw reader.fail(value, field, "expected post-login") }
+            case "code":
+                codeNode = value
+                let relative = try reader.string(value, field)
+                let path = relative.hasPrefix("/") ? relative : directory + "/" + relative
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw reader.fail(value, field, "cannot read \(path)")
+                }
+                spec.code = String(decoding: data, as: UTF8.self)
+            case "secrets", "configuration":
+                var values: [String: JSONValue] = [:]
+                for (name, entry) in try reader.mapping(value, field, allowed: Set((value.mapping ?? [:]).keys.compactMap(\.string))) {
+                    values[name] = .string(try reader.string(entry, field + "." + name))
+                }
+                if key == "secrets" { spec.secrets = values } else { spec.configuration = values }
+            default:
+                // Declared dependencies must be modules the runtime provides.
+                for (index, dependency) in try reader.strings(value, field).enumerated() {
+                    let module = dependency.split(separator: "@").first.map(String.init) ?? dependency
+                    guard ActionRunner.builtinModules.contains(module) else {
+                        throw reader.fail(value, "\(field)[\(index)]", "\(module) is not available; Tessera Actions provide \(ActionRunner.builtinModules.joined(separator: ", "))")
+                    }
+                }
+            }
+        }
+        guard !spec.name.isEmpty else { throw reader.fail(node, path + ".name", "name is required") }
+        guard codeNode != nil else { throw reader.fail(node, path + ".code", "code (a path to a .js file) is required") }
+        return spec
     }
 
     static func role(_ node: Node, _ path: String, _ reader: YAMLReader) throws -> RoleSpec {

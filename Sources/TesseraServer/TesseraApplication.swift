@@ -11,7 +11,7 @@ import TesseraHTTP
 /// The composition root: one Hummingbird application serving every enabled service on one port.
 public enum TesseraApplication {
     public static func router(services: TesseraServices, metrics: PrometheusCollectorRegistry?,
-                              customizer: any TokenCustomizer = NoTokenCustomization()) async throws
+                              hook: (any PostLoginHook)? = nil) async throws
         -> Router<TesseraRequestContext>
     {
         let router = Router(context: TesseraRequestContext.self)
@@ -39,7 +39,7 @@ public enum TesseraApplication {
             }
         }
         let signIn = SignInService(tenant: services.tenant, tokens: services.tokens, store: services.store,
-                                   clock: services.clock, customizer: customizer)
+                                   clock: services.clock, hook: hook ?? ActionsPostLoginHook(services: services))
         OAuthRoutes(tenant: services.tenant, tokens: services.tokens, signIn: signIn).addRoutes(to: router)
         SignInRoutes(signIn: signIn, tokens: services.tokens, pages: try await Pages.load()).addRoutes(to: router)
         ManagementAPI(tenant: services.tenant, tokens: services.tokens).addRoutes(to: router)

@@ -176,5 +176,40 @@ public enum Schema {
             )
             """,
         ]),
+        Migration(version: 3, name: "actions", statements: [
+            """
+            CREATE TABLE actions (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                trigger_id TEXT NOT NULL,
+                code TEXT NOT NULL,
+                deployed_code TEXT,
+                deployed_version BIGINT NOT NULL DEFAULT 0,
+                secrets TEXT NOT NULL DEFAULT '{}',
+                configuration TEXT NOT NULL DEFAULT '{}',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE action_bindings (
+                trigger_id TEXT NOT NULL,
+                position BIGINT NOT NULL,
+                action_id TEXT NOT NULL REFERENCES actions (id) ON DELETE CASCADE,
+                PRIMARY KEY (trigger_id, position)
+            )
+            """,
+            """
+            CREATE TABLE action_executions (
+                id TEXT PRIMARY KEY,
+                trigger_id TEXT NOT NULL,
+                status TEXT NOT NULL,
+                results TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )
+            """,
+            "ALTER TABLE authorization_codes ADD COLUMN custom_claims TEXT",
+            "ALTER TABLE refresh_tokens ADD COLUMN custom_claims TEXT",
+        ]),
     ]
 }

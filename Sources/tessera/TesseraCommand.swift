@@ -133,7 +133,7 @@ struct Serve: AsyncParsableCommand {
                     """)
             }
             if let apply {
-                let report = try await TenantFile.load(path: apply).apply(to: services.tenant)
+                let report = try await TenantFile.load(path: apply).apply(to: services)
                 say(report.summary(file: apply))
             }
             let app = try await TesseraApplication.make(services: services, metrics: registry, logger: logger) { port in
@@ -159,7 +159,7 @@ struct Apply: AsyncParsableCommand {
         let logger = store.logger(configuration)
         let tenantFile = try reportingErrors { try TenantFile.load(path: file) }
         try await withServices(configuration, logger: logger) { services in
-            say(try await tenantFile.apply(to: services.tenant).summary(file: file))
+            say(try await tenantFile.apply(to: services).summary(file: file))
         }
     }
 }

@@ -38,12 +38,12 @@ import TesseraCore
     func applyIsIdempotent(_ kind: StoreKind) async throws {
         let harness = try await Harness.make(kind)
         let file = try TenantFile.parse(Self.example, file: "tessera.yaml", environment: ["DEMO_PASSWORD": "Demo-Passw0rd"])
-        let first = try await file.apply(to: harness.tenant)
+        let first = try await file.apply(to: harness.services)
         #expect(first.changed)
         #expect(first.secrets.map(\.application) == ["Directory sync"])
         #expect(first.summary(file: "tessera.yaml").contains(first.secrets[0].secret))
 
-        let second = try await file.apply(to: harness.tenant)
+        let second = try await file.apply(to: harness.services)
         #expect(!second.changed, "\(second.changes)")
         #expect(second.secrets.isEmpty)
         #expect(second.summary(file: "tessera.yaml").contains("no changes"))
@@ -61,7 +61,7 @@ import TesseraCore
         // A changed file updates only what changed.
         let edited = try TenantFile.parse(Self.example.replacingOccurrences(of: "Edits rows", with: "Edits all rows"),
                                           file: "tessera.yaml", environment: ["DEMO_PASSWORD": "Demo-Passw0rd"])
-        let third = try await edited.apply(to: tenant)
+        let third = try await edited.apply(to: harness.services)
         #expect(third.changes == ["updated role editor"])
         await harness.cleanup()
     }
@@ -98,7 +98,7 @@ import TesseraCore
                 grants: [{ audience: "https://a.test/", scopes: [write:a] }]
             """
         let file = try TenantFile.parse(text, file: "t.yaml", environment: [:])
-        await #expect(throws: DomainError.self) { try await file.apply(to: harness.tenant) }
+        await #expect(throws: DomainError.self) { try await file.apply(to: harness.services) }
         #expect(try await harness.tenant.resourceServers.find("https://a.test/") == nil)
         #expect(try await harness.tenant.clients.list().isEmpty)
         await harness.cleanup()

@@ -31,10 +31,12 @@ public struct SignInService: Sendable {
     public let refreshTokens: RefreshTokens
     public let throttle: LoginThrottle
     public let minter: TokenMinter
+    let hook: any PostLoginHook
     let clock: TesseraClock
 
     public init(tenant: Tenant, tokens: TokenService, store: Store, clock: TesseraClock,
-                customizer: any TokenCustomizer = NoTokenCustomization()) {
+                hook: any PostLoginHook = NoPostLoginHook()) {
+        self.hook = hook
         self.tenant = tenant
         self.clock = clock
         transactions = LoginTransactions(store: store, clock: clock)
@@ -42,7 +44,7 @@ public struct SignInService: Sendable {
         codes = AuthorizationCodes(store: store, clock: clock)
         refreshTokens = RefreshTokens(store: store, clock: clock)
         throttle = LoginThrottle(store: store, clock: clock)
-        minter = TokenMinter(tenant: tenant, tokens: tokens, clock: clock, customizer: customizer)
+        minter = TokenMinter(tenant: tenant, tokens: tokens, clock: clock)
     }
 
     /// Checks a password. Unknown emails cost a bcrypt verification too, so timing does not reveal accounts.
@@ -78,16 +80,29 @@ public struct SignInService: Sendable {
         }
     }
 
-    /// Ends an `/authorize` request for a signed-in user with an authorization code.
-    public func issueCode(for request: AuthorizationRequest, session: Session) async throws -> String {
+    /// Runs the post-login hook (Actions) for a sign-in about to complete; it may add claims or deny.
+    public func runPostLogin(user: User, clientID: String, request: AuthorizationRequest?, scopes: [String],
+                             audience: String?, ip: String, protocolName: String) async throws -> JSONValue {
+        let client = try await tenant.clients.get(clientID)
+        let result = try await hook.run(PostLoginContext(user: user, client: client, request: request, scopes: scopes,
+                                                         audience: audience, ip: ip, protocolName: protocolName))
+        return result.stored
+    }
+
+    /// Ends an `/authorize` request for a signed-in user with an authorization code, after the post-login hook.
+    /// Throws ``PostLoginDenied`` when an Action denies the sign-in.
+    public func issueCode(for request: AuthorizationRequest, session: Session, ip: String) async throws -> String {
         var scopes = request.scopes
         if scopes.contains("offline_access"), let audience = request.audience,
            let server = try await tenant.resourceServers.find(audience), !server.allowOfflineAccess {
             scopes.removeAll { $0 == "offline_access" }
         }
+        let user = try await tenant.users.get(session.userID)
+        let custom = try await runPostLogin(user: user, clientID: request.clientID, request: request, scopes: scopes,
+                                            audience: request.audience, ip: ip, protocolName: "oidc-basic-profile")
         let grant = GrantRecord(familyID: RandomToken.base64URL(bytes: 12), clientID: request.clientID, userID: session.userID,
                                 scopes: scopes, audience: request.audience, sessionID: session.id,
-                                authTime: session.authTime, nonce: request.nonce)
+                                authTime: session.authTime, nonce: request.nonce, customClaims: custom)
         return try await codes.issue(grant, request: request)
     }
 

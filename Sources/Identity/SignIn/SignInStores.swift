@@ -107,6 +107,8 @@ public struct GrantRecord: Sendable, Equatable {
     public var sessionID: String?
     public var authTime: Int
     public var nonce: String?
+    /// What post-login Actions added, as ``PostLoginResult`` stores it.
+    public var customClaims: JSONValue?
 }
 
 /// Authorization codes: single use, bound to client, redirect URI and PKCE verifier, valid 10 minutes at most.
@@ -126,11 +128,12 @@ public struct AuthorizationCodes: Sendable {
         try await store.transaction { db in
             try await db.insert(into: "authorization_codes")
                 .columns("code_digest", "family_id", "client_id", "user_id", "redirect_uri", "scope", "audience", "nonce",
-                         "code_challenge", "code_challenge_method", "session_id", "auth_time", "expires_at")
+                         "code_challenge", "code_challenge_method", "session_id", "auth_time", "expires_at", "custom_claims")
                 .values(SQLBind(OpaqueSecret.digest(code)), SQLBind(grant.familyID), SQLBind(grant.clientID), SQLBind(grant.userID),
                         SQLBind(request.redirectURI), SQLBind(grant.scopes.joined(separator: " ")), SQLBind(grant.audience),
                         SQLBind(grant.nonce), SQLBind(request.codeChallenge), SQLBind(request.codeChallengeMethod),
-                        SQLBind(grant.sessionID), SQLBind(grant.authTime), SQLBind(expires))
+                        SQLBind(grant.sessionID), SQLBind(grant.authTime), SQLBind(expires),
+                        SQLBind(grant.customClaims?.jsonText()))
                 .run()
         }
         return code
@@ -167,7 +170,8 @@ public struct AuthorizationCodes: Sendable {
                 familyID: familyID, clientID: clientID, userID: try row.string("user_id"),
                 scopes: try row.string("scope").split(separator: " ").map(String.init),
                 audience: try row.optionalString("audience"), sessionID: try row.optionalString("session_id"),
-                authTime: try row.integer("auth_time"), nonce: try row.optionalString("nonce")))
+                authTime: try row.integer("auth_time"), nonce: try row.optionalString("nonce"),
+                customClaims: try row.optionalString("custom_claims").map(JSONValue.parse)))
         }
     }
 }
@@ -204,11 +208,11 @@ public struct RefreshTokens: Sendable {
         let now = clock.now()
         try await db.insert(into: "refresh_tokens")
             .columns("token_digest", "family_id", "client_id", "user_id", "scope", "audience", "session_id", "auth_time",
-                     "created_at", "expires_at")
+                     "created_at", "expires_at", "custom_claims")
             .values(SQLBind(OpaqueSecret.digest(token)), SQLBind(grant.familyID), SQLBind(grant.clientID), SQLBind(grant.userID),
                     SQLBind(grant.scopes.joined(separator: " ")), SQLBind(grant.audience), SQLBind(grant.sessionID),
                     SQLBind(grant.authTime), SQLBind(Int(now.timeIntervalSince1970)),
-                    SQLBind(Int(now.addingTimeInterval(Self.lifetime).timeIntervalSince1970)))
+                    SQLBind(Int(now.addingTimeInterval(Self.lifetime).timeIntervalSince1970)), SQLBind(grant.customClaims?.jsonText()))
             .run()
         return token
     }
@@ -237,7 +241,8 @@ public struct RefreshTokens: Sendable {
                 familyID: familyID, clientID: clientID, userID: try row.string("user_id"),
                 scopes: try row.string("scope").split(separator: " ").map(String.init),
                 audience: try row.optionalString("audience"), sessionID: try row.optionalString("session_id"),
-                authTime: try row.integer("auth_time"), nonce: nil)
+                authTime: try row.integer("auth_time"), nonce: nil,
+                customClaims: try row.optionalString("custom_claims").map(JSONValue.parse))
             return .success((grant, try await insert(grant, db: db)))
         }
     }

@@ -3,44 +3,18 @@ import IdentityManagement
 import TesseraCore
 import TesseraTokens
 
-/// Who signed in, to what, how: what a token customizer (the Actions pipeline, later) sees.
-public struct LoginContext: Sendable {
-    public let user: User
-    public let client: Client
-    public let grant: GrantRecord
-    public let roles: [Role]
-}
-
-/// The claims about to be signed; a customizer may add to them.
-public struct TokenClaims: Sendable {
-    public var idToken: ClaimSet
-    public var accessToken: ClaimSet
-}
-
-/// The seam where post-login Actions plug in: called once per token response, before signing.
-public protocol TokenCustomizer: Sendable {
-    func customize(_ context: LoginContext, _ claims: inout TokenClaims) async throws
-}
-
-public struct NoTokenCustomization: TokenCustomizer {
-    public init() {}
-    public func customize(_ context: LoginContext, _ claims: inout TokenClaims) async throws {}
-}
-
 /// Builds and signs the ID token and access token of a user sign-in, with Auth0's claims.
 public struct TokenMinter: Sendable {
     let tenant: Tenant
     let tokens: TokenService
     let clock: TesseraClock
-    let customizer: any TokenCustomizer
     static let idTokenLifetime = 36_000
     static let userinfoOnlyLifetime = 86_400
 
-    public init(tenant: Tenant, tokens: TokenService, clock: TesseraClock, customizer: any TokenCustomizer) {
+    public init(tenant: Tenant, tokens: TokenService, clock: TesseraClock) {
         self.tenant = tenant
         self.tokens = tokens
         self.clock = clock
-        self.customizer = customizer
     }
 
     public struct Minted: Sendable {
@@ -57,7 +31,10 @@ public struct TokenMinter: Sendable {
         var server: ResourceServer?
         if let audience = grant.audience { server = try await tenant.resourceServers.find(audience) }
         let lifetime = server?.tokenLifetime ?? Self.userinfoOnlyLifetime
-        let scope = grant.scopes.joined(separator: " ")
+        let custom = PostLoginResult(stored: grant.customClaims)
+        let scopes = (grant.scopes + custom.addedScopes.filter { !grant.scopes.contains($0) })
+            .filter { !custom.removedScopes.contains($0) }
+        let scope = scopes.joined(separator: " ")
 
         var access = ClaimSet([
             "iss": .string(issuer), "sub": .string(user.userID),
@@ -86,9 +63,10 @@ public struct TokenMinter: Sendable {
             for (key, value) in Self.profileClaims(user, scopes: grant.scopes) { id[key] = value }
         }
 
-        var claims = TokenClaims(idToken: id, accessToken: access)
-        let roles = try await tenant.roles.roles(ofUser: user.userID)
-        try await customizer.customize(LoginContext(user: user, client: client, grant: grant, roles: roles), &claims)
+        // Claims from post-login Actions, never overriding the reserved ones.
+        for (name, value) in custom.accessTokenClaims where !ReservedClaims.names.contains(name) { access[name] = value }
+        for (name, value) in custom.idTokenClaims where !ReservedClaims.names.contains(name) { id[name] = value }
+        let claims = (idToken: id, accessToken: access)
 
         let accessToken: String
         if let server, server.signingAlg == "HS256", let secret = server.signingSecret {

@@ -1,0 +1,123 @@
+import Foundation
+import SQLKit
+import TesseraCore
+import TesseraStore
+
+/// A deployed action bound to a trigger, with what it runs with.
+public struct BoundAction: Sendable, Equatable {
+    public let id: String
+    public let name: String
+    public let code: String
+    public let secrets: [String: JSONValue]
+    public let configuration: [String: JSONValue]
+}
+
+/// Actions as data: code, write-only secrets, configuration, deployed versions, and trigger bindings.
+public struct ActionStore: Sendable {
+    public static let postLogin = "post-login"
+    let store: Store
+    let clock: TesseraClock
+
+    public init(store: Store, clock: TesseraClock = .system) {
+        self.store = store
+        self.clock = clock
+    }
+
+    public enum Change: Sendable, Equatable { case created, updated, unchanged }
+
+    /// Creates or updates an action by name and deploys it (the tenant file's way: what the file says is live).
+    /// Syntax is checked first, so broken code never becomes a deployed version.
+    public func deploy(name: String, trigger: String, code: String, secrets: [String: JSONValue],
+                       configuration: [String: JSONValue], runner: ActionRunner) async throws -> Change {
+        guard trigger == Self.postLogin else {
+            throw DomainError.invalidBody("Unsupported trigger \(trigger); Tessera runs post-login actions")
+        }
+        do {
+            try runner.checkSyntax(code)
+        } catch let error as ActionError {
+            throw DomainError.invalidBody("action \(name): \(error)")
+        }
+        let now = Timestamp.string(clock.now())
+        let secretsText = JSONValue.object(secrets).jsonText(), configurationText = JSONValue.object(configuration).jsonText()
+        return try await store.transaction { db in
+            if let row = try await db.select().columns("*").from("actions").where("name", .equal, name).first() {
+                let same = try row.optionalString("deployed_code") == code && (try row.string("secrets")) == secretsText
+                    && (try row.string("configuration")) == configurationText && (try row.string("trigger_id")) == trigger
+                if same { return .unchanged }
+                try await db.update("actions").set("code", to: code).set("deployed_code", to: code)
+                    .set("deployed_version", to: try row.integer("deployed_version") + 1)
+                    .set("secrets", to: secretsText).set("configuration", to: configurationText)
+                    .set("trigger_id", to: trigger).set("updated_at", to: now)
+                    .where("name", .equal, name).run()
+                return .updated
+            }
+            try await db.insert(into: "actions")
+                .columns("id", "name", "trigger_id", "code", "deployed_code", "deployed_version", "secrets", "configuration",
+                         "created_at", "updated_at")
+                .values(SQLBind(RandomToken.identifier(prefix: "act", bytes: 12)), SQLBind(name), SQLBind(trigger),
+                        SQLBind(code), SQLBind(code), SQLBind(1), SQLBind(secretsText), SQLBind(configurationText),
+                        SQLBind(now), SQLBind(now))
+                .run()
+            return .created
+        }
+    }
+
+    /// Binds actions (by name, in order) to a trigger, replacing the previous flow. Returns whether it changed.
+    public func bind(trigger: String, names: [String]) async throws -> Bool {
+        try await store.transaction { db in
+            var ids: [String] = []
+            for name in names {
+                guard let row = try await db.select().columns("id", "deployed_code").from("actions").where("name", .equal, name).first(),
+                      try row.optionalString("deployed_code") != nil
+                else { throw DomainError.notFound("No deployed action is named \(name)", code: "inexistent_action") }
+                ids.append(try row.string("id"))
+            }
+            let current = try await db.select().column("action_id").from("action_bindings").where("trigger_id", .equal, trigger)
+                .orderBy("position").all().map { try $0.string("action_id") }
+            guard current != ids else { return false }
+            try await db.delete(from: "action_bindings").where("trigger_id", .equal, trigger).run()
+            for (position, id) in ids.enumerated() {
+                try await db.insert(into: "action_bindings").columns("trigger_id", "position", "action_id")
+                    .values(SQLBind(trigger), SQLBind(position), SQLBind(id)).run()
+            }
+            return true
+        }
+    }
+
+    /// The deployed actions bound to a trigger, in flow order.
+    public func flow(_ trigger: String) async throws -> [BoundAction] {
+        try await store.read { db in
+            try await db.raw("""
+                SELECT a.id, a.name, a.deployed_code, a.secrets, a.configuration
+                FROM action_bindings b JOIN actions a ON a.id = b.action_id
+                WHERE b.trigger_id = \(bind: trigger) AND a.deployed_code IS NOT NULL
+                ORDER BY b.position
+                """).all().map { row in
+                BoundAction(id: try row.string("id"), name: try row.string("name"), code: try row.string("deployed_code"),
+                            secrets: try row.jsonObject("secrets"), configuration: try row.jsonObject("configuration"))
+            }
+        }
+    }
+
+    /// Keeps an execution's results and logs (never its secrets) for `/api/v2/actions/executions/{id}`.
+    @discardableResult
+    public func recordExecution(trigger: String, status: String, results: JSONValue) async throws -> String {
+        let id = RandomToken.identifier(prefix: "exe", bytes: 12)
+        let now = Timestamp.string(clock.now())
+        try await store.transaction { db in
+            try await db.insert(into: "action_executions").columns("id", "trigger_id", "status", "results", "created_at")
+                .values(SQLBind(id), SQLBind(trigger), SQLBind(status), SQLBind(results.jsonText()), SQLBind(now)).run()
+        }
+        return id
+    }
+
+    public func execution(_ id: String) async throws -> JSONValue? {
+        try await store.read { db in
+            try await db.select().columns("*").from("action_executions").where("id", .equal, id).first().map { row in
+                .object(["id": .string(try row.string("id")), "trigger_id": .string(try row.string("trigger_id")),
+                         "status": .string(try row.string("status")), "results": try row.json("results"),
+                         "created_at": .string(try row.string("created_at"))])
+            }
+        }
+    }
+}

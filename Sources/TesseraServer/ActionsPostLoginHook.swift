@@ -1,0 +1,151 @@
+import Actions
+import Foundation
+import Identity
+import IdentityManagement
+import Logging
+import TesseraCore
+
+/// The post-login flow: runs the deployed actions bound to `post-login`, in order, each seeing the previous
+/// ones' metadata changes; adds their claims to the tokens; writes metadata once at the end; and ends the
+/// sign-in with `access_denied` if one denies, throws or times out.
+public struct ActionsPostLoginHook: PostLoginHook {
+    let actions: ActionStore
+    let users: Users
+    let roles: Roles
+    let runner: ActionRunner?
+    let issuer: String
+    let logger: Logger
+    /// Auth0 stops a post-login flow after 20 s in all.
+    static let flowTimeLimit = 20.0
+    static let maximumClaimBytes = 100 * 1024
+
+    public init(services: TesseraServices) {
+        actions = ActionStore(store: services.store, clock: services.clock)
+        users = services.tenant.users
+        roles = services.tenant.roles
+        runner = try? ActionRunner()
+        issuer = services.configuration.issuer
+        logger = Logger(label: "tessera.actions")
+    }
+
+    public func run(_ context: PostLoginContext) async throws -> PostLoginResult {
+        let flow = try await actions.flow(ActionStore.postLogin)
+        guard !flow.isEmpty else { return PostLoginResult() }
+        guard let runner else { throw PostLoginDenied("The Actions runtime is unavailable") }
+        var user = context.user
+        var result = PostLoginResult()
+        var appMetadataChanges: [String: JSONValue] = [:], userMetadataChanges: [String: JSONValue] = [:]
+        var report: [JSONValue] = []
+        let roleNames = try await roles.roles(ofUser: user.userID).map(\.name)
+        let deadline = Date().addingTimeInterval(Self.flowTimeLimit)
+        for action in flow {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { return try await deny("The post-login flow ran longer than 20 s", report) }
+            let execution: ActionExecution
+            do {
+                execution = try await runner.run(code: action.code, event: event(context, user: user, roles: roleNames, action: action),
+                                                 timeLimit: remaining)
+            } catch let error as ActionError {
+                report.append(Self.entry(action, logs: Self.logs(of: error), error: "\(error)"))
+                return try await deny("Action \(action.name) failed: \(Self.summary(error))", report)
+            }
+            var warnings: [String] = []
+            for (name, value) in execution.idTokenClaims {
+                if ReservedClaims.names.contains(name) { warnings.append("dropped reserved ID token claim \(name)") }
+                else { result.idTokenClaims[name] = value }
+            }
+            for (name, value) in execution.accessTokenClaims {
+                if ReservedClaims.names.contains(name) { warnings.append("dropped reserved access token claim \(name)") }
+                else { result.accessTokenClaims[name] = value }
+            }
+            result.addedScopes += execution.addedScopes
+            result.removedScopes += execution.removedScopes
+            appMetadataChanges.merge(execution.appMetadata) { $1 }
+            userMetadataChanges.merge(execution.userMetadata) { $1 }
+            for (key, value) in execution.appMetadata { if value == .null { user.appMetadata[key] = nil } else { user.appMetadata[key] = value } }
+            for (key, value) in execution.userMetadata { if value == .null { user.userMetadata[key] = nil } else { user.userMetadata[key] = value } }
+            report.append(Self.entry(action, logs: execution.logs, error: nil, warnings: warnings))
+            if let reason = execution.denyReason {
+                return try await deny(reason, report)
+            }
+        }
+        let claimBytes = JSONValue.object(result.idTokenClaims).jsonText().utf8.count + JSONValue.object(result.accessTokenClaims).jsonText().utf8.count
+        guard claimBytes <= Self.maximumClaimBytes else {
+            return try await deny("Custom claims total \(claimBytes) bytes, more than the 100 KB allowed", report)
+        }
+        if !appMetadataChanges.isEmpty || !userMetadataChanges.isEmpty {
+            var patch: [String: JSONValue] = [:]
+            if !appMetadataChanges.isEmpty { patch["app_metadata"] = .object(appMetadataChanges) }
+            if !userMetadataChanges.isEmpty { patch["user_metadata"] = .object(userMetadataChanges) }
+            _ = try await users.update(user.userID, .object(patch))
+        }
+        try await actions.recordExecution(trigger: ActionStore.postLogin, status: "final", results: .array(report))
+        return result
+    }
+
+    private func deny(_ reason: String, _ report: [JSONValue]) async throws -> PostLoginResult {
+        let id = try await actions.recordExecution(trigger: ActionStore.postLogin, status: "denied", results: .array(report))
+        logger.notice("post-login flow denied a sign-in", metadata: ["execution": .string(id), "reason": .string(reason)])
+        throw PostLoginDenied(reason)
+    }
+
+    /// Auth0's post-login `event`, with `user.id` as an alias of `user.user_id` (seed 000 reads it).
+    func event(_ context: PostLoginContext, user: User, roles: [String], action: BoundAction) -> JSONValue {
+        var profile = user.profile
+        profile["id"] = .string(user.userID)
+        var transaction: [String: JSONValue] = [
+            "requested_scopes": .array(context.scopes.map(JSONValue.string)), "protocol": .string(context.protocolName),
+            "locale": .string("en"),
+        ]
+        if let request = context.request {
+            transaction["redirect_uri"] = .string(request.redirectURI)
+            transaction["response_mode"] = .string(request.responseMode)
+            if let state = request.state { transaction["state"] = .string(state) }
+        }
+        var event: [String: JSONValue] = [
+            "user": .object(profile),
+            "authorization": .object(["roles": .array(roles.map(JSONValue.string))]),
+            "client": .object(["client_id": .string(context.client.clientID), "name": .string(context.client.name),
+                               "metadata": .object(context.client.clientMetadata)]),
+            "connection": .object(["id": .string("con_tessera_database"), "name": .string(user.connection),
+                                   "strategy": .string("auth0"), "metadata": .object([:])]),
+            "request": .object(["ip": .string(context.ip), "method": .string("GET"),
+                                "hostname": .string(URL(string: issuer)?.host ?? "localhost"), "language": .string("en"),
+                                "query": .object([:]), "body": .object([:])]),
+            "transaction": .object(transaction),
+            "tenant": .object(["id": .string("tessera")]),
+            "stats": .object(["logins_count": .number(Double(user.loginsCount))]),
+            "secrets": .object(action.secrets),
+            "configuration": .object(action.configuration),
+        ]
+        if let audience = context.audience { event["resource_server"] = .object(["identifier": .string(audience)]) }
+        return .object(event)
+    }
+
+    /// One action's part of the execution record. Secret values are masked wherever they appear, so a stray
+    /// `console.log(event.secrets)` does not put them in the execution log.
+    static func entry(_ action: BoundAction, logs: [ActionLog], error: String?, warnings: [String] = []) -> JSONValue {
+        let secrets = action.secrets.values.compactMap(\.stringValue).filter { $0.count >= 4 }
+        func mask(_ text: String) -> String {
+            secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "[secret]") }
+        }
+        var fields: [String: JSONValue] = [
+            "action_name": .string(action.name),
+            "logs": .array(logs.map { .string(mask("\($0.level): \($0.message)")) } + warnings.map { .string("warn: \($0)") }),
+        ]
+        if let error { fields["error"] = .string(mask(error)) }
+        return .object(fields)
+    }
+
+    static func logs(of error: ActionError) -> [ActionLog] {
+        if case .failed(_, let logs) = error { return logs }
+        return []
+    }
+
+    static func summary(_ error: ActionError) -> String {
+        switch error {
+        case .failed(let message, _): String(message.split(separator: "\n").first ?? "error")
+        default: "\(error)"
+        }
+    }
+}

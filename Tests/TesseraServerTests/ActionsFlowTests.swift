@@ -1,0 +1,140 @@
+import Foundation
+import IdentityManagement
+import Actions
+import JWTKit
+import Testing
+import TesseraCore
+@testable import TesseraServer
+
+@Suite struct ActionsFlowTests {
+    static let adminToken = "p.eyJ1IjogImZha2UifQ.tinybird-admin-token-for-tests"
+
+    static func tenantFile(actions: String, flow: [String]) -> String {
+        """
+        actions:
+        \(actions)
+        flows:
+          post-login: [\(flow.map { "\"\($0)\"" }.joined(separator: ", "))]
+        """
+    }
+
+    static func examples() -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples").path
+    }
+
+    @Test func seedActionsPutTheirClaimsInRealTokens() async throws {
+        let harness = try await Harness.make()
+        let setup = try await SignInTests.setUp(harness)
+        let file = try TenantFile.parse(Self.tenantFile(actions: """
+              - name: Tinybird JWT
+                trigger: post-login
+                code: actions/tinybird-jwt.js
+                dependencies: [jsonwebtoken]
+                secrets: { TINYBIRD_ADMIN_TOKEN: "${TB_ADMIN}" }
+                configuration: { TINYBIRD_WORKSPACE_ID: "ws-demo", TINYBIRD_PIPE_NAMES: "sales_by_city" }
+              - name: Hasura claims
+                code: actions/hasura-jwt-claims.js
+            """, flow: ["Tinybird JWT", "Hasura claims"]),
+            file: "t.yaml", environment: ["TB_ADMIN": Self.adminToken], directory: Self.examples())
+        let report = try await file.apply(to: harness.services)
+        #expect(report.changes.contains("deployed action Tinybird JWT"))
+        #expect(!(try await file.apply(to: harness.services)).changed)
+
+        try await harness.test { http in
+            let pkce = PKCEPair()
+            let code = try SignInTests.code(from: try await SignInTests.signIn(Browser(http), setup.spa.clientID, pkce: pkce))
+            let tokens = try await SignInTests.exchange(http, clientID: setup.spa.clientID, code: code, verifier: pkce.verifier)
+            let idToken = decodeJWTPart(try #require(tokens["id_token"]?.stringValue), 1)
+            let tinybird = try #require(idToken["https://app.tinybird.co"]?.stringValue)
+            let keys = await JWTKeyCollection().add(hmac: HMACKey(from: Self.adminToken), digestAlgorithm: .sha256)
+            _ = try await keys.verify(tinybird, as: TinybirdToken.self)
+            let claims = decodeJWTPart(tinybird, 1)
+            #expect(claims["name"] == .string("tinybird_jwt_\(setup.user.userID)"))
+            #expect(claims["workspace_id"] == .string("ws-demo"))
+            #expect(try await harness.tenant.users.get(setup.user.userID).appMetadata["tinybirdJWT"] == .string(tinybird))
+
+            let access = decodeJWTPart(try #require(tokens["access_token"]?.stringValue), 1)
+            #expect(access["https://hasura.io/jwt/claims"]?.objectValue?["x-hasura-user-id"] == .string(setup.user.userID))
+        }
+    }
+
+    @Test func denyThrowAndReservedClaims() async throws {
+        let harness = try await Harness.make()
+        let setup = try await SignInTests.setUp(harness)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("actions-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        func write(_ name: String, _ code: String) throws {
+            try code.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+        }
+        try write("reserved.js", """
+            exports.onExecutePostLogin = async (event, api) => {
+              api.idToken.setCustomClaim('sub', 'someone-else');
+              api.idToken.setCustomClaim('https://example.com/plan', event.user.app_metadata.plan || 'none');
+              console.log('secret is', event.secrets.API_KEY);
+            };
+            """)
+        try write("deny.js", "exports.onExecutePostLogin = async (event, api) => { if (event.user.email.startsWith('ada')) api.access.deny('No Ada today'); };")
+        try write("throw.js", "exports.onExecutePostLogin = async () => { throw new Error('kaboom'); };")
+        let base = """
+              - { name: Reserved, code: reserved.js, secrets: { API_KEY: "sk_live_very_secret" } }
+              - { name: Deny, code: deny.js }
+              - { name: Throw, code: throw.js }
+            """
+        try await TenantFile.parse(Self.tenantFile(actions: base, flow: ["Reserved"]), file: "t.yaml", environment: [:], directory: directory)
+            .apply(to: harness.services)
+
+        try await harness.test { http in
+            let pkce = PKCEPair()
+            let code = try SignInTests.code(from: try await SignInTests.signIn(Browser(http), setup.spa.clientID, pkce: pkce))
+            let tokens = try await SignInTests.exchange(http, clientID: setup.spa.clientID, code: code, verifier: pkce.verifier)
+            let id = decodeJWTPart(try #require(tokens["id_token"]?.stringValue), 1)
+            #expect(id["sub"] == .string(setup.user.userID), "reserved claims are dropped")
+            #expect(id["https://example.com/plan"] == .string("none"))
+            let records = try await harness.services.store.read { db in
+                try await db.select().column("results").from("action_executions").all().map { try $0.string("results") }
+            }
+            #expect(records.count == 1)
+            #expect(records[0].contains("dropped reserved ID token claim sub"))
+            #expect(!records[0].contains("sk_live_very_secret") && records[0].contains("[secret]"))
+
+            for (flow, message) in [(["Deny"], "No Ada today"), (["Throw"], "Action Throw failed: Error: kaboom")] {
+                try await TenantFile.parse(Self.tenantFile(actions: base, flow: flow), file: "t.yaml", environment: [:], directory: directory)
+                    .apply(to: harness.services)
+                let denied = try await SignInTests.signIn(Browser(http), setup.spa.clientID, pkce: PKCEPair())
+                let location = try #require(URLComponents(string: denied.headers[.location] ?? ""))
+                #expect(location.item("error") == "access_denied")
+                #expect(location.item("error_description") == message)
+                #expect(location.item("state") == "st-1")
+            }
+        }
+    }
+
+    @Test func badActionFilesChangeNothing() async throws {
+        let harness = try await Harness.make()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("actions-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "exports.onExecutePostLogin = async (event, api) => {\n  let = ;\n};".write(toFile: directory + "/broken.js", atomically: true, encoding: .utf8)
+        let broken = try TenantFile.parse(Self.tenantFile(actions: "  - { name: Broken, code: broken.js }", flow: ["Broken"]),
+                                          file: "t.yaml", environment: [:], directory: directory)
+        do {
+            _ = try await broken.apply(to: harness.services)
+            Issue.record("a syntax error was deployed")
+        } catch let error as DomainError {
+            #expect(error.message.contains("line 2"))
+        }
+        #expect(try await ActionStore(store: harness.services.store).flow(ActionStore.postLogin).isEmpty)
+        #expect(throws: TenantFileError.self) {
+            try TenantFile.parse(Self.tenantFile(actions: "  - { name: X, code: broken.js, dependencies: [left-pad] }", flow: []),
+                                 file: "t.yaml", environment: [:], directory: directory)
+        }
+        await harness.cleanup()
+    }
+}
+
+/// The Tinybird JWT's claims that matter here; jwt-kit checks its HS256 signature and expiry.
+struct TinybirdToken: JWTPayload {
+    let name: String
+    let exp: ExpirationClaim
+    func verify(using algorithm: some JWTAlgorithm) async throws { try exp.verifyNotExpired() }
+}
