@@ -93,7 +93,8 @@ let package = Package(
         .target(
             name: "Actions",
             dependencies: [
-                "TesseraCore", "TesseraStore", "CJavaScriptCore",
+                "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP", "IdentityManagement", "CJavaScriptCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -115,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "tessera",
             dependencies: [
-                "TesseraServer", "TesseraCore", "TesseraTokens", "TesseraHTTP", "IdentityManagement",
+                "TesseraServer", "TesseraCore", "TesseraTokens", "TesseraHTTP", "IdentityManagement", "Actions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -53,6 +53,16 @@ public struct ActionRunner: Sendable {
         runtimeSource = source
     }
 
+    /// Refuses `require('x')` of a module the runtime does not provide, before the action is ever run.
+    public func checkRequires(_ code: String) throws {
+        let pattern = /require\(\s*["'`]([^"'`]+)["'`]\s*\)/
+        for match in code.matches(of: pattern) where !Self.builtinModules.contains(String(match.1)) {
+            throw ActionError.failed(
+                message: "Cannot find module '\(match.1)': Tessera Actions provide \(Self.builtinModules.joined(separator: ", "))",
+                logs: [])
+        }
+    }
+
     /// Parses `code` without running it: what deploying an action checks.
     public func checkSyntax(_ code: String) throws {
         try JSContextScope.with(timeLimit: 5) { scope in try scope.checkSyntax(code) }

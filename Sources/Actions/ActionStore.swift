@@ -34,6 +34,7 @@ public struct ActionStore: Sendable {
         }
         do {
             try runner.checkSyntax(code)
+            try runner.checkRequires(code)
         } catch let error as ActionError {
             throw DomainError.invalidBody("action \(name): \(error)")
         }

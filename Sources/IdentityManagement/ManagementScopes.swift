@@ -9,6 +9,7 @@ public enum ManagementScopes {
         "read:roles", "create:roles", "update:roles", "delete:roles", "read:role_members", "create:role_members",
         "delete:role_members",
         "read:signing_keys", "create:signing_keys", "update:signing_keys",
+        "read:actions", "create:actions", "update:actions", "delete:actions",
     ]
 
     /// The Management API audience for an issuer such as `http://127.0.0.1:8080/`.

@@ -106,6 +106,15 @@ public struct ResourceServers: Sendable {
         }
     }
 
+    /// Only for the system (Management API) resource server, which the API itself refuses to modify.
+    func replaceSystemScopes(_ id: String, _ scopes: [String]) async throws {
+        try await store.transaction { db in
+            try await db.update("resource_servers")
+                .set("scopes", to: Self.scopesBind(scopes.map { ResourceServerScope(value: $0, description: $0) }))
+                .where("id", .equal, id).where("is_system", .equal, true).run()
+        }
+    }
+
     private func apply(_ payload: Payload, to server: inout ResourceServer) throws {
         if let alg = try payload.string("signing_alg") {
             guard alg == "RS256" || alg == "HS256" else {

@@ -27,7 +27,14 @@ public struct Tenant: Sendable {
 
     /// The Management API as a resource server, created once per tenant, like Auth0's system API.
     public func ensureManagementAPI() async throws {
-        guard try await resourceServers.find(managementAudience) == nil else { return }
+        if let existing = try await resourceServers.find(managementAudience) {
+            // Newer versions add scopes (such as the Actions ones): keep the system API's list current.
+            let missing = ManagementScopes.all.filter { scope in !existing.scopes.contains { $0.value == scope } }
+            if !missing.isEmpty {
+                try await resourceServers.replaceSystemScopes(existing.id, ManagementScopes.all)
+            }
+            return
+        }
         do {
             _ = try await resourceServers.create(.object([
             "name": .string("Tessera Management API"),

@@ -30,6 +30,7 @@ extension TenantFile {
             for action in actions {
                 do {
                     try runner.checkSyntax(action.code)
+                    try runner.checkRequires(action.code)
                 } catch let error as ActionError {
                     throw DomainError.invalidBody("action \(action.name): \(error)")
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import Actions
 import Hummingbird
 import HTTPTypes
 import Identity
@@ -43,6 +44,8 @@ public enum TesseraApplication {
         OAuthRoutes(tenant: services.tenant, tokens: services.tokens, signIn: signIn).addRoutes(to: router)
         SignInRoutes(signIn: signIn, tokens: services.tokens, pages: try await Pages.load()).addRoutes(to: router)
         ManagementAPI(tenant: services.tenant, tokens: services.tokens).addRoutes(to: router)
+        ActionsManagementAPI(actions: ActionStore(store: services.store, clock: services.clock), runner: try ActionRunner(),
+                             tokens: services.tokens).addRoutes(to: router)
         return router
     }
 

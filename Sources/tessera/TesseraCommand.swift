@@ -1,3 +1,4 @@
+import Actions
 import ArgumentParser
 import Foundation
 import Logging
@@ -14,7 +15,7 @@ struct TesseraCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "Identity, analytics and GraphQL with JWTs, self-hosted in one binary.",
-        subcommands: [Serve.self, Apply.self, Keys.self, Login.self, Speed.self]
+        subcommands: [Serve.self, Apply.self, Keys.self, Login.self, ActionsCommand.self, Speed.self]
     )
 
     static func main() async {
@@ -203,9 +204,13 @@ struct Speed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure RS256 signatures/s or bcrypt verifications/s on this machine, on all cores.")
 
-    enum Operation: String, ExpressibleByArgument { case rs256, bcrypt }
+    enum Operation: String, ExpressibleByArgument { case rs256, bcrypt, action }
 
-    @Argument(help: "rs256 or bcrypt") var operation: Operation = .rs256
+    @Argument(help: "rs256, bcrypt, or action (with --code FILE)") var operation: Operation = .rs256
+    @Option(help: "For `action`: the action's code.") var code: String?
+    @Option(help: "For `action`: JSON secrets for the event.") var secrets: String = "{}"
+    @Option(help: "For `action`: JSON configuration for the event.") var configurationJSON: String = "{}"
+    @Option(help: "For `action`: how many executions.") var executions = 10_000
     @Option(help: "Seconds to measure.") var seconds = 10.0
     @Option(help: "Concurrent workers (default: one per core).") var tasks = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "bcrypt cost.") var cost: UInt8 = 10
@@ -218,6 +223,57 @@ struct Speed: AsyncParsableCommand {
         case .bcrypt:
             let rate = try await PasswordHasher(cost: cost).verificationsPerSecond(seconds: seconds, tasks: tasks)
             say(String(format: "%.1f bcrypt verifications/s at cost %d with %d workers", rate, cost, tasks))
+        case .action:
+            guard let code, let source = FileManager.default.contents(atPath: code) else {
+                throw ValidationError("speed action needs --code FILE")
+            }
+            let event = ActionEvent.merged(ActionEvent.samplePostLogin, with: [:],
+                                           secrets: try JSONValue.parse(secrets).objectValue ?? [:],
+                                           configuration: try JSONValue.parse(configurationJSON).objectValue ?? [:])
+            let report = try await ActionSpeed.measure(code: String(decoding: source, as: UTF8.self), event: event,
+                                                       executions: executions, tasks: tasks)
+            say(String(format: "%d executions, %.1f/s with %d workers, p50 %.2f ms, p99 %.2f ms, RSS %d KiB before, %d KiB after",
+                       report.executions, report.perSecond, tasks, report.p50Milliseconds, report.p99Milliseconds,
+                       report.residentKiBBefore, report.residentKiBAfter))
+        }
+    }
+}
+
+struct ActionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "actions", abstract: "Post-login Actions.", subcommands: [Test.self])
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run an action against a sample post-login event (or your own) and print what it did.")
+        @Argument(help: "The action's name.") var name: String
+        @Option(help: "A JSON file with event fields to lay over the sample event (user, authorization, request, …).")
+        var event: String?
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let configuration = try store.configuration()
+            var overrides: [String: JSONValue] = [:]
+            if let event {
+                guard let data = FileManager.default.contents(atPath: event),
+                      let object = try? JSONValue.parse(bytes: Array(data)).objectValue
+                else { throw ValidationError("\(event) is not a JSON object") }
+                overrides = object
+            }
+            let fields = overrides
+            try await withServices(configuration, logger: store.logger(configuration)) { services in
+                let actions = ActionStore(store: services.store, clock: services.clock)
+                guard let record = try await actions.list().first(where: { $0.name == name }) else {
+                    throw DomainError.notFound("No action is named \(name)", code: "inexistent_action")
+                }
+                let event = ActionEvent.merged(ActionEvent.samplePostLogin, with: fields,
+                                               secrets: record.secrets, configuration: record.configuration)
+                let result = await ActionTest.run(try ActionRunner(), code: record.code, event: event)
+                let pretty = try JSONSerialization.data(withJSONObject: JSONSerialization.jsonObject(with: Data(result.jsonText().utf8)),
+                                                        options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                say(String(decoding: pretty, as: UTF8.self))
+                if result.objectValue?["error"] != nil { throw ExitCode.failure }
+            }
         }
     }
 }

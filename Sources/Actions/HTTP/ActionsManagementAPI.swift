@@ -1,0 +1,140 @@
+import Foundation
+import Hummingbird
+import IdentityManagement
+import TesseraCore
+import TesseraHTTP
+import TesseraTokens
+
+/// Auth0's Actions endpoints of the Management API: actions, deploy, test, post-login bindings, executions.
+public struct ActionsManagementAPI: Sendable {
+    let actions: ActionStore
+    let runner: ActionRunner
+    let authorizer: ManagementAuthorizer
+
+    public init(actions: ActionStore, runner: ActionRunner, tokens: TokenService) {
+        self.actions = actions
+        self.runner = runner
+        self.authorizer = ManagementAuthorizer(tokens: tokens)
+    }
+
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        let api = router.group("api/v2/actions").add(middleware: Auth0ErrorMiddleware<Context>())
+        let actions = self.actions, runner = self.runner, authorizer = self.authorizer
+        api.get("actions") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["read:actions"])
+            let records = try await actions.list()
+            return try JSONResponse.make(JSONValue.object([
+                "actions": .array(records.map(\.wire)), "total": .number(Double(records.count)),
+                "page": .number(0), "per_page": .number(Double(records.count)),
+            ]))
+        }
+        api.post("actions") { request, _ in
+            try await authorizer.authorize(request, anyOf: ["create:actions"])
+            let record = try await actions.create(try await BodyReader.json(request, limit: 256 * 1024), runner: runner)
+            return try JSONResponse.make(record.wire, status: .created)
+        }
+        api.get("actions/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:actions"])
+            return try JSONResponse.make(try await actions.get(try context.parameters.require("id")).wire)
+        }
+        api.patch("actions/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:actions"])
+            let record = try await actions.update(try context.parameters.require("id"),
+                                                  try await BodyReader.json(request, limit: 256 * 1024), runner: runner)
+            return try JSONResponse.make(record.wire)
+        }
+        api.delete("actions/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["delete:actions"])
+            try await actions.delete(try context.parameters.require("id"))
+            return JSONResponse.empty()
+        }
+        api.post("actions/:id/deploy") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:actions", "create:actions"])
+            let record = try await actions.deploy(try context.parameters.require("id"), runner: runner)
+            return try JSONResponse.make(JSONValue.object([
+                "id": .string("\(record.id)_v\(record.deployedVersion)"), "number": .number(Double(record.deployedVersion)),
+                "deployed": .bool(true), "status": .string("built"), "code": .string(record.code), "action": record.wire,
+            ]), status: .created)
+        }
+        api.post("actions/:id/test") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:actions", "create:actions"])
+            let record = try await actions.get(try context.parameters.require("id"))
+            let body = try Payload(try await BodyReader.json(request, limit: 256 * 1024), allowed: ["payload"])
+            let event = ActionEvent.merged(ActionEvent.samplePostLogin, with: try body.object("payload") ?? [:],
+                                           secrets: record.secrets, configuration: record.configuration)
+            return try JSONResponse.make(JSONValue.object(["payload": await ActionTest.run(runner, code: record.code, event: event)]))
+        }
+        api.get("triggers/:trigger/bindings") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:actions"])
+            let trigger = try context.parameters.require("trigger")
+            let records = try await actions.bindings(trigger)
+            return try JSONResponse.make(JSONValue.object(["bindings": .array(records.enumerated().map { index, record in
+                .object(["id": .string("\(trigger)-\(index)"), "trigger_id": .string(trigger),
+                         "display_name": .string(record.name), "action": record.wire])
+            })]))
+        }
+        api.patch("triggers/:trigger/bindings") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:actions"])
+            let trigger = try context.parameters.require("trigger")
+            guard trigger == ActionStore.postLogin else {
+                throw DomainError.notFound("Unknown trigger \(trigger)", code: "inexistent_trigger")
+            }
+            let body = try Payload(try await BodyReader.json(request), allowed: ["bindings"])
+            var names: [String] = []
+            for binding in try body.array("bindings") ?? [] {
+                let fields = try Payload(binding, allowed: ["ref", "display_name", "secrets"])
+                guard let ref = try fields.object("ref") else {
+                    throw DomainError.invalidBody("Payload validation error: 'Missing required property: ref' on property bindings.")
+                }
+                let reference = try Payload(.object(ref), allowed: ["type", "value"])
+                let value = try reference.requiredString("value")
+                switch try reference.requiredString("type") {
+                case "action_name": names.append(value)
+                case "action_id": names.append(try await actions.name(of: value))
+                case let other: throw DomainError.invalidBody("Unsupported binding reference type \(other)")
+                }
+            }
+            _ = try await actions.bind(trigger: trigger, names: names)
+            let records = try await actions.bindings(trigger)
+            return try JSONResponse.make(JSONValue.object(["bindings": .array(records.map { .object([
+                "trigger_id": .string(trigger), "display_name": .string($0.name), "action": $0.wire]) })]))
+        }
+        api.get("executions/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:actions"])
+            guard let execution = try await actions.execution(try context.parameters.require("id")) else {
+                throw DomainError.notFound("The execution does not exist.", code: "inexistent_execution")
+            }
+            return try JSONResponse.make(execution)
+        }
+    }
+}
+
+/// Runs an action against an event without a sign-in and describes what it did (the dashboard's "Test").
+public enum ActionTest {
+    public static func run(_ runner: ActionRunner, code: String, event: JSONValue) async -> JSONValue {
+        do {
+            let execution = try await runner.run(code: code, event: event)
+            var commands: [JSONValue] = []
+            for (name, value) in execution.idTokenClaims.sorted(by: { $0.key < $1.key }) {
+                commands.append(.object(["name": .string("idToken.setCustomClaim"), "key": .string(name), "value": value]))
+            }
+            for (name, value) in execution.accessTokenClaims.sorted(by: { $0.key < $1.key }) {
+                commands.append(.object(["name": .string("accessToken.setCustomClaim"), "key": .string(name), "value": value]))
+            }
+            for (name, value) in execution.appMetadata.sorted(by: { $0.key < $1.key }) {
+                commands.append(.object(["name": .string("user.setAppMetadata"), "key": .string(name), "value": value]))
+            }
+            for (name, value) in execution.userMetadata.sorted(by: { $0.key < $1.key }) {
+                commands.append(.object(["name": .string("user.setUserMetadata"), "key": .string(name), "value": value]))
+            }
+            if let reason = execution.denyReason {
+                commands.append(.object(["name": .string("access.deny"), "reason": .string(reason)]))
+            }
+            return .object(["commands": .array(commands), "logs": .string(execution.logs.map(\.message).joined(separator: "\n"))])
+        } catch {
+            var logs = ""
+            if case .failed(_, let lines)? = error as? ActionError { logs = lines.map(\.message).joined(separator: "\n") }
+            return .object(["error": .object(["message": .string("\(error)")]), "logs": .string(logs)])
+        }
+    }
+}

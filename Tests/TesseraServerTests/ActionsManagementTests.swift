@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import TesseraCore
+
+@Suite struct ActionsManagementTests {
+    @Test func actionsAsDataDeployTestBindAndNeverShowSecrets() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { http in
+            let token = try await http.managementToken()
+            let code = try seedCode("tinybird-jwt.js")
+            let created = try await http.request(.post, "/api/v2/actions/actions", token: token, json: .object([
+                "name": .string("Tinybird JWT"), "code": .string(code),
+                "supported_triggers": .array([.object(["id": .string("post-login"), "version": .string("v3")])]),
+                "dependencies": .array([.object(["name": .string("jsonwebtoken"), "version": .string("9.0.0")])]),
+                "secrets": .array([.object(["name": .string("TINYBIRD_ADMIN_TOKEN"), "value": .string("super-secret-admin-token")])]),
+                "configuration": .object(["TINYBIRD_WORKSPACE_ID": .string("ws"), "TINYBIRD_PIPE_NAMES": .string("a,b")]),
+            ]))
+            #expect(created.status == .created, "\(created.text)")
+            let id = try #require(created["id"]?.stringValue)
+            #expect(!created.text.contains("super-secret-admin-token"))
+            #expect(created["all_changes_deployed"] == .bool(false))
+
+            // A draft is not bound-able until deployed; deploy makes it live.
+            let early = try await http.request(.patch, "/api/v2/actions/triggers/post-login/bindings", token: token,
+                json: .object(["bindings": .array([.object(["ref": .object(["type": .string("action_id"), "value": .string(id)])])])]))
+            #expect(early.status == .notFound)
+            #expect(try await http.request(.post, "/api/v2/actions/actions/\(id)/deploy", token: token).status == .created)
+            let bound = try await http.request(.patch, "/api/v2/actions/triggers/post-login/bindings", token: token,
+                json: .object(["bindings": .array([.object(["ref": .object(["type": .string("action_name"), "value": .string("Tinybird JWT")])])])]))
+            #expect(bound.status == .ok, "\(bound.text)")
+            let bindings = try await http.request(.get, "/api/v2/actions/triggers/post-login/bindings", token: token)
+            #expect(bindings.text.contains("Tinybird JWT") && !bindings.text.contains("super-secret-admin-token"))
+
+            let tested = try await http.request(.post, "/api/v2/actions/actions/\(id)/test", token: token,
+                json: .object(["payload": .object(["user": .object(["user_id": .string("auth0|t1"), "email": .string("t@example.com")])])]))
+            #expect(tested.status == .ok)
+            #expect(tested.text.contains("idToken.setCustomClaim") && tested.text.contains("https://app.tinybird.co"))
+            #expect(tested.text.contains("Tinybird JWT token set for user"))
+            #expect(!tested.text.contains("super-secret-admin-token"))
+
+            let listed = try await http.request(.get, "/api/v2/actions/actions", token: token)
+            #expect(listed["total"] == .number(1) && !listed.text.contains("super-secret-admin-token"))
+            #expect(listed.text.contains("TINYBIRD_ADMIN_TOKEN"))
+
+            for body: JSONValue in [
+                .object(["name": .string("bad"), "code": .string("exports.onExecutePostLogin = async () => {")]),
+                .object(["name": .string("fs"), "code": .string("const fs = require('fs');")]),
+                .object(["name": .string("dep"), "code": .string(""), "dependencies": .array([.object(["name": .string("left-pad")])])]),
+                .object(["name": .string("trigger"), "code": .string(""), "supported_triggers": .array([.object(["id": .string("pre-user-registration")])])]),
+                .object(["code": .string("")]),
+            ] {
+                let response = try await http.request(.post, "/api/v2/actions/actions", token: token, json: body)
+                #expect(response.status == .badRequest, "\(body.jsonText()): \(response.text)")
+            }
+            let readOnly = try await http.managementToken(scopes: ["read:actions"])
+            #expect(try await http.request(.delete, "/api/v2/actions/actions/\(id)", token: readOnly).status == .forbidden)
+            #expect(try await http.request(.delete, "/api/v2/actions/actions/\(id)", token: token).status == .noContent)
+            #expect(try await http.request(.get, "/api/v2/actions/actions/\(id)", token: token).status == .notFound)
+            #expect(try await http.request(.get, "/api/v2/actions/executions/exe_nope", token: token).status == .notFound)
+        }
+    }
+}
+
+func seedCode(_ name: String) throws -> String {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return try String(contentsOf: root.appendingPathComponent("examples/actions/\(name)"), encoding: .utf8)
+}
