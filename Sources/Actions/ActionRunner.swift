@@ -44,7 +44,7 @@ public enum ActionError: Error, Equatable, Sendable, CustomStringConvertible {
 public struct ActionRunner: Sendable {
     let runtimeSource: String
     /// What `require` resolves; anything else fails when the action is deployed.
-    public static let builtinModules = ["jsonwebtoken"]
+    public static let builtinModules = ["jsonwebtoken", "node-fetch"]
 
     public init() throws {
         guard let url = Bundle.module.url(forResource: "runtime", withExtension: "js"),
@@ -83,6 +83,7 @@ public struct ActionRunner: Sendable {
 final class JSContextScope {
     let group: JSContextGroupRef
     let context: JSGlobalContextRef
+    let mailbox = FetchMailbox()
 
     private init(timeLimit: Double) {
         group = JSContextGroupCreate()
@@ -95,8 +96,12 @@ final class JSContextScope {
         JSContextGroupRelease(group)
     }
 
+    /// The native `fetch` finds this execution's mailbox through the thread, since C callbacks capture nothing.
     static func with<Result>(timeLimit: Double, _ body: (JSContextScope) throws -> Result) throws -> Result {
-        try body(JSContextScope(timeLimit: timeLimit))
+        let scope = JSContextScope(timeLimit: timeLimit)
+        Thread.current.threadDictionary[FetchMailbox.threadKey] = scope.mailbox
+        defer { Thread.current.threadDictionary.removeObject(forKey: FetchMailbox.threadKey) }
+        return try body(scope)
     }
 
     func checkSyntax(_ code: String) throws {
@@ -120,9 +125,19 @@ final class JSContextScope {
                 throw ActionError.failed(message: "the event could not be built", logs: [])
             }
             setGlobal("__event", eventValue)
-            let state = try evaluate("__tessera.run(module.exports.onExecutePostLogin || exports.onExecutePostLogin, __event)",
-                                     url: "tessera-run.js")
-            let settled = try JSONValue.parse(jsonString(state) ?? "{}").objectValue ?? [:]
+            try evaluate("globalThis.__state = __tessera.run(module.exports.onExecutePostLogin || exports.onExecutePostLogin, __event)",
+                         url: "tessera-run.js")
+            var settled = try state()
+            // The event loop: while the handler awaits requests, settle them as they complete.
+            let deadline = started.addingTimeInterval(timeLimit)
+            while settled["settled"] != .bool(true), mailbox.pending > 0 {
+                guard mailbox.settleNext(context: context, until: deadline) else {
+                    mailbox.releaseAll(context: context)
+                    throw ActionError.timedOut(seconds: timeLimit)
+                }
+                settled = try state()
+            }
+            mailbox.releaseAll(context: context)
             let execution = try outcome()
             if let error = settled["error"]?.stringValue {
                 throw ActionError.failed(message: error, logs: execution.logs)
@@ -137,6 +152,10 @@ final class JSContextScope {
             }
             throw error
         }
+    }
+
+    private func state() throws -> [String: JSONValue] {
+        try JSONValue.parse(jsonString(try evaluate("__state", url: "tessera-state.js")) ?? "{}").objectValue ?? [:]
     }
 
     private func outcome() throws -> ActionExecution {
@@ -240,6 +259,17 @@ final class JSContextScope {
                     throw DomainError.invalidBody("invalid base64url")
                 }
                 return .string(text)
+            }
+        }
+        add("fetch") { context, _, _, count, arguments, exception in
+            let call = NativeCall(context: context, count: count, arguments: arguments, exception: exception)
+            do {
+                guard let context, let mailbox = Thread.current.threadDictionary[FetchMailbox.threadKey] as? FetchMailbox else {
+                    throw DomainError(.unavailable, code: "fetch_unavailable", "fetch is not available here")
+                }
+                return try mailbox.start(try call.string(0), context: context)
+            } catch {
+                return call.respond { _ in throw error }
             }
         }
         setGlobal("__native", natives)

@@ -88,7 +88,35 @@
     },
   };
 
-  const builtins = { jsonwebtoken };
+  // fetch (WHATWG-style) and node-fetch v2: requests run in Swift; only http(s), 10 s, 1 MiB, 20 per execution.
+  const makeResponse = (raw) => {
+    const headers = raw.headers || {};
+    let used = false;
+    const body = () => { if (used) throw new TypeError('body used already'); used = true; return raw.body; };
+    return {
+      ok: raw.status >= 200 && raw.status < 300, status: raw.status, statusText: raw.statusText, url: raw.url,
+      headers: { get: (name) => headers[String(name).toLowerCase()] ?? null, has: (name) => String(name).toLowerCase() in headers,
+                 forEach: (fn) => Object.keys(headers).forEach((key) => fn(headers[key], key)), raw: () => headers },
+      get bodyUsed() { return used; },
+      text: async () => body(),
+      json: async () => JSON.parse(body()),
+    };
+  };
+  const fetch = function fetch(resource, options) {
+    options = options || {};
+    const headers = {};
+    const given = options.headers || {};
+    if (typeof given.forEach === 'function' && !Array.isArray(given)) given.forEach((value, key) => { headers[key] = String(value); });
+    else if (Array.isArray(given)) given.forEach(([key, value]) => { headers[key] = String(value); });
+    else Object.keys(given).forEach((key) => { headers[key] = String(given[key]); });
+    const request = { url: String(resource), method: String(options.method || 'GET').toUpperCase(), headers,
+                      body: options.body === undefined || options.body === null ? null : String(options.body) };
+    return native.fetch(JSON.stringify(request)).then((raw) => makeResponse(JSON.parse(raw)));
+  };
+  fetch.default = fetch;
+  globalThis.fetch = fetch;
+
+  const builtins = { jsonwebtoken, 'node-fetch': fetch };
   globalThis.require = function require(name) {
     if (Object.prototype.hasOwnProperty.call(builtins, name)) return builtins[name];
     throw new Error(`Cannot find module '${name}': Tessera Actions provide ${Object.keys(builtins).join(', ')}`);
