@@ -79,21 +79,40 @@ public struct ActionRunner: Sendable {
     }
 }
 
-/// One JavaScriptCore context group and global context, alive for one execution on one thread.
+/// The JavaScriptCore virtual machine (context group) of one blocking-pool thread. Executions on that thread
+/// share it, each in a fresh global context, so isolation holds while parsed code (the runtime prelude, a
+/// flow's actions) is reused from the VM's code cache instead of being compiled again every time.
+final class ThreadEngine {
+    static let key = "tessera.actions.engine"
+    let group = JSContextGroupCreate()
+    var executions = 0
+
+    static var current: ThreadEngine {
+        if let engine = Thread.current.threadDictionary[key] as? ThreadEngine { return engine }
+        let engine = ThreadEngine()
+        Thread.current.threadDictionary[key] = engine
+        return engine
+    }
+}
+
+/// One global context, alive for one execution on one thread.
 final class JSContextScope {
-    let group: JSContextGroupRef
+    let engine: ThreadEngine
     let context: JSGlobalContextRef
     let mailbox = FetchMailbox()
+    /// Collect garbage every so many executions, so a busy thread's heap stays flat.
+    static let collectEvery = 256
 
     private init(timeLimit: Double) {
-        group = JSContextGroupCreate()
-        context = JSGlobalContextCreateInGroup(group, nil)
-        JSContextGroupSetExecutionTimeLimit(group, timeLimit, { _, _ in true }, nil)
+        engine = ThreadEngine.current
+        context = JSGlobalContextCreateInGroup(engine.group, nil)
+        JSContextGroupSetExecutionTimeLimit(engine.group, timeLimit, { _, _ in true }, nil)
     }
 
     deinit {
+        engine.executions += 1
+        if engine.executions % Self.collectEvery == 0 { JSGarbageCollect(context) }
         JSGlobalContextRelease(context)
-        JSContextGroupRelease(group)
     }
 
     /// The native `fetch` finds this execution's mailbox through the thread, since C callbacks capture nothing.

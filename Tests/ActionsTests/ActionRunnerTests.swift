@@ -141,3 +141,19 @@ struct TinybirdClaims: JWTPayload {
         #expect(second.idTokenClaims["leak"] == .string("undefined"))
     }
 }
+
+@Suite struct EngineReuseTests {
+    /// A runaway action is stopped, and the thread's engine keeps serving the next executions.
+    @Test func engineSurvivesATimedOutExecution() async throws {
+        let runner = try ActionRunner()
+        for _ in 0..<4 {
+            await #expect(throws: ActionError.timedOut(seconds: 0.2)) {
+                try await runner.run(code: "exports.onExecutePostLogin = async () => { for (;;) {} };",
+                                     event: postLoginEvent(), timeLimit: 0.2)
+            }
+            let after = try await runner.run(code: "exports.onExecutePostLogin = async (e, api) => { api.idToken.setCustomClaim('n', 1); };",
+                                             event: postLoginEvent())
+            #expect(after.idTokenClaims["n"] == .number(1))
+        }
+    }
+}
