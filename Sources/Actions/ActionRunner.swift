@@ -44,7 +44,7 @@ public enum ActionError: Error, Equatable, Sendable, CustomStringConvertible {
 public struct ActionRunner: Sendable {
     let runtimeSource: String
     /// What `require` resolves; anything else fails when the action is deployed.
-    public static let builtinModules = ["jsonwebtoken", "node-fetch"]
+    public static let builtinModules = ["jsonwebtoken", "node-fetch", "crypto"]
 
     public init() throws {
         guard let url = Bundle.module.url(forResource: "runtime", withExtension: "js"),
@@ -280,6 +280,24 @@ final class JSContextScope {
                 return .string(text)
             }
         }
+        add("randomBytes") { context, _, _, count, arguments, exception in
+            NativeCall(context: context, count: count, arguments: arguments, exception: exception).respond { call in
+                let size = min(65_536, max(0, Int(try call.string(0)) ?? 0))
+                return .string(Hex.encode(RandomToken.bytes(size)))
+            }
+        }
+        add("digest") { context, _, _, count, arguments, exception in
+            NativeCall(context: context, count: count, arguments: arguments, exception: exception).respond { call in
+                let data = try Digests.bytes(fromHex: try call.string(1))
+                return .string(try Digests.digest(try call.string(0), data))
+            }
+        }
+        add("hmac") { context, _, _, count, arguments, exception in
+            NativeCall(context: context, count: count, arguments: arguments, exception: exception).respond { call in
+                let key = try Digests.bytes(fromHex: try call.string(1)), data = try Digests.bytes(fromHex: try call.string(2))
+                return .string(try Digests.hmac(try call.string(0), key: key, data))
+            }
+        }
         add("fetch") { context, _, _, count, arguments, exception in
             let call = NativeCall(context: context, count: count, arguments: arguments, exception: exception)
             do {
@@ -367,5 +385,43 @@ final class JSString {
         var buffer = [CChar](repeating: 0, count: size)
         _ = JSStringGetUTF8CString(string, &buffer, size)
         return String(cString: buffer)
+    }
+}
+
+/// Hashes and HMACs for the Actions `crypto` module, by Node's algorithm names.
+enum Digests {
+    static func bytes(fromHex hex: String) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hex.utf8.count / 2)
+        var iterator = hex.utf8.makeIterator()
+        while let high = iterator.next(), let low = iterator.next() {
+            guard let byte = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else {
+                throw DomainError.invalidBody("invalid hex")
+            }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+
+    static func digest(_ algorithm: String, _ data: [UInt8]) throws -> String {
+        switch algorithm.lowercased() {
+        case "sha256": Hex.encode(SHA256.hash(data: data))
+        case "sha384": Hex.encode(SHA384.hash(data: data))
+        case "sha512": Hex.encode(SHA512.hash(data: data))
+        case "sha1": Hex.encode(Insecure.SHA1.hash(data: data))
+        case "md5": Hex.encode(Insecure.MD5.hash(data: data))
+        default: throw DomainError.invalidBody("Digest method not supported: \(algorithm)")
+        }
+    }
+
+    static func hmac(_ algorithm: String, key: [UInt8], _ data: [UInt8]) throws -> String {
+        let key = SymmetricKey(data: key)
+        switch algorithm.lowercased() {
+        case "sha256": return Hex.encode(HMAC<SHA256>.authenticationCode(for: data, using: key))
+        case "sha384": return Hex.encode(HMAC<SHA384>.authenticationCode(for: data, using: key))
+        case "sha512": return Hex.encode(HMAC<SHA512>.authenticationCode(for: data, using: key))
+        case "sha1": return Hex.encode(HMAC<Insecure.SHA1>.authenticationCode(for: data, using: key))
+        default: throw DomainError.invalidBody("Invalid HMAC algorithm: \(algorithm)")
+        }
     }
 }

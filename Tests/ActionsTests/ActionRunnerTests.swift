@@ -157,3 +157,42 @@ struct TinybirdClaims: JWTPayload {
         }
     }
 }
+
+@Suite struct RuntimeModuleTests {
+    /// Expected values computed independently (Python's hashlib, hmac and base64) for the same inputs.
+    @Test func cryptoBufferAndFriendsMatchNode() async throws {
+        let code = """
+            const crypto = require('crypto');
+            exports.onExecutePostLogin = async (event, api) => {
+              const set = (k, v) => api.idToken.setCustomClaim(k, v);
+              set('sha256', crypto.createHash('sha256').update('tessera').digest('hex'));
+              set('hmac', crypto.createHmac('sha256', 'key').update('message').digest('base64'));
+              set('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(crypto.randomUUID()));
+              set('random', crypto.randomBytes(16).length);
+              set('b64', Buffer.from('héllo ✓').toString('base64'));
+              set('roundtrip', Buffer.from(Buffer.from('héllo ✓').toString('hex'), 'hex').toString());
+              set('b64url', Buffer.from([251, 255, 191]).toString('base64url'));
+              set('btoa', btoa('hello'));
+              set('atob', atob('aGVsbG8='));
+              set('encoder', Array.from(new TextEncoder().encode('é')));
+              set('decoder', new TextDecoder().decode(new Uint8Array([226, 156, 147])));
+              const params = new URLSearchParams('a=1&b=x+y&a=2');
+              params.append('c', 'd e');
+              set('params', [params.get('b'), params.getAll('a').join(','), params.toString()]);
+            };
+            """
+        let claims = try await ActionRunner().run(code: code, event: postLoginEvent()).idTokenClaims
+        #expect(claims["sha256"] == .string("2f1e83d30fff12f10f4a956d08bd6b200ae89e24621c2066c1a902aab2da7acb"))
+        #expect(claims["hmac"] == .string("bp7ym3X//Ft6uuUn1Y/a2y/kLnIZARl2kXNDBl9Y7Uo="))
+        #expect(claims["uuid"] == .bool(true))
+        #expect(claims["random"] == .number(16))
+        #expect(claims["b64"] == .string("aMOpbGxvIOKckw=="))
+        #expect(claims["roundtrip"] == .string("héllo ✓"))
+        #expect(claims["b64url"] == .string("-_-_"))
+        #expect(claims["btoa"] == .string("aGVsbG8="))
+        #expect(claims["atob"] == .string("hello"))
+        #expect(claims["encoder"] == .array([.number(195), .number(169)]))
+        #expect(claims["decoder"] == .string("✓"))
+        #expect(claims["params"] == .array([.string("x y"), .string("1,2"), .string("a=1&b=x+y&a=2&c=d+e")]))
+    }
+}

@@ -116,7 +116,149 @@
   fetch.default = fetch;
   globalThis.fetch = fetch;
 
-  const builtins = { jsonwebtoken, 'node-fetch': fetch };
+
+  // Bytes: Buffer (utf8, hex, base64, base64url, latin1), TextEncoder/TextDecoder, atob/btoa.
+  const utf8Encode = (text) => {
+    const bytes = [];
+    for (let i = 0; i < text.length; i++) {
+      let code = text.charCodeAt(i);
+      if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+        const low = text.charCodeAt(i + 1);
+        if (low >= 0xdc00 && low <= 0xdfff) { code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00); i++; }
+      }
+      if (code < 0x80) bytes.push(code);
+      else if (code < 0x800) bytes.push(0xc0 | (code >> 6), 0x80 | (code & 63));
+      else if (code < 0x10000) bytes.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
+      else bytes.push(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
+    }
+    return bytes;
+  };
+  const utf8Decode = (bytes) => {
+    let out = '';
+    for (let i = 0; i < bytes.length;) {
+      const b = bytes[i];
+      let code, extra;
+      if (b < 0x80) { code = b; extra = 0; } else if (b >= 0xf0) { code = b & 7; extra = 3; }
+      else if (b >= 0xe0) { code = b & 15; extra = 2; } else if (b >= 0xc0) { code = b & 31; extra = 1; } else { code = 0xfffd; extra = 0; }
+      for (let k = 1; k <= extra; k++) code = (code << 6) | ((bytes[i + k] || 0) & 63);
+      i += extra + 1;
+      out += String.fromCodePoint(code > 0x10ffff ? 0xfffd : code);
+    }
+    return out;
+  };
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const toBase64 = (bytes) => {
+    let out = '';
+    for (let i = 0; i < bytes.length; i += 3) {
+      const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
+      out += alphabet[(n >> 18) & 63] + alphabet[(n >> 12) & 63] + (i + 1 < bytes.length ? alphabet[(n >> 6) & 63] : '=') + (i + 2 < bytes.length ? alphabet[n & 63] : '=');
+    }
+    return out;
+  };
+  const fromBase64 = (text) => {
+    const clean = String(text).replace(/-/g, '+').replace(/_/g, '/').replace(/[^A-Za-z0-9+/]/g, '');
+    const bytes = [];
+    let buffer = 0, bits = 0;
+    for (const ch of clean) { buffer = (buffer << 6) | alphabet.indexOf(ch); bits += 6; if (bits >= 8) { bits -= 8; bytes.push((buffer >> bits) & 255); } }
+    return bytes;
+  };
+  const toHex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  const fromHex = (text) => { const bytes = []; for (let i = 0; i + 1 < text.length; i += 2) { const b = parseInt(text.substr(i, 2), 16); if (isNaN(b)) break; bytes.push(b); } return bytes; };
+  const encode = (text, encoding) => {
+    switch ((encoding || 'utf8').toLowerCase()) {
+      case 'utf8': case 'utf-8': return utf8Encode(String(text));
+      case 'hex': return fromHex(String(text));
+      case 'base64': case 'base64url': return fromBase64(text);
+      case 'latin1': case 'binary': case 'ascii': return Array.from(String(text), (c) => c.charCodeAt(0) & 255);
+      default: throw new TypeError(`Unknown encoding: ${encoding}`);
+    }
+  };
+  class Buffer extends Uint8Array {
+    static from(value, encoding) {
+      if (typeof value === 'string') return new Buffer(encode(value, encoding));
+      if (value instanceof ArrayBuffer) return new Buffer(new Uint8Array(value));
+      if (value && value.type === 'Buffer' && Array.isArray(value.data)) return new Buffer(value.data);
+      return new Buffer(Array.from(value || []));
+    }
+    static alloc(size, fill) { const b = new Buffer(size); if (fill !== undefined) b.fill(typeof fill === 'number' ? fill : encode(fill)[0] || 0); return b; }
+    static isBuffer(value) { return value instanceof Buffer; }
+    static byteLength(value, encoding) { return typeof value === 'string' ? encode(value, encoding).length : value.length; }
+    static concat(list) { const out = []; list.forEach((b) => out.push(...b)); return new Buffer(out); }
+    toString(encoding, start, end) {
+      const bytes = Array.from(this.subarray(start || 0, end === undefined ? this.length : end));
+      switch ((encoding || 'utf8').toLowerCase()) {
+        case 'utf8': case 'utf-8': return utf8Decode(bytes);
+        case 'hex': return toHex(bytes);
+        case 'base64': return toBase64(bytes);
+        case 'base64url': return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        case 'latin1': case 'binary': case 'ascii': return String.fromCharCode(...bytes);
+        default: throw new TypeError(`Unknown encoding: ${encoding}`);
+      }
+    }
+    equals(other) { return this.length === other.length && this.every((b, i) => b === other[i]); }
+    toJSON() { return { type: 'Buffer', data: Array.from(this) }; }
+  }
+  const bytesOf = (data, encoding) => (typeof data === 'string' ? encode(data, encoding) : Array.from(data));
+  globalThis.Buffer = Buffer;
+  globalThis.btoa = (text) => toBase64(Array.from(String(text), (c) => { const code = c.charCodeAt(0); if (code > 255) throw new Error('InvalidCharacterError'); return code; }));
+  globalThis.atob = (text) => String.fromCharCode(...fromBase64(text));
+  globalThis.TextEncoder = class TextEncoder { get encoding() { return 'utf-8'; } encode(text) { return new Uint8Array(utf8Encode(String(text === undefined ? '' : text))); } };
+  globalThis.TextDecoder = class TextDecoder { get encoding() { return 'utf-8'; } decode(bytes) { return bytes ? utf8Decode(Array.from(new Uint8Array(bytes.buffer || bytes))) : ''; } };
+
+  // crypto: randomUUID, randomBytes, createHash, createHmac, timingSafeEqual (hashing done natively).
+  const digestOutput = (hex, encoding) => { const b = Buffer.from(hex, 'hex'); return encoding ? b.toString(encoding) : b; };
+  const crypto = {
+    randomBytes(size) { return Buffer.from(native.randomBytes(Math.max(0, Math.min(65536, size | 0))), 'hex'); },
+    randomUUID() {
+      const b = Array.from(crypto.randomBytes(16));
+      b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+      const h = toHex(b);
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    },
+    createHash(algorithm) {
+      const parts = [];
+      return { update(data, encoding) { parts.push(...bytesOf(data, encoding)); return this; },
+               digest(encoding) { return digestOutput(native.digest(String(algorithm), toHex(parts)), encoding); } };
+    },
+    createHmac(algorithm, key) {
+      const keyHex = toHex(bytesOf(key));
+      const parts = [];
+      return { update(data, encoding) { parts.push(...bytesOf(data, encoding)); return this; },
+               digest(encoding) { return digestOutput(native.hmac(String(algorithm), keyHex, toHex(parts)), encoding); } };
+    },
+    timingSafeEqual(a, b) {
+      if (a.length !== b.length) throw new RangeError('Input buffers must have the same byte length');
+      let diff = 0; for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i]; return diff === 0;
+    },
+  };
+
+  // URLSearchParams (application/x-www-form-urlencoded).
+  globalThis.URLSearchParams = class URLSearchParams {
+    constructor(init) {
+      this._pairs = [];
+      if (typeof init === 'string') {
+        init.replace(/^\?/, '').split('&').filter(Boolean).forEach((pair) => {
+          const [k, v = ''] = pair.split('=');
+          const dec = (x) => decodeURIComponent(x.replace(/\+/g, ' '));
+          this._pairs.push([dec(k), dec(v)]);
+        });
+      } else if (init && typeof init === 'object') {
+        (Array.isArray(init) ? init : Object.entries(init)).forEach(([k, v]) => this._pairs.push([String(k), String(v)]));
+      }
+    }
+    append(k, v) { this._pairs.push([String(k), String(v)]); }
+    get(k) { const p = this._pairs.find(([key]) => key === k); return p ? p[1] : null; }
+    getAll(k) { return this._pairs.filter(([key]) => key === k).map(([, v]) => v); }
+    has(k) { return this._pairs.some(([key]) => key === k); }
+    set(k, v) { this.delete(k); this.append(k, v); }
+    delete(k) { this._pairs = this._pairs.filter(([key]) => key !== k); }
+    forEach(fn) { this._pairs.forEach(([k, v]) => fn(v, k, this)); }
+    entries() { return this._pairs[Symbol.iterator](); }
+    [Symbol.iterator]() { return this.entries(); }
+    toString() { const enc = (x) => encodeURIComponent(x).replace(/%20/g, '+'); return this._pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&'); }
+  };
+
+  const builtins = { jsonwebtoken, 'node-fetch': fetch, crypto };
   globalThis.require = function require(name) {
     if (Object.prototype.hasOwnProperty.call(builtins, name)) return builtins[name];
     throw new Error(`Cannot find module '${name}': Tessera Actions provide ${Object.keys(builtins).join(', ')}`);
