@@ -9,11 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15}
 USERS=${USERS:-100000}
-PORT=${PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
-BASE="http://127.0.0.1:$PORT"
-data=$(mktemp -d /tmp/tessera-bench.XXXXXX)
-swift build -c release >/dev/null
-BIN=.build/release/tessera
+. Benchmarks/common.sh tokens
+BASE=${BASE%/}
 server=""
 stop() { [ -n "$server" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; server=""; }
 trap 'stop; rm -rf "$data"' EXIT

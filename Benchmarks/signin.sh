@@ -6,11 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15}
 CODES=${CODES:-200}
-PORT=${PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
-BASE="http://127.0.0.1:$PORT/"
-data=$(mktemp -d /tmp/tessera-bench-signin.XXXXXX)
-swift build -c release >/dev/null
-BIN=.build/release/tessera
+. Benchmarks/common.sh signin
 cat > "$data/tenant.yaml" <<YAML
 apis:
   - { identifier: "https://bench.api/", allow_offline_access: true, scopes: [read:rows] }
