@@ -2,7 +2,7 @@ import SQLKit
 import TesseraCore
 import TesseraStore
 
-/// Everything the client-credentials grant needs, read in one query: the client, the API named by the
+/// Everything the client-credentials grant needs, and nothing more, read in one query: the client, the API named by the
 /// audience, and the client's grant on it. One round trip keeps the token endpoint bound by signing.
 public struct MachineAccess: Sendable {
     public struct API: Sendable {
@@ -12,7 +12,8 @@ public struct MachineAccess: Sendable {
         public let tokenLifetime: Int
     }
 
-    public let client: Client
+    public let clientID: String
+    public let grantTypes: [String]
     let secretDigest: String?
     public let api: API?
     /// The granted scopes, or `nil` when the client holds no grant for this audience.
@@ -29,7 +30,7 @@ extension Clients {
     public func machineAccess(clientID: String, audience: String) async throws -> MachineAccess? {
         try await store.read { db in
             guard let row = try await db.raw("""
-                SELECT c.*, rs.identifier AS rs_identifier, rs.signing_alg AS rs_signing_alg,
+                SELECT c.client_id, c.grant_types, c.client_secret_digest, rs.identifier AS rs_identifier, rs.signing_alg AS rs_signing_alg,
                        rs.signing_secret AS rs_signing_secret, rs.token_lifetime AS rs_token_lifetime,
                        g.scope AS grant_scope
                 FROM clients c
@@ -38,7 +39,6 @@ extension Clients {
                 WHERE c.client_id = \(bind: clientID)
                 """).first()
             else { return nil }
-            let found = try Self.decode(row)
             var api: MachineAccess.API?
             if let identifier = try row.optionalString("rs_identifier") {
                 api = MachineAccess.API(identifier: identifier, signingAlg: try row.string("rs_signing_alg"),
@@ -49,7 +49,8 @@ extension Clients {
                 guard case .array(let items) = try JSONValue.parse(text) else { return [] }
                 return items.compactMap(\.stringValue)
             }
-            return MachineAccess(client: found.client, secretDigest: found.digest, api: api, grantedScopes: scopes)
+            return MachineAccess(clientID: try row.string("client_id"), grantTypes: try row.jsonStrings("grant_types"),
+                                 secretDigest: try row.optionalString("client_secret_digest"), api: api, grantedScopes: scopes)
         }
     }
 }

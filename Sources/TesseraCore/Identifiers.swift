@@ -28,22 +28,34 @@ extension Data {
     /// RFC 4648 §5 base64url without padding, written byte by byte (it is on every token's path).
     public func base64URLEncoded() -> String {
         let alphabet = Self.base64URLAlphabet
-        var output: [UInt8] = []
-        output.reserveCapacity((count * 4 + 2) / 3)
-        var index = startIndex
-        while index < endIndex {
-            let remaining = distance(from: index, to: endIndex)
-            let b0 = UInt32(self[index])
-            let b1 = remaining > 1 ? UInt32(self[self.index(index, offsetBy: 1)]) : 0
-            let b2 = remaining > 2 ? UInt32(self[self.index(index, offsetBy: 2)]) : 0
-            let triple = b0 << 16 | b1 << 8 | b2
-            output.append(alphabet[Int(triple >> 18 & 63)])
-            output.append(alphabet[Int(triple >> 12 & 63)])
-            if remaining > 1 { output.append(alphabet[Int(triple >> 6 & 63)]) }
-            if remaining > 2 { output.append(alphabet[Int(triple & 63)]) }
-            index = self.index(index, offsetBy: Swift.min(3, remaining))
+        return withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> String in
+            let count = bytes.count
+            return String(unsafeUninitializedCapacity: (count * 4 + 2) / 3) { output in
+                var out = 0, index = 0
+                while index + 2 < count {
+                    let triple = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+                    output[out] = alphabet[Int(triple >> 18 & 63)]
+                    output[out + 1] = alphabet[Int(triple >> 12 & 63)]
+                    output[out + 2] = alphabet[Int(triple >> 6 & 63)]
+                    output[out + 3] = alphabet[Int(triple & 63)]
+                    out += 4
+                    index += 3
+                }
+                let remaining = count - index
+                if remaining > 0 {
+                    let b1 = remaining > 1 ? UInt32(bytes[index + 1]) : 0
+                    let triple = UInt32(bytes[index]) << 16 | b1 << 8
+                    output[out] = alphabet[Int(triple >> 18 & 63)]
+                    output[out + 1] = alphabet[Int(triple >> 12 & 63)]
+                    out += 2
+                    if remaining > 1 {
+                        output[out] = alphabet[Int(triple >> 6 & 63)]
+                        out += 1
+                    }
+                }
+                return out
+            }
         }
-        return String(decoding: output, as: UTF8.self)
     }
 
     public init?(base64URLEncoded text: String) {
