@@ -155,17 +155,15 @@ def check_token_response(server, response):
     return claims
 
 
-def test_token_client_secret_post_form(server):
-    response = requests.post(
-        server.url("oauth/token"),
-        data={
-            "grant_type": "client_credentials",
-            "client_id": server.client_id,
-            "client_secret": server.client_secret,
-            "audience": server.audience,
-        },
-        timeout=TIMEOUT,
-    )
+@pytest.mark.parametrize("encoding", ["data", "json"], ids=["client_secret_post-form", "client_secret_post-json"])
+def test_token_client_secret_post(server, encoding):
+    credentials = {
+        "grant_type": "client_credentials",
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+        "audience": server.audience,
+    }
+    response = requests.post(server.url("oauth/token"), timeout=TIMEOUT, **{encoding: credentials})
     check_token_response(server, response)
 
 
@@ -174,20 +172,6 @@ def test_token_client_secret_basic(server):
         server.url("oauth/token"),
         data={"grant_type": "client_credentials", "audience": server.audience},
         auth=(server.client_id, server.client_secret),
-        timeout=TIMEOUT,
-    )
-    check_token_response(server, response)
-
-
-def test_token_json_body(server):
-    response = requests.post(
-        server.url("oauth/token"),
-        json={
-            "grant_type": "client_credentials",
-            "client_id": server.client_id,
-            "client_secret": server.client_secret,
-            "audience": server.audience,
-        },
         timeout=TIMEOUT,
     )
     check_token_response(server, response)
