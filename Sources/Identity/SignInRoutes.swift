@@ -55,7 +55,7 @@ public struct SignInRoutes: Sendable {
         case .valid(let authorization, _):
             let session = try await currentSession(request)
             let fresh = session.map { session in
-                authorization.maxAge.map { Int(Date().timeIntervalSince1970) - session.authTime <= $0 } ?? true
+                authorization.maxAge.map { Int(signIn.clock.now().timeIntervalSince1970) - session.authTime <= $0 } ?? true
             } ?? false
             if let session, fresh, authorization.prompt != "login" {
                 return try await complete(authorization, session: session, ip: ip)

@@ -114,7 +114,7 @@ public struct UserGrants: Sendable {
         }
         let grant = GrantRecord(familyID: RandomToken.base64URL(bytes: 12), clientID: clientID, userID: user.userID,
                                 scopes: scopes, audience: audience, sessionID: nil,
-                                authTime: Int(Date().timeIntervalSince1970), nonce: nil, customClaims: custom)
+                                authTime: Int(signIn.clock.now().timeIntervalSince1970), nonce: nil, customClaims: custom)
         return try await respond(grant, client: client)
     }
 

@@ -18,11 +18,6 @@ import TesseraCore
         """
     }
 
-    static func examples() -> String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("examples").path
-    }
-
     @Test func seedActionsPutTheirClaimsInRealTokens() async throws {
         let harness = try await Harness.make()
         let setup = try await SignInTests.setUp(harness)
@@ -36,7 +31,7 @@ import TesseraCore
               - name: Hasura claims
                 code: actions/hasura-jwt-claims.js
             """, flow: ["Tinybird JWT", "Hasura claims"]),
-            file: "t.yaml", environment: ["TB_ADMIN": Self.adminToken], directory: Self.examples())
+            file: "t.yaml", environment: ["TB_ADMIN": Self.adminToken], directory: examplesDirectory)
         let report = try await file.apply(to: harness.services)
         #expect(report.changes.contains("deployed action Tinybird JWT"))
         #expect(!(try await file.apply(to: harness.services)).changed)

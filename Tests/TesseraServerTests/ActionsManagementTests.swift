@@ -61,7 +61,10 @@ import TesseraCore
     }
 }
 
+/// The repository's `examples/` folder, where the seeds' actions are kept byte for byte.
+let examplesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("examples").path
+
 func seedCode(_ name: String) throws -> String {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return try String(contentsOf: root.appendingPathComponent("examples/actions/\(name)"), encoding: .utf8)
+    try String(contentsOfFile: examplesDirectory + "/actions/" + name, encoding: .utf8)
 }

@@ -110,11 +110,8 @@ public struct AuthorizeValidator: Sendable {
         let scopes = (parameters["scope"] ?? "openid").split(separator: " ").map(String.init)
         let audience = parameters["audience"].flatMap { $0.isEmpty ? nil : $0 }
         if let audience {
-            guard let server = try await tenant.resourceServers.find(audience), server.identifier == audience else {
+            guard try await tenant.resourceServers.find(audience)?.identifier == audience else {
                 return fail(.accessDenied("Service not found: \(audience)"))
-            }
-            if scopes.contains("offline_access") && !server.allowOfflineAccess && !server.isSystem {
-                // Auth0 silently drops offline_access for APIs that do not allow it; so do we, below.
             }
         }
         for (name, limit) in [("state", 2048), ("nonce", 512), ("login_hint", 320)] {

@@ -66,17 +66,15 @@ public struct TokenMinter: Sendable {
         // Claims from post-login Actions, never overriding the reserved ones.
         for (name, value) in custom.accessTokenClaims where !ReservedClaims.names.contains(name) { access[name] = value }
         for (name, value) in custom.idTokenClaims where !ReservedClaims.names.contains(name) { id[name] = value }
-        let claims = (idToken: id, accessToken: access)
-
         let accessToken: String
         if let server, server.signingAlg == "HS256", let secret = server.signingSecret {
-            accessToken = try tokens.signHS256(claims.accessToken, secret: secret)
+            accessToken = try tokens.signHS256(access, secret: secret)
         } else {
-            accessToken = try await tokens.signRS256(claims.accessToken)
+            accessToken = try await tokens.signRS256(access)
         }
         var idToken: String?
         if grant.scopes.contains("openid") {
-            var idClaims = claims.idToken
+            var idClaims = id
             idClaims["at_hash"] = .string(Self.leftHalfHash(accessToken))
             idToken = try await tokens.signRS256(idClaims)
         }
