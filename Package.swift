@@ -96,6 +96,7 @@ let package = Package(
                 "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP", "IdentityManagement", "CJavaScriptCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             resources: [.copy("Resources/runtime.js")],
@@ -129,7 +130,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ActionsTests",
-            dependencies: ["Actions", "TesseraCore", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: ["Actions", "TesseraCore", .product(name: "JWTKit", package: "jwt-kit"),
+                           .product(name: "_CryptoExtras", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .testTarget(

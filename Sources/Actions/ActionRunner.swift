@@ -1,5 +1,6 @@
 import CJavaScriptCore
 import Crypto
+import _CryptoExtras
 import Foundation
 import NIOPosix
 import TesseraCore
@@ -20,6 +21,8 @@ public struct ActionExecution: Sendable, Equatable {
     public var addedScopes: [String] = []
     public var removedScopes: [String] = []
     public var logs: [ActionLog] = []
+    /// `api.cache` writes: a new entry, or nil for a delete.
+    public var cacheWrites: [String: ActionCache.Entry?] = [:]
 }
 
 public enum ActionError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -69,11 +72,14 @@ public struct ActionRunner: Sendable {
     }
 
     /// Runs `exports.onExecutePostLogin(event, api)` on a blocking-pool thread and returns what it asked for.
-    public func run(code: String, event: JSONValue, timeLimit: Double = 20) async throws -> ActionExecution {
+    /// `cache` is the action's `api.cache` entries; what the action writes comes back in `cacheWrites`.
+    public func run(code: String, event: JSONValue, cache: [String: ActionCache.Entry] = [:],
+                    timeLimit: Double = 20) async throws -> ActionExecution {
         let runtime = runtimeSource
+        let snapshot = JSONValue.object(cache.mapValues { .object(["value": .string($0.value), "expires_at": .number(Double($0.expiresAt))]) })
         return try await NIOThreadPool.singleton.runIfActive {
             try JSContextScope.with(timeLimit: timeLimit) { scope in
-                try scope.run(runtime: runtime, code: code, event: event, timeLimit: timeLimit)
+                try scope.run(runtime: runtime, code: code, event: event, cache: snapshot, timeLimit: timeLimit)
             }
         }
     }
@@ -131,32 +137,24 @@ final class JSContextScope {
         }
     }
 
-    func run(runtime: String, code: String, event: JSONValue, timeLimit: Double) throws -> ActionExecution {
+    func run(runtime: String, code: String, event: JSONValue, cache: JSONValue, timeLimit: Double) throws -> ActionExecution {
         let started = Date()
         installNatives()
+        try setGlobal("__cacheSnapshot", json: cache)
         try evaluate(runtime, url: "tessera-runtime.js")
         try evaluate("var exports = {}; var module = { exports: exports };", url: "tessera-module.js")
         try checkSyntax(code)
         do {
             try evaluate(code, url: "action.js")
-            let eventJSON = JSString(event.jsonText())
-            guard let eventValue = JSValueMakeFromJSONString(context, eventJSON.ref) else {
-                throw ActionError.failed(message: "the event could not be built", logs: [])
-            }
-            setGlobal("__event", eventValue)
+            try setGlobal("__event", json: event)
             try evaluate("globalThis.__state = __tessera.run(module.exports.onExecutePostLogin || exports.onExecutePostLogin, __event)",
                          url: "tessera-run.js")
-            var settled = try state()
-            // The event loop: while the handler awaits requests, settle them as they complete.
             let deadline = started.addingTimeInterval(timeLimit)
-            while settled["settled"] != .bool(true), mailbox.pending > 0 {
-                guard mailbox.settleNext(context: context, until: deadline) else {
-                    mailbox.releaseAll(context: context)
-                    throw ActionError.timedOut(seconds: timeLimit)
-                }
-                settled = try state()
+            let settled: [String: JSONValue]
+            do {
+                defer { mailbox.releaseAll(context: context) }
+                settled = try runEventLoop(until: deadline, timeLimit: timeLimit)
             }
-            mailbox.releaseAll(context: context)
             let execution = try outcome()
             if let error = settled["error"]?.stringValue {
                 throw ActionError.failed(message: error, logs: execution.logs)
@@ -171,6 +169,29 @@ final class JSContextScope {
             }
             throw error
         }
+    }
+
+    /// While the handler awaits requests or timers, settles requests as they complete and fires timers as they
+    /// fall due, until its promise settles, nothing is left to wait for, or the deadline passes.
+    private func runEventLoop(until deadline: Date, timeLimit: Double) throws -> [String: JSONValue] {
+        var settled = try state()
+        while settled["settled"] != .bool(true) {
+            let timer = settled["timer"]?.numberValue.flatMap { $0 >= 0 ? $0 / 1000 : nil }
+            guard mailbox.pending > 0 || timer != nil else { break }
+            if let timer, timer <= 0 {
+                try evaluate("__tessera.fireTimers()", url: "tessera-timers.js")
+            } else {
+                let wake = timer.map { min(deadline, Date().addingTimeInterval($0)) } ?? deadline
+                if mailbox.pending > 0 {
+                    if !mailbox.settleNext(context: context, until: wake), wake >= deadline { throw ActionError.timedOut(seconds: timeLimit) }
+                } else {
+                    guard wake < deadline else { throw ActionError.timedOut(seconds: timeLimit) }
+                    Thread.sleep(until: wake)
+                }
+            }
+            settled = try state()
+        }
+        return settled
     }
 
     private func state() throws -> [String: JSONValue] {
@@ -195,11 +216,19 @@ final class JSContextScope {
                 return ActionLog(level: level, message: message)
             }
         }
+        var cacheWrites: [String: ActionCache.Entry?] = [:]
+        for (key, value) in object("cacheWrites") {
+            if let fields = value.objectValue, let text = fields["value"]?.stringValue, let expires = fields["expires_at"]?.numberValue {
+                cacheWrites[key] = ActionCache.Entry(value: text, expiresAt: Int64(expires))
+            } else {
+                cacheWrites[key] = .some(nil)
+            }
+        }
         return ActionExecution(
             idTokenClaims: object("idToken"), accessTokenClaims: object("accessToken"),
             appMetadata: object("appMetadata"), userMetadata: object("userMetadata"),
             denyReason: outcome["deny"]?.stringValue, addedScopes: strings("addScopes"),
-            removedScopes: strings("removeScopes"), logs: logs)
+            removedScopes: strings("removeScopes"), logs: logs, cacheWrites: cacheWrites)
     }
 
     @discardableResult
@@ -248,6 +277,14 @@ final class JSContextScope {
         JSObjectSetProperty(context, JSContextGetGlobalObject(context), key.ref, value, JSPropertyAttributes(kJSPropertyAttributeNone), nil)
     }
 
+    private func setGlobal(_ name: String, json: JSONValue) throws {
+        let text = JSString(json.jsonText())
+        guard let value = JSValueMakeFromJSONString(context, text.ref) else {
+            throw ActionError.failed(message: "\(name) could not be built", logs: [])
+        }
+        setGlobal(name, value)
+    }
+
     /// The runtime's native helpers: HMAC JWS signing and verification, and base64url decoding.
     private func installNatives() {
         let natives: JSObjectRef = JSObjectMake(context, nil, nil)
@@ -260,7 +297,7 @@ final class JSContextScope {
             NativeCall(context: context, count: count, arguments: arguments, exception: exception).respond { call in
                 let (alg, secret, header, payload) = (try call.string(0), try call.string(1), try call.string(2), try call.string(3))
                 let input = Data(header.utf8).base64URLEncoded() + "." + Data(payload.utf8).base64URLEncoded()
-                return .string(input + "." + (try HMACSigner.sign(alg: alg, secret: secret, input: input)))
+                return .string(input + "." + (try ActionJWS.sign(alg: alg, key: secret, input: input)))
             }
         }
         add("jwsVerify") { context, _, _, count, arguments, exception in
@@ -268,8 +305,7 @@ final class JSContextScope {
                 let (alg, secret, token) = (try call.string(0), try call.string(1), try call.string(2))
                 let parts = token.split(separator: ".", omittingEmptySubsequences: false)
                 guard parts.count == 3 else { return .bool(false) }
-                let expected = try HMACSigner.sign(alg: alg, secret: secret, input: parts[0] + "." + parts[1])
-                return .bool(HMACSigner.constantTimeEqual(expected, String(parts[2])))
+                return .bool(try ActionJWS.verify(alg: alg, key: secret, input: parts[0] + "." + parts[1], signature: String(parts[2])))
             }
         }
         add("base64urlDecode") { context, _, _, count, arguments, exception in
@@ -348,23 +384,58 @@ struct NativeCall {
     }
 }
 
-/// HMAC signatures for `jsonwebtoken`, with the key length rule RFC 7518 sets (at least the hash size).
-enum HMACSigner {
-    static func sign(alg: String, secret: String, input: some StringProtocol) throws -> String {
-        let key = SymmetricKey(data: Data(secret.utf8))
+/// Signatures for `jsonwebtoken`: HMAC with a shared secret (HS256/384/512) or RSA PKCS#1 v1.5 with a PEM key
+/// (RS256/384/512). The runtime has already matched the key's kind to the algorithm.
+enum ActionJWS {
+    static func sign(alg: String, key: String, input: some StringProtocol) throws -> String {
         let data = Data(input.utf8)
         switch alg {
-        case "HS256": return Data(HMAC<SHA256>.authenticationCode(for: data, using: key)).base64URLEncoded()
-        case "HS384": return Data(HMAC<SHA384>.authenticationCode(for: data, using: key)).base64URLEncoded()
-        case "HS512": return Data(HMAC<SHA512>.authenticationCode(for: data, using: key)).base64URLEncoded()
-        default: throw DomainError.invalidBody("unsupported algorithm \(alg)")
+        case "HS256", "HS384", "HS512":
+            return Data(try hmac(alg, key: SymmetricKey(data: Data(key.utf8)), data)).base64URLEncoded()
+        case "RS256", "RS384", "RS512":
+            let privateKey: _RSA.Signing.PrivateKey
+            do { privateKey = try _RSA.Signing.PrivateKey(pemRepresentation: key) } catch {
+                throw DomainError.invalidBody("secretOrPrivateKey is not a valid PEM RSA private key")
+            }
+            return try privateKey.signature(for: digest(alg, data), padding: .insecurePKCS1v1_5).rawRepresentation.base64URLEncoded()
+        default:
+            throw DomainError.invalidBody("unsupported algorithm \(alg)")
         }
     }
 
-    static func constantTimeEqual(_ left: String, _ right: String) -> Bool {
-        let a = Array(left.utf8), b = Array(right.utf8)
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    static func verify(alg: String, key: String, input: some StringProtocol, signature: String) throws -> Bool {
+        guard let signatureBytes = Data(base64URLEncoded: signature) else { return false }
+        let data = Data(input.utf8)
+        switch alg {
+        case "HS256", "HS384", "HS512":
+            let expected = try hmac(alg, key: SymmetricKey(data: Data(key.utf8)), data)
+            return expected.count == signatureBytes.count && zip(expected, signatureBytes).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        case "RS256", "RS384", "RS512":
+            let publicKey: _RSA.Signing.PublicKey
+            if let key = try? _RSA.Signing.PublicKey(pemRepresentation: key) { publicKey = key }
+            else if let key = try? _RSA.Signing.PrivateKey(pemRepresentation: key) { publicKey = key.publicKey }
+            else { throw DomainError.invalidBody("secretOrPublicKey is not a valid PEM RSA key") }
+            return publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signatureBytes),
+                                              for: try digest(alg, data), padding: .insecurePKCS1v1_5)
+        default:
+            return false
+        }
+    }
+
+    private static func hmac(_ alg: String, key: SymmetricKey, _ data: Data) throws -> [UInt8] {
+        switch alg {
+        case "HS256": Array(HMAC<SHA256>.authenticationCode(for: data, using: key))
+        case "HS384": Array(HMAC<SHA384>.authenticationCode(for: data, using: key))
+        default: Array(HMAC<SHA512>.authenticationCode(for: data, using: key))
+        }
+    }
+
+    private static func digest(_ alg: String, _ data: Data) throws -> any Digest {
+        switch alg {
+        case "RS256": SHA256.hash(data: data)
+        case "RS384": SHA384.hash(data: data)
+        default: SHA512.hash(data: data)
+        }
     }
 }
 

@@ -32,6 +32,41 @@ public struct ActionRecord: Sendable, Equatable {
     }
 }
 
+/// One deployed version of an action, as Auth0's versions endpoints show it.
+public struct ActionVersion: Sendable, Equatable {
+    public let id: String
+    public let number: Int
+    public let code: String
+    public let deployed: Bool
+    public let createdAt: String
+    public let action: ActionRecord
+
+    static func id(action: String, number: Int) -> String {
+        "actv_\(action.dropFirst(4))_\(number)"
+    }
+
+    init(row: any SQLRow, action: ActionRecord) throws {
+        id = try row.string("id")
+        number = try row.integer("number")
+        code = try row.string("code")
+        createdAt = try row.string("created_at")
+        deployed = number == action.deployedVersion
+        self.action = action
+    }
+
+    public var wire: JSONValue {
+        .object([
+            "id": .string(id), "action_id": .string(action.id), "number": .number(Double(number)), "code": .string(code),
+            "deployed": .bool(deployed), "status": .string("built"), "runtime": .string("tessera-jsc"),
+            "dependencies": action.wire.objectValue?["dependencies"] ?? .array([]),
+            "secrets": action.wire.objectValue?["secrets"] ?? .array([]),
+            "supported_triggers": action.wire.objectValue?["supported_triggers"] ?? .array([]),
+            "created_at": .string(createdAt), "updated_at": .string(createdAt),
+            "action": action.wire,
+        ])
+    }
+}
+
 extension ActionStore {
     static let notFound = DomainError.notFound("The action does not exist.", code: "inexistent_action")
 
@@ -101,17 +136,48 @@ extension ActionStore {
         try await store.transaction { db in try await db.delete(from: "actions").where("id", .equal, id).run() }
     }
 
-    /// Makes the current draft the live version.
-    public func deploy(_ id: String, runner: ActionRunner) async throws -> ActionRecord {
+    /// Makes the current draft the live version, and keeps it as a numbered version.
+    public func deploy(_ id: String, runner: ActionRunner) async throws -> ActionVersion {
         let current = try await get(id)
-        try Self.checkCode(current.code, runner: runner)
+        return try await deploy(current, code: current.code, runner: runner)
+    }
+
+    /// Auth0's roll-back: a new version, deployed, with an earlier version's code. The draft becomes that code too.
+    public func rollBack(_ id: String, to versionID: String, runner: ActionRunner) async throws -> ActionVersion {
+        let current = try await get(id)
+        let earlier = try await version(id, versionID)
+        return try await deploy(current, code: earlier.code, runner: runner)
+    }
+
+    private func deploy(_ current: ActionRecord, code: String, runner: ActionRunner) async throws -> ActionVersion {
+        try Self.checkCode(code, runner: runner)
         let now = Timestamp.string(clock.now())
+        let number = current.deployedVersion + 1
         try await store.transaction { db in
-            try await db.update("actions").set("deployed_code", to: current.code)
-                .set("deployed_version", to: current.deployedVersion + 1).set("updated_at", to: now)
-                .where("id", .equal, id).run()
+            try await db.update("actions").set("code", to: code).set("deployed_code", to: code)
+                .set("deployed_version", to: number).set("updated_at", to: now)
+                .where("id", .equal, current.id).run()
+            try await Self.recordVersion(db, action: current.id, number: number, code: code, at: now)
         }
-        return try await get(id)
+        return try await version(current.id, ActionVersion.id(action: current.id, number: number))
+    }
+
+    /// `GET …/actions/{id}/versions`: newest first.
+    public func versions(_ id: String) async throws -> [ActionVersion] {
+        let record = try await get(id)
+        return try await store.read { db in
+            try await db.select().columns("*").from("action_versions").where("action_id", .equal, id)
+                .orderBy("number", .descending).all().map { try ActionVersion(row: $0, action: record) }
+        }
+    }
+
+    public func version(_ id: String, _ versionID: String) async throws -> ActionVersion {
+        let record = try await get(id)
+        guard let version = try await store.read({ db in
+            try await db.select().columns("*").from("action_versions").where("action_id", .equal, id)
+                .where("id", .equal, versionID).first().map { try ActionVersion(row: $0, action: record) }
+        }) else { throw DomainError.notFound("The action version does not exist.", code: "inexistent_action_version") }
+        return version
     }
 
     /// The flow bound to a trigger, as Auth0's bindings list shows it.

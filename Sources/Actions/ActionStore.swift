@@ -45,20 +45,24 @@ public struct ActionStore: Sendable {
                 let same = try row.optionalString("deployed_code") == code && (try row.string("secrets")) == secretsText
                     && (try row.string("configuration")) == configurationText && (try row.string("trigger_id")) == trigger
                 if same { return .unchanged }
+                let version = try row.integer("deployed_version") + 1
                 try await db.update("actions").set("code", to: code).set("deployed_code", to: code)
-                    .set("deployed_version", to: try row.integer("deployed_version") + 1)
+                    .set("deployed_version", to: version)
                     .set("secrets", to: secretsText).set("configuration", to: configurationText)
                     .set("trigger_id", to: trigger).set("updated_at", to: now)
                     .where("name", .equal, name).run()
+                try await Self.recordVersion(db, action: try row.string("id"), number: version, code: code, at: now)
                 return .updated
             }
+            let id = RandomToken.identifier(prefix: "act", bytes: 12)
             try await db.insert(into: "actions")
                 .columns("id", "name", "trigger_id", "code", "deployed_code", "deployed_version", "secrets", "configuration",
                          "created_at", "updated_at")
-                .values(SQLBind(RandomToken.identifier(prefix: "act", bytes: 12)), SQLBind(name), SQLBind(trigger),
+                .values(SQLBind(id), SQLBind(name), SQLBind(trigger),
                         SQLBind(code), SQLBind(code), SQLBind(1), SQLBind(secretsText), SQLBind(configurationText),
                         SQLBind(now), SQLBind(now))
                 .run()
+            try await Self.recordVersion(db, action: id, number: 1, code: code, at: now)
             return .created
         }
     }
@@ -98,6 +102,13 @@ public struct ActionStore: Sendable {
                             secrets: try row.jsonObject("secrets"), configuration: try row.jsonObject("configuration"))
             }
         }
+    }
+
+    static func recordVersion(_ db: any SQLDatabase, action: String, number: Int, code: String, at now: String) async throws {
+        try await db.insert(into: "action_versions").columns("id", "action_id", "number", "code", "created_at")
+            .values(SQLBind(ActionVersion.id(action: action, number: number)), SQLBind(action), SQLBind(number),
+                    SQLBind(code), SQLBind(now))
+            .run()
     }
 
     /// Keeps an execution's results and logs (never its secrets) for `/api/v2/actions/executions/{id}`.

@@ -13,6 +13,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
     let users: Users
     let roles: Roles
     let runner: ActionRunner?
+    let cache: ActionCache
     let issuer: String
     let logger: Logger
     /// Auth0 stops a post-login flow after 20 s in all.
@@ -24,6 +25,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
         users = services.tenant.users
         roles = services.tenant.roles
         runner = try? ActionRunner()
+        cache = ActionCache(clock: services.clock)
         issuer = services.configuration.issuer
         logger = Logger(label: "tessera.actions")
     }
@@ -44,11 +46,12 @@ public struct ActionsPostLoginHook: PostLoginHook {
             let execution: ActionExecution
             do {
                 execution = try await runner.run(code: action.code, event: event(context, user: user, roles: roleNames, action: action),
-                                                 timeLimit: remaining)
+                                                 cache: await cache.snapshot(action.id), timeLimit: remaining)
             } catch let error as ActionError {
                 report.append(Self.entry(action, logs: Self.logs(of: error), error: "\(error)"))
-                return try await deny("Action \(action.name) failed: \(Self.summary(error))", report)
+                return try await deny(Self.mask("Action \(action.name) failed: \(Self.summary(error))", secretsOf: action), report)
             }
+            await cache.apply(action.id, writes: execution.cacheWrites)
             var warnings: [String] = []
             for (name, value) in execution.idTokenClaims {
                 if ReservedClaims.names.contains(name) { warnings.append("dropped reserved ID token claim \(name)") }
@@ -125,16 +128,19 @@ public struct ActionsPostLoginHook: PostLoginHook {
     /// One action's part of the execution record. Secret values are masked wherever they appear, so a stray
     /// `console.log(event.secrets)` does not put them in the execution log.
     static func entry(_ action: BoundAction, logs: [ActionLog], error: String?, warnings: [String] = []) -> JSONValue {
-        let secrets = action.secrets.values.compactMap(\.stringValue).filter { $0.count >= 4 }
-        func mask(_ text: String) -> String {
-            secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "[secret]") }
-        }
+        func mask(_ text: String) -> String { Self.mask(text, secretsOf: action) }
         var fields: [String: JSONValue] = [
             "action_name": .string(action.name),
             "logs": .array(logs.map { .string(mask("\($0.level): \($0.message)")) } + warnings.map { .string("warn: \($0)") }),
         ]
         if let error { fields["error"] = .string(mask(error)) }
         return .object(fields)
+    }
+
+    /// Secret values (of four characters or more) replaced wherever an action's output repeats them.
+    static func mask(_ text: String, secretsOf action: BoundAction) -> String {
+        action.secrets.values.compactMap(\.stringValue).filter { $0.count >= 4 }
+            .reduce(text) { $0.replacingOccurrences(of: $1, with: "[secret]") }
     }
 
     static func logs(of error: ActionError) -> [ActionLog] {

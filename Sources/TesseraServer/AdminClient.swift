@@ -10,9 +10,22 @@ public enum AdminClient {
     public static let credentialsFile = "admin-client.json"
 
     /// Creates the client when the tenant has no applications yet; returns the credentials only then.
+    /// On later starts, grants the bootstrap client any Management API scope a newer Tessera added (the
+    /// Actions scopes, for instance), so upgrading does not lock the admin out of new endpoints.
     public static func ensure(_ services: TesseraServices) async throws -> (clientID: String, secret: String, path: String)? {
         let tenant = services.tenant
-        guard try await tenant.clients.list().isEmpty else { return nil }
+        let clients = try await tenant.clients.list()
+        guard clients.isEmpty else {
+            for client in clients where client.name == name {
+                guard let grant = try await tenant.clientGrants.find(clientID: client.clientID, audience: tenant.managementAudience)
+                else { continue }
+                let missing = ManagementScopes.all.filter { !grant.scope.contains($0) }
+                if !missing.isEmpty {
+                    _ = try await tenant.clientGrants.update(grant.id, .object(["scope": .array((grant.scope + missing).map(JSONValue.string))]))
+                }
+            }
+            return nil
+        }
         let client: Client
         do {
             client = try await tenant.clients.create(.object([

@@ -211,5 +211,22 @@ public enum Schema {
             "ALTER TABLE authorization_codes ADD COLUMN custom_claims TEXT",
             "ALTER TABLE refresh_tokens ADD COLUMN custom_claims TEXT",
         ]),
+        Migration(version: 4, name: "action-versions", statements: [
+            """
+            CREATE TABLE action_versions (
+                id TEXT PRIMARY KEY,
+                action_id TEXT NOT NULL REFERENCES actions (id) ON DELETE CASCADE,
+                number BIGINT NOT NULL,
+                code TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                UNIQUE (action_id, number)
+            )
+            """,
+            """
+            INSERT INTO action_versions (id, action_id, number, code, created_at)
+            SELECT 'actv_' || substr(id, 5) || '_' || deployed_version, id, deployed_version, deployed_code, updated_at
+            FROM actions WHERE deployed_code IS NOT NULL
+            """,
+        ]),
     ]
 }

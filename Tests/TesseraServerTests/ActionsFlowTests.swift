@@ -70,11 +70,11 @@ import TesseraCore
             };
             """)
         try write("deny.js", "exports.onExecutePostLogin = async (event, api) => { if (event.user.email.startsWith('ada')) api.access.deny('No Ada today'); };")
-        try write("throw.js", "exports.onExecutePostLogin = async () => { throw new Error('kaboom'); };")
+        try write("throw.js", "exports.onExecutePostLogin = async (event) => { throw new Error('kaboom ' + event.secrets.API_KEY); };")
         let base = """
               - { name: Reserved, code: reserved.js, secrets: { API_KEY: "sk_live_very_secret" } }
               - { name: Deny, code: deny.js }
-              - { name: Throw, code: throw.js }
+              - { name: Throw, code: throw.js, secrets: { API_KEY: "sk_live_very_secret" } }
             """
         try await TenantFile.parse(Self.tenantFile(actions: base, flow: ["Reserved"]), file: "t.yaml", environment: [:], directory: directory)
             .apply(to: harness.services)
@@ -93,7 +93,7 @@ import TesseraCore
             #expect(records[0].contains("dropped reserved ID token claim sub"))
             #expect(!records[0].contains("sk_live_very_secret") && records[0].contains("[secret]"))
 
-            for (flow, message) in [(["Deny"], "No Ada today"), (["Throw"], "Action Throw failed: Error: kaboom")] {
+            for (flow, message) in [(["Deny"], "No Ada today"), (["Throw"], "Action Throw failed: Error: kaboom [secret]")] {
                 try await TenantFile.parse(Self.tenantFile(actions: base, flow: flow), file: "t.yaml", environment: [:], directory: directory)
                     .apply(to: harness.services)
                 let denied = try await SignInTests.signIn(Browser(http), setup.spa.clientID, pkce: PKCEPair())
@@ -102,6 +102,60 @@ import TesseraCore
                 #expect(location.item("error_description") == message)
                 #expect(location.item("state") == "st-1")
             }
+        }
+    }
+
+    @Test func flowRunsInOrderMergesMetadataOnceAndKeepsTheCache() async throws {
+        let harness = try await Harness.make()
+        let setup = try await SignInTests.setUp(harness)
+        _ = try await harness.tenant.users.update(setup.user.userID, .object(["app_metadata": .object(["stale": .bool(true), "kept": .number(1)])]))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("actions-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try """
+            exports.onExecutePostLogin = async (event, api) => {
+              const seen = Number((api.cache.get('visits') || { value: '0' }).value) + 1;
+              api.cache.set('visits', String(seen), { ttl: 60000 });
+              api.user.setAppMetadata('plan', 'pro');
+              api.user.setAppMetadata('stale', null);
+              api.idToken.setCustomClaim('https://example.com/visits', seen);
+            };
+            """.write(toFile: directory + "/first.js", atomically: true, encoding: .utf8)
+        try """
+            exports.onExecutePostLogin = async (event, api) => {
+              api.idToken.setCustomClaim('https://example.com/seen', [event.user.app_metadata.plan, 'stale' in event.user.app_metadata]);
+              api.user.setAppMetadata('plan', event.user.app_metadata.plan + '+');
+            };
+            """.write(toFile: directory + "/second.js", atomically: true, encoding: .utf8)
+        try """
+            exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://example.com/big', 'x'.repeat(110 * 1024)); };
+            """.write(toFile: directory + "/big.js", atomically: true, encoding: .utf8)
+        let actions = """
+              - { name: First, code: first.js }
+              - { name: Second, code: second.js }
+              - { name: Big, code: big.js }
+            """
+        try await TenantFile.parse(Self.tenantFile(actions: actions, flow: ["First", "Second"]), file: "t.yaml", environment: [:],
+                                   directory: directory).apply(to: harness.services)
+
+        try await harness.test { http in
+            var claims: [[String: JSONValue]] = []
+            for _ in 0..<2 {
+                let pkce = PKCEPair()
+                let code = try SignInTests.code(from: try await SignInTests.signIn(Browser(http), setup.spa.clientID, pkce: pkce))
+                let tokens = try await SignInTests.exchange(http, clientID: setup.spa.clientID, code: code, verifier: pkce.verifier)
+                claims.append(decodeJWTPart(try #require(tokens["id_token"]?.stringValue), 1))
+            }
+            #expect(claims.map { $0["https://example.com/visits"] } == [.number(1), .number(2)], "api.cache outlives one sign-in")
+            #expect(claims[0]["https://example.com/seen"] == .array([.string("pro"), .bool(false)]), "the second action sees the first one's changes")
+            let metadata = try await harness.tenant.users.get(setup.user.userID).appMetadata
+            #expect(metadata == ["plan": .string("pro+"), "kept": .number(1)], "merged once, null deletes, other keys kept")
+
+            try await TenantFile.parse(Self.tenantFile(actions: actions, flow: ["Big"]), file: "t.yaml", environment: [:],
+                                       directory: directory).apply(to: harness.services)
+            let denied = try await SignInTests.signIn(Browser(http), setup.spa.clientID, pkce: PKCEPair())
+            let location = try #require(URLComponents(string: denied.headers[.location] ?? ""))
+            #expect(location.item("error") == "access_denied")
+            #expect(location.item("error_description")?.contains("more than the 100 KB allowed") == true)
         }
     }
 

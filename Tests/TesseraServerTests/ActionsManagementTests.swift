@@ -59,6 +59,38 @@ import TesseraCore
             #expect(try await http.request(.get, "/api/v2/actions/executions/exe_nope", token: token).status == .notFound)
         }
     }
+
+    @Test func deploysMakeNumberedVersionsThatCanBeRolledBack() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { http in
+            let token = try await http.managementToken()
+            let v1 = "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://example.com/v', 1); };"
+            let v2 = v1.replacingOccurrences(of: "'https://example.com/v', 1", with: "'https://example.com/v', 2")
+            let created = try await http.request(.post, "/api/v2/actions/actions", token: token,
+                                                 json: .object(["name": .string("Versioned"), "code": .string(v1)]))
+            let id = try #require(created["id"]?.stringValue)
+            #expect(try await http.request(.get, "/api/v2/actions/actions/\(id)/versions", token: token)["total"] == .number(0))
+            let first = try await http.request(.post, "/api/v2/actions/actions/\(id)/deploy", token: token)
+            #expect(first.status == .created && first["number"] == .number(1) && first["deployed"] == .bool(true))
+            let firstID = try #require(first["id"]?.stringValue)
+            _ = try await http.request(.patch, "/api/v2/actions/actions/\(id)", token: token, json: .object(["code": .string(v2)]))
+            #expect(try await http.request(.post, "/api/v2/actions/actions/\(id)/deploy", token: token)["number"] == .number(2))
+
+            let listed = try await http.request(.get, "/api/v2/actions/actions/\(id)/versions", token: token)
+            guard case .array(let versions)? = listed["versions"] else { Issue.record("no versions: \(listed.text)"); return }
+            #expect(versions.map { $0.objectValue?["number"] } == [.number(2), .number(1)])
+            #expect(versions.map { $0.objectValue?["deployed"] } == [.bool(true), .bool(false)])
+            let one = try await http.request(.get, "/api/v2/actions/actions/\(id)/versions/\(firstID)", token: token)
+            #expect(one["code"] == .string(v1) && one["deployed"] == .bool(false))
+
+            let rolledBack = try await http.request(.post, "/api/v2/actions/actions/\(id)/versions/\(firstID)/deploy", token: token)
+            #expect(rolledBack.status == .created && rolledBack["number"] == .number(3) && rolledBack["code"] == .string(v1))
+            let action = try await http.request(.get, "/api/v2/actions/actions/\(id)", token: token)
+            #expect(action["deployed_version"] == .number(3) && action["code"] == .string(v1) && action["all_changes_deployed"] == .bool(true))
+            #expect(try await http.request(.get, "/api/v2/actions/actions/\(id)/versions/actv_nope", token: token).status == .notFound)
+            #expect(try await http.request(.get, "/api/v2/actions/actions/act_nope/versions", token: token).status == .notFound)
+        }
+    }
 }
 
 /// The repository's `examples/` folder, where the seeds' actions are kept byte for byte.

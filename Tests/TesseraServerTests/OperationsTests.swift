@@ -6,6 +6,20 @@ import Testing
 @testable import TesseraServer
 
 @Suite struct OperationsTests {
+    @Test func bootstrapClientGainsScopesANewerVersionAdds() async throws {
+        let harness = try await Harness.make()
+        let tenant = harness.services.tenant
+        let created = try #require(try await AdminClient.ensure(harness.services))
+        let grant = try #require(try await tenant.clientGrants.find(clientID: created.clientID, audience: tenant.managementAudience))
+        // As a tenant made before the Actions scopes existed would have it.
+        let older = grant.scope.filter { !$0.hasSuffix(":actions") }
+        _ = try await tenant.clientGrants.update(grant.id, .object(["scope": .array(older.map { .string($0) })]))
+        #expect(try await AdminClient.ensure(harness.services) == nil, "a second start shows no secret")
+        let upgraded = try #require(try await tenant.clientGrants.find(clientID: created.clientID, audience: tenant.managementAudience))
+        #expect(Set(upgraded.scope) == Set(grant.scope) && upgraded.scope.contains("read:actions"))
+        await harness.cleanup()
+    }
+
     @Test func metricsExposeTheRegistryInPrometheusText() async throws {
         let harness = try await Harness.make()
         let registry = PrometheusCollectorRegistry()

@@ -50,11 +50,27 @@ public struct ActionsManagementAPI: Sendable {
         }
         api.post("actions/:id/deploy") { request, context in
             try await authorizer.authorize(request, anyOf: ["update:actions", "create:actions"])
-            let record = try await actions.deploy(try context.parameters.require("id"), runner: runner)
+            let version = try await actions.deploy(try context.parameters.require("id"), runner: runner)
+            return try JSONResponse.make(version.wire, status: .created)
+        }
+        api.get("actions/:id/versions") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:actions"])
+            let versions = try await actions.versions(try context.parameters.require("id"))
             return try JSONResponse.make(JSONValue.object([
-                "id": .string("\(record.id)_v\(record.deployedVersion)"), "number": .number(Double(record.deployedVersion)),
-                "deployed": .bool(true), "status": .string("built"), "code": .string(record.code), "action": record.wire,
-            ]), status: .created)
+                "versions": .array(versions.map(\.wire)), "total": .number(Double(versions.count)),
+                "page": .number(0), "per_page": .number(Double(versions.count)),
+            ]))
+        }
+        api.get("actions/:id/versions/:version") { request, context in
+            try await authorizer.authorize(request, anyOf: ["read:actions"])
+            return try JSONResponse.make(try await actions.version(try context.parameters.require("id"),
+                                                                   try context.parameters.require("version")).wire)
+        }
+        api.post("actions/:id/versions/:version/deploy") { request, context in
+            try await authorizer.authorize(request, anyOf: ["update:actions", "create:actions"])
+            let version = try await actions.rollBack(try context.parameters.require("id"), to: try context.parameters.require("version"),
+                                                     runner: runner)
+            return try JSONResponse.make(version.wire, status: .created)
         }
         api.post("actions/:id/test") { request, context in
             try await authorizer.authorize(request, anyOf: ["update:actions", "create:actions"])

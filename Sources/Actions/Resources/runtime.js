@@ -1,9 +1,9 @@
 // Tessera Actions runtime: what an Auth0 post-login Action finds around it, built on a few native functions
 // (`__native`) that Swift provides. Runs once per execution, in a fresh context, before the action's code.
-(function (native) {
+(function (native, cacheSnapshot) {
   'use strict';
   const outcome = { idToken: {}, accessToken: {}, appMetadata: {}, userMetadata: {}, deny: null,
-                    addScopes: [], removeScopes: [], logs: [] };
+                    addScopes: [], removeScopes: [], logs: [], cacheWrites: {} };
 
   const text = (value) => {
     if (typeof value === 'string') return value;
@@ -26,14 +26,21 @@
     if (match[2] === '') throw new Error(`"${name}" string needs a unit, such as "7d" or "48h"`);
     return Math.floor(parseFloat(match[1]) * units[match[2].toLowerCase()]);
   };
-  const algorithms = ['HS256', 'HS384', 'HS512'];
+  // A key's kind decides which algorithms it may be used with, so a public key can never serve as an HMAC secret.
+  const hmacAlgorithms = ['HS256', 'HS384', 'HS512'], rsaAlgorithms = ['RS256', 'RS384', 'RS512'];
+  const algorithms = hmacAlgorithms.concat(rsaAlgorithms);
+  const isPEM = (key) => /-----BEGIN [A-Z ]*KEY-----/.test(String(key));
+  const keyText = (key) => (key && typeof key === 'object' && key.key !== undefined ? String(key.key) : Buffer.isBuffer(key) ? key.toString() : key);
   const jsonwebtoken = {
     sign(payload, secret, options, callback) {
       if (typeof options === 'function') { callback = options; options = {}; }
       options = options || {};
-      const algorithm = options.algorithm || 'HS256';
+      secret = keyText(secret);
+      const algorithm = options.algorithm || (isPEM(secret) ? 'RS256' : 'HS256');
       if (!algorithms.includes(algorithm)) throw new Error(`"algorithm" must be one of ${algorithms.join(', ')} in Tessera Actions`);
       if (typeof secret !== 'string' || secret.length === 0) throw new Error('secretOrPrivateKey must have a value');
+      if (hmacAlgorithms.includes(algorithm) && isPEM(secret)) throw new Error(`secretOrPrivateKey must be a symmetric key when using ${algorithm}`);
+      if (rsaAlgorithms.includes(algorithm) && !isPEM(secret)) throw new Error(`secretOrPrivateKey must be an asymmetric key when using ${algorithm}`);
       const claims = typeof payload === 'object' && payload !== null ? Object.assign({}, payload) : payload;
       if (typeof claims !== 'object' || claims === null) throw new Error('Tessera Actions sign object payloads only');
       const now = Math.floor(Date.now() / 1000);
@@ -60,12 +67,19 @@
         return payload;
       } catch (e) { return null; }
     },
-    verify(token, secret, options) {
+    verify(token, secret, options, callback) {
+      if (typeof options === 'function') { callback = options; options = {}; }
+      if (callback) {
+        try { callback(null, jsonwebtoken.verify(token, secret, options)); } catch (error) { callback(error); }
+        return undefined;
+      }
       options = options || {};
+      secret = keyText(secret);
       const decoded = jsonwebtoken.decode(token, { complete: true });
       if (!decoded) throw Object.assign(new Error('jwt malformed'), { name: 'JsonWebTokenError' });
-      const allowed = options.algorithms || algorithms;
-      if (!allowed.includes(decoded.header.alg) || !algorithms.includes(decoded.header.alg)) {
+      const allowed = (options.algorithms || (isPEM(secret) ? rsaAlgorithms : hmacAlgorithms))
+        .filter((alg) => (isPEM(secret) ? rsaAlgorithms : hmacAlgorithms).includes(alg));
+      if (!allowed.includes(decoded.header.alg)) {
         throw Object.assign(new Error('invalid algorithm'), { name: 'JsonWebTokenError' });
       }
       if (!native.jwsVerify(decoded.header.alg, String(secret), String(token))) {
@@ -258,6 +272,96 @@
     toString() { const enc = (x) => encodeURIComponent(x).replace(/%20/g, '+'); return this._pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&'); }
   };
 
+  // URL (WHATWG shape) for absolute URLs, or relative ones against a base.
+  const urlPattern = /^([a-zA-Z][a-zA-Z0-9+.-]*:)(?:\/\/(?:([^:@\/?#]*)(?::([^@\/?#]*))?@)?(\[[^\]]*\]|[^:\/?#]*)(?::(\d*))?)?([^?#]*)(\?[^#]*)?(#.*)?$/;
+  const defaultPorts = { 'http:': '80', 'https:': '443', 'ws:': '80', 'wss:': '443', 'ftp:': '21' };
+  globalThis.URL = class URL {
+    constructor(input, base) {
+      let text = String(input).trim();
+      if (base !== undefined && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(text)) {
+        const root = new URL(base);
+        if (text.startsWith('//')) text = root.protocol + text;
+        else if (text.startsWith('/')) text = root.origin + text;
+        else if (text.startsWith('?')) text = root.origin + root.pathname + text;
+        else if (text.startsWith('#')) text = root.origin + root.pathname + root.search + text;
+        else text = root.origin + root.pathname.replace(/[^/]*$/, '') + text;
+      }
+      const match = urlPattern.exec(text);
+      if (!match || (/^(https?|wss?|ftp):$/i.test(match[1]) && !match[4])) throw new TypeError(`Invalid URL: ${input}`);
+      this.protocol = match[1].toLowerCase();
+      this.username = match[2] || '';
+      this.password = match[3] || '';
+      this.hostname = (match[4] || '').toLowerCase();
+      this.port = match[5] && match[5] !== defaultPorts[this.protocol] ? match[5] : '';
+      const segments = [];
+      (match[6] || (match[4] !== undefined ? '/' : '')).split('/').forEach((part, index, all) => {
+        if (part === '..') { if (segments.length > 1) segments.pop(); if (index === all.length - 1) segments.push(''); }
+        else if (part === '.') { if (index === all.length - 1) segments.push(''); }
+        else segments.push(part);
+      });
+      this.pathname = segments.join('/') || '/';
+      this.hash = match[8] && match[8] !== '#' ? match[8] : '';
+      this.searchParams = new URLSearchParams(match[7] || '');
+      this._search = match[7] && match[7] !== '?' ? match[7] : '';
+      this._searchText = this.searchParams.toString();
+    }
+    get search() { const now = this.searchParams.toString(); return now === this._searchText ? this._search : (now ? `?${now}` : ''); }
+    set search(value) { this.searchParams = new URLSearchParams(String(value)); this._search = ''; this._searchText = null; }
+    get host() { return this.hostname + (this.port ? `:${this.port}` : ''); }
+    get origin() { return `${this.protocol}//${this.host}`; }
+    get href() {
+      const auth = this.username ? `${this.username}${this.password ? `:${this.password}` : ''}@` : '';
+      return `${this.protocol}//${auth}${this.host}${this.pathname}${this.search}${this.hash}`;
+    }
+    toString() { return this.href; }
+    toJSON() { return this.href; }
+  };
+
+  // Timers: callbacks run from the execution's event loop in Swift, in due order, within the flow's time limit.
+  const timers = new Map();
+  let timerSequence = 0;
+  globalThis.setTimeout = (callback, delay, ...args) => {
+    if (typeof callback !== 'function') throw new TypeError('The "callback" argument must be of type function');
+    if (timers.size >= 1000) throw new Error('an action may have at most 1000 pending timers');
+    const id = ++timerSequence;
+    timers.set(id, { due: Date.now() + Math.max(0, Number(delay) || 0), callback, args });
+    return id;
+  };
+  globalThis.clearTimeout = (id) => { timers.delete(id); };
+  globalThis.setImmediate = (callback, ...args) => globalThis.setTimeout(callback, 0, ...args);
+  globalThis.clearImmediate = globalThis.clearTimeout;
+
+  // api.cache: this action's entries, read from a snapshot; writes are returned to Swift, which keeps them.
+  const cacheLimits = { keyLength: 256, valueBytes: 4096, defaultTtl: 15 * 60 * 1000, maximumTtl: 24 * 60 * 60 * 1000 };
+  const cache = Object.assign(Object.create(null), cacheSnapshot || {});
+  const cacheAPI = {
+    get(key) {
+      const entry = cache[String(key)];
+      return entry && entry.expires_at > Date.now() ? { value: entry.value, expires_at: entry.expires_at } : undefined;
+    },
+    set(key, value, options) {
+      key = String(key);
+      if (typeof value !== 'string') return { type: 'error', code: 'invalid_argument', message: 'cache values must be strings' };
+      if (key.length === 0 || key.length > cacheLimits.keyLength) return { type: 'error', code: 'invalid_argument', message: `cache keys have 1 to ${cacheLimits.keyLength} characters` };
+      if (utf8Encode(value).length > cacheLimits.valueBytes) return { type: 'error', code: 'value_too_large', message: `cache values have at most ${cacheLimits.valueBytes} bytes` };
+      const now = Date.now();
+      options = options || {};
+      let expires = options.expires_at !== undefined ? Number(options.expires_at) : now + (options.ttl !== undefined ? Number(options.ttl) : cacheLimits.defaultTtl);
+      if (!isFinite(expires) || expires <= now) return { type: 'error', code: 'invalid_argument', message: 'the lifetime must be in the future' };
+      expires = Math.floor(Math.min(expires, now + cacheLimits.maximumTtl));
+      const record = { value, expires_at: expires };
+      cache[key] = record;
+      outcome.cacheWrites[key] = record;
+      return { type: 'success', record: { value, expires_at: expires } };
+    },
+    delete(key) {
+      key = String(key);
+      delete cache[key];
+      outcome.cacheWrites[key] = null;
+      return { type: 'success' };
+    },
+  };
+
   const builtins = { jsonwebtoken, 'node-fetch': fetch, crypto };
   globalThis.require = function require(name) {
     if (Object.prototype.hasOwnProperty.call(builtins, name)) return builtins[name];
@@ -278,13 +382,23 @@
       setUserMetadata(name, value) { outcome.userMetadata[String(name)] = claimValue(value); },
     },
     access: { deny(reason) { outcome.deny = String(reason === undefined ? 'Access denied' : reason); } },
+    cache: cacheAPI,
   };
 
   globalThis.__tessera = {
     outcome,
     // Runs the handler and records how its promise settles; JavaScriptCore drains microtasks when Swift's call returns.
+    // `timer` is the wait in milliseconds until the next timer is due, or -1 when none is pending.
     run(handler, event) {
-      const state = { settled: false, error: null };
+      const state = {
+        settled: false, error: null,
+        get timer() {
+          let next = -1;
+          timers.forEach(({ due }) => { const wait = Math.max(0, due - Date.now()); if (next < 0 || wait < next) next = wait; });
+          return next;
+        },
+      };
+      this.state = state;
       if (typeof handler !== 'function') {
         state.settled = true;
         state.error = 'The action does not export onExecutePostLogin';
@@ -295,5 +409,16 @@
         (error) => { state.settled = true; state.error = text(error); });
       return state;
     },
+    // Runs the timers that are due, earliest first; one that throws fails the execution, as it would in Node.
+    fireTimers() {
+      const now = Date.now();
+      const due = Array.from(timers.entries()).filter(([, timer]) => timer.due <= now).sort((a, b) => a[1].due - b[1].due || a[0] - b[0]);
+      for (const [id, timer] of due) {
+        if (!timers.delete(id)) continue;
+        try { timer.callback(...timer.args); } catch (error) {
+          if (!this.state.settled) { this.state.settled = true; this.state.error = text(error); }
+        }
+      }
+    },
   };
-})(__native);
+})(__native, globalThis.__cacheSnapshot);

@@ -1,0 +1,164 @@
+import Foundation
+import JWTKit
+import Testing
+import TesseraCore
+import _CryptoExtras
+@testable import Actions
+
+/// URL, timers, `api.cache` and RS256 `jsonwebtoken`: what the runtime adds beyond the seeds' needs.
+@Suite struct RuntimeAdditionsTests {
+    let runner: ActionRunner
+
+    init() throws { runner = try ActionRunner() }
+
+    func run(_ body: String, cache: [String: ActionCache.Entry] = [:], timeLimit: Double = 20) async throws -> ActionExecution {
+        try await runner.run(code: "exports.onExecutePostLogin = async (event, api) => {\n\(body)\n};", event: postLoginEvent(),
+                             cache: cache, timeLimit: timeLimit)
+    }
+
+    @Test func urlParsesAndResolvesLikeWHATWG() async throws {
+        let execution = try await run("""
+            const u = new URL('HTTPS://user:pw@Example.COM:443/a/./b/../c?x=1&y=two%20words#frag');
+            api.idToken.setCustomClaim('parts', [u.protocol, u.username, u.password, u.hostname, u.port, u.pathname, u.search,
+              u.hash, u.origin, u.searchParams.get('y')]);
+            const r = new URL('../d?z=3', 'http://h.test:8080/a/b/c');
+            r.searchParams.append('w', 'a b');
+            api.idToken.setCustomClaim('resolved', r.href);
+            api.idToken.setCustomClaim('json', JSON.stringify({ u: new URL('http://x.test') }));
+            let error = null;
+            try { new URL('not a url'); } catch (e) { error = e.name + ': ' + e.message; }
+            api.idToken.setCustomClaim('error', error);
+            """)
+        #expect(execution.idTokenClaims["parts"] == .array(["https:", "user", "pw", "example.com", "", "/a/c", "?x=1&y=two%20words",
+                                                              "#frag", "https://example.com", "two words"].map(JSONValue.string)))
+        #expect(execution.idTokenClaims["resolved"] == .string("http://h.test:8080/a/d?z=3&w=a+b"))
+        #expect(execution.idTokenClaims["json"] == .string(#"{"u":"http://x.test/"}"#))
+        #expect(execution.idTokenClaims["error"] == .string("TypeError: Invalid URL: not a url"))
+    }
+
+    @Test func timersFireInDueOrderAndCanBeCleared() async throws {
+        let execution = try await run("""
+            const order = [];
+            const started = Date.now();
+            setTimeout(() => order.push('late'), 60);
+            const cancelled = setTimeout(() => order.push('cancelled'), 10);
+            setTimeout((word) => order.push(word), 5, 'early');
+            clearTimeout(cancelled);
+            await new Promise((resolve) => setTimeout(resolve, 80));
+            api.idToken.setCustomClaim('order', order);
+            api.idToken.setCustomClaim('waited', Date.now() - started >= 75);
+            """)
+        #expect(execution.idTokenClaims["order"] == .array([.string("early"), .string("late")]))
+        #expect(execution.idTokenClaims["waited"] == .bool(true))
+    }
+
+    @Test func timersAreBoundedByTheTimeLimitAndTheirErrorsFailTheAction() async throws {
+        await #expect(throws: ActionError.timedOut(seconds: 0.3)) {
+            try await run("await new Promise((resolve) => setTimeout(resolve, 60_000));", timeLimit: 0.3)
+        }
+        let error = await #expect(throws: ActionError.self) {
+            try await run("await new Promise(() => setTimeout(() => { throw new Error('timer boom'); }, 1));")
+        }
+        guard case .failed(let message, _)? = error else { Issue.record("expected a failure"); return }
+        #expect(message.contains("timer boom"))
+    }
+
+    @Test func cacheReadsItsSnapshotAndReturnsWrites() async throws {
+        let future = Int64(Date().timeIntervalSince1970 * 1000) + 60_000
+        let execution = try await run("""
+            api.idToken.setCustomClaim('seen', api.cache.get('kept').value);
+            api.idToken.setCustomClaim('expired', api.cache.get('stale') === undefined);
+            const set = api.cache.set('fresh', 'value', { ttl: 1000 });
+            api.idToken.setCustomClaim('set', set.type);
+            api.idToken.setCustomClaim('reread', api.cache.get('fresh').value);
+            api.idToken.setCustomClaim('errors', [api.cache.set('n', 42).code, api.cache.set('', 'x').code,
+              api.cache.set('big', 'x'.repeat(5000)).code, api.cache.set('past', 'x', { expires_at: 1 }).code]);
+            api.cache.delete('kept');
+            api.idToken.setCustomClaim('deleted', api.cache.get('kept') === undefined);
+            const capped = api.cache.set('long', 'x', { ttl: 365 * 24 * 3600 * 1000 });
+            api.idToken.setCustomClaim('capped', capped.record.expires_at - Date.now() <= 24 * 3600 * 1000);
+            """, cache: ["kept": .init(value: "from before", expiresAt: future), "stale": .init(value: "old", expiresAt: 1)])
+        #expect(execution.idTokenClaims["seen"] == .string("from before"))
+        #expect(execution.idTokenClaims["expired"] == .bool(true))
+        #expect(execution.idTokenClaims["set"] == .string("success"))
+        #expect(execution.idTokenClaims["reread"] == .string("value"))
+        #expect(execution.idTokenClaims["errors"] == .array(["invalid_argument", "invalid_argument", "value_too_large", "invalid_argument"].map(JSONValue.string)))
+        #expect(execution.idTokenClaims["deleted"] == .bool(true))
+        #expect(execution.idTokenClaims["capped"] == .bool(true))
+        #expect(execution.cacheWrites["kept"] == .some(nil))
+        #expect(execution.cacheWrites["fresh"]??.value == "value")
+        #expect(execution.cacheWrites["n"] == nil)
+    }
+
+    @Test func cacheExpiresAndStaysBounded() async throws {
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_000_000))
+        let cache = ActionCache(clock: TesseraClock { clock.now })
+        let nowMs: Int64 = 1_000_000_000
+        await cache.apply("act_1", writes: ["a": .init(value: "1", expiresAt: nowMs + 1_000)])
+        #expect(await cache.snapshot("act_1")["a"]?.value == "1")
+        #expect(await cache.snapshot("act_2").isEmpty)
+        clock.now = clock.now.addingTimeInterval(2)
+        #expect(await cache.snapshot("act_1").isEmpty)
+        var writes: [String: ActionCache.Entry?] = [:]
+        for index in 0..<(ActionCache.maximumEntriesPerAction + 10) {
+            writes["k\(index)"] = .init(value: "\(index)", expiresAt: nowMs + 10_000 + Int64(index))
+        }
+        await cache.apply("act_1", writes: writes)
+        let kept = await cache.snapshot("act_1")
+        #expect(kept.count == ActionCache.maximumEntriesPerAction)
+        #expect(kept["k0"] == nil && kept["k\(ActionCache.maximumEntriesPerAction + 9)"] != nil)
+        let removal: [String: ActionCache.Entry?] = ["k73": nil]
+        await cache.apply("act_1", writes: removal)
+        #expect(await cache.snapshot("act_1")["k73"] == nil)
+    }
+
+    @Test func jsonwebtokenSignsAndVerifiesRS256WithPEMKeys() async throws {
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let privatePEM = key.pemRepresentation, publicPEM = key.publicKey.pemRepresentation
+        let execution = try await runner.run(code: """
+            const jwt = require('jsonwebtoken');
+            exports.onExecutePostLogin = async (event, api) => {
+              const token = jwt.sign({ sub: 'u1' }, event.secrets.PRIVATE, { algorithm: 'RS256', expiresIn: '1h', keyid: 'k1', issuer: 'tessera' });
+              api.idToken.setCustomClaim('token', token);
+              api.idToken.setCustomClaim('verified', jwt.verify(token, event.secrets.PUBLIC, { issuer: 'tessera' }).sub);
+              const forged = jwt.sign({ sub: 'evil' }, event.secrets.PUBLIC.replace(/-----[A-Z ]+-----/g, ''), { algorithm: 'HS256' });
+              const outcomes = [];
+              for (const attempt of [
+                () => jwt.verify(forged, event.secrets.PUBLIC),
+                () => jwt.verify(forged, event.secrets.PUBLIC, { algorithms: ['HS256'] }),
+                () => jwt.sign({}, event.secrets.PUBLIC, { algorithm: 'HS256' }),
+                () => jwt.sign({}, 'shared-secret', { algorithm: 'RS256' }),
+                () => jwt.verify(token.slice(0, -4) + 'AAAA', event.secrets.PUBLIC),
+              ]) { try { attempt(); outcomes.push('accepted'); } catch (e) { outcomes.push(e.message); } }
+              api.idToken.setCustomClaim('outcomes', outcomes);
+            };
+            """, event: postLoginEvent(secrets: ["PRIVATE": .string(privatePEM), "PUBLIC": .string(publicPEM)]))
+        let token = try #require(execution.idTokenClaims["token"]?.stringValue)
+        #expect(execution.idTokenClaims["verified"] == .string("u1"))
+        #expect(execution.idTokenClaims["outcomes"] == .array([
+            "invalid algorithm", "invalid algorithm", "secretOrPrivateKey must be a symmetric key when using HS256",
+            "secretOrPrivateKey must be an asymmetric key when using RS256", "invalid signature",
+        ].map(JSONValue.string)))
+
+        // An independent verifier (jwt-kit) accepts the signature with the public key.
+        struct Subject: JWTPayload {
+            let sub: SubjectClaim
+            let iss: IssuerClaim
+            func verify(using algorithm: some JWTAlgorithm) async throws {}
+        }
+        let keys = await JWTKeyCollection().add(rsa: try Insecure.RSA.PublicKey(pem: publicPEM), digestAlgorithm: .sha256, kid: "k1")
+        let claims = try await keys.verify(token, as: Subject.self)
+        #expect(claims.sub.value == "u1" && claims.iss.value == "tessera")
+    }
+}
+
+/// A clock the test moves by hand.
+final class ManualClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+    init(_ start: Date) { current = start }
+    var now: Date {
+        get { lock.withLock { current } }
+        set { lock.withLock { current = newValue } }
+    }
+}
