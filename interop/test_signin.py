@@ -157,7 +157,7 @@ def login_form(page: requests.Response) -> dict:
     return form
 
 
-def submit_credentials(browser: requests.Session, form: dict, email: str, password: str, **overrides):
+def submit_credentials(browser: requests.Session, form: dict, email: str, password: str, *, timeout=TIMEOUT, **overrides):
     fields = dict(form["inputs"])
     fields.update(email=email, password=password)
     for name, value in overrides.items():
@@ -165,7 +165,7 @@ def submit_credentials(browser: requests.Session, form: dict, email: str, passwo
             fields.pop(name, None)
         else:
             fields[name] = value
-    return browser.post(form["url"], data=fields, allow_redirects=False, timeout=TIMEOUT)
+    return browser.post(form["url"], data=fields, allow_redirects=False, timeout=timeout)
 
 
 def callback_query(response: requests.Response, callback: str) -> dict:

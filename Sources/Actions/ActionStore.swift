@@ -10,6 +10,28 @@ public struct BoundAction: Sendable, Equatable {
     public let code: String
     public let secrets: [String: JSONValue]
     public let configuration: [String: JSONValue]
+
+    /// `text` with this action's secret values (of four characters or more) replaced, so a stray
+    /// `console.log(event.secrets)` or an error quoting one never carries it into a log, record or response.
+    public func masking(_ text: String) -> String {
+        SecretMask.apply(to: text, secrets: secrets)
+    }
+}
+
+public enum SecretMask {
+    public static func apply(to text: String, secrets: [String: JSONValue]) -> String {
+        secrets.values.compactMap(\.stringValue).filter { $0.count >= 4 }
+            .reduce(text) { $0.replacingOccurrences(of: $1, with: "[secret]") }
+    }
+
+    public static func apply(to value: JSONValue, secrets: [String: JSONValue]) -> JSONValue {
+        switch value {
+        case .string(let text): .string(apply(to: text, secrets: secrets))
+        case .array(let items): .array(items.map { apply(to: $0, secrets: secrets) })
+        case .object(let fields): .object(fields.mapValues { apply(to: $0, secrets: secrets) })
+        default: value
+        }
+    }
 }
 
 /// Actions as data: code, write-only secrets, configuration, deployed versions, and trigger bindings.

@@ -49,7 +49,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
                                                  cache: await cache.snapshot(action.id), timeLimit: remaining)
             } catch let error as ActionError {
                 report.append(Self.entry(action, logs: Self.logs(of: error), error: "\(error)"))
-                return try await deny(Self.mask("Action \(action.name) failed: \(Self.summary(error))", secretsOf: action), report)
+                return try await deny(action.masking("Action \(action.name) failed: \(Self.summary(error))"), report)
             }
             await cache.apply(action.id, writes: execution.cacheWrites)
             var warnings: [String] = []
@@ -128,19 +128,13 @@ public struct ActionsPostLoginHook: PostLoginHook {
     /// One action's part of the execution record. Secret values are masked wherever they appear, so a stray
     /// `console.log(event.secrets)` does not put them in the execution log.
     static func entry(_ action: BoundAction, logs: [ActionLog], error: String?, warnings: [String] = []) -> JSONValue {
-        func mask(_ text: String) -> String { Self.mask(text, secretsOf: action) }
+        let mask = action.masking
         var fields: [String: JSONValue] = [
             "action_name": .string(action.name),
             "logs": .array(logs.map { .string(mask("\($0.level): \($0.message)")) } + warnings.map { .string("warn: \($0)") }),
         ]
         if let error { fields["error"] = .string(mask(error)) }
         return .object(fields)
-    }
-
-    /// Secret values (of four characters or more) replaced wherever an action's output repeats them.
-    static func mask(_ text: String, secretsOf action: BoundAction) -> String {
-        action.secrets.values.compactMap(\.stringValue).filter { $0.count >= 4 }
-            .reduce(text) { $0.replacingOccurrences(of: $1, with: "[secret]") }
     }
 
     static func logs(of error: ActionError) -> [ActionLog] {

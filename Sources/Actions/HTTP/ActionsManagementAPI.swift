@@ -78,7 +78,9 @@ public struct ActionsManagementAPI: Sendable {
             let body = try Payload(try await BodyReader.json(request, limit: 256 * 1024), allowed: ["payload"])
             let event = ActionEvent.merged(ActionEvent.samplePostLogin, with: try body.object("payload") ?? [:],
                                            secrets: record.secrets, configuration: record.configuration)
-            return try JSONResponse.make(JSONValue.object(["payload": await ActionTest.run(runner, code: record.code, event: event)]))
+            let result = await ActionTest.run(runner, code: record.code, event: event)
+            // The test's logs and errors may quote a secret; the response never does.
+            return try JSONResponse.make(JSONValue.object(["payload": SecretMask.apply(to: result, secrets: record.secrets)]))
         }
         api.get("triggers/:trigger/bindings") { request, context in
             try await authorizer.authorize(request, anyOf: ["read:actions"])
