@@ -23,6 +23,7 @@ bench:
 	scripts/install-deps.sh bench
 	Benchmarks/run.sh
 	Benchmarks/signin.sh
+	Benchmarks/actions.sh
 
 clean:
 	rm -rf .build $(DATA_DIR)
