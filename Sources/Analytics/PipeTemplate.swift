@@ -43,13 +43,13 @@ public struct PipeTemplate: Sendable {
         public let description: String?
     }
 
-    indirect enum Node {
+    indirect enum Node: Sendable {
         case text(String)
         case output(Expression)
         case conditional([(Expression, [Node])], otherwise: [Node]?)
     }
 
-    indirect enum Expression {
+    indirect enum Expression: Sendable {
         case literal(Value)
         case name(String)
         case call(String, [Expression], [String: Expression])
@@ -60,7 +60,7 @@ public struct PipeTemplate: Sendable {
         case compare(String, Expression, Expression)
     }
 
-    enum Value: Equatable {
+    enum Value: Equatable, Sendable {
         case none
         case bool(Bool)
         case integer(Int64)
@@ -178,18 +178,18 @@ public struct PipeTemplate: Sendable {
             let inside = source[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
             index = close.upperBound
             if !isTag {
-                append(.output(try ExpressionParser(inside).parseAll()))
+                append(.output(try ExpressionParser.parse(inside)))
                 continue
             }
             let keyword = String(inside.prefix { !$0.isWhitespace })
             let rest = String(inside.dropFirst(keyword.count))
             switch keyword {
             case "if":
-                stack.append(([(try ExpressionParser(rest).parseAll(), [])], nil, [], false))
+                stack.append(([(try ExpressionParser.parse(rest), [])], nil, [], false))
             case "elif":
                 guard var frame = stack.popLast(), !frame.inElse else { throw .syntax("elif without if") }
                 frame.branches[frame.branches.count - 1].1 = frame.current
-                frame.branches.append((try ExpressionParser(rest).parseAll(), []))
+                frame.branches.append((try ExpressionParser.parse(rest), []))
                 frame.current = []
                 stack.append(frame)
             case "else":
@@ -305,10 +305,12 @@ public struct PipeTemplate: Sendable {
         case .not(let inner): return .bool(!(try evaluate(inner, parameters, columns).truthy))
         case .and(let left, let right):
             let l = try evaluate(left, parameters, columns)
-            return l.truthy ? try evaluate(right, parameters, columns) : l
+            if l.truthy { return try evaluate(right, parameters, columns) }
+            return l
         case .or(let left, let right):
             let l = try evaluate(left, parameters, columns)
-            return l.truthy ? l : try evaluate(right, parameters, columns)
+            if l.truthy { return l }
+            return try evaluate(right, parameters, columns)
         case .compare(let op, let left, let right):
             return .bool(compare(op, try evaluate(left, parameters, columns), try evaluate(right, parameters, columns)))
         case .call(let function, let arguments, let keywords):
@@ -379,8 +381,8 @@ public struct PipeTemplate: Sendable {
                 guard arguments.count > 1, case .string(let element) = try literal(arguments[1]) else {
                     throw .syntax("Array() takes a parameter name and an element type, as in Array(ids, 'Int32')")
                 }
-                let raw = parameters[name] ?? (try literal(keywords["default"] ?? (arguments.count > 2 ? arguments[2] : nil))).listText
-                guard let raw else {
+                let fallbackList = try literal(keywords["default"] ?? (arguments.count > 2 ? arguments[2] : nil)).listText
+                guard let raw = parameters[name] ?? fallbackList else {
                     if required { throw .missing(parameter: name, type: "Array(\(element))") }
                     return .list([])
                 }
@@ -391,7 +393,8 @@ public struct PipeTemplate: Sendable {
                 guard items.count <= 10_000 else { throw .invalid(parameter: name, value: "\(items.count) items", type: "at most 10000 items") }
                 return .list(items)
             }
-            guard let raw = parameters[name] ?? (try literal(fallback)).listText else {
+            let fallbackText = try literal(fallback).listText
+            guard let raw = parameters[name] ?? fallbackText else {
                 if required { throw .missing(parameter: name, type: "String") }
                 return function == "split_to_array" ? .list([]) : .identifiers([])
             }
@@ -442,6 +445,11 @@ struct ExpressionParser {
 
     init(_ source: String) throws(PipeTemplate.Failure) {
         tokens = try Self.lex(source)
+    }
+
+    static func parse(_ source: String) throws(PipeTemplate.Failure) -> PipeTemplate.Expression {
+        var parser = try ExpressionParser(source)
+        return try parser.parseAll()
     }
 
     static func lex(_ source: String) throws(PipeTemplate.Failure) -> [Token] {

@@ -1,5 +1,6 @@
 import SQLKit
 import TesseraCore
+import TesseraTokens
 import TesseraStore
 
 /// Applications: create, read, update, delete, rotate secret, authenticate.

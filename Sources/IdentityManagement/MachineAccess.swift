@@ -1,5 +1,6 @@
 import SQLKit
 import TesseraCore
+import TesseraTokens
 import TesseraStore
 
 /// Everything the client-credentials grant needs, and nothing more, read in one query: the client, the API named by the

@@ -15,7 +15,11 @@ public struct ApplyReport: Sendable {
         var lines = changes.isEmpty ? ["\(file): no changes (\(unchanged) items already as described)"]
             : ["\(file): \(changes.count) change(s), \(unchanged) unchanged"] + changes.map { "  " + $0 }
         for secret in secrets {
-            lines.append("  new client secret for \(secret.application) (client_id \(secret.clientID)), shown once: \(secret.secret)")
+            if secret.application.hasPrefix("workspace ") {
+                lines.append("  new \(secret.application) (workspace id \(secret.clientID)), shown once: \(secret.secret)")
+            } else {
+                lines.append("  new client secret for \(secret.application) (client_id \(secret.clientID)), shown once: \(secret.secret)")
+            }
         }
         return lines.joined(separator: "\n")
     }
@@ -63,6 +67,7 @@ extension TenantFile {
                 report.unchanged += 1
             }
         }
+        try await applyWorkspaces(services, &report)
         return report
     }
 

@@ -44,6 +44,7 @@ public struct TenantFile: Sendable {
     var users: [UserSpec] = []
     var actions: [ActionSpec] = []
     var flows: [String: [String]] = [:]
+    var workspaces: [WorkspaceSpec] = []
 
     /// Audience alias for the Management API, so files need not spell out the issuer.
     static let managementAlias = "management"
@@ -68,7 +69,7 @@ public struct TenantFile: Sendable {
             throw TenantFileError(file: file, line: 1, column: 1, path: "yaml", message: "\(error)")
         }
         var tenantFile = TenantFile()
-        let sections: Set<String> = ["tenant", "applications", "apis", "roles", "users", "actions", "flows"]
+        let sections: Set<String> = ["tenant", "applications", "apis", "roles", "users", "actions", "flows", "workspaces"]
         for (key, node) in try reader.mapping(root, "tenant file", allowed: sections) {
             switch key {
             case "tenant":
@@ -82,6 +83,10 @@ public struct TenantFile: Sendable {
             case "actions":
                 tenantFile.actions = try reader.sequence(node, key).enumerated().map {
                     try action($1, "actions[\($0)]", reader, directory: directory)
+                }
+            case "workspaces":
+                tenantFile.workspaces = try reader.sequence(node, key).enumerated().map {
+                    try workspace($1, "workspaces[\($0)]", reader, directory: directory)
                 }
             case "flows":
                 for (trigger, names) in try reader.mapping(node, "flows", allowed: ["post-login"]) {

@@ -1,3 +1,4 @@
+import Analytics
 import Foundation
 import Actions
 import Hummingbird
@@ -46,6 +47,7 @@ public enum TesseraApplication {
         ManagementAPI(tenant: services.tenant, tokens: services.tokens).addRoutes(to: router)
         ActionsManagementAPI(actions: ActionStore(store: services.store, clock: services.clock), runner: try ActionRunner(),
                              tokens: services.tokens).addRoutes(to: router)
+        AnalyticsAPI<TesseraRequestContext>(analytics: services.analytics).addRoutes(to: router)
         return router
     }
 

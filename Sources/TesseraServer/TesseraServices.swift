@@ -1,4 +1,5 @@
 import Foundation
+import Analytics
 import IdentityManagement
 import Logging
 import TesseraCore
@@ -14,6 +15,7 @@ public struct TesseraServices: Sendable {
     public let tokens: TokenService
     public let tenant: Tenant
     public let clock: TesseraClock
+    public let analytics: Analytics
 
     /// Opens the store, applies migrations, makes sure signing keys and the Management API exist.
     public static func open(_ configuration: ServerConfiguration, logger: Logger,
@@ -39,8 +41,11 @@ public struct TesseraServices: Sendable {
             let tenant = Tenant(issuer: configuration.issuer, store: store, keyRing: keyRing, clock: clock,
                                 hasher: PasswordHasher(cost: configuration.bcryptCost))
             try await tenant.ensureManagementAPI()
+            // Analytics data lives in one SQLite file per workspace under the data folder, whatever the main store.
+            let engine = AnalyticsEngine(directory: configuration.dataDirectory + "/analytics", logger: logger)
+            let analytics = Analytics(catalog: Catalog(store: store, clock: clock), engine: engine, clock: clock)
             return TesseraServices(configuration: configuration, store: store, keyRing: keyRing, tokens: tokens,
-                                   tenant: tenant, clock: clock)
+                                   tenant: tenant, clock: clock, analytics: analytics)
         } catch {
             await store.shutdown()
             throw error
@@ -48,6 +53,7 @@ public struct TesseraServices: Sendable {
     }
 
     public func shutdown() async {
+        await analytics.engine.shutdown()
         await store.shutdown()
     }
 }

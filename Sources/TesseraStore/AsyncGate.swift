@@ -1,10 +1,11 @@
 /// A first-come, first-served async mutex: one holder at a time, waiters suspended (no thread blocked).
 /// SQLite has one writer; the gate keeps a transaction's statements from interleaving with another's.
-actor AsyncGate {
+public actor AsyncGate {
+    public init() {}
     private var held = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    func acquire() async {
+    public func acquire() async {
         if !held {
             held = true
             return
@@ -12,7 +13,7 @@ actor AsyncGate {
         await withCheckedContinuation { waiters.append($0) }
     }
 
-    func release() {
+    public func release() {
         if waiters.isEmpty {
             held = false
         } else {
@@ -20,7 +21,7 @@ actor AsyncGate {
         }
     }
 
-    nonisolated func withGate<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+    public nonisolated func withGate<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         await acquire()
         do {
             let result = try await body()

@@ -228,5 +228,50 @@ public enum Schema {
             FROM actions WHERE deployed_code IS NOT NULL
             """,
         ]),
+        Migration(version: 5, name: "analytics", statements: [
+            """
+            CREATE TABLE analytics_workspaces (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                admin_token TEXT NOT NULL,
+                admin_token_digest TEXT NOT NULL UNIQUE,
+                settings TEXT NOT NULL DEFAULT '{}',
+                created_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE analytics_datasources (
+                id TEXT PRIMARY KEY,
+                workspace_id TEXT NOT NULL REFERENCES analytics_workspaces (id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                definition TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (workspace_id, name)
+            )
+            """,
+            """
+            CREATE TABLE analytics_pipes (
+                id TEXT PRIMARY KEY,
+                workspace_id TEXT NOT NULL REFERENCES analytics_workspaces (id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                definition TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (workspace_id, name)
+            )
+            """,
+            """
+            CREATE TABLE analytics_tokens (
+                id TEXT PRIMARY KEY,
+                workspace_id TEXT NOT NULL REFERENCES analytics_workspaces (id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                token_digest TEXT NOT NULL UNIQUE,
+                scopes TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                UNIQUE (workspace_id, name)
+            )
+            """,
+        ]),
     ]
 }

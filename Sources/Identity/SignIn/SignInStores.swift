@@ -2,6 +2,7 @@ import Foundation
 import IdentityManagement
 import SQLKit
 import TesseraCore
+import TesseraTokens
 import TesseraStore
 
 /// A login page's server-side half: the authorization request it will complete, bound to the browser

@@ -1,0 +1,243 @@
+import Foundation
+import SQLiteNIO
+import TesseraCore
+
+/// A pipe's answer, ready to be written as JSON, CSV or NDJSON.
+public struct EndpointResult: Sendable {
+    public let meta: [(name: String, type: String)]
+    public let data: [[JSONValue]]
+    public let rowsBeforeLimit: Int
+    public let elapsed: Double
+    public let rowsRead: Int
+    public let bytesRead: Int
+
+    public var json: JSONValue {
+        .object([
+            "meta": .array(meta.map { .object(["name": .string($0.name), "type": .string($0.type)]) }),
+            "data": .array(data.map { row in .object(Dictionary(zip(meta.map(\.name), row), uniquingKeysWith: { first, _ in first })) }),
+            "rows": .number(Double(data.count)),
+            "rows_before_limit_at_least": .number(Double(rowsBeforeLimit)),
+            "statistics": .object(["elapsed": .number(elapsed), "rows_read": .number(Double(rowsRead)),
+                                   "bytes_read": .number(Double(bytesRead))]),
+        ])
+    }
+
+    /// The JSON shape with columns in the query's order (JSONValue objects sort their keys).
+    public var orderedJSONText: String {
+        var out = #"{"meta":"# + JSONValue.array(meta.map { .object(["name": .string($0.name), "type": .string($0.type)]) }).jsonText()
+        out += #","data":["#
+        for (index, row) in data.enumerated() {
+            if index > 0 { out += "," }
+            out += Self.objectText(meta.map(\.name), row)
+        }
+        out += #"],"rows":\#(data.count),"rows_before_limit_at_least":\#(rowsBeforeLimit),"statistics":"#
+        out += JSONValue.object(["elapsed": .number(elapsed), "rows_read": .number(Double(rowsRead)),
+                                 "bytes_read": .number(Double(bytesRead))]).jsonText()
+        return out + "}"
+    }
+
+    static func objectText(_ names: [String], _ row: [JSONValue]) -> String {
+        var out = "{"
+        for (index, (name, value)) in zip(names, row).enumerated() {
+            if index > 0 { out += "," }
+            out += JSONValue.string(name).jsonText() + ":" + value.jsonText()
+        }
+        return out + "}"
+    }
+
+    public var ndjson: String {
+        data.map { Self.objectText(meta.map(\.name), $0) + "\n" }.joined()
+    }
+
+    public var csv: String {
+        var out = meta.map { CSV.quote($0.name) }.joined(separator: ",") + "\n"
+        for row in data {
+            out += row.map { value -> String in
+                switch value {
+                case .null: ""
+                case .string(let text): CSV.quote(text)
+                case .array, .object: CSV.quote(value.jsonText())
+                default: value.jsonText()
+                }
+            }.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+}
+
+/// Runs pipes as endpoints: renders each node's template with the request's parameters (fixed parameters from
+/// the token win), chains the nodes as common table expressions, applies the token's row filters, and reads.
+public struct Endpoints: Sendable {
+    let catalog: Catalog
+    let engine: AnalyticsEngine
+
+    public init(catalog: Catalog, engine: AnalyticsEngine) {
+        self.catalog = catalog
+        self.engine = engine
+    }
+
+    public func run(_ pipe: PipeRecord, in workspace: Workspace, parameters: [String: String],
+                    filters: [String: String] = [:]) async throws -> EndpointResult {
+        let started = DispatchTime.now()
+        let dataSources = try await catalog.dataSources(in: workspace)
+        let columnNames = Set(dataSources.flatMap { $0.definition.columns.map(\.name) })
+        let rendered = try Self.compile(pipe.definition, parameters: parameters, columns: columnNames, filters: filters,
+                                        dataSources: Set(dataSources.map(\.name)))
+        let database = try await engine.database(workspace.id)
+        let result: QueryResult
+        do { result = try await database.query(rendered) } catch let error as SQLiteError {
+            throw DomainError.invalidQuery("[Error] \(error.message) (in pipe \(pipe.name))")
+        }
+        var types: [String: ColumnType] = [:]
+        var rowsRead = 0, bytesRead = 0
+        for source in dataSources where Self.mentions(rendered.sql, source.name) {
+            for column in source.definition.columns where types[column.name] == nil { types[column.name] = column.type }
+            let rows = try await database.rowCount(source.name)
+            rowsRead += rows
+            bytesRead += rows * source.definition.columns.reduce(0) { $0 + Self.width($1.type) }
+        }
+        let rows = Array(result.rows.prefix(WorkspaceDatabase.maximumRows))
+        let meta = result.columns.enumerated().map { index, name in
+            (name: name, type: types[name].map { "\($0)" } ?? Self.inferredType(rows.map { $0[index] }))
+        }
+        let data = rows.map { row in row.enumerated().map { index, value in Self.json(value, type: meta[index].type) } }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        return EndpointResult(meta: meta, data: data, rowsBeforeLimit: result.rows.count, elapsed: elapsed,
+                              rowsRead: rowsRead, bytesRead: bytesRead)
+    }
+
+    /// The SQL for a pipe's endpoint node: earlier nodes become CTEs it can select from, and data sources the
+    /// token filters are shadowed by CTEs that apply the filter.
+    static func compile(_ pipe: PipeDefinition, parameters: [String: String], columns: Set<String>,
+                        filters: [String: String], dataSources: Set<String>) throws -> RenderedSQL {
+        guard let endpoint = pipe.endpointNode, let endpointIndex = pipe.nodes.lastIndex(of: endpoint) else {
+            throw DomainError.invalidQuery("Pipe \(pipe.name) has no nodes")
+        }
+        var prelude: [(String, RenderedSQL)] = []
+        for (name, filter) in filters.sorted(by: { $0.key < $1.key }) where dataSources.contains(name) {
+            prelude.append((name, RenderedSQL(sql: "SELECT * FROM main.\(WorkspaceDatabase.quoted(name)) WHERE \(filter)", binds: [])))
+        }
+        do {
+            for node in pipe.nodes[..<endpointIndex] {
+                prelude.append((node.name, try PipeTemplate(node.sql).render(parameters, columns: columns)))
+            }
+            var main = try PipeTemplate(endpoint.sql).render(parameters, columns: columns)
+            main.sql = main.sql.trimmingCharacters(in: .whitespacesAndNewlines)
+            while main.sql.hasSuffix(";") { main.sql.removeLast() }
+            guard let first = main.sql.split(whereSeparator: { $0.isWhitespace || $0 == "(" }).first?.uppercased(),
+                  first == "SELECT" || first == "WITH"
+            else { throw DomainError.invalidQuery("[Error] Pipe \(pipe.name): an endpoint node must be a SELECT query") }
+            guard !prelude.isEmpty else { return main }
+            var sql = "WITH " + prelude.map { "\(WorkspaceDatabase.quoted($0.0)) AS (\n\($0.1.sql)\n)" }.joined(separator: ",\n")
+            var binds = prelude.flatMap(\.1.binds)
+            if first == "WITH" {
+                sql += ",\n" + main.sql.drop { $0.isWhitespace }.dropFirst(4)
+            } else {
+                sql += "\n" + main.sql
+            }
+            binds += main.binds
+            return RenderedSQL(sql: sql, binds: binds)
+        } catch let failure as PipeTemplate.Failure {
+            throw DomainError.invalidQuery(failure.message)
+        }
+    }
+
+    /// Whether `sql` names `name` as a whole identifier (not as part of a longer one).
+    static func mentions(_ sql: String, _ name: String) -> Bool {
+        func isIdentifier(_ character: Character?) -> Bool {
+            guard let character else { return false }
+            return character.isLetter || character.isNumber || character == "_"
+        }
+        var searchStart = sql.startIndex
+        while let range = sql[searchStart...].range(of: name) {
+            let before = range.lowerBound > sql.startIndex ? sql[sql.index(before: range.lowerBound)] : nil
+            let after = range.upperBound < sql.endIndex ? sql[range.upperBound] : nil
+            if !isIdentifier(before) && !isIdentifier(after) { return true }
+            searchStart = range.upperBound
+        }
+        return false
+    }
+
+    static func width(_ type: ColumnType) -> Int {
+        switch type.base {
+        case .integer(let bits, _): bits / 8
+        case .float(let bits): bits / 8
+        case .bool: 1
+        case .date: 2
+        case .dateTime: 4
+        case .dateTime64: 8
+        default: 16
+        }
+    }
+
+    static func inferredType(_ values: [SQLiteData]) -> String {
+        var sawNull = false
+        for value in values {
+            switch value {
+            case .integer: return sawNull ? "Nullable(Int64)" : "Int64"
+            case .float: return sawNull ? "Nullable(Float64)" : "Float64"
+            case .text, .blob: return sawNull ? "Nullable(String)" : "String"
+            case .null: sawNull = true
+            }
+        }
+        return "String"
+    }
+
+    static func json(_ value: SQLiteData, type: String) -> JSONValue {
+        switch value {
+        case .null: return .null
+        case .integer(let n):
+            if type == "Bool" || type == "Nullable(Bool)" { return .bool(n != 0) }
+            return .number(Double(n))
+        case .float(let n): return n.isFinite ? .number(n) : .null
+        case .text(let text):
+            if type.hasPrefix("Array("), let parsed = try? JSONValue.parse(text) { return parsed }
+            return .string(text)
+        case .blob(let buffer): return .string(String(buffer: buffer))
+        }
+    }
+}
+
+/// RFC 4180 CSV: reading (quoted fields, doubled quotes, CRLF) and quoting for output.
+public enum CSV {
+    public static func quote(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// The records of a CSV text, each with its raw line for quarantine messages.
+    public static func records(_ text: String) -> [(fields: [String], line: String)] {
+        var records: [(fields: [String], line: String)] = []
+        let characters = Array(text)
+        var fields: [String] = [], field = "", inQuotes = false, wasQuoted = false
+        var index = 0, lineStart = 0
+        func finish(at end: Int) {
+            fields.append(field)
+            if !(fields.count == 1 && fields[0].isEmpty && !wasQuoted) {
+                records.append((fields, String(characters[lineStart..<end])))
+            }
+            fields = []; field = ""; wasQuoted = false
+        }
+        while index < characters.count {
+            let character = characters[index]
+            if inQuotes {
+                if character == "\"" {
+                    if index + 1 < characters.count, characters[index + 1] == "\"" { field.append("\""); index += 2; continue }
+                    inQuotes = false
+                } else {
+                    field.append(character)
+                }
+                index += 1
+                continue
+            }
+            switch character {
+            case "\"" where field.isEmpty: inQuotes = true; wasQuoted = true
+            case ",": fields.append(field); field = ""
+            case "\n", "\r\n", "\r": finish(at: index); lineStart = index + 1
+            default: field.append(character)
+            }
+            index += 1
+        }
+        if !field.isEmpty || !fields.isEmpty || wasQuoted { finish(at: characters.count) }
+        return records
+    }
+}

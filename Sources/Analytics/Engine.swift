@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+import NIOCore
+import SQLiteNIO
+import TesseraCore
+import TesseraStore
+
+/// What a query returned: column names in order and rows of values.
+public struct QueryResult: Sendable {
+    public let columns: [String]
+    public let rows: [[SQLiteData]]
+}
+
+/// A row that did not fit its data source, kept with the reason in `<name>_quarantine`.
+public struct QuarantinedRow: Sendable, Equatable {
+    public let error: String
+    public let column: String
+    public let line: String
+}
+
+/// The embedded analytics engine: one SQLite file per workspace, in WAL mode, with ClickHouse's common
+/// functions installed. Ingestion goes through one writer behind a gate; pipes read on a `query_only` reader,
+/// so endpoint SQL can never change data.
+public actor AnalyticsEngine {
+    let directory: String
+    let logger: Logger
+    private var databases: [String: Task<WorkspaceDatabase, any Error>] = [:]
+
+    public init(directory: String, logger: Logger) {
+        self.directory = directory
+        self.logger = logger
+    }
+
+    public func database(_ workspaceID: String) async throws -> WorkspaceDatabase {
+        guard UUID(uuidString: workspaceID) != nil else { throw DomainError.invalidBody("workspace ids are UUIDs") }
+        if let opening = databases[workspaceID] { return try await opening.value }
+        let path = directory + "/" + workspaceID.lowercased() + ".sqlite"
+        let directory = self.directory, logger = self.logger
+        let task = Task { () throws -> WorkspaceDatabase in
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            return try await WorkspaceDatabase.open(path: path, logger: logger)
+        }
+        databases[workspaceID] = task
+        do { return try await task.value } catch {
+            databases[workspaceID] = nil
+            throw error
+        }
+    }
+
+    public func shutdown() async {
+        for task in databases.values {
+            if let database = try? await task.value { await database.close() }
+        }
+        databases.removeAll()
+    }
+}
+
+public actor WorkspaceDatabase {
+    let writer: SQLiteConnection
+    let reader: SQLiteConnection
+    private var writing = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var rowCounts: [String: Int] = [:]
+    /// Endpoints answer at most this many rows; a pipe that needs more should aggregate or paginate.
+    public static let maximumRows = 100_000
+
+    init(writer: SQLiteConnection, reader: SQLiteConnection) {
+        self.writer = writer
+        self.reader = reader
+    }
+
+    static func open(path: String, logger: Logger) async throws -> WorkspaceDatabase {
+        let writer: SQLiteConnection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000"] {
+            _ = try await writer.query(pragma, [])
+        }
+        let reader: SQLiteConnection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        for pragma in ["PRAGMA busy_timeout=5000", "PRAGMA query_only=ON"] { _ = try await reader.query(pragma, []) }
+        for function in ClickHouseFunctions.all {
+            try await writer.install(customFunction: function).get()
+            try await reader.install(customFunction: function).get()
+        }
+        return WorkspaceDatabase(writer: writer, reader: reader)
+    }
+
+    func close() async {
+        try? await writer.close()
+        try? await reader.close()
+    }
+
+    /// Actor methods interleave at every `await`; a transaction's statements on the one writer must not.
+    private func exclusively<Result>(_ body: () async throws -> Result) async throws -> Result {
+        if writing { await withCheckedContinuation { waiting.append($0) } } else { writing = true }
+        defer { if waiting.isEmpty { writing = false } else { waiting.removeFirst().resume() } }
+        return try await body()
+    }
+
+    static func quoted(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    public func create(_ definition: DataSourceDefinition) async throws {
+        let columns = definition.columns.map { "\(Self.quoted($0.name)) \($0.type.sqliteAffinity)" }.joined(separator: ", ")
+        try await exclusively {
+            _ = try await writer.query("CREATE TABLE IF NOT EXISTS \(Self.quoted(definition.name)) (\(columns))", [])
+            _ = try await writer.query("""
+                CREATE TABLE IF NOT EXISTS \(Self.quoted(definition.name + "_quarantine"))
+                (c__error TEXT, c__error_column TEXT, c__line TEXT, insertion_date TEXT)
+                """, [])
+        }
+    }
+
+    public func drop(_ name: String) async throws {
+        try await exclusively {
+            _ = try await writer.query("DROP TABLE IF EXISTS \(Self.quoted(name))", [])
+            _ = try await writer.query("DROP TABLE IF EXISTS \(Self.quoted(name + "_quarantine"))", [])
+        }
+        rowCounts[name] = nil
+    }
+
+    public func truncate(_ name: String) async throws {
+        try await exclusively {
+            _ = try await writer.query("DELETE FROM \(Self.quoted(name))", [])
+            _ = try await writer.query("DELETE FROM \(Self.quoted(name + "_quarantine"))", [])
+        }
+        rowCounts[name] = 0
+    }
+
+    /// Appends checked rows and quarantined ones in one transaction: all of a request is kept, or none of it.
+    public func append(_ definition: DataSourceDefinition, rows: [[SQLiteData]], quarantined: [QuarantinedRow],
+                       replace: Bool = false) async throws {
+        let table = Self.quoted(definition.name)
+        let columnList = definition.columns.map { Self.quoted($0.name) }.joined(separator: ", ")
+        let placeholders = "(" + Array(repeating: "?", count: definition.columns.count).joined(separator: ", ") + ")"
+        // SQLite allows 32,766 bound values per statement; stay well under it.
+        let rowsPerStatement = max(1, 8_000 / max(1, definition.columns.count))
+        let now = CalendarText.dateTime(fromUnix: Date().timeIntervalSince1970)
+        try await exclusively {
+            _ = try await writer.query("BEGIN IMMEDIATE", [])
+            do {
+                if replace { _ = try await writer.query("DELETE FROM \(table)", []) }
+                var start = 0
+                while start < rows.count {
+                    let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
+                    _ = try await writer.query("INSERT INTO \(table) (\(columnList)) VALUES "
+                                               + Array(repeating: placeholders, count: chunk.count).joined(separator: ", "),
+                                               chunk.flatMap { $0 })
+                    start += rowsPerStatement
+                }
+                for row in quarantined {
+                    _ = try await writer.query("INSERT INTO \(Self.quoted(definition.name + "_quarantine")) VALUES (?, ?, ?, ?)",
+                                               [.text(row.error), .text(row.column), .text(row.line), .text(now)])
+                }
+                _ = try await writer.query("COMMIT", [])
+            } catch {
+                _ = try? await writer.query("ROLLBACK", [])
+                throw error
+            }
+        }
+        if replace { rowCounts[definition.name] = rows.count }
+        else if let count = rowCounts[definition.name] { rowCounts[definition.name] = count + rows.count }
+        if !quarantined.isEmpty { rowCounts[definition.name + "_quarantine"] = nil }
+    }
+
+    /// Rows in a table, counted once and then kept up to date by `append` and `truncate`.
+    public func rowCount(_ name: String) async throws -> Int {
+        if let count = rowCounts[name] { return count }
+        let rows = try await reader.query("SELECT count(*) AS n FROM \(Self.quoted(name))", [])
+        let count = rows.first?.column("n")?.integer ?? 0
+        rowCounts[name] = count
+        return count
+    }
+
+    /// Runs a read-only query, capped at `maximumRows + 1` rows so the caller can tell it was cut.
+    public func query(_ rendered: RenderedSQL) async throws -> QueryResult {
+        var sql = rendered.sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        while sql.hasSuffix(";") { sql.removeLast() }
+        let found = try await reader.query("SELECT * FROM (\n\(sql)\n) LIMIT \(Self.maximumRows + 1)", rendered.binds)
+        var columns = found.first?.columns.map(\.name) ?? []
+        let rows = found.map { $0.columns.map(\.data) }
+        if found.isEmpty {
+            // No rows, so no names: an outer join against one row yields a row of NULLs that carries them.
+            let probe = try await reader.query("SELECT q.* FROM (SELECT 1) AS one LEFT JOIN (\n\(sql)\n) AS q ON 1 LIMIT 1", rendered.binds)
+            columns = probe.first?.columns.map(\.name) ?? []
+        }
+        return QueryResult(columns: columns, rows: rows)
+    }
+}

@@ -1,0 +1,407 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import TesseraCore
+import TesseraHTTP
+
+/// Tinybird's error shape: `{"error": "…"}` with the status that fits (403 for auth, 400 for parameters,
+/// 404 only once the caller is known to be allowed to ask).
+public struct TinybirdErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as DomainError {
+            return Self.response(Self.status(for: error.kind), error.message)
+        } catch let error as HTTPError {
+            return Self.response(error.status, error.body ?? error.status.reasonPhrase)
+        } catch {
+            context.logger.error("analytics API failure", metadata: ["error": "\(String(reflecting: error))"])
+            return Self.response(.internalServerError, "Internal error")
+        }
+    }
+
+    public static func response(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
+        JSONResponse.text(JSONValue.object(["error": .string(message)]).jsonText(), status: status, headers: headers)
+    }
+
+    static func status(for kind: DomainError.Kind) -> HTTPResponse.Status {
+        switch kind {
+        case .invalidInput: .badRequest
+        case .unauthenticated, .forbidden: .forbidden
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .payloadTooLarge: .contentTooLarge
+        case .unavailable: .serviceUnavailable
+        }
+    }
+}
+
+/// The analytics services a router needs.
+public struct Analytics: Sendable {
+    public let catalog: Catalog
+    public let engine: AnalyticsEngine
+    public let access: AnalyticsAccess
+    public let endpoints: Endpoints
+    public let limiter: RateLimiter
+
+    public init(catalog: Catalog, engine: AnalyticsEngine, clock: TesseraClock) {
+        self.catalog = catalog
+        self.engine = engine
+        access = AnalyticsAccess(catalog: catalog, clock: clock)
+        endpoints = Endpoints(catalog: catalog, engine: engine)
+        limiter = RateLimiter(clock: clock)
+    }
+
+    /// Creates or updates a data source's definition and its table. New data sources may bring initial rows.
+    public func saveDataSource(_ definition: DataSourceDefinition, in workspace: Workspace) async throws -> (DataSourceRecord, changed: Bool) {
+        let saved = try await catalog.saveDataSource(definition, in: workspace)
+        try await engine.database(workspace.id).create(definition)
+        return saved
+    }
+
+    /// Appends NDJSON or CSV to a data source; bad rows go to quarantine.
+    public func append(_ text: String, format: String, to record: DataSourceRecord, in workspace: Workspace,
+                       replace: Bool = false) async throws -> Ingestion.Outcome {
+        let outcome = format == "csv" ? Ingestion.csv(text, into: record.definition) : Ingestion.ndjson(text, into: record.definition)
+        try await engine.database(workspace.id).append(record.definition, rows: outcome.rows, quarantined: outcome.quarantined,
+                                                       replace: replace)
+        return outcome
+    }
+
+    public func deleteDataSource(_ record: DataSourceRecord, in workspace: Workspace) async throws {
+        try await catalog.deleteDataSource(record)
+        try await engine.database(workspace.id).drop(record.name)
+    }
+}
+
+/// Tinybird's `/v0` API: endpoints, data sources, events, pipes and tokens.
+public struct AnalyticsAPI<Context: RequestContext>: Sendable {
+    let analytics: Analytics
+    /// The Events API takes up to 10 MB per request, as Tinybird does.
+    static var ingestLimit: Int { 10 * 1024 * 1024 }
+
+    public init(analytics: Analytics) {
+        self.analytics = analytics
+    }
+
+    func principal(_ request: Request) async throws -> Principal {
+        try await analytics.access.principal(token: request.bearerToken ?? request.uri.queryParameters.get("token"))
+    }
+
+    func require(_ principal: Principal, _ scope: TokenScope) throws {
+        guard principal.has(scope) else {
+            throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) lacks the \(scope) scope")
+        }
+    }
+
+    public func addRoutes(to router: Router<Context>) {
+        let v0 = router.group("v0").add(middleware: TinybirdErrorMiddleware<Context>())
+        let analytics = self.analytics
+
+        v0.get("pipes") { request, _ in
+            let principal = try await principal(request)
+            let pipes = try await analytics.catalog.pipes(in: principal.workspace)
+                .filter { principal.pipeGrant(name: $0.name, id: $0.id) != nil }
+            return JSONResponse.text(JSONValue.object(["pipes": .array(pipes.map(Self.describe))]).jsonText())
+        }
+        v0.get("pipes/:name") { request, context in
+            try await endpoint(request, file: try context.parameters.require("name"))
+        }
+        v0.post("pipes") { request, _ in
+            let principal = try await principal(request)
+            try require(principal, .pipesCreate)
+            guard let name = request.uri.queryParameters.get("name") else { throw DomainError.invalidQuery("The name parameter is required") }
+            let text = String(buffer: try await BodyReader.bytes(request, limit: 1 << 20))
+            let definition = try Datafile.pipe(name: name, text: text, file: "\(name).pipe")
+            let (record, changed) = try await analytics.catalog.savePipe(definition, in: principal.workspace)
+            return JSONResponse.text(Self.describe(record).jsonText(), status: changed ? .created : .ok)
+        }
+        v0.delete("pipes/:name") { request, context in
+            let principal = try await principal(request)
+            try require(principal, .admin)
+            guard let record = try await analytics.catalog.pipe(try context.parameters.require("name"), in: principal.workspace) else {
+                throw DomainError.notFound("Pipe not found")
+            }
+            try await analytics.catalog.deletePipe(record)
+            return JSONResponse.empty()
+        }
+
+        v0.get("datasources") { request, _ in
+            let principal = try await principal(request)
+            var items: [JSONValue] = []
+            for record in try await analytics.catalog.dataSources(in: principal.workspace) where canRead(principal, record.name) {
+                items.append(try await describe(record, in: principal.workspace))
+            }
+            return JSONResponse.text(JSONValue.object(["datasources": .array(items)]).jsonText())
+        }
+        v0.get("datasources/:name") { request, context in
+            let principal = try await principal(request)
+            let name = try context.parameters.require("name")
+            guard canRead(principal, name) else { throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) cannot read Data Source \(name)") }
+            guard let record = try await analytics.catalog.dataSource(name, in: principal.workspace) else {
+                throw DomainError.notFound("Data Source not found")
+            }
+            return JSONResponse.text(try await describe(record, in: principal.workspace).jsonText())
+        }
+        v0.post("datasources") { request, _ in
+            try await createOrAppend(request)
+        }
+        v0.post("datasources/:name/truncate") { request, context in
+            let principal = try await principal(request)
+            try require(principal, .admin)
+            guard let record = try await analytics.catalog.dataSource(try context.parameters.require("name"), in: principal.workspace) else {
+                throw DomainError.notFound("Data Source not found")
+            }
+            try await analytics.engine.database(principal.workspace.id).truncate(record.name)
+            return JSONResponse.empty()
+        }
+        v0.delete("datasources/:name") { request, context in
+            let principal = try await principal(request)
+            try require(principal, .admin)
+            guard let record = try await analytics.catalog.dataSource(try context.parameters.require("name"), in: principal.workspace) else {
+                throw DomainError.notFound("Data Source not found")
+            }
+            try await analytics.deleteDataSource(record, in: principal.workspace)
+            return JSONResponse.empty()
+        }
+
+        v0.post("events") { request, _ in
+            let principal = try await principal(request)
+            guard let name = request.uri.queryParameters.get("name"), !name.isEmpty else {
+                throw DomainError.invalidQuery("The name parameter is required: POST /v0/events?name=<datasource>")
+            }
+            guard principal.has(.dataSourcesAppend(name)) || principal.has(.dataSourcesCreate) else {
+                throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) lacks the DATASOURCES:APPEND:\(name) scope")
+            }
+            guard let record = try await analytics.catalog.dataSource(name, in: principal.workspace) else {
+                throw DomainError.notFound("Data Source \(name) not found: create it first (datafile or POST /v0/datasources?mode=create)")
+            }
+            let body = try await BodyReader.bytes(request, limit: Self.ingestLimit)
+            let outcome = try await analytics.append(String(buffer: body), format: "ndjson", to: record, in: principal.workspace)
+            let wait = ["true", "1"].contains(request.uri.queryParameters.get("wait")?.lowercased() ?? "")
+            return JSONResponse.text(JSONValue.object([
+                "successful_rows": .number(Double(outcome.rows.count)), "quarantined_rows": .number(Double(outcome.quarantined.count)),
+            ]).jsonText(), status: wait ? .ok : .accepted)
+        }
+
+        v0.get("tokens") { request, _ in
+            let principal = try await principal(request)
+            try require(principal, .tokens)
+            let tokens = try await analytics.catalog.tokens(in: principal.workspace)
+            return JSONResponse.text(JSONValue.object(["tokens": .array(tokens.map(Self.describe))]).jsonText())
+        }
+        v0.post("tokens") { request, _ in
+            try await createToken(request)
+        }
+        v0.delete("tokens/:name") { request, context in
+            let principal = try await principal(request)
+            try require(principal, .tokens)
+            guard try await analytics.catalog.deleteToken(try context.parameters.require("name"), in: principal.workspace) else {
+                throw DomainError.notFound("Token not found")
+            }
+            return JSONResponse.empty()
+        }
+        v0.post("tokens/:name/refresh") { request, context in
+            let principal = try await principal(request)
+            try require(principal, .admin)
+            let name = try context.parameters.require("name")
+            guard name == "admin token" || name == "admin_token" else {
+                throw DomainError.invalidQuery("Only the admin token is refreshed here; delete and recreate other tokens")
+            }
+            let workspace = try await analytics.catalog.setAdminToken(principal.workspace, Catalog.newToken())
+            return JSONResponse.text(JSONValue.object(["name": .string("admin token"), "token": .string(workspace.adminToken),
+                                                       "scopes": .array([.object(["type": .string("ADMIN")])])]).jsonText())
+        }
+    }
+
+    func canRead(_ principal: Principal, _ dataSource: String) -> Bool {
+        principal.isAdmin || principal.scopes.contains {
+            if case .dataSourcesRead(let name, _) = $0 { return name == dataSource }
+            if case .dataSourcesAppend(let name) = $0 { return name == dataSource }
+            return false
+        }
+    }
+
+    /// `GET /v0/pipes/<name>.json|.csv|.ndjson` (or a pipe id): authorization first, then the pipe.
+    func endpoint(_ request: Request, file: String) async throws -> Response {
+        let principal = try await principal(request)
+        var name = file, format = ""
+        for suffix in ["json", "csv", "ndjson"] where file.hasSuffix("." + suffix) {
+            name = String(file.dropLast(suffix.count + 1))
+            format = suffix
+        }
+        let pipe = try await analytics.catalog.pipe(name, in: principal.workspace)
+        guard let grant = principal.pipeGrant(name: name, id: pipe?.id) ?? pipe.flatMap({ principal.pipeGrant(name: $0.name, id: $0.id) }) else {
+            throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) has no PIPES:READ scope for the pipe \(name)")
+        }
+        guard let pipe else { throw DomainError.notFound("The pipe \(name) does not exist") }
+        if format.isEmpty {
+            try require(principal, .admin)
+            return JSONResponse.text(Self.describe(pipe).jsonText())
+        }
+        if let rps = principal.rps {
+            let decision = await analytics.limiter.check(principal.workspace.id + "/" + principal.name, limit: rps)
+            let headers: HTTPFields = [
+                HTTPField.Name("X-RateLimit-Limit")!: "\(decision.limit)", HTTPField.Name("X-RateLimit-Remaining")!: "\(decision.remaining)",
+                HTTPField.Name("X-RateLimit-Reset")!: "\(decision.resetSeconds)",
+            ]
+            guard decision.allowed else {
+                var limited = headers
+                limited[.retryAfter] = "\(decision.resetSeconds)"
+                return TinybirdErrorMiddleware<Context>.response(
+                    .tooManyRequests, "Too many requests: the token \(principal.name) allows \(decision.limit) per second", headers: limited)
+            }
+        }
+        var parameters: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters where key != "token" { parameters[String(key)] = String(value) }
+        for (key, value) in grant.fixedParams { parameters[key] = value }
+        let result = try await analytics.endpoints.run(pipe, in: principal.workspace, parameters: parameters,
+                                                       filters: principal.dataSourceFilters)
+        switch format {
+        case "csv":
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: result.csv)))
+        case "ndjson":
+            return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: result.ndjson)))
+        default:
+            return JSONResponse.text(result.orderedJSONText)
+        }
+    }
+
+    /// `POST /v0/datasources?name=…&mode=create|append|replace[&schema=…][&format=csv|ndjson]`.
+    func createOrAppend(_ request: Request) async throws -> Response {
+        let principal = try await principal(request)
+        let query = request.uri.queryParameters
+        guard let name = query.get("name"), !name.isEmpty else { throw DomainError.invalidQuery("The name parameter is required") }
+        let mode = query.get("mode") ?? "create"
+        guard ["create", "append", "replace"].contains(mode) else {
+            throw DomainError.invalidQuery("mode must be create, append or replace")
+        }
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        let format = query.get("format") ?? (contentType.contains("csv") ? "csv" : "ndjson")
+        guard ["csv", "ndjson"].contains(format) else { throw DomainError.invalidQuery("format must be csv or ndjson") }
+        let body = String(buffer: try await BodyReader.bytes(request, limit: Self.ingestLimit))
+        let workspace = principal.workspace
+        var record = try await analytics.catalog.dataSource(name, in: workspace)
+        var status = HTTPResponse.Status.ok
+        if mode == "create" {
+            try require(principal, .dataSourcesCreate)
+            guard record == nil else { throw DomainError.conflict("Data Source \(name) already exists") }
+            guard let schema = query.get("schema") else {
+                throw DomainError.invalidQuery("mode=create needs a schema parameter such as `city` String `json:$.city`, `amount` Float64 `json:$.amount`")
+            }
+            let definition = DataSourceDefinition(name: name, columns: try Datafile.schema(schema))
+            record = try await analytics.saveDataSource(definition, in: workspace).0
+            status = .created
+        } else {
+            guard principal.has(.dataSourcesAppend(name)) || (mode == "replace" && principal.isAdmin) else {
+                throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) lacks the DATASOURCES:APPEND:\(name) scope")
+            }
+        }
+        guard let record else { throw DomainError.notFound("Data Source \(name) not found") }
+        var outcome = Ingestion.Outcome()
+        if !body.isEmpty || mode == "replace" {
+            outcome = try await analytics.append(body, format: format, to: record, in: workspace, replace: mode == "replace")
+        }
+        var described = try await describe(record, in: workspace).objectValue ?? [:]
+        described["successful_rows"] = .number(Double(outcome.rows.count))
+        described["quarantined_rows"] = .number(Double(outcome.quarantined.count))
+        return JSONResponse.text(JSONValue.object(["datasource": .object(described),
+                                                   "quarantine_rows": .number(Double(outcome.quarantined.count)),
+                                                   "invalid_lines": .number(Double(outcome.quarantined.count))]).jsonText(),
+                                 status: status)
+    }
+
+    /// Static tokens (`?name=…&scope=…`, repeated) or, with `expiration_time`, a JWT with scopes from the body.
+    func createToken(_ request: Request) async throws -> Response {
+        let principal = try await principal(request)
+        let query = request.uri.queryParameters
+        guard let name = query.get("name"), !name.isEmpty, name.count <= 100 else {
+            throw DomainError.invalidQuery("The name parameter is required (1 to 100 characters)")
+        }
+        if let expiration = query.get("expiration_time") {
+            try require(principal, .admin)
+            guard let expiresAt = Int(expiration), expiresAt > Int(Date().timeIntervalSince1970) else {
+                throw DomainError.invalidQuery("expiration_time must be a future Unix timestamp in seconds")
+            }
+            let body = try Payload(try await BodyReader.json(request), allowed: ["scopes", "limits"])
+            guard let scopes = try body.array("scopes"), !scopes.isEmpty else { throw DomainError.invalidBody("scopes is required") }
+            for scope in scopes {
+                let fields = try Payload(scope, allowed: ["type", "resource", "fixed_params", "filter"])
+                guard ["PIPES:READ", "DATASOURCES:READ"].contains(try fields.requiredString("type")) else {
+                    throw DomainError.invalidBody("JWT scopes are PIPES:READ or DATASOURCES:READ")
+                }
+                _ = try fields.requiredString("resource")
+            }
+            var rps: Int?
+            if let limits = try body.object("limits") {
+                guard case .number(let value)? = limits["rps"], value >= 1, value.rounded() == value else {
+                    throw DomainError.invalidBody("limits.rps must be a whole number of at least 1")
+                }
+                rps = Int(value)
+            }
+            let token = AnalyticsAccess.mintJWT(workspace: principal.workspace, name: name, expiresAt: expiresAt, scopes: scopes, rps: rps)
+            return JSONResponse.text(JSONValue.object(["token": .string(token)]).jsonText())
+        }
+        try require(principal, .tokens)
+        let scopes = try query.getAll("scope").map { try TokenScope.parse(String($0)) }
+        guard !scopes.isEmpty else { throw DomainError.invalidQuery("At least one scope parameter is required") }
+        if scopes.contains(.admin) { try require(principal, .admin) }
+        let (token, value) = try await analytics.catalog.ensureToken(name: name, scopes: scopes, in: principal.workspace)
+        var described = Self.describe(token).objectValue ?? [:]
+        if let value { described["token"] = .string(value) }
+        return JSONResponse.text(JSONValue.object(described).jsonText(), status: value == nil ? .ok : .created)
+    }
+
+    static func describe(_ token: StaticToken) -> JSONValue {
+        .object([
+            "id": .string(token.id), "name": .string(token.name), "created_at": .string(token.createdAt),
+            "scopes": .array(token.scopes.map { scope in
+                let text = scope.description
+                let parts = text.split(separator: ":", maxSplits: 2).map(String.init)
+                var fields: [String: JSONValue] = ["type": .string(parts.prefix(2).joined(separator: ":"))]
+                if parts.count > 2 { fields["resource"] = .string(parts[2]) }
+                return .object(fields)
+            }),
+        ])
+    }
+
+    static func describe(_ pipe: PipeRecord) -> JSONValue {
+        let endpoint = pipe.definition.endpointNode
+        var parameters: [JSONValue] = []
+        for node in pipe.definition.nodes {
+            for parameter in (try? PipeTemplate(node.sql))?.parameters ?? [] {
+                var fields: [String: JSONValue] = ["name": .string(parameter.name), "type": .string(parameter.type),
+                                                   "required": .bool(parameter.required)]
+                if let value = parameter.defaultValue { fields["default"] = .string(value) }
+                if let text = parameter.description { fields["description"] = .string(text) }
+                parameters.append(.object(fields))
+            }
+        }
+        return .object([
+            "id": .string(pipe.id), "name": .string(pipe.name), "description": .string(pipe.definition.description),
+            "endpoint": endpoint.map { .string($0.name) } ?? .null, "type": .string("endpoint"),
+            "created_at": .string(pipe.createdAt), "updated_at": .string(pipe.updatedAt),
+            "nodes": .array(pipe.definition.nodes.map { .object(["name": .string($0.name), "sql": .string($0.sql),
+                                                                  "description": .string($0.description)]) }),
+            "parameters": .array(parameters),
+        ])
+    }
+
+    func describe(_ record: DataSourceRecord, in workspace: Workspace) async throws -> JSONValue {
+        let database = try await analytics.engine.database(workspace.id)
+        return .object([
+            "id": .string(record.id), "name": .string(record.name), "description": .string(record.definition.description),
+            "created_at": .string(record.createdAt), "engine": .object(["engine": .string(record.definition.engine.first ?? "MergeTree")]),
+            "schema": .object(["columns": .array(record.definition.columns.map {
+                .object(["name": .string($0.name), "type": .string("\($0.type)"), "jsonpath": .string("$." + $0.jsonPath.joined(separator: "."))])
+            })]),
+            "statistics": .object(["row_count": .number(Double(try await database.rowCount(record.name))),
+                                   "quarantine_rows": .number(Double(try await database.rowCount(record.name + "_quarantine")))]),
+        ])
+    }
+}
