@@ -146,6 +146,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "AnalyticsTests",
+            dependencies: ["Analytics", "TesseraCore", .product(name: "SQLiteKit", package: "sqlite-kit")],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "TesseraCoreTests",
             dependencies: ["TesseraCore", "TesseraHTTP"],
             swiftSettings: strict
@@ -153,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "TesseraServer", "TesseraStore", "TesseraTokens", "TesseraCore", "IdentityManagement", "Identity", "Actions",
+                "TesseraServer", "TesseraStore", "TesseraTokens", "TesseraCore", "IdentityManagement", "Identity", "Actions", "Analytics",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

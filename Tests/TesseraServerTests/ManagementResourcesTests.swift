@@ -3,6 +3,7 @@ import IdentityManagement
 import JWTKit
 import Testing
 import TesseraCore
+import TesseraTokens
 
 @Suite struct ManagementResourcesTests {
     @Test(arguments: StoreKind.available)

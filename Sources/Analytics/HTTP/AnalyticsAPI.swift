@@ -207,7 +207,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         v0.post("tokens/:name/refresh") { request, context in
             let principal = try await principal(request)
             try require(principal, .admin)
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.require("name").removingPercentEncoding ?? ""
             guard name == "admin token" || name == "admin_token" else {
                 throw DomainError.invalidQuery("Only the admin token is refreshed here; delete and recreate other tokens")
             }
@@ -242,17 +242,16 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             try require(principal, .admin)
             return JSONResponse.text(Self.describe(pipe).jsonText())
         }
+        var limitHeaders: HTTPFields = [:]
         if let rps = principal.rps {
             let decision = await analytics.limiter.check(principal.workspace.id + "/" + principal.name, limit: rps)
-            let headers: HTTPFields = [
-                HTTPField.Name("X-RateLimit-Limit")!: "\(decision.limit)", HTTPField.Name("X-RateLimit-Remaining")!: "\(decision.remaining)",
-                HTTPField.Name("X-RateLimit-Reset")!: "\(decision.resetSeconds)",
-            ]
+            limitHeaders[HTTPField.Name("X-RateLimit-Limit")!] = "\(decision.limit)"
+            limitHeaders[HTTPField.Name("X-RateLimit-Remaining")!] = "\(decision.remaining)"
+            limitHeaders[HTTPField.Name("X-RateLimit-Reset")!] = "\(decision.resetSeconds)"
             guard decision.allowed else {
-                var limited = headers
-                limited[.retryAfter] = "\(decision.resetSeconds)"
+                limitHeaders[.retryAfter] = "\(decision.resetSeconds)"
                 return TinybirdErrorMiddleware<Context>.response(
-                    .tooManyRequests, "Too many requests: the token \(principal.name) allows \(decision.limit) per second", headers: limited)
+                    .tooManyRequests, "Too many requests: the token \(principal.name) allows \(decision.limit) per second", headers: limitHeaders)
             }
         }
         var parameters: [String: String] = [:]
@@ -261,14 +260,13 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         let result = try await analytics.endpoints.run(pipe, in: principal.workspace, parameters: parameters,
                                                        filters: principal.dataSourceFilters)
         switch format {
-        case "csv":
-            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(string: result.csv)))
-        case "ndjson":
-            return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(string: result.ndjson)))
+        case "csv", "ndjson":
+            var headers = limitHeaders
+            headers[.contentType] = format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson"
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: format == "csv" ? result.csv : result.ndjson)))
         default:
-            return JSONResponse.text(result.orderedJSONText)
+            return JSONResponse.text(result.orderedJSONText, headers: limitHeaders)
         }
     }
 

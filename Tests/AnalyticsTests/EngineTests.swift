@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+import SQLiteNIO
+import Testing
+import TesseraCore
+@testable import Analytics
+
+/// The embedded engine with ClickHouse's common functions, on a scratch workspace file.
+@Suite struct EngineTests {
+    static func database() async throws -> (WorkspaceDatabase, AnalyticsEngine) {
+        let engine = AnalyticsEngine(directory: FileManager.default.temporaryDirectory.appendingPathComponent("analytics-\(UUID())").path,
+                                     logger: Logger(label: "test"))
+        return (try await engine.database(UUID().uuidString), engine)
+    }
+
+    static let sales = DataSourceDefinition(name: "sales", columns: [
+        ColumnSpec(name: "timestamp", type: .dateTime), ColumnSpec(name: "city", type: .lowCardinality(.string)),
+        ColumnSpec(name: "amount", type: .float(bits: 64)), ColumnSpec(name: "paid", type: .bool),
+    ])
+
+    func value(_ database: WorkspaceDatabase, _ sql: String, _ binds: [SQLiteData] = []) async throws -> SQLiteData? {
+        try await database.query(RenderedSQL(sql: sql, binds: binds)).rows.first?.first
+    }
+
+    @Test func clickHouseFunctionsWork() async throws {
+        let (database, engine) = try await Self.database()
+        let checks: [(String, SQLiteData)] = [
+            ("SELECT toDate('2026-11-21 10:30:00')", .text("2026-11-21")),
+            ("SELECT toDateTime('2026-11-21')", .text("2026-11-21 00:00:00")),
+            ("SELECT toStartOfDay('2026-11-21 10:30:45')", .text("2026-11-21 00:00:00")),
+            ("SELECT toStartOfHour('2026-11-21 10:30:45')", .text("2026-11-21 10:00:00")),
+            ("SELECT toStartOfMinute('2026-11-21 10:30:45')", .text("2026-11-21 10:30:00")),
+            ("SELECT toStartOfMonth('2026-11-21 10:30:45')", .text("2026-11-01")),
+            ("SELECT toStartOfWeek('2026-11-21')", .text("2026-11-15")),  // a Saturday; weeks start on Sunday
+            ("SELECT toStartOfWeek('2026-11-15')", .text("2026-11-15")),
+            ("SELECT toYYYYMM('2026-11-21')", .integer(202_611)),
+            ("SELECT toYYYYMMDD('2026-11-21 23:59:59')", .integer(20_261_121)),
+            ("SELECT toDate(1763683200)", .text("2025-11-21")),
+            ("SELECT if(1 > 2, 'yes', 'no')", .text("no")),
+            ("SELECT multiIf(0, 'a', 1, 'b', 'c')", .text("b")),
+            ("SELECT multiIf(0, 'a', 0, 'b', 'c')", .text("c")),
+            ("SELECT concat('a', 1, 'b')", .text("a1b")),
+            ("SELECT toString(42)", .text("42")),
+            ("SELECT toInt32('7.9')", .integer(7)),
+            ("SELECT toFloat64('2.5')", .float(2.5)),
+            ("SELECT coalesce(NULL, 'x')", .text("x")),
+            ("SELECT round(2.456, 2)", .float(2.46)),
+            ("SELECT lower('ÁB') || upper('c') || length('abc')", .text("Áb" + "C3")),
+            ("SELECT length(today()) + length(now())", .integer(29)),
+            ("SELECT count()", .integer(1)),
+        ]
+        for (sql, expected) in checks {
+            #expect(try await value(database, sql) == expected, "\(sql)")
+        }
+        await engine.shutdown()
+    }
+
+    @Test func aggregatesAndIngestionKeepEverything() async throws {
+        let (database, engine) = try await Self.database()
+        try await database.create(Self.sales)
+        let outcome = Ingestion.ndjson("""
+            {"timestamp":"2026-11-01 10:00:00","city":"Madrid","amount":10,"paid":true}
+            {"timestamp":"2026-11-01 11:00:00","city":"Madrid","amount":5.5,"paid":false}
+            {"timestamp":"2026-11-02 09:00:00","city":"Lisbon","amount":20,"paid":true}
+            {"timestamp":"not a time","city":"Lisbon","amount":1,"paid":true}
+            {"timestamp":"2026-11-02 09:00:00","city":"Lisbon","amount":"lots","paid":true}
+            [1,2,3]
+            {"timestamp":"2026-11-02 09:00:00","amount":3,"paid":true}
+            """, into: Self.sales)
+        #expect(outcome.rows.count == 3)
+        #expect(outcome.quarantined.map(\.column) == ["timestamp", "amount", "", "city"])
+        #expect(outcome.quarantined[0].error.hasPrefix("timestamp: expected DateTime"))
+        try await database.append(Self.sales, rows: outcome.rows, quarantined: outcome.quarantined)
+        let row = try await database.query(RenderedSQL(sql: """
+            SELECT countIf(paid) AS paid, sumIf(amount, city = 'Madrid') AS madrid, avgIf(amount, paid) AS average,
+                   uniq(city) AS cities, uniqExact(city, toDate(timestamp)) AS city_days, count() AS total
+            FROM sales
+            """, binds: []))
+        #expect(row.columns == ["paid", "madrid", "average", "cities", "city_days", "total"])
+        #expect(row.rows.first == [.integer(2), .float(15.5), .float(15), .integer(2), .integer(2), .integer(3)])
+        #expect(try await database.rowCount("sales") == 3)
+        #expect(try await database.rowCount("sales_quarantine") == 4)
+        let reasons = try await database.query(RenderedSQL(sql: "SELECT c__error FROM sales_quarantine ORDER BY rowid", binds: []))
+        #expect(reasons.rows.count == 4)
+
+        // An empty result still names its columns.
+        let empty = try await database.query(RenderedSQL(sql: "SELECT city, amount FROM sales WHERE city = ?", binds: [.text("Nowhere")]))
+        #expect(empty.columns == ["city", "amount"] && empty.rows.isEmpty)
+
+        // The reader cannot write, whatever SQL a pipe holds.
+        await #expect(throws: (any Error).self) {
+            try await database.query(RenderedSQL(sql: "SELECT * FROM sales; DELETE FROM sales", binds: []))
+        }
+        await #expect(throws: (any Error).self) {
+            try await database.query(RenderedSQL(sql: "WITH gone AS (DELETE FROM sales RETURNING *) SELECT * FROM gone", binds: []))
+        }
+        #expect(try await value(database, "SELECT count(*) FROM sales") == .integer(3), "counted afresh, not from the cache")
+        try await database.truncate("sales")
+        #expect(try await database.rowCount("sales") == 0)
+        await engine.shutdown()
+    }
+}
