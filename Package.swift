@@ -128,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "tessera",
             dependencies: [
-                "TesseraServer", "TesseraCore", "TesseraTokens", "TesseraHTTP", "IdentityManagement", "Actions",
+                "TesseraServer", "TesseraCore", "TesseraTokens", "TesseraHTTP", "IdentityManagement", "Actions", "Analytics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
