@@ -24,6 +24,7 @@ bench:
 	Benchmarks/run.sh
 	Benchmarks/signin.sh
 	Benchmarks/actions.sh
+	Benchmarks/analytics.sh
 
 clean:
 	rm -rf .build $(DATA_DIR)

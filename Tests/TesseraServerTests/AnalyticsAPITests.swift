@@ -152,6 +152,15 @@ import TesseraCore
             let response = try await http.request(.get, "/v0/pipes/sales_by_city.json?cities=Lisbon,Bilbao", token: pinned)
             #expect(Self.rows(response).compactMap { $0["city"]?.stringValue } == ["Madrid"], "\(response.text)")
 
+            // A DATASOURCES:READ scope with a filter limits the rows every pipe sees of that data source.
+            var filtered = Self.claims(harness)
+            filtered["scopes"] = .array([
+                .object(["type": .string("PIPES:READ"), "resource": .string("sales_by_city")]),
+                .object(["type": .string("DATASOURCES:READ"), "resource": .string("sales"), "filter": .string("city IN ('Bilbao', 'Seville')")]),
+            ])
+            let rowLevel = try await http.request(.get, "/v0/pipes/sales_by_city.json", token: Self.jwt(filtered))
+            #expect(Set(Self.rows(rowLevel).compactMap { $0["city"]?.stringValue }) == ["Bilbao", "Seville"], "\(rowLevel.text)")
+
             let limited = Self.jwt(Self.claims(harness, name: "limited", extra: ["limits": .object(["rps": .number(2)])]))
             #expect(try await http.request(.get, "/v0/pipes/sales_by_city.json", token: limited).status == .ok)
             let second = try await http.request(.get, "/v0/pipes/sales_by_city.json", token: limited)
