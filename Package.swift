@@ -114,15 +114,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Charts",
+            dependencies: ["TesseraCore", "TesseraStore", .product(name: "SQLKit", package: "sql-kit")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TesseraServer",
             dependencies: [
-                "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP", "Identity", "IdentityManagement", "Actions", "Analytics",
+                "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP", "Identity", "IdentityManagement", "Actions", "Analytics", "Charts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            resources: [.copy("Resources/demo")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -148,6 +154,11 @@ let package = Package(
         .testTarget(
             name: "AnalyticsTests",
             dependencies: ["Analytics", "TesseraCore", .product(name: "SQLiteKit", package: "sqlite-kit")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ChartsTests",
+            dependencies: ["Charts", "TesseraCore"],
             swiftSettings: strict
         ),
         .testTarget(

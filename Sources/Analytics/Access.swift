@@ -97,7 +97,10 @@ public struct AnalyticsAccess: Sendable {
             throw Self.denied("Invalid JWT: the signature does not match the workspace admin token", code: "invalid_signature")
         }
         guard case .number(let exp)? = claims["exp"] else { throw Self.denied("Invalid JWT: exp is required", code: "invalid_token") }
-        guard clock.now().timeIntervalSince1970 < exp else { throw Self.denied("JWT expired", code: "expired_token") }
+        guard clock.now().timeIntervalSince1970 < exp else {
+            let when = Timestamp.string(Date(timeIntervalSince1970: exp))
+            throw Self.denied("JWT expired at \(when): ask for a new token", code: "expired_token")
+        }
         guard let name = claims["name"]?.stringValue, !name.isEmpty else {
             throw Self.denied("Invalid JWT: name is required", code: "invalid_token")
         }

@@ -58,16 +58,23 @@ public actor AnalyticsEngine {
 
 public actor WorkspaceDatabase {
     let writer: SQLiteConnection
-    let reader: SQLiteConnection
+    /// Two readers, so queries use both cores; WAL lets them read while the writer writes.
+    let readers: [SQLiteConnection]
+    private var nextReader = 0
     private var writing = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
     private var rowCounts: [String: Int] = [:]
     /// Endpoints answer at most this many rows; a pipe that needs more should aggregate or paginate.
     public static let maximumRows = 100_000
 
-    init(writer: SQLiteConnection, reader: SQLiteConnection) {
+    init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
         self.writer = writer
-        self.reader = reader
+        self.readers = readers
+    }
+
+    private func pickReader() -> SQLiteConnection {
+        nextReader = (nextReader + 1) % readers.count
+        return readers[nextReader]
     }
 
     static func open(path: String, logger: Logger) async throws -> WorkspaceDatabase {
@@ -75,18 +82,20 @@ public actor WorkspaceDatabase {
         for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000"] {
             _ = try await writer.query(pragma, [])
         }
-        let reader: SQLiteConnection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        for pragma in ["PRAGMA busy_timeout=5000", "PRAGMA query_only=ON"] { _ = try await reader.query(pragma, []) }
-        for function in ClickHouseFunctions.all {
-            try await writer.install(customFunction: function).get()
-            try await reader.install(customFunction: function).get()
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<2 {
+            let reader: SQLiteConnection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            for pragma in ["PRAGMA busy_timeout=5000", "PRAGMA query_only=ON"] { _ = try await reader.query(pragma, []) }
+            readers.append(reader)
         }
-        return WorkspaceDatabase(writer: writer, reader: reader)
+        for function in ClickHouseFunctions.all {
+            for connection in [writer] + readers { try await connection.install(customFunction: function).get() }
+        }
+        return WorkspaceDatabase(writer: writer, readers: readers)
     }
 
     func close() async {
-        try? await writer.close()
-        try? await reader.close()
+        for connection in [writer] + readers { try? await connection.close() }
     }
 
     /// Actor methods interleave at every `await`; a transaction's statements on the one writer must not.
@@ -166,7 +175,7 @@ public actor WorkspaceDatabase {
     /// Rows in a table, counted once and then kept up to date by `append` and `truncate`.
     public func rowCount(_ name: String) async throws -> Int {
         if let count = rowCounts[name] { return count }
-        let rows = try await reader.query("SELECT count(*) AS n FROM \(Self.quoted(name))", [])
+        let rows = try await pickReader().query("SELECT count(*) AS n FROM \(Self.quoted(name))", [])
         let count = rows.first?.column("n")?.integer ?? 0
         rowCounts[name] = count
         return count
@@ -176,6 +185,7 @@ public actor WorkspaceDatabase {
     public func query(_ rendered: RenderedSQL) async throws -> QueryResult {
         var sql = rendered.sql.trimmingCharacters(in: .whitespacesAndNewlines)
         while sql.hasSuffix(";") { sql.removeLast() }
+        let reader = pickReader()
         let found = try await reader.query("SELECT * FROM (\n\(sql)\n) LIMIT \(Self.maximumRows + 1)", rendered.binds)
         var columns = found.first?.columns.map(\.name) ?? []
         let rows = found.map { $0.columns.map(\.data) }

@@ -1,4 +1,5 @@
 import Analytics
+import Charts
 import Foundation
 import TesseraCore
 import Yams
@@ -14,12 +15,13 @@ struct WorkspaceSpec: Sendable {
     var dataSources: [DataSourceDefinition] = []
     var pipes: [PipeDefinition] = []
     var fixtures: [String: (format: String, text: String)] = [:]
+    var charts: [ChartSpec] = []
 }
 
 extension TenantFile {
     static func workspace(_ node: Node, _ path: String, _ reader: YAMLReader, directory: String) throws -> WorkspaceSpec {
         var spec = WorkspaceSpec(name: "")
-        for (key, value) in try reader.mapping(node, path, allowed: ["name", "id", "admin_token", "datafiles", "frame_ancestors"]) {
+        for (key, value) in try reader.mapping(node, path, allowed: ["name", "id", "admin_token", "datafiles", "frame_ancestors", "charts"]) {
             let field = path + "." + key
             switch key {
             case "name": spec.name = try reader.string(value, field)
@@ -34,6 +36,16 @@ extension TenantFile {
                 }
                 spec.adminToken = token
             case "frame_ancestors": spec.settings["frame_ancestors"] = .string(try reader.string(value, field))
+            case "charts":
+                for (index, item) in try reader.sequence(value, field).enumerated() {
+                    var body = try reader.json(item, "\(field)[\(index)]").objectValue ?? [:]
+                    guard let pipe = body.removeValue(forKey: "pipe")?.stringValue else {
+                        throw reader.fail(item, "\(field)[\(index)].pipe", "pipe is required")
+                    }
+                    do { spec.charts.append(try ChartSpec(pipe: pipe, body: .object(body))) } catch let error as DomainError {
+                        throw reader.fail(item, "\(field)[\(index)]", error.message)
+                    }
+                }
             default:
                 let relative = try reader.string(value, field)
                 let folder = relative.hasPrefix("/") ? relative : directory + "/" + relative
@@ -96,6 +108,17 @@ extension TenantFile {
                 for token in definition.tokens {
                     let (_, value) = try await analytics.catalog.ensureToken(name: token, scopes: [.pipesRead(definition.name)], in: workspace)
                     if let value { report.secrets.append(("workspace \(spec.name) token \(token)", workspace.id, value)) }
+                }
+            }
+            let charts = ChartStore(store: services.store, clock: services.clock)
+            for chart in spec.charts {
+                guard try await analytics.catalog.pipe(chart.pipe, in: workspace) != nil else {
+                    throw DomainError.invalidBody("workspace \(spec.name): chart \(chart.id) names the pipe \(chart.pipe), which does not exist")
+                }
+                if try await charts.save(chart, workspace: workspace.id) {
+                    report.changes.append("saved chart \(spec.name)/\(chart.pipe)/\(chart.id) (\(chart.type.rawValue))")
+                } else {
+                    report.unchanged += 1
                 }
             }
         }

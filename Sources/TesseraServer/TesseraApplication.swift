@@ -1,4 +1,5 @@
 import Analytics
+import Charts
 import Foundation
 import Actions
 import Hummingbird
@@ -48,6 +49,8 @@ public enum TesseraApplication {
         ActionsManagementAPI(actions: ActionStore(store: services.store, clock: services.clock), runner: try ActionRunner(),
                              tokens: services.tokens).addRoutes(to: router)
         AnalyticsAPI<TesseraRequestContext>(analytics: services.analytics).addRoutes(to: router)
+        ChartRoutes(analytics: services.analytics, charts: ChartStore(store: services.store, clock: services.clock)).addRoutes(to: router)
+        try DemoRoutes(tenant: services.tenant).addRoutes(to: router)
         return router
     }
 
@@ -72,7 +75,10 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         var response = try await next(request, context)
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicy] = "no-referrer"
-        if response.headers[.xFrameOptions] == nil { response.headers[.xFrameOptions] = "DENY" }
+        // Pages meant to be framed (charts) say where with CSP frame-ancestors; everything else refuses frames.
+        if response.headers[.xFrameOptions] == nil, response.headers[.contentSecurityPolicy]?.contains("frame-ancestors") != true {
+            response.headers[.xFrameOptions] = "DENY"
+        }
         return response
     }
 }

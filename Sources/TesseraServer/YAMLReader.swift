@@ -14,7 +14,7 @@ public struct TenantFileError: Error, CustomStringConvertible {
 }
 
 /// Reads YAML nodes into typed values, with the node's position in every error,
-/// and `${NAME}` in any string replaced by that environment variable.
+/// and `${NAME}` (or `${NAME:-fallback}`) in any string replaced by that environment variable.
 struct YAMLReader {
     let file: String
     let environment: [String: String]
@@ -98,8 +98,12 @@ struct YAMLReader {
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
                 throw fail(node, path, "unterminated ${ in \"\(text)\"")
             }
-            let name = String(rest[start.upperBound..<end])
-            guard let value = environment[name] else {
+            // `${NAME:-fallback}` uses the fallback when NAME is unset or empty, as in the shell.
+            let reference = String(rest[start.upperBound..<end])
+            let parts = reference.components(separatedBy: ":-")
+            let name = parts[0]
+            let fallback = parts.count > 1 ? parts.dropFirst().joined(separator: ":-") : nil
+            guard let value = environment[name].flatMap({ $0.isEmpty ? nil : $0 }) ?? fallback else {
                 throw fail(node, path, "environment variable \(name) is not set")
             }
             result += value

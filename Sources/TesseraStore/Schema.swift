@@ -273,5 +273,17 @@ public enum Schema {
             )
             """,
         ]),
+        Migration(version: 6, name: "charts", statements: [
+            """
+            CREATE TABLE analytics_charts (
+                id TEXT PRIMARY KEY,
+                workspace_id TEXT NOT NULL REFERENCES analytics_workspaces (id) ON DELETE CASCADE,
+                pipe TEXT NOT NULL,
+                spec TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """,
+        ]),
     ]
 }

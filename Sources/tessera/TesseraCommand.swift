@@ -137,7 +137,16 @@ struct Serve: AsyncParsableCommand {
                 let report = try await TenantFile.load(path: apply).apply(to: services)
                 say(report.summary(file: apply))
             }
+            let hasDemo = try await services.tenant.clients.list().contains { $0.name == "Demo SPA" }
             let app = try await TesseraApplication.make(services: services, metrics: registry, logger: logger) { port in
+                if hasDemo {
+                    say("""
+
+                        Tessera is running. Open \(configuration.issuer)demo/ in a browser: sign up, sign in, and see your ID token,
+                        the analytics JWT the post-login Action put in it, the endpoint it reads and the chart it embeds.
+                        Management API credentials: \(configuration.dataDirectory)/admin-client.json. Stop with Ctrl-C.
+                        """)
+                }
                 logger.info("Tessera is listening", metadata: [
                     "url": "http://\(configuration.host):\(port)/", "issuer": .string(configuration.issuer),
                     "store": .string(configuration.databaseURL == nil ? "sqlite" : "postgres"),

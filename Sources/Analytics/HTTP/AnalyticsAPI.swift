@@ -71,9 +71,70 @@ public struct Analytics: Sendable {
         return outcome
     }
 
+    /// The caller, the pipe and the grant, checked in that order: a caller without a scope for the pipe learns
+    /// nothing about whether it exists.
+    public func authorize(pipe name: String, token: String?) async throws -> (Principal, PipeRecord, Principal.Grant) {
+        let principal = try await access.principal(token: token)
+        let pipe = try await catalog.pipe(name, in: principal.workspace)
+        guard let grant = principal.pipeGrant(name: name, id: pipe?.id) ?? pipe.flatMap({ principal.pipeGrant(name: $0.name, id: $0.id) }) else {
+            throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) has no PIPES:READ scope for the pipe \(name)")
+        }
+        guard let pipe else { throw DomainError.notFound("The pipe \(name) does not exist") }
+        return (principal, pipe, grant)
+    }
+
+    /// Reads a pipe as its endpoint does: authorization, the token's rate limit, then the query with `defaults`
+    /// (a chart's parameters) under the request's parameters under the token's fixed parameters.
+    public func read(pipe name: String, token: String?, parameters: [String: String],
+                     defaults: [String: String] = [:]) async throws -> EndpointRead {
+        let (principal, pipe, grant) = try await authorize(pipe: name, token: token)
+        var decision: RateLimiter.Decision?
+        if let rps = principal.rps {
+            let checked = await limiter.check(principal.workspace.id + "/" + principal.name, limit: rps)
+            guard checked.allowed else { throw RateLimited(decision: checked, tokenName: principal.name) }
+            decision = checked
+        }
+        var merged = defaults
+        for (key, value) in parameters { merged[key] = value }
+        for (key, value) in grant.fixedParams { merged[key] = value }
+        let result = try await endpoints.run(pipe, in: principal.workspace, parameters: merged, filters: principal.dataSourceFilters)
+        return EndpointRead(principal: principal, pipe: pipe, result: result, rateLimit: decision)
+    }
+
     public func deleteDataSource(_ record: DataSourceRecord, in workspace: Workspace) async throws {
         try await catalog.deleteDataSource(record)
         try await engine.database(workspace.id).drop(record.name)
+    }
+}
+
+/// A read of a pipe through its endpoint, with the rate limit it counted against.
+public struct EndpointRead: Sendable {
+    public let principal: Principal
+    public let pipe: PipeRecord
+    public let result: EndpointResult
+    public let rateLimit: RateLimiter.Decision?
+
+    /// `X-RateLimit-*` for a token with `limits.rps`.
+    public var rateLimitHeaders: HTTPFields {
+        guard let rateLimit else { return [:] }
+        return RateLimited.headers(rateLimit)
+    }
+}
+
+/// A token went over its `limits.rps`.
+public struct RateLimited: Error, Sendable {
+    public let decision: RateLimiter.Decision
+    public let tokenName: String
+
+    public var message: String { "Too many requests: the token \(tokenName) allows \(decision.limit) per second" }
+
+    public static func headers(_ decision: RateLimiter.Decision) -> HTTPFields {
+        var fields: HTTPFields = [
+            HTTPField.Name("X-RateLimit-Limit")!: "\(decision.limit)", HTTPField.Name("X-RateLimit-Remaining")!: "\(decision.remaining)",
+            HTTPField.Name("X-RateLimit-Reset")!: "\(decision.resetSeconds)",
+        ]
+        if !decision.allowed { fields[.retryAfter] = "\(decision.resetSeconds)" }
+        return fields
     }
 }
 
@@ -227,46 +288,32 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
 
     /// `GET /v0/pipes/<name>.json|.csv|.ndjson` (or a pipe id): authorization first, then the pipe.
     func endpoint(_ request: Request, file: String) async throws -> Response {
-        let principal = try await principal(request)
         var name = file, format = ""
         for suffix in ["json", "csv", "ndjson"] where file.hasSuffix("." + suffix) {
             name = String(file.dropLast(suffix.count + 1))
             format = suffix
         }
-        let pipe = try await analytics.catalog.pipe(name, in: principal.workspace)
-        guard let grant = principal.pipeGrant(name: name, id: pipe?.id) ?? pipe.flatMap({ principal.pipeGrant(name: $0.name, id: $0.id) }) else {
-            throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) has no PIPES:READ scope for the pipe \(name)")
-        }
-        guard let pipe else { throw DomainError.notFound("The pipe \(name) does not exist") }
+        let token = request.bearerToken ?? request.uri.queryParameters.get("token")
         if format.isEmpty {
+            let (principal, pipe, _) = try await analytics.authorize(pipe: name, token: token)
             try require(principal, .admin)
             return JSONResponse.text(Self.describe(pipe).jsonText())
         }
-        var limitHeaders: HTTPFields = [:]
-        if let rps = principal.rps {
-            let decision = await analytics.limiter.check(principal.workspace.id + "/" + principal.name, limit: rps)
-            limitHeaders[HTTPField.Name("X-RateLimit-Limit")!] = "\(decision.limit)"
-            limitHeaders[HTTPField.Name("X-RateLimit-Remaining")!] = "\(decision.remaining)"
-            limitHeaders[HTTPField.Name("X-RateLimit-Reset")!] = "\(decision.resetSeconds)"
-            guard decision.allowed else {
-                limitHeaders[.retryAfter] = "\(decision.resetSeconds)"
-                return TinybirdErrorMiddleware<Context>.response(
-                    .tooManyRequests, "Too many requests: the token \(principal.name) allows \(decision.limit) per second", headers: limitHeaders)
-            }
-        }
         var parameters: [String: String] = [:]
         for (key, value) in request.uri.queryParameters where key != "token" { parameters[String(key)] = String(value) }
-        for (key, value) in grant.fixedParams { parameters[key] = value }
-        let result = try await analytics.endpoints.run(pipe, in: principal.workspace, parameters: parameters,
-                                                       filters: principal.dataSourceFilters)
+        let read: EndpointRead
+        do { read = try await analytics.read(pipe: name, token: token, parameters: parameters) } catch let limited as RateLimited {
+            return TinybirdErrorMiddleware<Context>.response(.tooManyRequests, limited.message, headers: RateLimited.headers(limited.decision))
+        }
         switch format {
         case "csv", "ndjson":
-            var headers = limitHeaders
+            var headers = read.rateLimitHeaders
             headers[.contentType] = format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson"
             headers[.cacheControl] = "no-store"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: format == "csv" ? result.csv : result.ndjson)))
+            return Response(status: .ok, headers: headers,
+                            body: .init(byteBuffer: ByteBuffer(string: format == "csv" ? read.result.csv : read.result.ndjson)))
         default:
-            return JSONResponse.text(result.orderedJSONText, headers: limitHeaders)
+            return JSONResponse.text(read.result.orderedJSONText, headers: read.rateLimitHeaders)
         }
     }
 

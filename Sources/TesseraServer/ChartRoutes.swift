@@ -1,0 +1,130 @@
+import Analytics
+import Charts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import TesseraCore
+import TesseraHTTP
+
+/// Charts of endpoints: CRUD under `/v0/pipes/<pipe>/charts` (Tinybird's error shape), and the embeddable page at
+/// `/endpoints/<pipe>/charts/<id>?token=…`, which checks the token exactly as the endpoint does and renders SVG on
+/// the server. The composition root joins the two services, which know nothing of each other.
+struct ChartRoutes: Sendable {
+    let analytics: Analytics
+    let charts: ChartStore
+
+    func addRoutes(to router: Router<TesseraRequestContext>) {
+        let v0 = router.group("v0").add(middleware: TinybirdErrorMiddleware<TesseraRequestContext>())
+        v0.get("pipes/:name/charts") { request, context in
+            let (principal, pipe, _) = try await analytics.authorize(pipe: try context.parameters.require("name"), token: token(request))
+            let list = try await charts.charts(workspace: principal.workspace.id, pipe: pipe.name)
+            return JSONResponse.text(JSONValue.object(["charts": .array(list.map(\.wire))]).jsonText())
+        }
+        v0.post("pipes/:name/charts") { request, context in
+            let pipe = try await adminPipe(request, context)
+            let chart = try ChartSpec(pipe: pipe.1.name, body: try await BodyReader.json(request))
+            guard try await charts.chart(chart.id, workspace: pipe.0.id, pipe: pipe.1.name) == nil else {
+                throw DomainError.conflict("A chart with id \(chart.id) already exists")
+            }
+            try await charts.save(chart, workspace: pipe.0.id)
+            return JSONResponse.text(chart.wire.jsonText(), status: .created)
+        }
+        v0.get("pipes/:name/charts/:id") { request, context in
+            let (principal, pipe, _) = try await analytics.authorize(pipe: try context.parameters.require("name"), token: token(request))
+            guard let chart = try await charts.chart(try context.parameters.require("id"), workspace: principal.workspace.id, pipe: pipe.name) else {
+                throw ChartStore.notFound
+            }
+            return JSONResponse.text(chart.wire.jsonText())
+        }
+        v0.put("pipes/:name/charts/:id") { request, context in
+            let pipe = try await adminPipe(request, context)
+            guard let existing = try await charts.chart(try context.parameters.require("id"), workspace: pipe.0.id, pipe: pipe.1.name) else {
+                throw ChartStore.notFound
+            }
+            var body = try await BodyReader.json(request).objectValue ?? [:]
+            body["id"] = nil
+            let chart = try ChartSpec(pipe: pipe.1.name, body: .object(body), existing: existing)
+            try await charts.save(chart, workspace: pipe.0.id)
+            return JSONResponse.text(chart.wire.jsonText())
+        }
+        v0.delete("pipes/:name/charts/:id") { request, context in
+            let pipe = try await adminPipe(request, context)
+            try await charts.delete(try context.parameters.require("id"), workspace: pipe.0.id, pipe: pipe.1.name)
+            return JSONResponse.empty()
+        }
+        router.get("endpoints/:pipe/charts/:id") { request, context in
+            await page(request, pipe: try context.parameters.require("pipe"), id: try context.parameters.require("id"))
+        }
+        // Tinybird's chart URLs carry the cloud and region first (`/gcp/europe-west3/endpoints/…`); swapping only
+        // the host of such a URL keeps working.
+        router.get(":cloud/:region/endpoints/:pipe/charts/:id") { request, context in
+            await page(request, pipe: try context.parameters.require("pipe"), id: try context.parameters.require("id"))
+        }
+    }
+
+    func token(_ request: Request) -> String? {
+        request.bearerToken ?? request.uri.queryParameters.get("token")
+    }
+
+    func adminPipe(_ request: Request, _ context: TesseraRequestContext) async throws -> (Workspace, PipeRecord) {
+        let (principal, pipe, _) = try await analytics.authorize(pipe: try context.parameters.require("name"), token: token(request))
+        guard principal.isAdmin else {
+            throw DomainError(.forbidden, code: "forbidden", "Changing charts needs the workspace admin token")
+        }
+        return (principal.workspace, pipe)
+    }
+
+    func page(_ request: Request, pipe: String, id: String) async -> Response {
+        var parameters: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters where key != "token" && key != "refresh" { parameters[String(key)] = String(value) }
+        let refresh = request.uri.queryParameters.get("refresh").flatMap(Int.init).map { min(max($0, 5), 86_400) }
+        do {
+            let (principal, pipeRecord, _) = try await analytics.authorize(pipe: pipe, token: token(request))
+            guard let chart = try await charts.chart(id, workspace: principal.workspace.id, pipe: pipeRecord.name) else {
+                return Self.errorPage(.notFound, "Chart not found", "This endpoint has no chart with id \(id).")
+            }
+            let read = try await analytics.read(pipe: pipe, token: token(request), parameters: parameters, defaults: chart.parameters)
+            let started = DispatchTime.now()
+            let html: String
+            do {
+                html = try ChartPage.html(chart, data: ChartData(columns: read.result.meta.map(\.name), rows: read.result.data), refresh: refresh)
+            } catch {
+                return Self.errorPage(.badRequest, "This chart cannot be drawn",
+                                      "The chart uses the column \(error.name), which the pipe's result does not have.")
+            }
+            let render = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+            var headers = read.rateLimitHeaders
+            headers[.contentType] = "text/html; charset=utf-8"
+            headers[.cacheControl] = "no-store"
+            headers[.contentSecurityPolicy] = ChartPage.contentSecurityPolicy(frameAncestors: principal.workspace.frameAncestors)
+            headers[HTTPField.Name("Server-Timing")!] = String(format: "query;dur=%.3f, render;dur=%.3f", read.result.elapsed * 1000, render)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        } catch let limited as RateLimited {
+            var response = Self.errorPage(.tooManyRequests, "Too many requests", limited.message + ". Try again in a second.")
+            for field in RateLimited.headers(limited.decision) { response.headers[field.name] = field.value }
+            return response
+        } catch let error as DomainError {
+            switch error.kind {
+            case .forbidden, .unauthenticated:
+                return Self.errorPage(.forbidden, "This chart cannot be shown", error.message)
+            case .notFound:
+                return Self.errorPage(.notFound, "Chart not found", error.message)
+            case .invalidInput:
+                return Self.errorPage(.badRequest, "This chart cannot be drawn", error.message)
+            default:
+                return Self.errorPage(.serviceUnavailable, "This chart is unavailable", "Try again in a moment.")
+            }
+        } catch {
+            return Self.errorPage(.internalServerError, "This chart is unavailable", "Something went wrong on the server.")
+        }
+    }
+
+    /// Error pages carry no data, so any page may frame them: the message shows where the chart would have been.
+    static func errorPage(_ status: HTTPResponse.Status, _ heading: String, _ message: String) -> Response {
+        Response(status: status, headers: [
+            .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+            .contentSecurityPolicy: ChartPage.contentSecurityPolicy(frameAncestors: "*"),
+        ], body: .init(byteBuffer: ByteBuffer(string: ChartPage.error(heading, message))))
+    }
+}

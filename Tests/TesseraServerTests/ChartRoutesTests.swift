@@ -1,0 +1,88 @@
+import Foundation
+import HTTPTypes
+import Testing
+import TesseraCore
+@testable import TesseraServer
+
+@Suite struct ChartRoutesTests {
+    static let admin = AnalyticsAPITests.adminToken
+
+    @Test(arguments: StoreKind.available)
+    func chartsCRUDAndTheEmbeddablePage(_ kind: StoreKind) async throws {
+        let harness = try await AnalyticsAPITests.demo(kind)
+        try await harness.test { http in
+            let created = try await http.request(.post, "/v0/pipes/sales_by_city/charts", token: Self.admin, json: .object([
+                "type": .string("bar"), "index": .string("city"), "categories": .array([.string("revenue"), .string("orders")]),
+                "title": .string("Revenue & orders"), "params": .object(["limit": .string("5")]),
+            ]))
+            #expect(created.status == .created, "\(created.text)")
+            let id = try #require(created["id"]?.stringValue)
+            let reader = AnalyticsAPITests.jwt(AnalyticsAPITests.claims(harness))
+            let listed = try await http.request(.get, "/v0/pipes/sales_by_city/charts", token: reader)
+            #expect(listed.status == .ok && listed.text.contains(id), "readers can list the charts of a pipe they may read")
+            #expect(try await http.request(.post, "/v0/pipes/sales_by_city/charts", token: reader,
+                                           json: .object(["index": .string("city"), "categories": .array([.string("orders")])])).status == .forbidden)
+            let updated = try await http.request(.put, "/v0/pipes/sales_by_city/charts/\(id)", token: Self.admin,
+                                                 json: .object(["type": .string("line"), "height": .number(200)]))
+            #expect(updated["type"] == .string("line") && updated["index"] == .string("city") && updated["id"] == .string(id))
+            #expect(try await http.request(.put, "/v0/pipes/sales_by_city/charts/\(id)", token: Self.admin,
+                                           json: .object(["type": .string("pie")])).status == .badRequest)
+
+            // The page: defaults from the chart (limit 5), query parameters over them, fixed params over both.
+            let page = try await http.request(.get, "/endpoints/sales_by_city/charts/\(id)?token=\(reader)")
+            #expect(page.status == .ok && page.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(page.text.components(separatedBy: #"class="point""#).count - 1 == 10, "5 cities × 2 series")
+            #expect(page.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'self'") == true)
+            #expect(page.headers[.xFrameOptions] == nil && page.headers[HTTPField.Name("Server-Timing")!]?.contains("render;dur=") == true)
+            let more = try await http.request(.get, "/endpoints/sales_by_city/charts/\(id)?token=\(reader)&limit=8")
+            #expect(more.text.components(separatedBy: #"class="point""#).count - 1 == 16)
+            let pinned = AnalyticsAPITests.jwt(AnalyticsAPITests.claims(harness, scope: ["fixed_params": .object(["cities": .string("Bilbao")])]))
+            let one = try await http.request(.get, "/gcp/europe-west3/endpoints/sales_by_city/charts/\(id)?token=\(pinned)&cities=Madrid")
+            #expect(one.status == .ok && one.text.contains(#"data-label="Bilbao""#) && !one.text.contains(#"data-label="Madrid""#))
+
+            #expect(try await http.request(.delete, "/v0/pipes/sales_by_city/charts/\(id)", token: reader).status == .forbidden)
+            #expect(try await http.request(.delete, "/v0/pipes/sales_by_city/charts/\(id)", token: Self.admin).status == .noContent)
+            let gone = try await http.request(.get, "/endpoints/sales_by_city/charts/\(id)?token=\(reader)")
+            #expect(gone.status == .notFound && gone.text.contains("Chart not found"))
+        }
+    }
+
+    @Test func badTokensAndBadChartsShowAMessageInTheFrame() async throws {
+        let harness = try await AnalyticsAPITests.demo()
+        try await harness.test { http in
+            let created = try await http.request(.post, "/v0/pipes/sales_by_city/charts", token: Self.admin, json: .object([
+                "type": .string("donut"), "index": .string("city"), "categories": .array([.string("revenue")]),
+            ]))
+            let id = try #require(created["id"]?.stringValue)
+            let broken = try await http.request(.post, "/v0/pipes/sales_by_city/charts", token: Self.admin, json: .object([
+                "index": .string("city"), "categories": .array([.string("profit")]),
+            ]))
+            let brokenID = try #require(broken["id"]?.stringValue)
+            var expired = AnalyticsAPITests.claims(harness)
+            expired["exp"] = .number(harness.services.clock.now().timeIntervalSince1970 - 10)
+            let cases: [(String, HTTPResponse.Status, String)] = [
+                ("/endpoints/sales_by_city/charts/\(id)", .forbidden, "Missing token"),
+                ("/endpoints/sales_by_city/charts/\(id)?token=\(AnalyticsAPITests.jwt(expired))", .forbidden, "JWT expired"),
+                ("/endpoints/sales_by_city/charts/\(id)?token=\(AnalyticsAPITests.jwt(AnalyticsAPITests.claims(harness, pipe: "other")))",
+                 .forbidden, "no PIPES:READ scope for the pipe sales_by_city"),
+                ("/endpoints/sales_by_city/charts/\(id)?token=\(AnalyticsAPITests.jwt(AnalyticsAPITests.claims(harness)))&limit=lots",
+                 .badRequest, "parameter &#39;limit&#39;"),
+                ("/endpoints/sales_by_city/charts/\(brokenID)?token=\(AnalyticsAPITests.jwt(AnalyticsAPITests.claims(harness)))",
+                 .badRequest, "the column profit"),
+                ("/endpoints/sales_by_city/charts/\(UUID())?token=\(AnalyticsAPITests.jwt(AnalyticsAPITests.claims(harness)))",
+                 .notFound, "no chart with id"),
+            ]
+            for (uri, status, message) in cases {
+                let response = try await http.request(.get, uri)
+                #expect(response.status == status, "\(uri): \(response.text)")
+                #expect(response.text.contains(message) && response.text.contains(#"role="alert""#), "\(uri): \(response.text)")
+                #expect(response.headers[.contentSecurityPolicy]?.contains("frame-ancestors *") == true, "errors may be framed anywhere")
+                #expect(!response.text.contains("Madrid"), "no data leaks into an error")
+            }
+            let limited = AnalyticsAPITests.jwt(AnalyticsAPITests.claims(harness, name: "page-limit", extra: ["limits": .object(["rps": .number(1)])]))
+            #expect(try await http.request(.get, "/endpoints/sales_by_city/charts/\(id)?token=\(limited)").status == .ok)
+            let second = try await http.request(.get, "/endpoints/sales_by_city/charts/\(id)?token=\(limited)")
+            #expect(second.status == .tooManyRequests && second.headers[.retryAfter] == "1" && second.text.contains("Too many requests"))
+        }
+    }
+}

@@ -1,0 +1,168 @@
+"""The seeds' Tinybird path end to end in a real browser (Debian's chromium + chromium-driver, selenium): Tessera
+runs with the demo tenant exactly as `make run` applies it; a new person signs up on the hosted page, signs in
+through /demo/, and sees their ID token, seed 001's fetch and seed 002's iframe. The chart's bars, read from the
+SVG inside the frame, must match GET /v0/pipes/sales_by_city.json. Bad tokens show their message in the frame."""
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+import requests
+
+from conftest import STRONG_PASSWORD, TIMEOUT, _binary, _free_port, _stop, _tail, new_email
+from test_browser import ARTIFACTS, WAIT, browser  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_TOKEN = "interop-demo-admin-token-0123456789abcdefgh"
+WORKSPACE_ID = "1f484a32-6966-4f63-9312-aadad64d3e12"
+CHART_ID = "78f0fec8-4a5e-4072-a4f7-b3e37e123839"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """`tessera serve --apply examples/tessera.yaml`, as `make run` does, on a free loopback port."""
+    tmp = tempfile.mkdtemp(prefix="tessera-demo-")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    env = dict(os.environ, TESSERA_URL=base.rstrip("/"), TINYBIRD_ADMIN_TOKEN=ADMIN_TOKEN,
+               TESSERA_DEMO_PASSWORD="Demo-Passw0rd-interop!")
+    log = os.path.join(tmp, "stderr.log")
+    with open(log, "wb") as err, open(os.path.join(tmp, "stdout.log"), "wb") as out:
+        process = subprocess.Popen([_binary(), "serve", "--host", "127.0.0.1", "--port", str(port), "--issuer", base,
+                                    "--data-dir", os.path.join(tmp, "data"), "--apply", str(ROOT / "examples/tessera.yaml")],
+                                   stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if requests.get(base + "demo/config.json", timeout=TIMEOUT).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    else:
+        _stop(process)
+        pytest.fail(f"the demo did not start:\n{_tail(log)}")
+    yield base
+    _stop(process)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def pipe_json(base, token, **params):
+    response = requests.get(base + "v0/pipes/sales_by_city.json", params=params,
+                            headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def bars_in_frame(browser):
+    """The bars of the chart inside the iframe, as {label: value}, read from the SVG."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, WAIT).until(EC.frame_to_be_available_and_switch_to_it((By.ID, "chart")))
+    WebDriverWait(browser, WAIT).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "svg rect.bar"))
+    bars = {bar.get_attribute("data-label"): float(bar.get_attribute("data-value"))
+            for bar in browser.find_elements(By.CSS_SELECTOR, "svg rect.bar")}
+    titles = [bar.find_element(By.TAG_NAME, "title").get_attribute("textContent")
+              for bar in browser.find_elements(By.CSS_SELECTOR, "svg rect.bar")]
+    browser.switch_to.default_content()
+    return bars, titles
+
+
+def test_sign_up_sign_in_and_see_your_own_chart(demo, browser):
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, WAIT)
+    browser.get(demo + "demo/")
+    wait.until(EC.element_to_be_clickable((By.ID, "sign-up"))).click()
+    wait.until(EC.visibility_of_element_located((By.ID, "email"))).send_keys(new_email())
+    browser.find_element(By.ID, "password").send_keys(STRONG_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()
+
+    # Sign-up ends with a code at /demo/; the page exchanges it (PKCE) and shows the three steps.
+    try:
+        wait.until(EC.visibility_of_element_located((By.ID, "signed-in")))
+        wait.until(lambda driver: driver.find_element(By.ID, "chart").get_attribute("src"))
+    except TimeoutException:
+        pytest.fail(f"the demo did not finish at {browser.current_url}:\n{browser.find_element(By.TAG_NAME, 'body').text}")
+    claims = json.loads(browser.find_element(By.ID, "claims").text)
+    tinybird = claims["https://app.tinybird.co"]
+    decoded = jwt.decode(tinybird, ADMIN_TOKEN, algorithms=["HS256"])
+    assert decoded["workspace_id"] == WORKSPACE_ID and decoded["name"] == f"tinybird_jwt_{claims['sub']}"
+    assert decoded["scopes"] == [{"type": "PIPES:READ", "resource": "sales_by_city"}]
+
+    expected = pipe_json(demo, tinybird)
+    assert json.loads(browser.find_element(By.ID, "data").text) == expected["data"], "seed 001's fetch showed the endpoint's rows"
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    bars, titles = bars_in_frame(browser)
+    revenue = {row["city"]: row["revenue"] for row in expected["data"]}
+    assert set(bars) == set(revenue) and len(bars) == 8, "one bar per city in the sample data"
+    assert bars == pytest.approx(revenue, abs=0.01)
+    assert any(title.startswith("Madrid · revenue: ") for title in titles), titles
+
+    browser.set_window_size(1280, 1700)
+    time.sleep(0.5)
+    assert browser.save_screenshot(str(ARTIFACTS / "demo-page.png"))
+    assert browser.find_element(By.ID, "chart").screenshot(str(ARTIFACTS / "chart.png"))
+
+
+@pytest.mark.parametrize("kind", ["expired", "other-pipe", "tampered"])
+def test_bad_tokens_show_their_message_in_the_frame(demo, browser, kind):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    now = datetime.datetime.now(tz=datetime.timezone.utc)
+    payload = {"workspace_id": WORKSPACE_ID, "name": "frame-test", "exp": now + datetime.timedelta(hours=1),
+               "scopes": [{"type": "PIPES:READ", "resource": "sales_by_city"}]}
+    if kind == "expired":
+        payload["exp"] = now - datetime.timedelta(minutes=1)
+    if kind == "other-pipe":
+        payload["scopes"] = [{"type": "PIPES:READ", "resource": "top_products"}]
+    token = jwt.encode(payload, ADMIN_TOKEN if kind != "tampered" else "not-the-admin-token-0123456789abcdef", algorithm="HS256")
+    url = f"{demo}endpoints/sales_by_city/charts/{CHART_ID}?token={token}"
+    direct = requests.get(url, timeout=TIMEOUT)
+    assert direct.status_code == 403 and direct.headers["Content-Type"].startswith("text/html")
+
+    # Inside the demo page's frame, as an embedding page would show it.
+    browser.get(demo + "demo/")
+    WebDriverWait(browser, WAIT).until(EC.element_to_be_clickable((By.ID, "sign-up")))
+    browser.execute_script("document.getElementById('signed-in').hidden = false;"
+                           "document.getElementById('chart').src = arguments[0];", url)
+    WebDriverWait(browser, WAIT).until(EC.frame_to_be_available_and_switch_to_it((By.ID, "chart")))
+    alert = WebDriverWait(browser, WAIT).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
+    text = alert.text
+    browser.switch_to.default_content()
+    assert "This chart cannot be shown" in text
+    assert {"expired": "expired", "other-pipe": "no PIPES:READ scope for the pipe sales_by_city",
+            "tampered": "signature"}[kind] in text
+    if kind == "expired":
+        assert browser.find_element(By.ID, "chart").screenshot(str(ARTIFACTS / "chart-expired.png"))
+
+
+def test_chart_page_headers_and_seed_002_url_shape(demo):
+    token = jwt.encode({"workspace_id": WORKSPACE_ID, "name": "headers", "exp": int(time.time()) + 60,
+                        "scopes": [{"type": "PIPES:READ", "resource": "sales_by_city"}]}, ADMIN_TOKEN, algorithm="HS256")
+    # Seed 002's iframe URL with only the host swapped (the /gcp/europe-west3 prefix stays).
+    seed_html = (ROOT / "examples/charts-flask/static/index.html").read_text()
+    assert f"/gcp/europe-west3/endpoints/sales_by_city/charts/{CHART_ID}?token=" in seed_html
+    page = requests.get(f"{demo}gcp/europe-west3/endpoints/sales_by_city/charts/{CHART_ID}?token={token}&refresh=30",
+                        timeout=TIMEOUT)
+    assert page.status_code == 200
+    policy = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self' http://localhost:5151 http://127.0.0.1:5151" in policy and "script-src" not in policy
+    assert "X-Frame-Options" not in page.headers
+    assert '<meta http-equiv="refresh" content="30">' in page.text
+    assert "query;dur=" in page.headers["Server-Timing"]
+    assert "frame-ancestors 'none'" in requests.get(demo + "demo/", timeout=TIMEOUT).headers["Content-Security-Policy"]
