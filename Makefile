@@ -4,8 +4,10 @@ PORT ?= 8080
 export TESSERA_DEMO_PASSWORD ?= Demo-Passw0rd
 # Demo only: the example workspace's admin token (signs the Tinybird JWTs the example Action mints).
 export TINYBIRD_ADMIN_TOKEN ?= demo-admin-token-change-me-0123456789abcdef
+# Where a browser reaches Tessera; the demo application's callback and origin follow it (examples/tessera.yaml).
+export TESSERA_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test bench build clean
+.PHONY: run demo test bench build clean
 
 build:
 	scripts/install-deps.sh run
@@ -14,7 +16,10 @@ build:
 run:
 	scripts/install-deps.sh run
 	swift build
-	.build/debug/tessera serve --port $(PORT) --data-dir $(DATA_DIR) --apply examples/tessera.yaml
+	.build/debug/tessera serve --port $(PORT) --issuer $(TESSERA_URL)/ --data-dir $(DATA_DIR) --apply examples/tessera.yaml
+
+# The same as run: the demo is part of the example tenant (open $(TESSERA_URL)/demo/).
+demo: run
 
 test:
 	scripts/test.sh
