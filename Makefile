@@ -30,6 +30,7 @@ bench:
 	Benchmarks/signin.sh
 	Benchmarks/actions.sh
 	Benchmarks/analytics.sh
+	Benchmarks/charts.sh
 
 clean:
 	rm -rf .build $(DATA_DIR)

@@ -7,10 +7,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15}
 . Benchmarks/common.sh analytics
 export TINYBIRD_ADMIN_TOKEN=bench-workspace-admin-token-0123456789abcdef TESSERA_DEMO_PASSWORD=Bench-Passw0rd-x1
-"$BIN" serve --port "$PORT" --data-dir "$data" --log-level warning --apply examples/tessera.yaml >"$data/stdout.log" 2>"$data/stderr.log" &
-server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 200); do curl -sf "${BASE}healthz" >/dev/null && break; sleep 0.1; done
+serve_tessera --apply examples/tessera.yaml
 curl -sf -X POST -H "Authorization: Bearer $TINYBIRD_ADMIN_TOKEN" "${BASE}v0/pipes?name=one_row" \
      --data-binary $'NODE one\nSQL >\n    SELECT 1 AS one\nTYPE ENDPOINT' >/dev/null
 token=$("$BIN" token create --data-dir "$data" --workspace demo --pipe sales_by_city --pipe one_row --ttl 1h 2>/dev/null)

@@ -5,3 +5,13 @@ BIN=.build/release/tessera
 PORT=${PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
 BASE="http://127.0.0.1:$PORT/"
 data=$(mktemp -d "/tmp/tessera-bench-$1.XXXXXX")
+
+# Starts `tessera serve` on $PORT with the given extra arguments, stops it (and removes $data) on exit, and waits
+# until it answers. The server's output goes to $data/stdout.log and $data/stderr.log.
+serve_tessera() {
+  "$BIN" serve --port "$PORT" --data-dir "$data" --log-level warning "$@" >"$data/stdout.log" 2>"$data/stderr.log" &
+  server=$!
+  trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
+  for _ in $(seq 300); do curl -sf "${BASE}healthz" >/dev/null && return; sleep 0.1; done
+  echo "tessera did not start" >&2; cat "$data/stderr.log" >&2; exit 1
+}

@@ -16,10 +16,7 @@ applications:
 users:
   - { email: bench@example.com, password: "Bench-Passw0rd" }
 YAML
-"$BIN" serve --port "$PORT" --data-dir "$data" --log-level warning --apply "$data/tenant.yaml" >"$data/stdout.log" 2>"$data/stderr.log" &
-server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -sf "${BASE}healthz" >/dev/null && break; sleep 0.1; done
+serve_tessera --apply "$data/tenant.yaml"
 spa=$(grep "application Bench SPA" "$data/stdout.log" | sed 's/.*client_id \(.*\))/\1/')
 web=$(grep "new client secret for Bench Web" "$data/stdout.log" | sed 's/.*client_id \([^)]*\)).*/\1/')
 web_secret=$(grep "new client secret for Bench Web" "$data/stdout.log" | sed 's/.*shown once: //')

@@ -17,8 +17,8 @@ struct ChartRoutes: Sendable {
     func addRoutes(to router: Router<TesseraRequestContext>) {
         let v0 = router.group("v0").add(middleware: TinybirdErrorMiddleware<TesseraRequestContext>())
         v0.get("pipes/:name/charts") { request, context in
-            let (principal, pipe, _) = try await analytics.authorize(pipe: try context.parameters.require("name"), token: token(request))
-            let list = try await charts.charts(workspace: principal.workspace.id, pipe: pipe.name)
+            let granted = try await analytics.authorize(pipe: try context.parameters.require("name"), token: token(request))
+            let list = try await charts.charts(workspace: granted.principal.workspace.id, pipe: granted.pipe.name)
             return JSONResponse.text(JSONValue.object(["charts": .array(list.map(\.wire))]).jsonText())
         }
         v0.post("pipes/:name/charts") { request, context in
@@ -31,8 +31,9 @@ struct ChartRoutes: Sendable {
             return JSONResponse.text(chart.wire.jsonText(), status: .created)
         }
         v0.get("pipes/:name/charts/:id") { request, context in
-            let (principal, pipe, _) = try await analytics.authorize(pipe: try context.parameters.require("name"), token: token(request))
-            guard let chart = try await charts.chart(try context.parameters.require("id"), workspace: principal.workspace.id, pipe: pipe.name) else {
+            let granted = try await analytics.authorize(pipe: try context.parameters.require("name"), token: token(request))
+            guard let chart = try await charts.chart(try context.parameters.require("id"), workspace: granted.principal.workspace.id,
+                                                     pipe: granted.pipe.name) else {
                 throw ChartStore.notFound
             }
             return JSONResponse.text(chart.wire.jsonText())
@@ -68,11 +69,11 @@ struct ChartRoutes: Sendable {
     }
 
     func adminPipe(_ request: Request, _ context: TesseraRequestContext) async throws -> (Workspace, PipeRecord) {
-        let (principal, pipe, _) = try await analytics.authorize(pipe: try context.parameters.require("name"), token: token(request))
-        guard principal.isAdmin else {
+        let granted = try await analytics.authorize(pipe: try context.parameters.require("name"), token: token(request))
+        guard granted.principal.isAdmin else {
             throw DomainError(.forbidden, code: "forbidden", "Changing charts needs the workspace admin token")
         }
-        return (principal.workspace, pipe)
+        return (granted.principal.workspace, granted.pipe)
     }
 
     func page(_ request: Request, pipe: String, id: String) async -> Response {
@@ -80,11 +81,12 @@ struct ChartRoutes: Sendable {
         for (key, value) in request.uri.queryParameters where key != "token" && key != "refresh" { parameters[String(key)] = String(value) }
         let refresh = request.uri.queryParameters.get("refresh").flatMap(Int.init).map { min(max($0, 5), 86_400) }
         do {
-            let (principal, pipeRecord, _) = try await analytics.authorize(pipe: pipe, token: token(request))
-            guard let chart = try await charts.chart(id, workspace: principal.workspace.id, pipe: pipeRecord.name) else {
+            let granted = try await analytics.authorize(pipe: pipe, token: token(request))
+            let principal = granted.principal
+            guard let chart = try await charts.chart(id, workspace: principal.workspace.id, pipe: granted.pipe.name) else {
                 return Self.errorPage(.notFound, "Chart not found", "This endpoint has no chart with id \(id).")
             }
-            let read = try await analytics.read(pipe: pipe, token: token(request), parameters: parameters, defaults: chart.parameters)
+            let read = try await analytics.read(granted, parameters: parameters, defaults: chart.parameters)
             let started = DispatchTime.now()
             let html: String
             do {

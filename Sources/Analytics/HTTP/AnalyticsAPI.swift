@@ -73,21 +73,25 @@ public struct Analytics: Sendable {
 
     /// The caller, the pipe and the grant, checked in that order: a caller without a scope for the pipe learns
     /// nothing about whether it exists.
-    public func authorize(pipe name: String, token: String?) async throws -> (Principal, PipeRecord, Principal.Grant) {
+    public func authorize(pipe name: String, token: String?) async throws -> PipeAccess {
         let principal = try await access.principal(token: token)
         let pipe = try await catalog.pipe(name, in: principal.workspace)
         guard let grant = principal.pipeGrant(name: name, id: pipe?.id) ?? pipe.flatMap({ principal.pipeGrant(name: $0.name, id: $0.id) }) else {
             throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) has no PIPES:READ scope for the pipe \(name)")
         }
         guard let pipe else { throw DomainError.notFound("The pipe \(name) does not exist") }
-        return (principal, pipe, grant)
+        return PipeAccess(principal: principal, pipe: pipe, grant: grant)
     }
 
     /// Reads a pipe as its endpoint does: authorization, the token's rate limit, then the query with `defaults`
     /// (a chart's parameters) under the request's parameters under the token's fixed parameters.
     public func read(pipe name: String, token: String?, parameters: [String: String],
                      defaults: [String: String] = [:]) async throws -> EndpointRead {
-        let (principal, pipe, grant) = try await authorize(pipe: name, token: token)
+        try await read(try await authorize(pipe: name, token: token), parameters: parameters, defaults: defaults)
+    }
+
+    public func read(_ granted: PipeAccess, parameters: [String: String], defaults: [String: String] = [:]) async throws -> EndpointRead {
+        let principal = granted.principal
         var decision: RateLimiter.Decision?
         if let rps = principal.rps {
             let checked = await limiter.check(principal.workspace.id + "/" + principal.name, limit: rps)
@@ -96,15 +100,22 @@ public struct Analytics: Sendable {
         }
         var merged = defaults
         for (key, value) in parameters { merged[key] = value }
-        for (key, value) in grant.fixedParams { merged[key] = value }
-        let result = try await endpoints.run(pipe, in: principal.workspace, parameters: merged, filters: principal.dataSourceFilters)
-        return EndpointRead(principal: principal, pipe: pipe, result: result, rateLimit: decision)
+        for (key, value) in granted.grant.fixedParams { merged[key] = value }
+        let result = try await endpoints.run(granted.pipe, in: principal.workspace, parameters: merged, filters: principal.dataSourceFilters)
+        return EndpointRead(principal: principal, pipe: granted.pipe, result: result, rateLimit: decision)
     }
 
     public func deleteDataSource(_ record: DataSourceRecord, in workspace: Workspace) async throws {
         try await catalog.deleteDataSource(record)
         try await engine.database(workspace.id).drop(record.name)
     }
+}
+
+/// A caller allowed to read a pipe, with what its token grants on it.
+public struct PipeAccess: Sendable {
+    public let principal: Principal
+    public let pipe: PipeRecord
+    public let grant: Principal.Grant
 }
 
 /// A read of a pipe through its endpoint, with the rate limit it counted against.
@@ -295,9 +306,9 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         }
         let token = request.bearerToken ?? request.uri.queryParameters.get("token")
         if format.isEmpty {
-            let (principal, pipe, _) = try await analytics.authorize(pipe: name, token: token)
-            try require(principal, .admin)
-            return JSONResponse.text(Self.describe(pipe).jsonText())
+            let granted = try await analytics.authorize(pipe: name, token: token)
+            try require(granted.principal, .admin)
+            return JSONResponse.text(Self.describe(granted.pipe).jsonText())
         }
         var parameters: [String: String] = [:]
         for (key, value) in request.uri.queryParameters where key != "token" { parameters[String(key)] = String(value) }
