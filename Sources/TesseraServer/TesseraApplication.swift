@@ -20,7 +20,7 @@ public enum TesseraApplication {
         let router = Router(context: TesseraRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
         if metrics != nil { router.add(middleware: MetricsMiddleware()) }
-        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: RequestLogMiddleware())
 
         router.get("healthz") { _, _ in
             JSONResponse.text(#"{"status":"ok"}"#)
@@ -80,5 +80,29 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
             response.headers[.xFrameOptions] = "DENY"
         }
         return response
+    }
+}
+
+/// Logs each request's method, path and status at debug level, without the query string: queries carry secrets
+/// (`?token=` on analytics endpoints and chart pages, `?code=` on callbacks) that must never reach a log.
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            log(request, context, status: response.status.code, started)
+            return response
+        } catch let error as HTTPError {
+            log(request, context, status: error.status.code, started)
+            throw error
+        }
+    }
+
+    private func log(_ request: Request, _ context: Context, status: Int, _ started: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - started
+        context.logger.debug("request", metadata: [
+            "method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(status),
+            "ms": .stringConvertible(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000),
+        ])
     }
 }

@@ -1,11 +1,51 @@
 import Foundation
+import Logging
 import Hummingbird
 import HummingbirdTesting
 import Prometheus
 import Testing
 @testable import TesseraServer
 
+/// Keeps every log line, for tests that check what is (not) logged.
+final class CapturedLogs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
+
+    struct Handler: LogHandler {
+        let sink: CapturedLogs
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String,
+                 function: String, line: UInt) {
+            sink.append("\(message) \(metadata.merging(extra ?? [:]) { $1 })")
+        }
+    }
+}
+
 @Suite struct OperationsTests {
+    @Test func requestLogsNeverCarryTheQueryString() async throws {
+        let harness = try await Harness.make()
+        let captured = CapturedLogs()
+        var logger = Logger(label: "capture") { _ in CapturedLogs.Handler(sink: captured) }
+        logger.logLevel = .trace
+        let app = Application(router: try await TesseraApplication.router(services: harness.services, metrics: nil), logger: logger)
+        try await app.test(.router) { client in
+            _ = try await client.execute(uri: "/v0/pipes/sales.json?token=eyJsecret-token-value&city=x", method: .get)
+            _ = try await client.execute(uri: "/demo/?code=secret-authorization-code&state=s", method: .get)
+        }
+        let lines = captured.all
+        #expect(lines.contains { $0.contains("/v0/pipes/sales.json") && $0.contains("403") }, "\(lines)")
+        #expect(!lines.contains { $0.contains("secret-token-value") || $0.contains("secret-authorization-code") }, "\(lines)")
+        await harness.cleanup()
+    }
+
     @Test func bootstrapClientGainsScopesANewerVersionAdds() async throws {
         let harness = try await Harness.make()
         let tenant = harness.services.tenant
