@@ -83,10 +83,27 @@ public struct Endpoints: Sendable {
         let columnNames = Set(dataSources.flatMap { $0.definition.columns.map(\.name) })
         let rendered = try Self.compile(pipe.definition, parameters: parameters, columns: columnNames, filters: filters,
                                         dataSources: Set(dataSources.map(\.name)))
+        return try await execute(rendered, in: workspace, dataSources: dataSources, started: started, context: "in pipe \(pipe.name)")
+    }
+
+    /// `/v0/sql`: one read-only query over the workspace's data sources, as its admin writes it.
+    public func sql(_ text: String, in workspace: Workspace) async throws -> EndpointResult {
+        let started = DispatchTime.now()
+        let dataSources = try await catalog.dataSources(in: workspace)
+        var sql = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        while sql.hasSuffix(";") { sql.removeLast() }
+        guard let first = sql.split(whereSeparator: { $0.isWhitespace || $0 == "(" }).first?.uppercased(), first == "SELECT" || first == "WITH" else {
+            throw DomainError.invalidQuery("[Error] /v0/sql runs one SELECT query")
+        }
+        return try await execute(RenderedSQL(sql: sql, binds: []), in: workspace, dataSources: dataSources, started: started, context: "in the query")
+    }
+
+    func execute(_ rendered: RenderedSQL, in workspace: Workspace, dataSources: [DataSourceRecord], started: DispatchTime,
+                 context: String) async throws -> EndpointResult {
         let database = try await engine.database(workspace.id)
         let result: QueryResult
         do { result = try await database.query(rendered) } catch let error as SQLiteError {
-            throw DomainError.invalidQuery("[Error] \(error.message) (in pipe \(pipe.name))")
+            throw DomainError.invalidQuery("[Error] \(error.message) (\(context))")
         }
         var types: [String: ColumnType] = [:]
         var rowsRead = 0, bytesRead = 0

@@ -227,6 +227,28 @@ import TesseraCore
         }
     }
 
+    @Test func sqlForTheAdminAndJSONErrorsForUnknownPaths() async throws {
+        let harness = try await Self.demo()
+        try await harness.test { http in
+            let query = "SELECT city, count() AS orders FROM sales GROUP BY city ORDER BY orders DESC LIMIT 2"
+            let json = try await http.request(.get, "/v0/sql?q=\(query.pathEscaped)", token: Self.adminToken)
+            #expect(json.status == .ok && Self.rows(json).count == 2 && Self.rows(json).first?["city"] == .string("Madrid"), "\(json.text)")
+            let csv = try await http.request(.post, "/v0/sql", token: Self.adminToken, body: query + " FORMAT CSVWithNames")
+            #expect(csv.text.hasPrefix(#""city","orders""#) && csv.text.split(separator: "\n").count == 3, "\(csv.text)")
+            let reader = Self.jwt(Self.claims(harness))
+            #expect(try await http.request(.get, "/v0/sql?q=\(query.pathEscaped)", token: reader).status == .forbidden)
+            for bad in ["DELETE FROM sales", "SELECT * FROM nowhere", "SELECT 1; DROP TABLE sales", ""] {
+                let response = try await http.request(.get, "/v0/sql?q=\(bad.pathEscaped)", token: Self.adminToken)
+                #expect(response.status == .badRequest && response["error"]?.stringValue != nil, "\(bad): \(response.text)")
+            }
+            let all = try await http.request(.get, "/v0/sql?q=\("SELECT count() AS n FROM sales".pathEscaped)", token: Self.adminToken)
+            #expect(Self.rows(all).first?["n"] == .number(3000))
+            let unknown = try await http.request(.get, "/v0/nothing/here", token: Self.adminToken)
+            #expect(unknown.status == .notFound && unknown["error"]?.stringValue?.contains("Unknown endpoint") == true)
+            #expect(try await http.request(.get, "/v0/pipes", token: Self.adminToken).status == .ok, "real routes still win")
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func dataSourcesTokensAndRefresh(_ kind: StoreKind) async throws {
         let harness = try await Self.demo(kind)

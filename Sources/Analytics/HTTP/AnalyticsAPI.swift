@@ -173,6 +173,11 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         let v0 = router.group("v0").add(middleware: TinybirdErrorMiddleware<Context>())
         let analytics = self.analytics
 
+        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
+            v0.on("**", method: method) { request, _ -> Response in
+                throw DomainError.notFound("Unknown endpoint \(request.method) \(request.uri.path): see the /v0 API in the README")
+            }
+        }
         v0.get("pipes") { request, _ in
             let principal = try await principal(request)
             let pipes = try await analytics.catalog.pipes(in: principal.workspace)
@@ -259,6 +264,13 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             ]).jsonText(), status: wait ? .ok : .accepted)
         }
 
+        v0.get("sql") { request, _ in try await sql(request, query: request.uri.queryParameters.get("q")) }
+        v0.post("sql") { request, _ in
+            let text = String(buffer: try await BodyReader.bytes(request, limit: 1 << 20))
+            let form = (request.headers[.contentType] ?? "").hasPrefix("application/x-www-form-urlencoded") ? FormEncoding.decode(text)["q"] : nil
+            return try await sql(request, query: request.uri.queryParameters.get("q") ?? form ?? text)
+        }
+
         v0.get("tokens") { request, _ in
             let principal = try await principal(request)
             try require(principal, .tokens)
@@ -289,6 +301,37 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         }
     }
 
+    /// `/v0/sql?q=SELECT … [FORMAT JSON|CSV|CSVWithNames|JSONEachRow]`, for the workspace admin: raw SQL could
+    /// read any data source, so scoped tokens use pipes.
+    func sql(_ request: Request, query: String?) async throws -> Response {
+        let principal = try await principal(request)
+        guard principal.isAdmin else {
+            throw DomainError(.forbidden, code: "forbidden", "/v0/sql needs the workspace admin token; scoped tokens read through pipes")
+        }
+        guard var text = query?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+            throw DomainError.invalidQuery("The q parameter is required: /v0/sql?q=SELECT …")
+        }
+        var format = "json"
+        if let match = text.firstMatch(of: /(?i)\s+FORMAT\s+(JSON|JSONEachRow|CSV|CSVWithNames)\s*;?\s*$/) {
+            format = ["json": "json", "jsoneachrow": "ndjson", "csv": "csv", "csvwithnames": "csv"][match.1.lowercased()] ?? "json"
+            text = String(text[..<match.range.lowerBound])
+        }
+        let result = try await analytics.endpoints.sql(text, in: principal.workspace)
+        return Self.respond(result, format: format, headers: [:])
+    }
+
+    static func respond(_ result: EndpointResult, format: String, headers extra: HTTPFields) -> Response {
+        switch format {
+        case "csv", "ndjson":
+            var headers = extra
+            headers[.contentType] = format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson"
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: format == "csv" ? result.csv : result.ndjson)))
+        default:
+            return JSONResponse.text(result.orderedJSONText, headers: extra)
+        }
+    }
+
     func canRead(_ principal: Principal, _ dataSource: String) -> Bool {
         principal.isAdmin || principal.scopes.contains {
             if case .dataSourcesRead(let name, _) = $0 { return name == dataSource }
@@ -316,16 +359,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         do { read = try await analytics.read(pipe: name, token: token, parameters: parameters) } catch let limited as RateLimited {
             return TinybirdErrorMiddleware<Context>.response(.tooManyRequests, limited.message, headers: RateLimited.headers(limited.decision))
         }
-        switch format {
-        case "csv", "ndjson":
-            var headers = read.rateLimitHeaders
-            headers[.contentType] = format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson"
-            headers[.cacheControl] = "no-store"
-            return Response(status: .ok, headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(string: format == "csv" ? read.result.csv : read.result.ndjson)))
-        default:
-            return JSONResponse.text(read.result.orderedJSONText, headers: read.rateLimitHeaders)
-        }
+        return Self.respond(read.result, format: format, headers: read.rateLimitHeaders)
     }
 
     /// `POST /v0/datasources?name=…&mode=create|append|replace[&schema=…][&format=csv|ndjson]`.
