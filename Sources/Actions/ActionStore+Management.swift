@@ -72,13 +72,13 @@ extension ActionStore {
 
     public func list() async throws -> [ActionRecord] {
         try await store.read { db in
-            try await db.select().columns("*").from("actions").orderBy("name").all().map(Self.record)
+            try await db.select().columns("*").from("actions").orderBy("name").all().map(record)
         }
     }
 
     public func get(_ id: String) async throws -> ActionRecord {
         guard let record = try await store.read({ db in
-            try await db.select().columns("*").from("actions").where("id", .equal, id).first().map(Self.record)
+            try await db.select().columns("*").from("actions").where("id", .equal, id).first().map(record)
         }) else { throw Self.notFound }
         return record
     }
@@ -100,7 +100,7 @@ extension ActionStore {
                 try await db.insert(into: "actions")
                     .columns("id", "name", "trigger_id", "code", "secrets", "configuration", "created_at", "updated_at")
                     .values(SQLBind(id), SQLBind(name), SQLBind(trigger), SQLBind(code),
-                            SQLBind(JSONValue.object(secrets).jsonText()), SQLBind(JSONValue.object(configuration).jsonText()),
+                            SQLBind(try sealSecrets(secrets)), SQLBind(JSONValue.object(configuration).jsonText()),
                             SQLBind(now), SQLBind(now))
                     .run()
             } catch where error.isUniqueViolation {
@@ -124,7 +124,7 @@ extension ActionStore {
         let now = Timestamp.string(clock.now())
         try await store.transaction { db in
             try await db.update("actions").set("name", to: name).set("code", to: code)
-                .set("secrets", to: JSONValue.object(secrets).jsonText())
+                .set("secrets", to: try sealSecrets(secrets))
                 .set("configuration", to: JSONValue.object(configuration).jsonText()).set("updated_at", to: now)
                 .where("id", .equal, id).run()
         }
@@ -232,8 +232,8 @@ extension ActionStore {
         }
     }
 
-    static func record(_ row: any SQLRow) throws -> ActionRecord {
-        let secrets = try row.jsonObject("secrets")
+    func record(_ row: any SQLRow) throws -> ActionRecord {
+        let secrets = try openSecrets(row)
         return ActionRecord(
             id: try row.string("id"), name: try row.string("name"), trigger: try row.string("trigger_id"),
             code: try row.string("code"), deployedCode: try row.optionalString("deployed_code"),

@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import TesseraCore
 import TesseraStore
+import TesseraTokens
 
 /// A deployed action bound to a trigger, with what it runs with.
 public struct BoundAction: Sendable, Equatable {
@@ -39,10 +40,20 @@ public struct ActionStore: Sendable {
     public static let postLogin = "post-login"
     let store: Store
     let clock: TesseraClock
+    let sealer: SecretSealer
 
-    public init(store: Store, clock: TesseraClock = .system) {
+    public init(store: Store, clock: TesseraClock = .system, sealer: SecretSealer = .plain) {
         self.store = store
         self.clock = clock
+        self.sealer = sealer
+    }
+
+    func sealSecrets(_ secrets: [String: JSONValue]) throws -> String {
+        try sealer.seal(JSONValue.object(secrets).jsonText())
+    }
+
+    func openSecrets(_ row: any SQLRow) throws -> [String: JSONValue] {
+        try JSONValue.parse(try sealer.open(try row.string("secrets"))).objectValue ?? [:]
     }
 
     public enum Change: Sendable, Equatable { case created, updated, unchanged }
@@ -61,10 +72,11 @@ public struct ActionStore: Sendable {
             throw DomainError.invalidBody("action \(name): \(error)")
         }
         let now = Timestamp.string(clock.now())
-        let secretsText = JSONValue.object(secrets).jsonText(), configurationText = JSONValue.object(configuration).jsonText()
+        let secretsText = try sealSecrets(secrets), configurationText = JSONValue.object(configuration).jsonText()
         return try await store.transaction { db in
             if let row = try await db.select().columns("*").from("actions").where("name", .equal, name).first() {
-                let same = try row.optionalString("deployed_code") == code && (try row.string("secrets")) == secretsText
+                // Sealing is randomized, so secrets are compared opened.
+                let same = try row.optionalString("deployed_code") == code && (try openSecrets(row)) == secrets
                     && (try row.string("configuration")) == configurationText && (try row.string("trigger_id")) == trigger
                 if same { return .unchanged }
                 let version = try row.integer("deployed_version") + 1
@@ -121,7 +133,7 @@ public struct ActionStore: Sendable {
                 ORDER BY b.position
                 """).all().map { row in
                 BoundAction(id: try row.string("id"), name: try row.string("name"), code: try row.string("deployed_code"),
-                            secrets: try row.jsonObject("secrets"), configuration: try row.jsonObject("configuration"))
+                            secrets: try openSecrets(row), configuration: try row.jsonObject("configuration"))
             }
         }
     }

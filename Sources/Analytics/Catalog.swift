@@ -85,10 +85,13 @@ public struct StaticToken: Sendable, Equatable {
 public struct Catalog: Sendable {
     let store: Store
     let clock: TesseraClock
+    /// Seals each workspace's admin token (the HMAC key of its JWTs) with the master key, when one is set.
+    let sealer: SecretSealer
 
-    public init(store: Store, clock: TesseraClock = .system) {
+    public init(store: Store, clock: TesseraClock = .system, sealer: SecretSealer = .plain) {
         self.store = store
         self.clock = clock
+        self.sealer = sealer
     }
 
     static var namePattern: Regex<Substring> { /[A-Za-z_][A-Za-z0-9_]{0,99}/ }
@@ -128,7 +131,7 @@ public struct Catalog: Sendable {
         try await store.transaction { db in
             try await db.insert(into: "analytics_workspaces")
                 .columns("id", "name", "admin_token", "admin_token_digest", "settings", "created_at")
-                .values(SQLBind(workspaceID), SQLBind(name), SQLBind(token), SQLBind(OpaqueSecret.digest(token)),
+                .values(SQLBind(workspaceID), SQLBind(name), SQLBind(try sealer.seal(token)), SQLBind(OpaqueSecret.digest(token)),
                         jsonBind(settings), SQLBind(now))
                 .run()
         }
@@ -143,7 +146,7 @@ public struct Catalog: Sendable {
 
     public func setAdminToken(_ workspace: Workspace, _ token: String) async throws -> Workspace {
         try await store.transaction { db in
-            try await db.update("analytics_workspaces").set("admin_token", to: token)
+            try await db.update("analytics_workspaces").set("admin_token", to: try sealer.seal(token))
                 .set("admin_token_digest", to: OpaqueSecret.digest(token)).where("id", .equal, workspace.id).run()
         }
         return try await self.workspace(id: workspace.id) ?? workspace
@@ -151,19 +154,19 @@ public struct Catalog: Sendable {
 
     public func workspace(id: String) async throws -> Workspace? {
         try await store.read { db in
-            try await db.select().columns("*").from("analytics_workspaces").where("id", .equal, id.lowercased()).first().map(Self.workspace)
+            try await db.select().columns("*").from("analytics_workspaces").where("id", .equal, id.lowercased()).first().map(workspace)
         }
     }
 
     public func workspace(named name: String) async throws -> Workspace? {
         try await store.read { db in
-            try await db.select().columns("*").from("analytics_workspaces").where("name", .equal, name).first().map(Self.workspace)
+            try await db.select().columns("*").from("analytics_workspaces").where("name", .equal, name).first().map(workspace)
         }
     }
 
     public func workspaces() async throws -> [Workspace] {
         try await store.read { db in
-            try await db.select().columns("*").from("analytics_workspaces").orderBy("name").all().map(Self.workspace)
+            try await db.select().columns("*").from("analytics_workspaces").orderBy("name").all().map(workspace)
         }
     }
 
@@ -171,12 +174,12 @@ public struct Catalog: Sendable {
     public func workspace(adminToken token: String) async throws -> Workspace? {
         try await store.read { db in
             try await db.select().columns("*").from("analytics_workspaces")
-                .where("admin_token_digest", .equal, OpaqueSecret.digest(token)).first().map(Self.workspace)
+                .where("admin_token_digest", .equal, OpaqueSecret.digest(token)).first().map(workspace)
         }
     }
 
-    static func workspace(_ row: any SQLRow) throws -> Workspace {
-        Workspace(id: try row.string("id"), name: try row.string("name"), adminToken: try row.string("admin_token"),
+    func workspace(_ row: any SQLRow) throws -> Workspace {
+        Workspace(id: try row.string("id"), name: try row.string("name"), adminToken: try sealer.open(try row.string("admin_token")),
                   settings: try row.jsonObject("settings"), createdAt: try row.string("created_at"))
     }
 

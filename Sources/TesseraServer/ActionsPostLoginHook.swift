@@ -21,7 +21,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
     static let maximumClaimBytes = 100 * 1024
 
     public init(services: TesseraServices) {
-        actions = ActionStore(store: services.store, clock: services.clock)
+        actions = services.actions
         users = services.tenant.users
         roles = services.tenant.roles
         runner = try? ActionRunner()

@@ -51,7 +51,7 @@ extension TenantFile {
         for application in applications { try await applyApplication(application, tenant, &report) }
         for role in roles { try await applyRole(role, tenant, &report) }
         for user in users { try await applyUser(user, tenant, &report) }
-        let store = ActionStore(store: services.store, clock: services.clock)
+        let store = services.actions
         for action in actions {
             switch try await store.deploy(name: action.name, trigger: action.trigger, code: action.code, secrets: action.secrets,
                                           configuration: action.configuration, runner: runner!) {

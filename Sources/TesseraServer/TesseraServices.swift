@@ -1,4 +1,5 @@
 import Foundation
+import Actions
 import Analytics
 import IdentityManagement
 import Logging
@@ -16,6 +17,8 @@ public struct TesseraServices: Sendable {
     public let tenant: Tenant
     public let clock: TesseraClock
     public let analytics: Analytics
+    /// Seals secrets Tessera reads back (action secrets, workspace admin tokens) with the master key, if set.
+    public let sealer: SecretSealer
 
     /// Opens the store, applies migrations, makes sure signing keys and the Management API exist.
     public static func open(_ configuration: ServerConfiguration, logger: Logger,
@@ -43,9 +46,10 @@ public struct TesseraServices: Sendable {
             try await tenant.ensureManagementAPI()
             // Analytics data lives in one SQLite file per workspace under the data folder, whatever the main store.
             let engine = AnalyticsEngine(directory: configuration.dataDirectory + "/analytics", logger: logger)
-            let analytics = Analytics(catalog: Catalog(store: store, clock: clock), engine: engine, clock: clock)
+            let sealer = SecretSealer(masterKey)
+            let analytics = Analytics(catalog: Catalog(store: store, clock: clock, sealer: sealer), engine: engine, clock: clock)
             return TesseraServices(configuration: configuration, store: store, keyRing: keyRing, tokens: tokens,
-                                   tenant: tenant, clock: clock, analytics: analytics)
+                                   tenant: tenant, clock: clock, analytics: analytics, sealer: sealer)
         } catch {
             await store.shutdown()
             throw error
@@ -55,5 +59,12 @@ public struct TesseraServices: Sendable {
     public func shutdown() async {
         await analytics.engine.shutdown()
         await store.shutdown()
+    }
+}
+
+extension TesseraServices {
+    /// Actions as data, with secrets sealed as this server seals them.
+    public var actions: ActionStore {
+        ActionStore(store: store, clock: clock, sealer: sealer)
     }
 }

@@ -271,7 +271,7 @@ struct ActionsCommand: AsyncParsableCommand {
             }
             let fields = overrides
             try await withServices(configuration, logger: store.logger(configuration)) { services in
-                let actions = ActionStore(store: services.store, clock: services.clock)
+                let actions = services.actions
                 guard let record = try await actions.list().first(where: { $0.name == name }) else {
                     throw DomainError.notFound("No action is named \(name)", code: "inexistent_action")
                 }

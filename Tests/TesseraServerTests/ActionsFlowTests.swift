@@ -159,6 +159,39 @@ import TesseraCore
         }
     }
 
+    @Test func secretsAreSealedWithTheMasterKeyAndStillWork() async throws {
+        let harness = try await Harness.make(masterKey: String(repeating: "m", count: 40))
+        let setup = try await SignInTests.setUp(harness)
+        let file = try TenantFile.parse(Self.tenantFile(actions: """
+              - name: Tinybird JWT
+                code: actions/tinybird-jwt.js
+                secrets: { TINYBIRD_ADMIN_TOKEN: "\(Self.adminToken)" }
+                configuration: { TINYBIRD_WORKSPACE_ID: "1f484a32-6966-4f63-9312-aadad64d3e12", TINYBIRD_PIPE_NAMES: "sales_by_city" }
+            """, flow: ["Tinybird JWT"]) + """
+
+            workspaces:
+              - { name: demo, id: "1f484a32-6966-4f63-9312-aadad64d3e12", admin_token: "\(Self.adminToken)", datafiles: analytics/ }
+            """, file: "t.yaml", environment: [:], directory: examplesDirectory)
+        try await file.apply(to: harness.services)
+        #expect(!(try await file.apply(to: harness.services)).changed, "sealing is randomized, yet a second apply changes nothing")
+        let stored = try await harness.services.store.read { db in
+            (try await db.select().column("secrets").from("actions").all().map { try $0.string("secrets") },
+             try await db.select().column("admin_token").from("analytics_workspaces").all().map { try $0.string("admin_token") })
+        }
+        for value in stored.0 + stored.1 {
+            #expect(value.hasPrefix("aesgcm:v1:") && !value.contains(Self.adminToken), "\(value)")
+        }
+        try await harness.test { http in
+            let pkce = PKCEPair()
+            let code = try SignInTests.code(from: try await SignInTests.signIn(Browser(http), setup.spa.clientID, pkce: pkce))
+            let tokens = try await SignInTests.exchange(http, clientID: setup.spa.clientID, code: code, verifier: pkce.verifier)
+            let idToken = try #require(tokens["id_token"]?.stringValue)
+            let tinybird = try #require(decodeJWTPart(idToken, 1)["https://app.tinybird.co"]?.stringValue)
+            let data = try await http.request(.get, "/v0/pipes/sales_by_city.json", token: tinybird)
+            #expect(data.status == .ok, "the workspace opens its sealed admin token to check the JWT: \(data.text)")
+        }
+    }
+
     @Test func badActionFilesChangeNothing() async throws {
         let harness = try await Harness.make()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("actions-\(UUID())").path
