@@ -35,6 +35,19 @@ public enum SecretMask {
     }
 }
 
+public struct ExecutionRecord: Sendable {
+    public let id: String
+    let trigger: String
+    let status: String
+    let results: String
+    let createdAt: String
+
+    public func write(_ db: any SQLDatabase) async throws {
+        try await db.insert(into: "action_executions").columns("id", "trigger_id", "status", "results", "created_at")
+            .values(SQLBind(id), SQLBind(trigger), SQLBind(status), SQLBind(results), SQLBind(createdAt)).run()
+    }
+}
+
 /// Actions as data: code, write-only secrets, configuration, deployed versions, and trigger bindings.
 public struct ActionStore: Sendable {
     public static let postLogin = "post-login"
@@ -148,13 +161,19 @@ public struct ActionStore: Sendable {
     /// Keeps an execution's results and logs (never its secrets) for `/api/v2/actions/executions/{id}`.
     @discardableResult
     public func recordExecution(trigger: String, status: String, results: JSONValue) async throws -> String {
-        let id = RandomToken.identifier(prefix: "exe", bytes: 12)
-        let now = Timestamp.string(clock.now())
-        try await store.transaction { db in
-            try await db.insert(into: "action_executions").columns("id", "trigger_id", "status", "results", "created_at")
-                .values(SQLBind(id), SQLBind(trigger), SQLBind(status), SQLBind(results.jsonText()), SQLBind(now)).run()
-        }
-        return id
+        try await save(executionRecord(trigger: trigger, status: status, results: results))
+    }
+
+    @discardableResult
+    public func save(_ record: ExecutionRecord) async throws -> String {
+        try await store.transaction { db in try await record.write(db) }
+        return record.id
+    }
+
+    /// An execution record to write inside another transaction (the flow's metadata update).
+    public func executionRecord(trigger: String, status: String, results: JSONValue) -> ExecutionRecord {
+        ExecutionRecord(id: RandomToken.identifier(prefix: "exe", bytes: 12), trigger: trigger, status: status,
+                        results: results.jsonText(), createdAt: Timestamp.string(clock.now()))
     }
 
     public func execution(_ id: String) async throws -> JSONValue? {

@@ -83,7 +83,10 @@ public struct Users: Sendable {
 
     /// Auth0's PATCH: `app_metadata` and `user_metadata` merge one level deep (`null` removes a key);
     /// every other field given replaces the stored one.
-    public func update(_ userID: String, _ body: JSONValue) async throws -> User {
+    /// `alongside` runs in the same transaction, so a caller's own write (an Actions execution record) costs no
+    /// second commit.
+    public func update(_ userID: String, _ body: JSONValue,
+                       alongside: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws -> User {
         let payload = try Payload(body, allowed: Self.profileFields)
         if let connection = try payload.string("connection"), connection != User.databaseConnection {
             throw DomainError.invalidBody("The connection does not exist.")
@@ -124,6 +127,7 @@ public struct Users: Sendable {
             } catch where error.isUniqueViolation {
                 throw DomainError.conflict("The specified new email or username already exists", code: "auth0_idp_error")
             }
+            try await alongside?(db)
             return user
         }
     }

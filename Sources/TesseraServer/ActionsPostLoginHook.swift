@@ -76,13 +76,16 @@ public struct ActionsPostLoginHook: PostLoginHook {
         guard claimBytes <= Self.maximumClaimBytes else {
             return try await deny("Custom claims total \(claimBytes) bytes, more than the 100 KB allowed", report)
         }
+        let record = actions.executionRecord(trigger: ActionStore.postLogin, status: "final", results: .array(report))
         if !appMetadataChanges.isEmpty || !userMetadataChanges.isEmpty {
             var patch: [String: JSONValue] = [:]
             if !appMetadataChanges.isEmpty { patch["app_metadata"] = .object(appMetadataChanges) }
             if !userMetadataChanges.isEmpty { patch["user_metadata"] = .object(userMetadataChanges) }
-            _ = try await users.update(user.userID, .object(patch))
+            // The metadata and the execution record commit together: one write per sign-in, not two.
+            _ = try await users.update(user.userID, .object(patch), alongside: { db in try await record.write(db) })
+        } else {
+            try await actions.save(record)
         }
-        try await actions.recordExecution(trigger: ActionStore.postLogin, status: "final", results: .array(report))
         return result
     }
 
