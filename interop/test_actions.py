@@ -179,6 +179,8 @@ exports.onExecutePostLogin = async (event, api) => {
   api.idToken.setCustomClaim('https://interop.test/visits', visits);
   api.idToken.setCustomClaim('nonce', 'forged');
   api.accessToken.setCustomClaim('aud', 'https://evil.test/');
+  api.accessToken.addScope('read:reports');
+  api.accessToken.removeScope('profile');
   console.log('key is', event.secrets.API_KEY);
 };
 """
@@ -191,7 +193,7 @@ exports.onExecutePostLogin = async (event, api) => {
 """
 
 
-def test_flow_order_metadata_cache_and_reserved_claims(server, admin, discovery, spa, user, flow):
+def test_flow_order_metadata_cache_and_reserved_claims(server, admin, discovery, api, spa, user, flow):  # noqa: F811
     admin.patch(server.url(f"api/v2/users/{user['user_id']}"), json={"user_metadata": {"theme": "dark", "lang": "fr"}},
                 timeout=TIMEOUT)
     secret = "sk_interop_" + uuid.uuid4().hex
@@ -199,14 +201,16 @@ def test_flow_order_metadata_cache_and_reserved_claims(server, admin, discovery,
               {"name": "Second", "code": ORDERED_SECOND})
     visits = []
     for _ in range(2):
-        result = sign_in(discovery, spa, user["email"], user["password"])
+        result = sign_in(discovery, spa, user["email"], user["password"], audience=api["identifier"])
         claims = jwt.decode(result.token["id_token"], options={"verify_signature": False})
         visits.append(claims["https://interop.test/visits"])
         assert claims["https://interop.test/order"] == ["gold", True]
         assert claims["https://interop.test/url"] == "https://example.com/x?y=1"
         assert claims["nonce"] == result.nonce, "a reserved claim set by an action is dropped"
         access = jwt.decode(result.token["access_token"], options={"verify_signature": False})
-        assert access["aud"] != "https://evil.test/"
+        assert "https://evil.test/" not in access["aud"]
+        granted = access["scope"].split()
+        assert "read:reports" in granted and "profile" not in granted and "openid" in granted, granted
     assert visits == [1, 2]
     profile = admin.get(server.url(f"api/v2/users/{user['user_id']}"), timeout=TIMEOUT).json()
     assert profile["app_metadata"]["tier"] == "gold"
