@@ -25,13 +25,20 @@ CHART_ID = "78f0fec8-4a5e-4072-a4f7-b3e37e123839"
 
 
 @pytest.fixture(scope="module")
-def demo():
+def flask_port():
+    """The port seed 002's Flask app will listen on in these tests (its pages may frame the charts)."""
+    return _free_port()
+
+
+@pytest.fixture(scope="module")
+def demo(flask_port):
     """`tessera serve --apply examples/tessera.yaml`, as `make run` does, on a free loopback port."""
     tmp = tempfile.mkdtemp(prefix="tessera-demo-")
     port = _free_port()
     base = f"http://127.0.0.1:{port}/"
     env = dict(os.environ, TESSERA_URL=base.rstrip("/"), TINYBIRD_ADMIN_TOKEN=ADMIN_TOKEN,
-               TESSERA_DEMO_PASSWORD="Demo-Passw0rd-interop!")
+               TESSERA_DEMO_PASSWORD="Demo-Passw0rd-interop!",
+               TESSERA_FRAME_ANCESTORS=f"http://localhost:{flask_port} http://127.0.0.1:{flask_port}")
     log = os.path.join(tmp, "stderr.log")
     with open(log, "wb") as err, open(os.path.join(tmp, "stdout.log"), "wb") as out:
         process = subprocess.Popen([_binary(), "serve", "--host", "127.0.0.1", "--port", str(port), "--issuer", base,
@@ -68,10 +75,11 @@ def bars_in_frame(browser):
 
     WebDriverWait(browser, WAIT).until(EC.frame_to_be_available_and_switch_to_it((By.ID, "chart")))
     WebDriverWait(browser, WAIT).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "svg rect.bar"))
-    bars = {bar.get_attribute("data-label"): float(bar.get_attribute("data-value"))
-            for bar in browser.find_elements(By.CSS_SELECTOR, "svg rect.bar")}
-    titles = [bar.find_element(By.TAG_NAME, "title").get_attribute("textContent")
-              for bar in browser.find_elements(By.CSS_SELECTOR, "svg rect.bar")]
+    # The page carries a layout per frame shape; the visible one is what a person sees.
+    visible = [bar for bar in browser.find_elements(By.CSS_SELECTOR, "svg rect.bar") if bar.is_displayed()]
+    bars = {bar.get_attribute("data-label"): float(bar.get_attribute("data-value")) for bar in visible}
+    assert len(bars) == len(visible), "one bar per label in the visible chart"
+    titles = [bar.find_element(By.TAG_NAME, "title").get_attribute("textContent") for bar in visible]
     browser.switch_to.default_content()
     return bars, titles
 
@@ -151,7 +159,7 @@ def test_bad_tokens_show_their_message_in_the_frame(demo, browser, kind):
         assert browser.find_element(By.ID, "chart").screenshot(str(ARTIFACTS / "chart-expired.png"))
 
 
-def test_chart_page_headers_and_seed_002_url_shape(demo):
+def test_chart_page_headers_and_seed_002_url_shape(demo, flask_port):
     token = jwt.encode({"workspace_id": WORKSPACE_ID, "name": "headers", "exp": int(time.time()) + 60,
                         "scopes": [{"type": "PIPES:READ", "resource": "sales_by_city"}]}, ADMIN_TOKEN, algorithm="HS256")
     # Seed 002's iframe URL with only the host swapped (the /gcp/europe-west3 prefix stays).
@@ -161,8 +169,48 @@ def test_chart_page_headers_and_seed_002_url_shape(demo):
                         timeout=TIMEOUT)
     assert page.status_code == 200
     policy = page.headers["Content-Security-Policy"]
-    assert "frame-ancestors 'self' http://localhost:5151 http://127.0.0.1:5151" in policy and "script-src" not in policy
+    assert f"frame-ancestors 'self' http://localhost:{flask_port} http://127.0.0.1:{flask_port}" in policy
+    assert "script-src" not in policy
     assert "X-Frame-Options" not in page.headers
     assert '<meta http-equiv="refresh" content="30">' in page.text
     assert "query;dur=" in page.headers["Server-Timing"]
     assert "frame-ancestors 'none'" in requests.get(demo + "demo/", timeout=TIMEOUT).headers["Content-Security-Policy"]
+
+
+def test_seed_002_flask_page_embeds_the_chart(demo, flask_port, browser, tmp_path):
+    """Seed 002's backend for real: its Flask app mints the JWT, its index.html frames the chart. The test swaps
+    only what the seed says to swap: the URLs (Tessera's and the Flask app's ports here) and the key."""
+    import importlib.util
+    import threading
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    from werkzeug.serving import make_server
+
+    os.environ["TINYBIRD_ADMIN_TOKEN"] = ADMIN_TOKEN
+    spec = importlib.util.spec_from_file_location("charts_flask_app_browser", ROOT / "examples/charts-flask/app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    page = (ROOT / "examples/charts-flask/static/index.html").read_text()
+    page = page.replace("http://127.0.0.1:8080/", demo).replace("http://localhost:5151", f"http://localhost:{flask_port}")
+    (tmp_path / "index.html").write_text(page)
+    module.app.static_folder = str(tmp_path)
+    server = make_server("127.0.0.1", flask_port, module.app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        browser.get(f"http://localhost:{flask_port}/static/index.html")
+        WebDriverWait(browser, WAIT).until(lambda driver: driver.find_element(By.ID, "tinybird-chart").get_attribute("src"))
+        WebDriverWait(browser, WAIT).until(EC.frame_to_be_available_and_switch_to_it((By.ID, "tinybird-chart")))
+        WebDriverWait(browser, WAIT).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "svg rect.bar"))
+        visible = [bar for bar in browser.find_elements(By.CSS_SELECTOR, "svg rect.bar") if bar.is_displayed()]
+        layout = {bar.find_element(By.XPATH, "ancestor::*[local-name()='svg']").get_attribute("data-layout") for bar in visible}
+        labels = {bar.get_attribute("data-label") for bar in visible}
+        assert layout == {"wide"}, "a 100% × 200px frame gets the wide layout"
+        browser.switch_to.default_content()
+        assert len(labels) == 8 and "Madrid" in labels
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(ARTIFACTS / "seed-002-flask-page.png"))
+    finally:
+        server.shutdown()

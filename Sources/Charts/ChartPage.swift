@@ -12,6 +12,10 @@ public enum ChartPage {
         h1{font-size:14px;font-weight:600;margin:0}
         p.description{margin:2px 0 0;color:var(--muted);font-size:12px}
         .figure{flex:1;min-height:0;display:flex;overflow:hidden}
+        .layout{display:none;flex:1;min-width:0;min-height:0}
+        .layout-normal{display:flex}
+        @media (max-aspect-ratio: 2/1){.layout-normal{display:none}.layout-narrow{display:flex}}
+        @media (min-aspect-ratio: 9/2){.layout-normal{display:none}.layout-wide{display:flex}}
         .figure.table{display:block;overflow:auto}
         svg{width:100%;height:100%;overflow:visible}
         svg text{fill:var(--muted);font-size:12px}
@@ -38,7 +42,15 @@ public enum ChartPage {
             figure = ChartRenderer.table(spec, data, visuallyHidden: false)
             fallback = ""
         } else {
-            figure = try ChartRenderer.svg(spec, data)
+            // The chart's height is the frame's; the drawing gets what the title (and description) leave of it, so a
+            // frame of exactly that height shows the text at its natural size.
+            let drawing = Double(max(100, spec.height - (spec.description.isEmpty ? 38 : 56)))
+            var layouts = ""
+            for layout in ChartRenderer.layouts {
+                layouts += #"<div class="layout layout-\#(layout.name)">"#
+                    + (try ChartRenderer.svg(spec, data, width: layout.width, height: drawing, layout: layout.name)) + "</div>"
+            }
+            figure = layouts
             fallback = ChartRenderer.table(spec, data, visuallyHidden: true)
         }
         let description = spec.description.isEmpty ? "" : #"<p class="description">\#(ChartRenderer.escape(spec.description))</p>"#

@@ -20,7 +20,9 @@ public enum ChartRenderer {
         public let name: String
     }
 
-    static let width = 800.0
+    /// The layouts a page carries, by viewBox width; CSS picks one by the frame's aspect ratio, so a short, wide
+    /// iframe (seed 002's is 100% × 200px) gets a wide chart at a readable size instead of a small one in the middle.
+    public static let layouts: [(name: String, width: Double)] = [("narrow", 480), ("normal", 800), ("wide", 1400)]
 
     /// The labels (index column) and one series of numbers per category column.
     struct Series {
@@ -116,28 +118,30 @@ public enum ChartRenderer {
         label.count <= limit ? label : String(label.prefix(limit - 1)) + "…"
     }
 
-    public static func svg(_ spec: ChartSpec, _ data: ChartData) throws(MissingColumn) -> String {
+    /// `height` is the drawing's own height; the page passes what is left of the frame under the title.
+    public static func svg(_ spec: ChartSpec, _ data: ChartData, width: Double = 800, height drawingHeight: Double? = nil,
+                           layout: String = "normal") throws(MissingColumn) -> String {
         let values = try series(spec, data)
-        let height = Double(spec.height)
+        let height = drawingHeight ?? Double(spec.height)
         var body = ""
         if data.rows.isEmpty || values.series.allSatisfy({ $0.values.allSatisfy { $0 == nil } }) {
             body = #"<text class="empty" x="\#(width / 2)" y="\#(height / 2)" text-anchor="middle">No data for these parameters</text>"#
         } else {
             switch spec.type {
-            case .bar, .line, .area: body = cartesian(spec, values, height: height)
-            case .barList: body = barList(spec, values, height: height)
-            case .donut: body = donut(spec, values, height: height)
+            case .bar, .line, .area: body = cartesian(spec, values, width: width, height: height)
+            case .barList: body = barList(spec, values, width: width, height: height)
+            case .donut: body = donut(spec, values, width: width, height: height)
             case .table: return ""
             }
         }
         return """
             <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(Int(width)) \(Int(height))" preserveAspectRatio="xMidYMid meet" \
-            role="img" aria-labelledby="chart-title" class="chart-\(spec.type.rawValue)" data-type="\(spec.type.rawValue)">\
-            <title id="chart-title">\(escape(spec.title))</title>\(body)</svg>
+            role="img" aria-labelledby="chart-title-\(layout)" class="chart-\(spec.type.rawValue)" data-type="\(spec.type.rawValue)" \
+            data-layout="\(layout)"><title id="chart-title-\(layout)">\(escape(spec.title))</title>\(body)</svg>
             """
     }
 
-    static func legend(_ spec: ChartSpec, _ names: [String], y: Double) -> String {
+    static func legend(_ spec: ChartSpec, _ names: [String], width: Double, y: Double) -> String {
         var x = width - 16
         var items: [String] = []
         for (index, name) in names.enumerated().reversed() {
@@ -149,14 +153,16 @@ public enum ChartRenderer {
         return #"<g class="legend">"# + items.reversed().joined() + "</g>"
     }
 
-    static func cartesian(_ spec: ChartSpec, _ values: Series, height: Double) -> String {
-        let left = 56.0, right = 16.0, top = 30.0, bottom = 40.0
+    static func cartesian(_ spec: ChartSpec, _ values: Series, width: Double, height: Double) -> String {
+        let left = 56.0, right = 16.0, top = 28.0, bottom = 28.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let all = values.series.flatMap { $0.values.compactMap { $0 } }
-        let ticks = ticks(low: min(0, all.min() ?? 0), high: max(0, all.max() ?? 1))
+        // About one tick per 30 units of height, so tick labels never crowd a short chart.
+        let tickCount = max(2, min(5, Int(plotHeight / 30)))
+        let ticks = ticks(low: min(0, all.min() ?? 0), high: max(0, all.max() ?? 1), count: tickCount)
         let low = ticks.first ?? 0, high = ticks.last ?? 1
         func y(_ value: Double) -> Double { top + plotHeight * (1 - (value - low) / (high - low)) }
-        var out = legend(spec, values.series.map(\.name), y: 14)
+        var out = legend(spec, values.series.map(\.name), width: width, y: 14)
         out += #"<g class="grid axis y-axis">"#
         for tick in ticks {
             out += #"<line x1="\#(left)" x2="\#(width - right)" y1="\#(y(tick))" y2="\#(y(tick))"/><text x="\#(left - 8)" y="\#(y(tick) + 4)" text-anchor="end">\#(compact(tick))</text>"#
@@ -169,7 +175,7 @@ public enum ChartRenderer {
         out += #"<g class="axis x-axis">"#
         for (index, label) in values.labels.enumerated() where index % strideLength == 0 {
             let x = left + slot * (Double(index) + 0.5)
-            out += #"<text x="\#(x)" y="\#(height - bottom + 18)" text-anchor="middle">\#(escape(truncated(label)))<title>\#(escape(label))</title></text>"#
+            out += #"<text x="\#(x)" y="\#(height - bottom + 17)" text-anchor="middle">\#(escape(truncated(label)))<title>\#(escape(label))</title></text>"#
         }
         out += "</g>"
         if spec.type == .bar {
@@ -207,7 +213,7 @@ public enum ChartRenderer {
         return out
     }
 
-    static func barList(_ spec: ChartSpec, _ values: Series, height: Double) -> String {
+    static func barList(_ spec: ChartSpec, _ values: Series, width: Double, height: Double) -> String {
         guard let series = values.series.first else { return "" }
         let count = max(1, values.labels.count)
         let rowHeight = min(32, (height - 8) / Double(count))
@@ -228,7 +234,7 @@ public enum ChartRenderer {
         return out + "</g>"
     }
 
-    static func donut(_ spec: ChartSpec, _ values: Series, height: Double) -> String {
+    static func donut(_ spec: ChartSpec, _ values: Series, width: Double, height: Double) -> String {
         guard let series = values.series.first else { return "" }
         let slices = values.labels.enumerated().compactMap { index, label in
             series.values[index].flatMap { $0 > 0 ? (index: index, label: label, value: $0) : nil }

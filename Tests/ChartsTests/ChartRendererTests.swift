@@ -41,7 +41,7 @@ import TesseraCore
         #expect(Self.count(many, marks) == 60)
         #expect(Self.count(many, "</title></\(marks.contains("bar") ? "rect" : marks.contains("slice") ? "path" : "circle")>") == 60,
                 "a tooltip on every mark")
-        #expect(Self.count(many, #"<title id="chart-title">"#) == 1)
+        #expect(Self.count(many, #"<title id="chart-title-normal">"#) == 1)
         if type == .area { #expect(many.contains(#"class="area""#)) }
         if [.bar, .line, .area].contains(type) {
             let labels = Self.count(many, #"text-anchor="middle">"#)
@@ -71,6 +71,18 @@ import TesseraCore
         #expect(ChartRenderer.ticks(low: 0, high: 46_553.3) == [0, 10_000, 20_000, 30_000, 40_000, 50_000])
         #expect(ChartRenderer.format(46_553.3) == "46,553.3" && ChartRenderer.format(-1_234_567) == "-1,234,567")
         #expect(ChartRenderer.compact(46_000) == "46k" && ChartRenderer.compact(1_500_000) == "1.5M")
+    }
+
+    @Test func everyLayoutFitsItsWidth() throws {
+        let spec = try Self.spec(.bar)
+        for layout in ChartRenderer.layouts {
+            let svg = try ChartRenderer.svg(spec, Self.data(8), width: layout.width, layout: layout.name)
+            #expect(svg.contains("viewBox=\"0 0 \(Int(layout.width)) 240\"") && svg.contains("data-layout=\"\(layout.name)\""))
+            let xs = svg.matches(of: /class="bar" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/).map { Double($0.1)! + Double($0.2)! }
+            #expect(xs.count == 8 && xs.allSatisfy { $0 <= layout.width }, "bars stay inside \(layout.name)")
+        }
+        let page = try ChartPage.html(spec, data: Self.data(8), refresh: nil)
+        #expect(page.contains("min-aspect-ratio: 9/2") && Self.count(page, "<svg") == ChartRenderer.layouts.count)
     }
 
     @Test func pagesHaveAFallbackTableDarkModeAndRefresh() throws {

@@ -7,6 +7,16 @@ import TesseraCore
 @Suite struct ChartRoutesTests {
     static let admin = AnalyticsAPITests.adminToken
 
+    /// The page's default layout (it also carries a narrow and a wide one, picked by the frame's aspect ratio).
+    static func normalLayout(_ html: String) -> String {
+        guard let start = html.range(of: #"data-layout="normal""#), let end = html[start.upperBound...].range(of: "</svg>") else { return "" }
+        return String(html[start.lowerBound..<end.lowerBound])
+    }
+
+    static func marks(_ html: String, _ mark: String = #"class="point""#) -> Int {
+        normalLayout(html).components(separatedBy: mark).count - 1
+    }
+
     @Test(arguments: StoreKind.available)
     func chartsCRUDAndTheEmbeddablePage(_ kind: StoreKind) async throws {
         let harness = try await AnalyticsAPITests.demo(kind)
@@ -31,11 +41,12 @@ import TesseraCore
             // The page: defaults from the chart (limit 5), query parameters over them, fixed params over both.
             let page = try await http.request(.get, "/endpoints/sales_by_city/charts/\(id)?token=\(reader)")
             #expect(page.status == .ok && page.headers[.contentType]?.hasPrefix("text/html") == true)
-            #expect(page.text.components(separatedBy: #"class="point""#).count - 1 == 10, "5 cities × 2 series")
+            #expect(Self.marks(page.text) == 10, "5 cities × 2 series")
+            #expect(page.text.contains(#"data-layout="narrow""#) && page.text.contains(#"data-layout="wide""#))
             #expect(page.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'self'") == true)
             #expect(page.headers[.xFrameOptions] == nil && page.headers[HTTPField.Name("Server-Timing")!]?.contains("render;dur=") == true)
             let more = try await http.request(.get, "/endpoints/sales_by_city/charts/\(id)?token=\(reader)&limit=8")
-            #expect(more.text.components(separatedBy: #"class="point""#).count - 1 == 16)
+            #expect(Self.marks(more.text) == 16)
             let pinned = AnalyticsAPITests.jwt(AnalyticsAPITests.claims(harness, scope: ["fixed_params": .object(["cities": .string("Bilbao")])]))
             let one = try await http.request(.get, "/gcp/europe-west3/endpoints/sales_by_city/charts/\(id)?token=\(pinned)&cities=Madrid")
             #expect(one.status == .ok && one.text.contains(#"data-label="Bilbao""#) && !one.text.contains(#"data-label="Madrid""#))

@@ -81,7 +81,7 @@ async function show(user) {
     return;
   }
   const src = `/endpoints/${encodeURIComponent(pipe)}/charts/${list[0].id}?token=${tinybirdJWT}`;
-  $('chart').height = String(list[0].height + 20);
+  $('chart').height = String(list[0].height);
   $('chart').src = src;
   $('chart-url').textContent = `iframe src: ${location.origin}${src.replace(/token=.*/, 'token=<JWT>')}`;
 }
