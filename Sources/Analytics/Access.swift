@@ -131,7 +131,9 @@ public struct AnalyticsAccess: Sendable {
         }
         var rps: Int?
         if case .number(let limit)? = claims["limits"]?.objectValue?["rps"] {
-            guard limit >= 1 else { throw Self.denied("Invalid JWT: limits.rps must be at least 1", code: "invalid_token") }
+            guard limit >= 1, limit <= 1_000_000 else {
+                throw Self.denied("Invalid JWT: limits.rps must be from 1 to 1000000", code: "invalid_token")
+            }
             rps = Int(limit)
         }
         return Principal(workspace: workspace, name: name, kind: .jwt, scopes: scopes, grants: grants, rps: rps)

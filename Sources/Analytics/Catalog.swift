@@ -97,7 +97,7 @@ public struct Catalog: Sendable {
     static var namePattern: Regex<Substring> { /[A-Za-z_][A-Za-z0-9_]{0,99}/ }
 
     static func checkName(_ name: String, _ what: String) throws {
-        guard name.wholeMatch(of: namePattern) != nil else {
+        guard name.wholeMatch(of: namePattern) != nil, !name.lowercased().hasPrefix("sqlite_") else {
             throw DomainError.invalidQuery("Invalid \(what) name '\(name.prefix(100))': use letters, digits and underscores, starting with a letter or underscore")
         }
     }
@@ -185,11 +185,22 @@ public struct Catalog: Sendable {
 
     // MARK: Data sources
 
-    public func saveDataSource(_ definition: DataSourceDefinition, in workspace: Workspace) async throws -> (DataSourceRecord, changed: Bool) {
-        try Self.checkName(definition.name, "Data Source")
-        guard !definition.name.hasSuffix("_quarantine") else {
+    /// What a data source must be before its table is made: a valid name and distinct columns (SQLite compares
+    /// names without case, so `a` and `A` are the same column).
+    public static func check(_ definition: DataSourceDefinition) throws {
+        try checkName(definition.name, "Data Source")
+        guard !definition.name.lowercased().hasSuffix("_quarantine") else {
             throw DomainError.invalidQuery("Data Source names ending in _quarantine are reserved for rejected rows")
         }
+        guard !definition.columns.isEmpty else { throw DomainError.invalidQuery("A Data Source needs at least one column") }
+        var seen = Set<String>()
+        for column in definition.columns where !seen.insert(column.name.lowercased()).inserted {
+            throw DomainError.invalidQuery("Column \(column.name) is defined twice (names are compared without case)")
+        }
+    }
+
+    public func saveDataSource(_ definition: DataSourceDefinition, in workspace: Workspace) async throws -> (DataSourceRecord, changed: Bool) {
+        try Self.check(definition)
         let text = Self.encode(definition)
         let now = Timestamp.string(clock.now())
         return try await store.transaction { db in

@@ -11,8 +11,8 @@ enum ClickHouseFunctions {
     static func parts(_ value: SQLiteData) -> CalendarText.Parts? {
         switch value {
         case .text(let text): CalendarText.parse(text)
-        case .integer(let seconds): CalendarText.parse(CalendarText.dateTime(fromUnix: Double(seconds)))
-        case .float(let seconds): CalendarText.parse(CalendarText.dateTime(fromUnix: seconds))
+        case .integer(let seconds): CalendarText.dateTime(fromUnix: Double(seconds)).flatMap(CalendarText.parse)
+        case .float(let seconds): CalendarText.dateTime(fromUnix: seconds).flatMap(CalendarText.parse)
         default: nil
         }
     }
@@ -67,7 +67,7 @@ enum ClickHouseFunctions {
             CalendarText.dateTime(fromUnix: Date().timeIntervalSince1970)
         },
         SQLiteCustomFunction("today", argumentCount: 0, pure: false) { _ in
-            String(CalendarText.dateTime(fromUnix: Date().timeIntervalSince1970).prefix(10))
+            CalendarText.dateTime(fromUnix: Date().timeIntervalSince1970).map { String($0.prefix(10)) }
         },
         SQLiteCustomFunction("if", argumentCount: 3, pure: true) { arguments in
             convertible(truthy(arguments[0]) ? arguments[1] : arguments[2])
@@ -104,11 +104,12 @@ enum ClickHouseFunctions {
         }
     }
 
+    /// Truncates toward zero; a value that does not fit (or is not a number) is NULL rather than a trap.
     static func integer(_ value: SQLiteData) -> Int? {
         switch value {
         case .integer(let n): n
-        case .float(let n): n.isFinite ? Int(n.rounded(.towardZero)) : nil
-        case .text(let text): Int(text.trimmingCharacters(in: .whitespaces)) ?? Double(text).flatMap { $0.isFinite ? Int($0.rounded(.towardZero)) : nil }
+        case .float(let n): Int(exactly: n.rounded(.towardZero))
+        case .text(let text): Int(text.trimmingCharacters(in: .whitespaces)) ?? Double(text).flatMap { Int(exactly: $0.rounded(.towardZero)) }
         default: nil
         }
     }

@@ -133,7 +133,7 @@ public indirect enum ColumnType: Sendable, Equatable, CustomStringConvertible {
             default: throw Mismatch(reason: "expected Bool, got \(value.jsonText().prefix(40))")
             }
         case .date, .dateTime, .dateTime64:
-            guard let text = value.stringValue ?? (value.numberValue.map { CalendarText.dateTime(fromUnix: $0) }),
+            guard let text = value.stringValue ?? value.numberValue.flatMap({ CalendarText.dateTime(fromUnix: $0) }),
                   let parsed = CalendarText.parse(text)
             else { throw Mismatch(reason: "expected \(base) like \(base == .date ? "2026-11-21" : "2026-11-21 10:30:00"), got \(value.jsonText().prefix(40))") }
             return .text(base == .date ? CalendarText.date(parsed) : CalendarText.dateTime(parsed))
@@ -185,7 +185,7 @@ enum CalendarText {
     static func parse(_ text: String) -> Parts? {
         let bytes = Array(text.utf8)
         if !bytes.isEmpty, bytes.allSatisfy({ $0 >= 48 && $0 <= 57 }), bytes.count >= 9, let seconds = Double(text) {
-            return parse(dateTime(fromUnix: seconds))
+            return dateTime(fromUnix: seconds).flatMap(parse)
         }
         guard bytes.count >= 10, bytes[4] == 45, bytes[7] == 45 else { return nil }
         func number(_ range: Range<Int>) -> Int? {
@@ -237,7 +237,10 @@ enum CalendarText {
         String(format: "%04d-%02d-%02d %02d:%02d:%02d", parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second)
     }
 
-    static func dateTime(fromUnix seconds: Double) -> String {
+    /// Unix seconds as ClickHouse text; nil outside years 0001–9999 (or for NaN and infinity), which a `time_t`
+    /// conversion would otherwise trap on.
+    static func dateTime(fromUnix seconds: Double) -> String? {
+        guard seconds.isFinite, seconds > -62_135_596_800, seconds < 253_402_300_800 else { return nil }
         var time = time_t(seconds.rounded(.down))
         var broken = tm()
         gmtime_r(&time, &broken)

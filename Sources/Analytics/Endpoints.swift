@@ -81,7 +81,15 @@ public struct Endpoints: Sendable {
         let started = DispatchTime.now()
         let dataSources = try await catalog.dataSources(in: workspace)
         let columnNames = Set(dataSources.flatMap { $0.definition.columns.map(\.name) })
-        let rendered = try Self.compile(pipe.definition, parameters: parameters, columns: columnNames, filters: filters,
+        // A filter names its data source by name (any case) or id; one that matches none is refused, never skipped.
+        var resolved: [String: String] = [:]
+        for (resource, filter) in filters {
+            guard let source = dataSources.first(where: { $0.id == resource || $0.name.lowercased() == resource.lowercased() }) else {
+                throw DomainError(.forbidden, code: "forbidden", "The token's row filter names the Data Source \(resource), which does not exist")
+            }
+            resolved[source.name] = filter
+        }
+        let rendered = try Self.compile(pipe.definition, parameters: parameters, columns: columnNames, filters: resolved,
                                         dataSources: Set(dataSources.map(\.name)))
         return try await execute(rendered, in: workspace, dataSources: dataSources, started: started, context: "in pipe \(pipe.name)")
     }
@@ -103,6 +111,9 @@ public struct Endpoints: Sendable {
         let database = try await engine.database(workspace.id)
         let result: QueryResult
         do { result = try await database.query(rendered) } catch let error as SQLiteError {
+            if error.reason == .busy || error.reason == .locked {
+                throw DomainError(.unavailable, code: "busy", "The workspace's data is busy; try again")
+            }
             throw DomainError.invalidQuery("[Error] \(error.message) (\(context))")
         }
         var types: [String: ColumnType] = [:]

@@ -144,7 +144,7 @@ public actor WorkspaceDatabase {
         let placeholders = "(" + Array(repeating: "?", count: definition.columns.count).joined(separator: ", ") + ")"
         // SQLite allows 32,766 bound values per statement; stay well under it.
         let rowsPerStatement = max(1, 8_000 / max(1, definition.columns.count))
-        let now = CalendarText.dateTime(fromUnix: Date().timeIntervalSince1970)
+        let now = CalendarText.dateTime(fromUnix: Date().timeIntervalSince1970) ?? ""
         try await exclusively {
             _ = try await writer.query("BEGIN IMMEDIATE", [])
             do {

@@ -37,12 +37,15 @@ public enum ChartRenderer {
             guard let column = data.columns.firstIndex(of: category) else { throw MissingColumn(name: category) }
             series.append((category, data.rows.map { row in
                 guard column < row.count else { return nil }
+                let value: Double?
                 switch row[column] {
-                case .number(let value): return value.isFinite ? value : nil
-                case .string(let text): return Double(text)
-                case .bool(let flag): return flag ? 1 : 0
-                default: return nil
+                case .number(let number): value = number
+                case .string(let text): value = Double(text)
+                case .bool(let flag): value = flag ? 1 : 0
+                default: value = nil
                 }
+                // Beyond ±1e15 a chart says nothing useful, and NaN or infinity would break the scale: leave them out.
+                return value.flatMap { $0.isFinite && abs($0) < 1e15 ? $0 : nil }
             }))
         }
         return Series(labels: data.rows.map { row in indexColumn < row.count ? text(row[indexColumn]) : "" }, series: series)
@@ -76,6 +79,7 @@ public enum ChartRenderer {
     /// 46553.3 → "46,553.3"; at most two decimals.
     public static func format(_ value: Double) -> String {
         guard value.isFinite else { return "—" }
+        guard abs(value) < 1e15 else { return String(format: "%.3g", value) }
         let rounded = (value * 100).rounded() / 100
         let negative = rounded < 0
         let integer = Int64(abs(rounded).rounded(.down))
@@ -94,6 +98,7 @@ public enum ChartRenderer {
     /// 46553.3 → "46.6k", for axis ticks.
     static func compact(_ value: Double) -> String {
         let magnitude = abs(value)
+        guard value.isFinite, magnitude < 1e12 else { return String(format: "%.2g", value) }
         for (limit, suffix) in [(1e9, "B"), (1e6, "M"), (1e3, "k")] where magnitude >= limit {
             let scaled = value / limit
             return (scaled.rounded() == scaled ? String(Int(scaled)) : String(format: "%.1f", scaled)) + suffix
@@ -109,6 +114,8 @@ public enum ChartRenderer {
         let magnitude = pow(10, floor(log10(raw)))
         let normalized = raw / magnitude
         let step = (normalized < 1.5 ? 1 : normalized < 3 ? 2 : normalized < 7 ? 5 : 10) * magnitude
+        // Denormal or enormous ranges give no usable step: fall back to the two ends.
+        guard step.isFinite, step > 0, low.isFinite, high.isFinite, (high - low) / step < 50 else { return [low, high] }
         low = floor(low / step) * step
         high = ceil(high / step) * step
         return stride(from: low, through: high + step / 2, by: step).map { $0 }

@@ -48,6 +48,10 @@ import TesseraCore
             ("SELECT lower('ÁB') || upper('c') || length('abc')", .text("Áb" + "C3")),
             ("SELECT length(today()) + length(now())", .integer(29)),
             ("SELECT count()", .integer(1)),
+            ("SELECT toInt64(1e30)", .null),
+            ("SELECT toInt32('1e300')", .null),
+            ("SELECT toDate(1e300)", .null),
+            ("SELECT toStartOfDay(-1e300)", .null),
         ]
         for (sql, expected) in checks {
             #expect(try await value(database, sql) == expected, "\(sql)")

@@ -52,6 +52,7 @@ import TesseraCore
             ("%\nSELECT {{UInt32(n)}}", ["n": "-1"], .invalid(parameter: "n", value: "-1", type: "UInt32")),
             ("%\nSELECT {{Date(d)}}", ["d": "2026-02-30"], .invalid(parameter: "d", value: "2026-02-30", type: "Date")),
             ("%\nSELECT {{DateTime(d)}}", ["d": "yesterday"], .invalid(parameter: "d", value: "yesterday", type: "DateTime")),
+            ("%\nSELECT {{DateTime(d)}}", ["d": "99999999999999999999"], .invalid(parameter: "d", value: "99999999999999999999", type: "DateTime")),
             ("%\nSELECT {{Boolean(b)}}", ["b": "maybe"], .invalid(parameter: "b", value: "maybe", type: "Boolean")),
             ("%\nSELECT {{Float64(f)}}", ["f": "1e999"], .invalid(parameter: "f", value: "1e999", type: "Float64")),
             ("%\nSELECT {{Array(ids, 'Int32')}}", ["ids": "1,2,x"], .invalid(parameter: "ids", value: "x", type: "Int32")),
@@ -165,6 +166,11 @@ import TesseraCore
         #expect(try ColumnType.parse("Array(Int32)").storable(.array([.number(1), .number(2)])) == .text("[1,2]"))
         #expect(throws: ColumnType.Mismatch.self) { try ColumnType.parse("Array(Int32)").storable(.array([.string("x")])) }
         #expect(try ColumnType.parse("Float64").storable(csv: "2.5") == .float(2.5))
+        // Numbers far outside the calendar are refused, not converted (a time_t conversion would trap).
+        for huge: JSONValue in [.number(1e300), .number(-1e300), .string("99999999999999999999"), .number(.infinity)] {
+            #expect(throws: ColumnType.Mismatch.self, "\(huge.jsonText())") { try ColumnType.parse("DateTime").storable(huge) }
+        }
+        #expect(try ColumnType.parse("DateTime").storable(.number(0)) == .text("1970-01-01 00:00:00"))
     }
 
     @Test func csvRecordsFollowRFC4180() {

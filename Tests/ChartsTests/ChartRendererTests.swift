@@ -99,6 +99,21 @@ import TesseraCore
         #expect(ChartPage.contentSecurityPolicy(frameAncestors: "'self'").contains("default-src 'none'"))
     }
 
+    @Test func extremeValuesNeitherCrashNorDistort() throws {
+        let data = ChartData(columns: ["city", "revenue"], rows: [
+            [.string("huge"), .number(1e19)], [.string("inf"), .string("inf")], [.string("nan"), .string("nan")],
+            [.string("tiny"), .number(5e-324)], [.string("fine"), .number(12)],
+        ])
+        for type in ChartType.allCases {
+            _ = try ChartPage.html(try Self.spec(type), data: data, refresh: nil)
+        }
+        let svg = try ChartRenderer.svg(try Self.spec(.bar), data)
+        #expect(!svg.contains(#"data-label="huge""#) && !svg.contains(#"data-label="inf""#) && svg.contains(#"data-label="fine""#))
+        #expect(ChartRenderer.format(1e19) == "1e+19" && ChartRenderer.compact(1e30) == "1e+30")
+        #expect(ChartRenderer.ticks(low: 0, high: 5e-324).count >= 2)
+        #expect(ChartRenderer.ticks(low: -1e300, high: 1e300).count >= 2)
+    }
+
     @Test func specsAreValidated() throws {
         for body: JSONValue in [
             .object(["categories": .array([.string("a")])]),

@@ -160,6 +160,21 @@ import TesseraCore
             ])
             let rowLevel = try await http.request(.get, "/v0/pipes/sales_by_city.json", token: Self.jwt(filtered))
             #expect(Set(Self.rows(rowLevel).compactMap { $0["city"]?.stringValue }) == ["Bilbao", "Seville"], "\(rowLevel.text)")
+            // By id too; and a filter naming no data source is refused, never skipped.
+            let sales = try await http.request(.get, "/v0/datasources/sales", token: Self.adminToken)
+            let salesID = try #require(sales["id"]?.stringValue)
+            for (resource, expected) in [(salesID, HTTPResponse.Status.ok), ("SALES", .ok), ("no_such_source", .forbidden)] {
+                filtered["scopes"] = .array([
+                    .object(["type": .string("PIPES:READ"), "resource": .string("sales_by_city")]),
+                    .object(["type": .string("DATASOURCES:READ"), "resource": .string(resource), "filter": .string("city = 'Bilbao'")]),
+                ])
+                let response = try await http.request(.get, "/v0/pipes/sales_by_city.json", token: Self.jwt(filtered))
+                #expect(response.status == expected, "\(resource): \(response.text)")
+                if expected == .ok { #expect(Self.rows(response).compactMap { $0["city"]?.stringValue } == ["Bilbao"]) }
+            }
+            let listed = try await http.request(.get, "/v0/pipes", token: pinned)
+            #expect(listed.status == .ok && listed.text.contains("sales_by_city") && !listed.text.contains("\"sql\""),
+                    "read tokens see endpoints, not their SQL")
 
             let limited = Self.jwt(Self.claims(harness, name: "limited", extra: ["limits": .object(["rps": .number(2)])]))
             #expect(try await http.request(.get, "/v0/pipes/sales_by_city.json", token: limited).status == .ok)
@@ -266,6 +281,20 @@ import TesseraCore
             #expect(replaced["datasource"]?.objectValue?["statistics"]?.objectValue?["row_count"] == .number(1), "\(replaced.text)")
             #expect(try await http.request(.post, "/v0/datasources?name=visits&mode=create&schema=\(schema)", token: Self.adminToken).status == .conflict)
             #expect(try await http.request(.post, "/v0/datasources?name=bad&mode=create&schema=%60x%60%20Decimal", token: Self.adminToken).status == .badRequest)
+            // Replacing deletes every row: an append-only token may not.
+            let appender = try await http.request(.post, "/v0/tokens?name=visits_append&scope=DATASOURCES:APPEND:visits", token: Self.adminToken)
+            let appendToken = try #require(appender["token"]?.stringValue)
+            #expect(try await http.request(.post, "/v0/datasources?name=visits&mode=replace", token: appendToken, body: "").status == .forbidden)
+            #expect(try await http.request(.post, "/v0/datasources?name=visits&mode=append&format=ndjson", token: appendToken,
+                                           body: #"{"day":"2026-11-23","n":1}"#).status == .ok)
+            for (name, schemaText, status) in [("empty", "", HTTPResponse.Status.badRequest), ("twice", "`a` String, `A` String", .badRequest),
+                                                ("sqlite_master2", "`a` String", .badRequest), ("Visits", "`a` String", .conflict),
+                                                ("x_quarantine", "`a` String", .badRequest)] {
+                let response = try await http.request(.post, "/v0/datasources?name=\(name)&mode=create&schema=\(schemaText.pathEscaped)",
+                                                      token: Self.adminToken)
+                #expect(response.status == status, "\(name): \(response.text)")
+            }
+            #expect(try await http.request(.get, "/v0/datasources", token: Self.adminToken).status == .ok, "refused creations left nothing behind")
             #expect(try await http.request(.post, "/v0/datasources/visits/truncate", token: Self.adminToken).status == .noContent)
             let listed = try await http.request(.get, "/v0/datasources", token: Self.adminToken)
             #expect(listed.text.contains("\"visits\"") && listed.text.contains("\"sales\""))
@@ -276,6 +305,10 @@ import TesseraCore
             let minted = try await http.request(.post, "/v0/tokens?name=api_jwt&expiration_time=\(expiration)", token: Self.adminToken,
                 json: .object(["scopes": .array([.object(["type": .string("PIPES:READ"), "resource": .string("sales_by_city")])])]))
             let jwt = try #require(minted["token"]?.stringValue)
+            let tooFast = try await http.request(.post, "/v0/tokens?name=fast&expiration_time=\(expiration)", token: Self.adminToken,
+                json: .object(["scopes": .array([.object(["type": .string("PIPES:READ"), "resource": .string("sales_by_city")])]),
+                               "limits": .object(["rps": .number(1e300)])]))
+            #expect(tooFast.status == .badRequest)
             #expect(decodeJWTPart(jwt, 1)["workspace_id"] == .string(Self.workspaceID))
             #expect(try await http.request(.get, "/v0/pipes/sales_by_city.json", token: jwt).status == .ok)
             let reader = try await http.request(.post, "/v0/tokens?name=reader&scope=PIPES:READ:sales_by_city", token: Self.adminToken)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SQLiteNIO
 import TesseraCore
 import TesseraHTTP
 
@@ -55,11 +56,19 @@ public struct Analytics: Sendable {
         limiter = RateLimiter(clock: clock)
     }
 
-    /// Creates or updates a data source's definition and its table. New data sources may bring initial rows.
+    /// Creates or updates a data source's definition and its table. The table comes first, so the catalog never
+    /// names a data source whose table could not be made.
     public func saveDataSource(_ definition: DataSourceDefinition, in workspace: Workspace) async throws -> (DataSourceRecord, changed: Bool) {
-        let saved = try await catalog.saveDataSource(definition, in: workspace)
-        try await engine.database(workspace.id).create(definition)
-        return saved
+        try Catalog.check(definition)
+        if let existing = try await catalog.dataSources(in: workspace).first(where: {
+            $0.name.lowercased() == definition.name.lowercased() && $0.name != definition.name
+        }) {
+            throw DomainError.conflict("A Data Source named \(existing.name) already exists; names differ by more than case")
+        }
+        do { try await engine.database(workspace.id).create(definition) } catch let error as SQLiteError {
+            throw DomainError.invalidQuery("Data Source \(definition.name) cannot be created: \(error.message)")
+        }
+        return try await catalog.saveDataSource(definition, in: workspace)
     }
 
     /// Appends NDJSON or CSV to a data source; bad rows go to quarantine.
@@ -182,7 +191,8 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             let principal = try await principal(request)
             let pipes = try await analytics.catalog.pipes(in: principal.workspace)
                 .filter { principal.pipeGrant(name: $0.name, id: $0.id) != nil }
-            return JSONResponse.text(JSONValue.object(["pipes": .array(pipes.map(Self.describe))]).jsonText())
+            // Pipe SQL is the admin's business; a read token sees the endpoints and their parameters.
+            return JSONResponse.text(JSONValue.object(["pipes": .array(pipes.map { Self.describe($0, withSQL: principal.isAdmin) })]).jsonText())
         }
         v0.get("pipes/:name") { request, context in
             try await endpoint(request, file: try context.parameters.require("name"))
@@ -388,8 +398,10 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             record = try await analytics.saveDataSource(definition, in: workspace).0
             status = .created
         } else {
-            guard principal.has(.dataSourcesAppend(name)) || (mode == "replace" && principal.isAdmin) else {
-                throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) lacks the DATASOURCES:APPEND:\(name) scope")
+            // Replacing deletes every row, so an append-only token (often embedded in a browser) may not do it.
+            let needed: TokenScope = mode == "replace" ? .dataSourcesCreate : .dataSourcesAppend(name)
+            guard principal.has(needed) else {
+                throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) lacks the \(needed) scope")
             }
         }
         guard let record else { throw DomainError.notFound("Data Source \(name) not found") }
@@ -429,8 +441,8 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             }
             var rps: Int?
             if let limits = try body.object("limits") {
-                guard case .number(let value)? = limits["rps"], value >= 1, value.rounded() == value else {
-                    throw DomainError.invalidBody("limits.rps must be a whole number of at least 1")
+                guard case .number(let value)? = limits["rps"], value >= 1, value <= 1_000_000, value.rounded() == value else {
+                    throw DomainError.invalidBody("limits.rps must be a whole number from 1 to 1000000")
                 }
                 rps = Int(value)
             }
@@ -460,7 +472,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         ])
     }
 
-    static func describe(_ pipe: PipeRecord) -> JSONValue {
+    static func describe(_ pipe: PipeRecord, withSQL: Bool = true) -> JSONValue {
         let endpoint = pipe.definition.endpointNode
         var parameters: [JSONValue] = []
         for node in pipe.definition.nodes {
@@ -476,8 +488,11 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             "id": .string(pipe.id), "name": .string(pipe.name), "description": .string(pipe.definition.description),
             "endpoint": endpoint.map { .string($0.name) } ?? .null, "type": .string("endpoint"),
             "created_at": .string(pipe.createdAt), "updated_at": .string(pipe.updatedAt),
-            "nodes": .array(pipe.definition.nodes.map { .object(["name": .string($0.name), "sql": .string($0.sql),
-                                                                  "description": .string($0.description)]) }),
+            "nodes": .array(pipe.definition.nodes.map { node in
+                var fields: [String: JSONValue] = ["name": .string(node.name), "description": .string(node.description)]
+                if withSQL { fields["sql"] = .string(node.sql) }
+                return .object(fields)
+            }),
             "parameters": .array(parameters),
         ])
     }
