@@ -139,6 +139,8 @@ final class JSContextScope {
 
     func run(runtime: String, code: String, event: JSONValue, cache: JSONValue, timeLimit: Double) throws -> ActionExecution {
         let started = Date()
+        // Whatever happens (a throw at the top level, a timeout), pending fetches release their hold on the context.
+        defer { mailbox.releaseAll(context: context) }
         installNatives()
         try setGlobal("__cacheSnapshot", json: cache)
         try evaluate(runtime, url: "tessera-runtime.js")
@@ -147,14 +149,9 @@ final class JSContextScope {
         do {
             try evaluate(code, url: "action.js")
             try setGlobal("__event", json: event)
-            try evaluate("globalThis.__state = __tessera.run(module.exports.onExecutePostLogin || exports.onExecutePostLogin, __event)",
-                         url: "tessera-run.js")
+            try evaluate("__tessera.run(module.exports.onExecutePostLogin || exports.onExecutePostLogin, __event)", url: "tessera-run.js")
             let deadline = started.addingTimeInterval(timeLimit)
-            let settled: [String: JSONValue]
-            do {
-                defer { mailbox.releaseAll(context: context) }
-                settled = try runEventLoop(until: deadline, timeLimit: timeLimit)
-            }
+            let settled = try runEventLoop(until: deadline, timeLimit: timeLimit)
             let execution = try outcome()
             if let error = settled["error"]?.stringValue {
                 throw ActionError.failed(message: error, logs: execution.logs)
@@ -176,6 +173,8 @@ final class JSContextScope {
     private func runEventLoop(until deadline: Date, timeLimit: Double) throws -> [String: JSONValue] {
         var settled = try state()
         while settled["settled"] != .bool(true) {
+            // Checked on every pass: timers that keep re-arming at 0 ms must not spin past the limit either.
+            guard Date() < deadline else { throw ActionError.timedOut(seconds: timeLimit) }
             let timer = settled["timer"]?.numberValue.flatMap { $0 >= 0 ? $0 / 1000 : nil }
             guard mailbox.pending > 0 || timer != nil else { break }
             if let timer, timer <= 0 {
@@ -195,13 +194,18 @@ final class JSContextScope {
     }
 
     private func state() throws -> [String: JSONValue] {
-        try JSONValue.parse(jsonString(try evaluate("__state", url: "tessera-state.js")) ?? "{}").objectValue ?? [:]
+        let text = string(try evaluate("__tessera.stateJSON()", url: "tessera-state.js")) ?? "{}"
+        guard let state = (try? JSONValue.parse(text))?.objectValue else {
+            throw ActionError.failed(message: "the action's state could not be read", logs: [])
+        }
+        return state
     }
 
     private func outcome() throws -> ActionExecution {
-        let value = try evaluate("JSON.stringify(__tessera.outcome)", url: "tessera-outcome.js")
-        guard let text = string(value), let outcome = try JSONValue.parse(text).objectValue else {
-            throw ActionError.failed(message: "the action's results could not be read", logs: [])
+        let value = try evaluate("__tessera.outcomeJSON()", url: "tessera-outcome.js")
+        // A claim nested past the parser's depth limit (or otherwise unreadable) fails the action, not the request.
+        guard let text = string(value), let outcome = (try? JSONValue.parse(text))?.objectValue else {
+            throw ActionError.failed(message: "the action's results could not be read (claims nested too deeply?)", logs: [])
         }
         func object(_ key: String) -> [String: JSONValue] { outcome[key]?.objectValue ?? [:] }
         func strings(_ key: String) -> [String] {
@@ -218,8 +222,9 @@ final class JSContextScope {
         }
         var cacheWrites: [String: ActionCache.Entry?] = [:]
         for (key, value) in object("cacheWrites") {
-            if let fields = value.objectValue, let text = fields["value"]?.stringValue, let expires = fields["expires_at"]?.numberValue {
-                cacheWrites[key] = ActionCache.Entry(value: text, expiresAt: Int64(expires))
+            if let fields = value.objectValue, let text = fields["value"]?.stringValue,
+               let expires = fields["expires_at"]?.numberValue.flatMap({ Int64(exactly: $0.rounded(.down)) }) {
+                cacheWrites[key] = ActionCache.Entry(value: text, expiresAt: expires)
             } else {
                 cacheWrites[key] = .some(nil)
             }
@@ -242,14 +247,14 @@ final class JSContextScope {
     }
 
     private func syntaxError(_ exception: JSValueRef?) -> ActionError {
-        .syntax(message: describe(exception), line: property(exception, "line").map(Int.init) ?? 0,
-                column: property(exception, "column").map(Int.init) ?? 0)
+        .syntax(message: describe(exception), line: property(exception, "line").flatMap { Int(exactly: $0.rounded(.down)) } ?? 0,
+                column: property(exception, "column").flatMap { Int(exactly: $0.rounded(.down)) } ?? 0)
     }
 
     private func describe(_ exception: JSValueRef?) -> String {
         guard let exception else { return "unknown error" }
         var text = string(exception) ?? "unknown error"
-        if let line = property(exception, "line") { text += " (line \(Int(line)))" }
+        if let line = property(exception, "line").flatMap({ Int(exactly: $0.rounded(.down)) }) { text += " (line \(line))" }
         return text
     }
 

@@ -122,11 +122,16 @@ extension ActionStore {
         let secrets = try Self.secrets(payload, existing: current.secrets)
         let configuration = try payload.object("configuration") ?? current.configuration
         let now = Timestamp.string(clock.now())
+        let sealed = try sealSecrets(secrets)
         try await store.transaction { db in
-            try await db.update("actions").set("name", to: name).set("code", to: code)
-                .set("secrets", to: try sealSecrets(secrets))
-                .set("configuration", to: JSONValue.object(configuration).jsonText()).set("updated_at", to: now)
-                .where("id", .equal, id).run()
+            do {
+                try await db.update("actions").set("name", to: name).set("code", to: code)
+                    .set("secrets", to: sealed)
+                    .set("configuration", to: JSONValue.object(configuration).jsonText()).set("updated_at", to: now)
+                    .where("id", .equal, id).run()
+            } catch where error.isUniqueViolation {
+                throw DomainError.conflict("An action named \(name) already exists", code: "action_conflict")
+            }
         }
         return try await get(id)
     }

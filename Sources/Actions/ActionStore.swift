@@ -20,9 +20,12 @@ public struct BoundAction: Sendable, Equatable {
 }
 
 public enum SecretMask {
+    /// Replaces each secret as written and as JSON escapes it (`console.log(event.secrets)` prints a PEM key's
+    /// newlines as `\n`), longest first so a secret inside another is not half-masked.
     public static func apply(to text: String, secrets: [String: JSONValue]) -> String {
-        secrets.values.compactMap(\.stringValue).filter { $0.count >= 4 }
-            .reduce(text) { $0.replacingOccurrences(of: $1, with: "[secret]") }
+        let values = secrets.values.compactMap(\.stringValue).filter { $0.count >= 4 }
+        let forms = Set(values + values.map { String(JSONValue.string($0).jsonText().dropFirst().dropLast()) })
+        return forms.sorted { $0.count > $1.count }.reduce(text) { $0.replacingOccurrences(of: $1, with: "[secret]") }
     }
 
     public static func apply(to value: JSONValue, secrets: [String: JSONValue]) -> JSONValue {

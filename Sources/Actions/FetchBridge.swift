@@ -26,6 +26,7 @@ final class FetchMailbox: @unchecked Sendable {
     private var promises: [Int: (resolve: JSObjectRef, reject: JSObjectRef)] = [:]
     private var nextID = 0
     private var started = 0
+    private var tasks: [Task<Void, Never>] = []
 
     var pending: Int { promises.count }
 
@@ -45,12 +46,12 @@ final class FetchMailbox: @unchecked Sendable {
         nextID += 1
         started += 1
         promises[id] = (resolve, reject)
-        Task { [self] in
+        tasks.append(Task { [self] in
             let result: Result<String, any Error>
             do { result = .success(try await Self.perform(request)) } catch { result = .failure(error) }
             lock.withLock { completions.append(Completion(id: id, result: result)) }
             signal.signal()
-        }
+        })
         return promise
     }
 
@@ -85,7 +86,10 @@ final class FetchMailbox: @unchecked Sendable {
         return true
     }
 
+    /// Ends the execution's requests: unfinished ones are cancelled, and their promises let go of the context.
     func releaseAll(context: JSContextRef) {
+        for task in tasks { task.cancel() }
+        tasks.removeAll()
         for promise in promises.values {
             JSValueUnprotect(context, promise.resolve)
             JSValueUnprotect(context, promise.reject)
@@ -116,10 +120,7 @@ final class FetchMailbox: @unchecked Sendable {
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         if let body = request.body { urlRequest.httpBody = Data(body.utf8) }
-        let (data, response) = try await URLSession.shared.data(for: urlRequest)
-        guard data.count <= maximumBodyBytes else {
-            throw DomainError.invalidBody("response larger than \(maximumBodyBytes) bytes")
-        }
+        let (data, response) = try await BoundedDownload.run(urlRequest, limit: maximumBodyBytes, timeout: timeout)
         let http = response as? HTTPURLResponse
         var headers: [String: JSONValue] = [:]
         for (name, value) in http?.allHeaderFields ?? [:] {
@@ -133,5 +134,64 @@ final class FetchMailbox: @unchecked Sendable {
             "headers": .object(headers),
             "body": .string(String(decoding: data, as: UTF8.self)),
         ]).jsonText()
+    }
+}
+
+/// One request whose body is read as it arrives and cut off past `limit` bytes, with a total (not idle) time
+/// limit: a huge or endless response costs at most `limit` bytes of memory and `timeout` seconds.
+final class BoundedDownload: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    private let limit: Int
+    private let lock = NSLock()
+    private var data = Data()
+    private var response: URLResponse?
+    private var continuation: CheckedContinuation<(Data, URLResponse), any Error>?
+    private var tooLarge = false
+
+    private init(limit: Int) {
+        self.limit = limit
+    }
+
+    static func run(_ request: URLRequest, limit: Int, timeout: TimeInterval) async throws -> (Data, URLResponse) {
+        let download = BoundedDownload(limit: limit)
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout
+        let session = URLSession(configuration: configuration, delegate: download, delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        let task = session.dataTask(with: request)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                download.lock.withLock { download.continuation = continuation }
+                task.resume()
+            }
+        } onCancel: {
+            task.cancel()
+        }
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+        lock.withLock { self.response = response }
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive chunk: Data) {
+        let over = lock.withLock { () -> Bool in
+            data.append(chunk)
+            if data.count > limit { tooLarge = true }
+            return tooLarge
+        }
+        if over { dataTask.cancel() }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        let (continuation, result) = lock.withLock { () -> (CheckedContinuation<(Data, URLResponse), any Error>?, Result<(Data, URLResponse), any Error>) in
+            defer { self.continuation = nil }
+            if tooLarge { return (self.continuation, .failure(DomainError.invalidBody("response larger than \(limit) bytes"))) }
+            if let error { return (self.continuation, .failure(error)) }
+            guard let response else { return (self.continuation, .failure(DomainError.invalidBody("no response"))) }
+            return (self.continuation, .success((data, response)))
+        }
+        continuation?.resume(with: result)
     }
 }

@@ -69,7 +69,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
             for (key, value) in execution.userMetadata { if value == .null { user.userMetadata[key] = nil } else { user.userMetadata[key] = value } }
             report.append(Self.entry(action, logs: execution.logs, error: nil, warnings: warnings))
             if let reason = execution.denyReason {
-                return try await deny(reason, report)
+                return try await deny(action.masking(reason), report)
             }
         }
         let claimBytes = JSONValue.object(result.idTokenClaims).jsonText().utf8.count + JSONValue.object(result.accessTokenClaims).jsonText().utf8.count

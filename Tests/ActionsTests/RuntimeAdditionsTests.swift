@@ -63,6 +63,48 @@ import _CryptoExtras
         #expect(message.contains("timer boom"))
     }
 
+    @Test func hostileCodeCannotHangCrashOrForgeTheOutcome() async throws {
+        // Timers that re-arm at 0 ms forever are stopped at the limit.
+        await #expect(throws: ActionError.timedOut(seconds: 0.5)) {
+            try await run("await new Promise(() => { (function again() { setTimeout(again, 0); })(); });", timeLimit: 0.5)
+        }
+        // The bridge to Swift is read-only, and replacing JSON.stringify changes nothing Swift reads.
+        let forged = try await run("""
+            let replaced = true;
+            try { globalThis.__tessera = null; replaced = globalThis.__tessera === null; } catch (e) { replaced = false; }
+            JSON.stringify = () => '{"idToken":{"sub":"forged"}}';
+            api.idToken.setCustomClaim('https://example.com/replaced', replaced);
+            """)
+        #expect(forged.idTokenClaims == ["https://example.com/replaced": .bool(false)])
+        // A thrown value with a NaN line, a claim nested past the parser's limit: failures, not traps.
+        for body in ["throw { line: NaN, message: 'odd' };",
+                     "let v = 'x'; for (let i = 0; i < 200; i++) v = [v]; api.idToken.setCustomClaim('deep', v);"] {
+            await #expect(throws: ActionError.self, "\(body)") { try await run(body) }
+        }
+        await #expect(throws: ActionError.self) { try await runner.run(code: "throw { line: NaN };", event: postLoginEvent()) }
+    }
+
+    @Test func logsAreCappedAndVerifyNeedsAKey() async throws {
+        let execution = try await run("""
+            console.log('x'.repeat(100000));
+            const jwt = require('jsonwebtoken');
+            const token = jwt.sign({ a: 1 }, 'a-secret-that-is-long-enough');
+            const outcomes = [];
+            for (const key of [undefined, '']) { try { jwt.verify(token, key); outcomes.push('accepted'); } catch (e) { outcomes.push(e.message); } }
+            api.idToken.setCustomClaim('outcomes', outcomes);
+            """)
+        #expect(execution.logs.first?.message.count ?? 0 < 9000)
+        #expect(execution.idTokenClaims["outcomes"] == .array([.string("secret or public key must be provided"),
+                                                               .string("secret or public key must be provided")]))
+    }
+
+    @Test func secretsAreMaskedAsWrittenAndAsJSONEscapesThem() {
+        let pem = "-----BEGIN KEY-----\nabc\"def\n-----END KEY-----"
+        let logged = JSONValue.object(["KEY": .string(pem)]).jsonText()
+        let masked = SecretMask.apply(to: "console: \(logged) and raw \(pem)", secrets: ["KEY": .string(pem)])
+        #expect(!masked.contains("abc") && masked.components(separatedBy: "[secret]").count == 3, "\(masked)")
+    }
+
     @Test func cacheReadsItsSnapshotAndReturnsWrites() async throws {
         let future = Int64(Date().timeIntervalSince1970 * 1000) + 60_000
         let execution = try await run("""

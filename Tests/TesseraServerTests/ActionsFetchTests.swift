@@ -25,6 +25,14 @@ final class Receiver: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(string: #"{"data":{"insert_users_one":{"userId":"x"}}}"#)))
         }
+        // Streams 8 MiB, far past the 1 MiB a fetch may read.
+        router.get("huge") { _, _ -> Response in
+            let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
+            return Response(status: .ok, body: .init { writer in
+                for _ in 0..<128 { try await writer.write(chunk) }
+                try await writer.finish(nil)
+            })
+        }
         router.get("slow") { _, _ -> Response in
             try await Task.sleep(for: .seconds(5))
             return Response(status: .ok)
@@ -94,6 +102,13 @@ final class Receiver: Sendable {
                 };
                 """, event: event)
             #expect(status.idTokenClaims["status"] == .number(404) && status.idTokenClaims["ok"] == .bool(false))
+            do {
+                _ = try await runner.run(code: "exports.onExecutePostLogin = async () => { await (await fetch('\(base)/huge')).text(); };",
+                                         event: event)
+                Issue.record("an 8 MiB body was read")
+            } catch let error as ActionError {
+                #expect(error.description.contains("larger than 1048576 bytes"), "\(error)")
+            }
         }
     }
 }

@@ -69,11 +69,11 @@ import TesseraCore
               console.log('secret is', event.secrets.API_KEY);
             };
             """)
-        try write("deny.js", "exports.onExecutePostLogin = async (event, api) => { if (event.user.email.startsWith('ada')) api.access.deny('No Ada today'); };")
+        try write("deny.js", "exports.onExecutePostLogin = async (event, api) => { if (event.user.email.startsWith('ada')) api.access.deny('No Ada today ' + (event.secrets.CODE || '')); };")
         try write("throw.js", "exports.onExecutePostLogin = async (event) => { throw new Error('kaboom ' + event.secrets.API_KEY); };")
         let base = """
               - { name: Reserved, code: reserved.js, secrets: { API_KEY: "sk_live_very_secret" } }
-              - { name: Deny, code: deny.js }
+              - { name: Deny, code: deny.js, secrets: { CODE: "deny-secret-code" } }
               - { name: Throw, code: throw.js, secrets: { API_KEY: "sk_live_very_secret" } }
             """
         try await TenantFile.parse(Self.tenantFile(actions: base, flow: ["Reserved"]), file: "t.yaml", environment: [:], directory: directory)
@@ -93,7 +93,7 @@ import TesseraCore
             #expect(records[0].contains("dropped reserved ID token claim sub"))
             #expect(!records[0].contains("sk_live_very_secret") && records[0].contains("[secret]"))
 
-            for (flow, message) in [(["Deny"], "No Ada today"), (["Throw"], "Action Throw failed: Error: kaboom [secret]")] {
+            for (flow, message) in [(["Deny"], "No Ada today [secret]"), (["Throw"], "Action Throw failed: Error: kaboom [secret]")] {
                 try await TenantFile.parse(Self.tenantFile(actions: base, flow: flow), file: "t.yaml", environment: [:], directory: directory)
                     .apply(to: harness.services)
                 let denied = try await SignInTests.signIn(Browser(http), setup.spa.clientID, pkce: PKCEPair())

@@ -88,6 +88,10 @@ import TesseraCore
             let action = try await http.request(.get, "/api/v2/actions/actions/\(id)", token: token)
             #expect(action["deployed_version"] == .number(3) && action["code"] == .string(v1) && action["all_changes_deployed"] == .bool(true))
             #expect(try await http.request(.get, "/api/v2/actions/actions/\(id)/versions/actv_nope", token: token).status == .notFound)
+            _ = try await http.request(.post, "/api/v2/actions/actions", token: token,
+                                       json: .object(["name": .string("Other"), "code": .string(v1)]))
+            let renamed = try await http.request(.patch, "/api/v2/actions/actions/\(id)", token: token, json: .object(["name": .string("Other")]))
+            #expect(renamed.status == .conflict && renamed["errorCode"] == .string("action_conflict"), "\(renamed.text)")
             #expect(try await http.request(.get, "/api/v2/actions/actions/act_nope/versions", token: token).status == .notFound)
         }
     }

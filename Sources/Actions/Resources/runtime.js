@@ -2,6 +2,9 @@
 // (`__native`) that Swift provides. Runs once per execution, in a fresh context, before the action's code.
 (function (native, cacheSnapshot) {
   'use strict';
+  // Taken before the action's code runs, so replacing JSON.stringify or Object.freeze cannot change what Swift reads.
+  const stringify = JSON.stringify, parse = JSON.parse, freeze = Object.freeze, defineProperty = Object.defineProperty;
+  const maximumLogLength = 8192;
   const outcome = { idToken: {}, accessToken: {}, appMetadata: {}, userMetadata: {}, deny: null,
                     addScopes: [], removeScopes: [], logs: [], cacheWrites: {} };
 
@@ -10,7 +13,11 @@
     if (value instanceof Error) return value.stack ? `${value}\n${value.stack}` : String(value);
     try { const json = JSON.stringify(value); return json === undefined ? String(value) : json; } catch (e) { return String(value); }
   };
-  const logger = (level) => (...args) => { if (outcome.logs.length < 1000) outcome.logs.push({ level, message: args.map(text).join(' ') }); };
+  const logger = (level) => (...args) => {
+    if (outcome.logs.length >= 1000) return;
+    const message = args.map(text).join(' ');
+    outcome.logs.push({ level, message: message.length > maximumLogLength ? `${message.slice(0, maximumLogLength)}… (${message.length} characters)` : message });
+  };
   globalThis.console = { log: logger('log'), info: logger('info'), warn: logger('warn'), error: logger('error'), debug: logger('debug') };
 
   // jsonwebtoken: sign, verify and decode with HMAC (HS256/384/512), as the seeds use it.
@@ -75,6 +82,9 @@
       }
       options = options || {};
       secret = keyText(secret);
+      if (typeof secret !== 'string' || secret.length === 0) {
+        throw Object.assign(new Error('secret or public key must be provided'), { name: 'JsonWebTokenError' });
+      }
       const decoded = jsonwebtoken.decode(token, { complete: true });
       if (!decoded) throw Object.assign(new Error('jwt malformed'), { name: 'JsonWebTokenError' });
       const allowed = (options.algorithms || (isPEM(secret) ? rsaAlgorithms : hmacAlgorithms))
@@ -369,7 +379,7 @@
   };
   globalThis.require.available = Object.keys(builtins);
 
-  const claimValue = (value) => (value === undefined ? null : JSON.parse(JSON.stringify(value)));
+  const claimValue = (value) => (value === undefined ? null : parse(stringify(value)));
   const api = {
     idToken: { setCustomClaim(name, value) { outcome.idToken[String(name)] = claimValue(value); } },
     accessToken: {
@@ -385,30 +395,30 @@
     cache: cacheAPI,
   };
 
-  globalThis.__tessera = {
-    outcome,
-    // Runs the handler and records how its promise settles; JavaScriptCore drains microtasks when Swift's call returns.
-    // `timer` is the wait in milliseconds until the next timer is due, or -1 when none is pending.
+  // What Swift calls. It lives in this closure and is frozen on a read-only global, so action code can neither
+  // replace it nor reach the outcome except through `api`.
+  let current = { settled: true, error: 'the action was not run' };
+  const timerWait = () => {
+    let next = -1;
+    timers.forEach(({ due }) => { const wait = Math.max(0, due - Date.now()); if (next < 0 || wait < next) next = wait; });
+    return next;
+  };
+  const tessera = {
     run(handler, event) {
-      const state = {
-        settled: false, error: null,
-        get timer() {
-          let next = -1;
-          timers.forEach(({ due }) => { const wait = Math.max(0, due - Date.now()); if (next < 0 || wait < next) next = wait; });
-          return next;
-        },
-      };
-      this.state = state;
+      const state = { settled: false, error: null };
+      current = state;
       if (typeof handler !== 'function') {
         state.settled = true;
         state.error = 'The action does not export onExecutePostLogin';
-        return state;
+        return;
       }
       Promise.resolve().then(() => handler(event, api)).then(
         () => { state.settled = true; },
         (error) => { state.settled = true; state.error = text(error); });
-      return state;
     },
+    // `timer` is the wait in milliseconds until the next timer is due, or -1 when none is pending.
+    stateJSON() { return stringify({ settled: current.settled === true, error: current.error === null ? null : String(current.error), timer: timerWait() }); },
+    outcomeJSON() { return stringify(outcome); },
     // Runs the timers that are due, earliest first; one that throws fails the execution, as it would in Node.
     fireTimers() {
       const now = Date.now();
@@ -416,9 +426,10 @@
       for (const [id, timer] of due) {
         if (!timers.delete(id)) continue;
         try { timer.callback(...timer.args); } catch (error) {
-          if (!this.state.settled) { this.state.settled = true; this.state.error = text(error); }
+          if (!current.settled) { current.settled = true; current.error = text(error); }
         }
       }
     },
   };
+  defineProperty(globalThis, '__tessera', { value: freeze(tessera), writable: false, configurable: false, enumerable: false });
 })(__native, globalThis.__cacheSnapshot);
