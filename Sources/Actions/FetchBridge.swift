@@ -1,6 +1,9 @@
 import CJavaScriptCore
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -109,10 +112,31 @@ final class FetchMailbox: @unchecked Sendable {
         guard let text = fields["url"]?.stringValue, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
               scheme == "http" || scheme == "https", url.host != nil
         else { throw DomainError.invalidBody("fetch needs an absolute http(s) URL") }
+        guard !isLinkLocal(url.host ?? "") else {
+            throw DomainError.invalidBody("fetch may not reach link-local addresses (169.254.0.0/16, fe80::/10) or cloud metadata services")
+        }
         var headers: [String: String] = [:]
         for (name, value) in fields["headers"]?.objectValue ?? [:] { headers[name] = value.stringValue ?? value.jsonText() }
         return Request(url: url, method: fields["method"]?.stringValue ?? "GET", headers: headers,
                        body: fields["body"]?.stringValue)
+    }
+
+    /// Link-local addresses are where cloud metadata services (and their credentials) live; an action has no business
+    /// there. IPv4 literals are read as the resolver reads them (decimal, hex and octal forms included). Loopback and
+    /// private networks stay reachable: a self-hosted GraphQL engine on localhost is the seeds' everyday setup.
+    static func isLinkLocal(_ rawHost: String) -> Bool {
+        let host = rawHost.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]."))
+        if ["metadata", "metadata.google.internal", "metadata.goog"].contains(host) { return true }
+        var v4 = in_addr()
+        if inet_aton(host, &v4) != 0 {
+            return UInt32(bigEndian: v4.s_addr) >> 16 == 0xA9FE
+        }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: v6) { Array($0) }
+        if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return true }
+        let mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
+        return mapped && bytes[12] == 169 && bytes[13] == 254
     }
 
     static func perform(_ request: Request) async throws -> String {

@@ -1,4 +1,4 @@
-import Actions
+@testable import Actions
 import Foundation
 import Hummingbird
 import Logging
@@ -88,6 +88,16 @@ final class Receiver: Sendable {
                 try await runner.run(code: "exports.onExecutePostLogin = async () => { await fetch('\(base)/slow'); };",
                                      event: event, timeLimit: 1)
             }
+            for target in ["http://169.254.169.254/latest/meta-data/", "http://2852039166/", "http://0xa9fea9fe/", "http://0251.0376.0251.0376/",
+                           "http://[fe80::1]/", "http://[::ffff:169.254.169.254]/", "http://metadata.google.internal/computeMetadata/v1/"] {
+                do {
+                    _ = try await runner.run(code: "exports.onExecutePostLogin = async () => { await fetch('\(target)'); };", event: event)
+                    Issue.record("\(target) was fetched")
+                } catch let error as ActionError {
+                    #expect(error.description.contains("link-local"), "\(target): \(error)")
+                }
+            }
+            #expect(!FetchMailbox.isLinkLocal("127.0.0.1") && !FetchMailbox.isLinkLocal("10.0.0.5") && !FetchMailbox.isLinkLocal("example.com"))
             do {
                 _ = try await runner.run(code: "exports.onExecutePostLogin = async () => { await fetch('file:///etc/passwd'); };", event: event)
                 Issue.record("file:// was fetched")
