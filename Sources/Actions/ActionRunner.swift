@@ -271,11 +271,6 @@ final class JSContextScope {
         return JSString.swiftString(copy)
     }
 
-    private func jsonString(_ value: JSValueRef) -> String? {
-        guard let copy = JSValueCreateJSONString(context, value, 0, nil) else { return nil }
-        defer { JSStringRelease(copy) }
-        return JSString.swiftString(copy)
-    }
 
     private func setGlobal(_ name: String, _ value: JSValueRef) {
         let key = JSString(name)

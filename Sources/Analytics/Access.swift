@@ -140,14 +140,12 @@ public struct AnalyticsAccess: Sendable {
     }
 
     /// `POST /v0/tokens?expiration_time=…`: a JWT signed with the workspace admin token.
-    public static func mintJWT(workspace: Workspace, name: String, expiresAt: Int, scopes: [JSONValue], rps: Int?) -> String {
+    public static func mintJWT(workspace: Workspace, name: String, expiresAt: Int, scopes: [JSONValue], rps: Int?) throws -> String {
         var claims: [String: JSONValue] = [
             "workspace_id": .string(workspace.id), "name": .string(name), "exp": .number(Double(expiresAt)), "scopes": .array(scopes),
         ]
         if let rps { claims["limits"] = .object(["rps": .number(Double(rps))]) }
-        let input = Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8).base64URLEncoded() + "." + Data(JSONValue.object(claims).jsonText().utf8).base64URLEncoded()
-        let signature = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: Data(workspace.adminToken.utf8)))
-        return input + "." + Data(signature).base64URLEncoded()
+        return try JWS.hs256(ClaimSet(claims), secret: workspace.adminToken)
     }
 }
 

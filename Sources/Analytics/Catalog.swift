@@ -199,6 +199,16 @@ public struct Catalog: Sendable {
         }
     }
 
+    /// `check`, and no other data source whose name differs only by case (SQLite would give both one table).
+    public func checkBeforeSaving(_ definition: DataSourceDefinition, in workspace: Workspace) async throws {
+        try Self.check(definition)
+        if let existing = try await dataSources(in: workspace).first(where: {
+            $0.name.lowercased() == definition.name.lowercased() && $0.name != definition.name
+        }) {
+            throw DomainError.conflict("A Data Source named \(existing.name) already exists; names differ by more than case")
+        }
+    }
+
     public func saveDataSource(_ definition: DataSourceDefinition, in workspace: Workspace) async throws -> (DataSourceRecord, changed: Bool) {
         try Self.check(definition)
         let text = Self.encode(definition)

@@ -98,11 +98,8 @@ public struct Endpoints: Sendable {
     public func sql(_ text: String, in workspace: Workspace) async throws -> EndpointResult {
         let started = DispatchTime.now()
         let dataSources = try await catalog.dataSources(in: workspace)
-        var sql = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        while sql.hasSuffix(";") { sql.removeLast() }
-        guard let first = sql.split(whereSeparator: { $0.isWhitespace || $0 == "(" }).first?.uppercased(), first == "SELECT" || first == "WITH" else {
-            throw DomainError.invalidQuery("[Error] /v0/sql runs one SELECT query")
-        }
+        let sql = SQLText.trimmed(text)
+        guard SQLText.isSelect(sql) else { throw DomainError.invalidQuery("[Error] /v0/sql runs one SELECT query") }
         return try await execute(RenderedSQL(sql: sql, binds: []), in: workspace, dataSources: dataSources, started: started, context: "in the query")
     }
 
@@ -150,15 +147,14 @@ public struct Endpoints: Sendable {
                 prelude.append((node.name, try PipeTemplate(node.sql).render(parameters, columns: columns)))
             }
             var main = try PipeTemplate(endpoint.sql).render(parameters, columns: columns)
-            main.sql = main.sql.trimmingCharacters(in: .whitespacesAndNewlines)
-            while main.sql.hasSuffix(";") { main.sql.removeLast() }
-            guard let first = main.sql.split(whereSeparator: { $0.isWhitespace || $0 == "(" }).first?.uppercased(),
-                  first == "SELECT" || first == "WITH"
-            else { throw DomainError.invalidQuery("[Error] Pipe \(pipe.name): an endpoint node must be a SELECT query") }
+            main.sql = SQLText.trimmed(main.sql)
+            guard SQLText.isSelect(main.sql) else {
+                throw DomainError.invalidQuery("[Error] Pipe \(pipe.name): an endpoint node must be a SELECT query")
+            }
             guard !prelude.isEmpty else { return main }
             var sql = "WITH " + prelude.map { "\(WorkspaceDatabase.quoted($0.0)) AS (\n\($0.1.sql)\n)" }.joined(separator: ",\n")
             var binds = prelude.flatMap(\.1.binds)
-            if first == "WITH" {
+            if main.sql.uppercased().hasPrefix("WITH") {
                 sql += ",\n" + main.sql.drop { $0.isWhitespace }.dropFirst(4)
             } else {
                 sql += "\n" + main.sql

@@ -5,6 +5,22 @@ import SQLiteNIO
 import TesseraCore
 import TesseraStore
 
+/// SQL text as the engine runs it.
+enum SQLText {
+    /// Without surrounding space and trailing semicolons.
+    static func trimmed(_ sql: String) -> String {
+        var text = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        while text.hasSuffix(";") { text.removeLast() }
+        return text
+    }
+
+    /// Whether it starts as one read does: `SELECT` or `WITH`.
+    static func isSelect(_ sql: String) -> Bool {
+        guard let first = sql.split(whereSeparator: { $0.isWhitespace || $0 == "(" }).first?.uppercased() else { return false }
+        return first == "SELECT" || first == "WITH"
+    }
+}
+
 /// What a query returned: column names in order and rows of values.
 public struct QueryResult: Sendable {
     public let columns: [String]
@@ -183,8 +199,7 @@ public actor WorkspaceDatabase {
 
     /// Runs a read-only query, capped at `maximumRows + 1` rows so the caller can tell it was cut.
     public func query(_ rendered: RenderedSQL) async throws -> QueryResult {
-        var sql = rendered.sql.trimmingCharacters(in: .whitespacesAndNewlines)
-        while sql.hasSuffix(";") { sql.removeLast() }
+        let sql = SQLText.trimmed(rendered.sql)
         let reader = pickReader()
         let found = try await reader.query("SELECT * FROM (\n\(sql)\n) LIMIT \(Self.maximumRows + 1)", rendered.binds)
         var columns = found.first?.columns.map(\.name) ?? []

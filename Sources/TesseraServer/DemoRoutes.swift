@@ -8,8 +8,8 @@ import TesseraHTTP
 
 /// `/demo/`: a small page (plain JS, no third-party code) that signs a person up or in with PKCE through the
 /// application named "Demo SPA", then shows the seeds' Tinybird path end to end with the JWT from their ID token.
-struct DemoRoutes: Sendable {
-    static let applicationName = "Demo SPA"
+public struct DemoRoutes: Sendable {
+    public static let applicationName = "Demo SPA"
     static let files: [String: String] = ["": "index.html", "demo.js": "demo.js", "demo.css": "demo.css"]
     static let contentTypes = ["html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"]
     static let policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "

@@ -110,7 +110,7 @@ extension TenantFile {
                     if let value { report.secrets.append(("workspace \(spec.name) token \(token)", workspace.id, value)) }
                 }
             }
-            let charts = ChartStore(store: services.store, clock: services.clock)
+            let charts = services.charts
             for chart in spec.charts {
                 guard try await analytics.catalog.pipe(chart.pipe, in: workspace) != nil else {
                     throw DomainError.invalidBody("workspace \(spec.name): chart \(chart.id) names the pipe \(chart.pipe), which does not exist")

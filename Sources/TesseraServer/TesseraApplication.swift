@@ -49,7 +49,7 @@ public enum TesseraApplication {
         ActionsManagementAPI(actions: services.actions, runner: try ActionRunner(),
                              tokens: services.tokens).addRoutes(to: router)
         AnalyticsAPI<TesseraRequestContext>(analytics: services.analytics).addRoutes(to: router)
-        ChartRoutes(analytics: services.analytics, charts: ChartStore(store: services.store, clock: services.clock)).addRoutes(to: router)
+        ChartRoutes(analytics: services.analytics, charts: services.charts).addRoutes(to: router)
         try DemoRoutes(tenant: services.tenant).addRoutes(to: router)
         return router
     }

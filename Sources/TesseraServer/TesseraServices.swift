@@ -1,6 +1,7 @@
 import Foundation
 import Actions
 import Analytics
+import Charts
 import IdentityManagement
 import Logging
 import TesseraCore
@@ -66,5 +67,9 @@ extension TesseraServices {
     /// Actions as data, with secrets sealed as this server seals them.
     public var actions: ActionStore {
         ActionStore(store: store, clock: clock, sealer: sealer)
+    }
+
+    public var charts: ChartStore {
+        ChartStore(store: store, clock: clock)
     }
 }

@@ -7,13 +7,13 @@ import TesseraCore
 /// it keeps minting off any shared actor (so every core signs), writes whole-second times and unescaped
 /// slashes by construction, and refuses short HMAC keys before a library can trap on them.
 /// Verification stays with jwt-kit.
-enum JWS {
+public enum JWS {
     static func rs256(_ claims: ClaimSet, kid: String, key: RSASigningKey) throws -> String {
         let input = signingInput(alg: "RS256", kid: kid, claims: claims)
         return input + "." + Data(try key.signRS256(Array(input.utf8))).base64URLEncoded()
     }
 
-    static func hs256(_ claims: ClaimSet, secret: String) throws -> String {
+    public static func hs256(_ claims: ClaimSet, secret: String) throws -> String {
         guard secret.utf8.count >= 32 else {
             throw DomainError(.invalidInput, code: "weak_signing_secret", "an HS256 signing secret must be at least 32 bytes")
         }

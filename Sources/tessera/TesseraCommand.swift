@@ -137,7 +137,7 @@ struct Serve: AsyncParsableCommand {
                 let report = try await TenantFile.load(path: apply).apply(to: services)
                 say(report.summary(file: apply))
             }
-            let hasDemo = try await services.tenant.clients.list().contains { $0.name == "Demo SPA" }
+            let hasDemo = try await services.tenant.clients.list().contains { $0.name == DemoRoutes.applicationName }
             let app = try await TesseraApplication.make(services: services, metrics: registry, logger: logger) { port in
                 if hasDemo {
                     say("""

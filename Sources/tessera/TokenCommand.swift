@@ -52,7 +52,7 @@ struct TokenCommand: AsyncParsableCommand {
                     return .object(scope)
                 }
                 let expiresAt = Int(services.clock.now().timeIntervalSince1970) + seconds
-                say(AnalyticsAccess.mintJWT(workspace: found, name: name, expiresAt: expiresAt, scopes: scopes, rps: rps))
+                say(try AnalyticsAccess.mintJWT(workspace: found, name: name, expiresAt: expiresAt, scopes: scopes, rps: rps))
             }
         }
 
