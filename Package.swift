@@ -119,9 +119,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "TenantFile",
+            dependencies: [
+                "TesseraCore", "IdentityManagement", "Actions", "Analytics", "Charts",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TesseraServer",
             dependencies: [
                 "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP", "Identity", "IdentityManagement", "Actions", "Analytics", "Charts",
+                "TenantFile",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -134,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "tessera",
             dependencies: [
-                "TesseraServer", "TesseraCore", "TesseraTokens", "TesseraHTTP", "IdentityManagement", "Actions", "Analytics",
+                "TesseraServer", "TenantFile", "TesseraCore", "TesseraTokens", "TesseraHTTP", "IdentityManagement", "Actions", "Analytics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -169,7 +178,8 @@ let package = Package(
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "TesseraServer", "TesseraStore", "TesseraTokens", "TesseraCore", "IdentityManagement", "Identity", "Actions", "Analytics",
+                "TesseraServer", "TenantFile", "TesseraStore", "TesseraTokens", "TesseraCore", "TesseraHTTP", "IdentityManagement", "Identity",
+                "Actions", "Analytics",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

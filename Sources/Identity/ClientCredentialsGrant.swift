@@ -56,7 +56,7 @@ public struct ClientCredentialsGrant: Sendable {
         else {
             throw OAuthError.invalidClient("Unauthorized: unknown client or wrong client secret")
         }
-        guard access.grantTypes.contains("client_credentials") else {
+        guard access.grantTypes.contains(.clientCredentials) else {
             throw OAuthError.unauthorizedClient("Grant type 'client_credentials' not allowed for the client.")
         }
         guard let audience, !audience.isEmpty else {

@@ -29,7 +29,7 @@ public struct OAuthRoutes: Sendable {
         router.get(".well-known/openid-configuration") { _, _ in
             try JSONResponse.make(Self.discovery(issuer: issuer), headers: [.cacheControl: "public, max-age=300"])
         }
-        let oauth = router.group("oauth").add(middleware: OAuthErrorMiddleware<Context>())
+        let oauth = router.group("oauth").add(middleware: ErrorEnvelopeMiddleware<OAuthTokenErrors, Context>())
             .add(middleware: WebOriginCORSMiddleware<Context>(clients: tenant.clients))
         for path in ["token", "revoke"] {
             oauth.on(RouterPath(stringLiteral: path), method: .options) { _, _ in Response(status: .noContent) }
@@ -47,29 +47,33 @@ public struct OAuthRoutes: Sendable {
         oauth.post("token") { request, context in
                 let parameters = try await Self.parameters(request)
                 let credentials = try Self.clientCredentials(request, parameters)
+                guard let name = parameters["grant_type"] else {
+                    throw OAuthError.invalidRequest("Missing required parameter: grant_type")
+                }
+                guard let grantType = GrantType(rawValue: name), GrantType.served.contains(grantType) else {
+                    throw OAuthError.unsupportedGrantType("Unsupported grant type: \(name)")
+                }
                 let response: TokenResponse
-                switch parameters["grant_type"] {
-                case "client_credentials"?:
+                switch grantType {
+                case .clientCredentials:
                     response = try await grant.issue(
                         clientID: credentials.id, clientSecret: credentials.secret ?? "",
                         audience: parameters["audience"], scope: parameters["scope"])
-                case "authorization_code"?:
+                case .authorizationCode:
                     response = try await users.authorizationCode(
                         clientID: credentials.id, clientSecret: credentials.secret, code: parameters["code"],
                         redirectURI: parameters["redirect_uri"], verifier: parameters["code_verifier"])
-                case "refresh_token"?:
+                case .refreshToken:
                     response = try await users.refresh(
                         clientID: credentials.id, clientSecret: credentials.secret,
                         token: parameters["refresh_token"], scope: parameters["scope"])
-                case "password"?:
+                case .password:
                     response = try await users.password(
                         clientID: credentials.id, clientSecret: credentials.secret, username: parameters["username"],
                         password: parameters["password"], scope: parameters["scope"], audience: parameters["audience"],
                         ip: context.remoteAddress?.ipAddress ?? "unknown")
-                case nil:
-                    throw OAuthError.invalidRequest("Missing required parameter: grant_type")
-                case let other?:
-                    throw OAuthError.unsupportedGrantType("Unsupported grant type: \(other)")
+                case .implicit:
+                    throw OAuthError.unsupportedGrantType("Unsupported grant type: \(name)")
                 }
                 return JSONResponse.text(response.json.jsonText(), headers: [.pragma: "no-cache"])
             }
@@ -89,7 +93,7 @@ public struct OAuthRoutes: Sendable {
             "scopes_supported": strings(["openid", "profile", "email", "offline_access"]),
             "response_types_supported": strings(["code"]),
             "response_modes_supported": strings(["query", "form_post"]),
-            "grant_types_supported": strings(["authorization_code", "refresh_token", "client_credentials", "password"]),
+            "grant_types_supported": strings(GrantType.served.map(\.rawValue)),
             "code_challenge_methods_supported": strings(["S256"]),
             "token_endpoint_auth_methods_supported": strings(["client_secret_basic", "client_secret_post", "none"]),
             "revocation_endpoint_auth_methods_supported": strings(["client_secret_basic", "client_secret_post", "none"]),
@@ -105,42 +109,35 @@ public struct OAuthRoutes: Sendable {
     }
 
     /// Token requests come as a form (RFC 6749) or, as Auth0 also accepts, as JSON.
-    static func parameters(_ request: Request) async throws -> [String: String] {
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        if contentType.hasPrefix("application/x-www-form-urlencoded") {
+    static func parameters(_ request: Request) async throws -> RequestParameters {
+        if BodyReader.isForm(request) {
             return try await BodyReader.form(request)
         }
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
         if contentType.hasPrefix("application/json") {
             guard case .object(let object) = try await BodyReader.json(request) else {
                 throw OAuthError.invalidRequest("The request body must be a JSON object")
             }
-            var parameters: [String: String] = [:]
-            for (key, value) in object {
+            var pairs: [RequestParameters.Pair] = []
+            for (key, value) in object.sorted(by: { $0.key < $1.key }) {
                 switch value {
-                case .string(let text): parameters[key] = text
+                case .string(let text): pairs.append(.init(name: key, value: text))
                 case .null: continue
                 default: throw OAuthError.invalidRequest("Parameter \(key) must be a string")
                 }
             }
-            return parameters
+            return RequestParameters(pairs)
         }
         throw OAuthError.invalidRequest("Content-Type must be application/x-www-form-urlencoded or application/json")
     }
 
     /// `client_secret_basic` or `client_secret_post`, never both.
-    static func clientCredentials(_ request: Request, _ parameters: [String: String]) throws -> (id: String, secret: String?) {
-        if let header = request.headers[.authorization], header.lowercased().hasPrefix("basic ") {
+    static func clientCredentials(_ request: Request, _ parameters: RequestParameters) throws -> (id: String, secret: String?) {
+        if let basic = try request.basicCredentials {
             guard parameters["client_secret"] == nil else {
                 throw OAuthError.invalidRequest("Use one client authentication method, not both")
             }
-            guard let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-                  let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
-            else {
-                throw OAuthError.invalidClient("Malformed Basic authorization header")
-            }
-            let id = String(text[..<colon]).removingPercentEncoding ?? String(text[..<colon])
-            let secret = String(text[text.index(after: colon)...])
-            return (id, secret.removingPercentEncoding ?? secret)
+            return (basic.id, basic.secret)
         }
         guard let id = parameters["client_id"], !id.isEmpty else {
             throw OAuthError.invalidRequest("Missing required parameter: client_id")
@@ -176,38 +173,5 @@ public struct WebOriginCORSMiddleware<Context: RequestContext>: RouterMiddleware
             response.headers[.vary] = "Origin"
         }
         return response
-    }
-}
-
-/// OAuth errors in RFC 6749 shape: `{"error": "...", "error_description": "..."}`.
-struct OAuthErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as OAuthError {
-            return Self.response(error, status: Self.status(for: error.error))
-        } catch let error as DomainError {
-            let status: HTTPResponse.Status = error.kind == .payloadTooLarge ? .contentTooLarge : .badRequest
-            return Self.response(.invalidRequest(error.message), status: status)
-        } catch {
-            context.logger.error("token endpoint failure", metadata: ["error": "\(String(reflecting: error))"])
-            return Self.response(OAuthError("server_error", "Internal error"), status: .internalServerError)
-        }
-    }
-
-    static func status(for code: String) -> HTTPResponse.Status {
-        switch code {
-        case "invalid_client": .unauthorized
-        case "access_denied", "unauthorized_client": .forbidden
-        default: .badRequest
-        }
-    }
-
-    static func response(_ error: OAuthError, status: HTTPResponse.Status) -> Response {
-        let body = JSONValue.object(["error": .string(error.error), "error_description": .string(error.description)])
-        var headers: HTTPFields = [.pragma: "no-cache"]
-        if status == .unauthorized { headers[.wwwAuthenticate] = "Basic realm=\"tessera\"" }
-        return JSONResponse.text(body.jsonText(), status: status, headers: headers)
     }
 }

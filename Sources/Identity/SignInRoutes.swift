@@ -33,7 +33,7 @@ public struct SignInRoutes: Sendable {
         router.post("u/signup") { request, context in try await routes.submitForm(request, ip: Self.ip(context), signup: true) }
         router.get("v2/logout") { request, _ in try await routes.logout(request, openID: false) }
         router.get("oidc/logout") { request, _ in try await routes.logout(request, openID: true) }
-        let userinfo = router.group("userinfo").add(middleware: OAuthErrorMiddleware<Context>())
+        let userinfo = router.group("userinfo").add(middleware: ErrorEnvelopeMiddleware<BearerTokenErrors, Context>())
             .add(middleware: WebOriginCORSMiddleware<Context>(clients: signIn.tenant.clients))
         userinfo.on("", method: .options) { _, _ in Response(status: .noContent) }
         userinfo.get { request, _ in try await routes.userinfo(request) }
@@ -47,7 +47,11 @@ public struct SignInRoutes: Sendable {
     // MARK: /authorize
 
     func authorize(_ request: Request, ip: String) async throws -> Response {
-        switch try await validator.validate(request.queryDictionary) {
+        let query: RequestParameters
+        do throws(DomainError) { query = try request.query } catch {
+            return pages.error("Invalid request", error.message, status: OAuthTokenErrors.status(for: error.kind))
+        }
+        switch try await validator.validate(query) {
         case .errorPage(let title, let message):
             return pages.error(title, message)
         case .redirect(let target, let mode, let state, let error):
@@ -62,7 +66,7 @@ public struct SignInRoutes: Sendable {
             }
             if authorization.prompt == "none" {
                 return respond(to: authorization.redirectURI, mode: authorization.responseMode, fields: Self.errorFields(
-                    OAuthError("login_required", "Login required"), state: authorization.state))
+                    OAuthError(.loginRequired, "Login required"), state: authorization.state))
             }
             let (id, csrf) = try await signIn.transactions.create(authorization)
             let page = authorization.screenHint == "signup" ? "/u/signup" : "/u/login"
@@ -76,7 +80,7 @@ public struct SignInRoutes: Sendable {
     static func transactionCookie(_ id: String) -> String { "tessera_tx_\(id)" }
 
     func currentSession(_ request: Request) async throws -> Session? {
-        guard let cookie = request.cookies[Self.sessionCookie]?.value, !cookie.isEmpty else { return nil }
+        guard let cookie = request.cookie(Self.sessionCookie) else { return nil }
         guard let session = try await signIn.sessions.find(cookie: cookie) else { return nil }
         guard let user = try? await signIn.tenant.users.get(session.userID), !user.blocked else { return nil }
         return session
@@ -97,7 +101,7 @@ public struct SignInRoutes: Sendable {
     }
 
     static func errorFields(_ error: OAuthError, state: String?) -> [(String, String)] {
-        var fields = [("error", error.error), ("error_description", error.description)]
+        var fields = [("error", error.code.rawValue), ("error_description", error.description)]
         if let state { fields.append(("state", state)) }
         return fields
     }
@@ -124,8 +128,8 @@ public struct SignInRoutes: Sendable {
     // MARK: hosted pages
 
     func showForm(_ request: Request, signup: Bool) async throws -> Response {
-        guard let id = request.query("state"),
-              let csrf = request.cookies[Self.transactionCookie(id)]?.value,
+        guard let id = (try? request.query)?["state"],
+              let csrf = request.cookie(Self.transactionCookie(id)),
               let authorization = try await signIn.transactions.find(id, csrf: csrf)
         else {
             return pages.error("This sign-in link has expired",
@@ -148,14 +152,16 @@ public struct SignInRoutes: Sendable {
     }
 
     func submitForm(_ request: Request, ip: String, signup: Bool) async throws -> Response {
-        let fields: [String: String]
+        let fields: RequestParameters
         do {
             fields = try await BodyReader.form(request, limit: 16 * 1024)
+        } catch let error as DomainError where error.kind != .payloadTooLarge {
+            return pages.error("Invalid form", error.message, status: .badRequest)
         } catch {
             return pages.error("Request too large", "The form was larger than this page accepts.", status: .contentTooLarge)
         }
         guard let id = fields["state"], let csrf = fields["csrf"], !csrf.isEmpty,
-              request.cookies[Self.transactionCookie(id)]?.value == csrf,
+              request.cookie(Self.transactionCookie(id)) == csrf,
               let authorization = try await signIn.transactions.find(id, csrf: csrf)
         else {
             return pages.error("This form has expired",
@@ -193,7 +199,10 @@ public struct SignInRoutes: Sendable {
     // MARK: logout
 
     func logout(_ request: Request, openID: Bool) async throws -> Response {
-        let parameters = request.queryDictionary
+        let parameters: RequestParameters
+        do throws(DomainError) { parameters = try request.query } catch {
+            return pages.error("Invalid logout request", error.message, status: OAuthTokenErrors.status(for: error.kind))
+        }
         var clientID = parameters["client_id"]
         if openID, let hint = parameters["id_token_hint"] {
             guard let claims = try? await tokens.verifyIDToken(hint) else {
@@ -235,25 +244,20 @@ public struct SignInRoutes: Sendable {
 
     func userinfo(_ request: Request) async throws -> Response {
         guard let token = request.bearerToken else {
-            return Self.unauthorized("invalid_request", "Missing access token")
+            // RFC 6750 §3.1: a request without credentials is challenged, with invalid_request as the body's code.
+            return BearerTokenErrors.response(.invalidRequest("Missing access token"), status: .unauthorized)
         }
         let claims: ClaimSet
         do {
             claims = try await tokens.verify(token, audience: tokens.issuer + "userinfo")
         } catch {
-            return Self.unauthorized("invalid_token", "The access token is invalid or expired")
+            throw OAuthError(.invalidToken, "The access token is invalid or expired")
         }
         guard let userID = claims.string("sub"), let user = try? await signIn.tenant.users.get(userID) else {
-            return Self.unauthorized("invalid_token", "The user no longer exists")
+            throw OAuthError(.invalidToken, "The user no longer exists")
         }
         var body: [String: JSONValue] = ["sub": .string(user.userID)]
         for (key, value) in TokenMinter.profileClaims(user, scopes: claims.scopes) { body[key] = value }
         return JSONResponse.text(JSONValue.object(body).jsonText())
-    }
-
-    static func unauthorized(_ code: String, _ description: String) -> Response {
-        JSONResponse.text(JSONValue.object(["error": .string(code), "error_description": .string(description)]).jsonText(),
-                          status: .unauthorized,
-                          headers: [.wwwAuthenticate: "Bearer error=\"\(code)\", error_description=\"\(description)\""])
     }
 }

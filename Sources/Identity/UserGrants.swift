@@ -37,7 +37,7 @@ public struct UserGrants: Sendable {
                                   verifier: String?) async throws -> TokenResponse {
         let client = try await authenticateClient(id: clientID, secret: clientSecret)
         guard let code, !code.isEmpty else { throw OAuthError.invalidRequest("Missing required parameter: code") }
-        guard client.grantTypes.contains("authorization_code") else {
+        guard client.grantTypes.contains(.authorizationCode) else {
             throw OAuthError.unauthorizedClient("Grant type 'authorization_code' not allowed for the client.")
         }
         if client.tokenEndpointAuthMethod == "none" && verifier == nil {
@@ -46,15 +46,15 @@ public struct UserGrants: Sendable {
         switch try await signIn.codes.redeem(code, clientID: clientID, redirectURI: redirectURI, verifier: verifier) {
         case .failure(.replayed(let familyID)):
             try await signIn.refreshTokens.revokeFamily(familyID)
-            throw OAuthError("invalid_grant", "Invalid authorization code (already used; tokens issued with it are revoked)")
+            throw OAuthError.invalidGrant("Invalid authorization code (already used; tokens issued with it are revoked)")
         case .failure(.pkceMismatch):
-            throw OAuthError("invalid_grant", "Failed to verify code verifier")
+            throw OAuthError.invalidGrant("Failed to verify code verifier")
         case .failure(.redirectMismatch):
-            throw OAuthError("invalid_grant", "redirect_uri does not match the one of the authorization request")
+            throw OAuthError.invalidGrant("redirect_uri does not match the one of the authorization request")
         case .failure(.expired):
-            throw OAuthError("invalid_grant", "Authorization code has expired")
+            throw OAuthError.invalidGrant("Authorization code has expired")
         case .failure:
-            throw OAuthError("invalid_grant", "Invalid authorization code")
+            throw OAuthError.invalidGrant("Invalid authorization code")
         case .success(let grant):
             return try await respond(grant, client: client)
         }
@@ -63,14 +63,14 @@ public struct UserGrants: Sendable {
     public func refresh(clientID: String, clientSecret: String?, token: String?, scope: String?) async throws -> TokenResponse {
         let client = try await authenticateClient(id: clientID, secret: clientSecret)
         guard let token, !token.isEmpty else { throw OAuthError.invalidRequest("Missing required parameter: refresh_token") }
-        guard client.grantTypes.contains("refresh_token") else {
+        guard client.grantTypes.contains(.refreshToken) else {
             throw OAuthError.unauthorizedClient("Grant type 'refresh_token' not allowed for the client.")
         }
         switch try await signIn.refreshTokens.rotate(token, clientID: clientID) {
         case .failure(.reused):
-            throw OAuthError("invalid_grant", "Unknown or invalid refresh token (reuse detected; the token family is revoked)")
+            throw OAuthError.invalidGrant("Unknown or invalid refresh token (reuse detected; the token family is revoked)")
         case .failure:
-            throw OAuthError("invalid_grant", "Unknown or invalid refresh token.")
+            throw OAuthError.invalidGrant("Unknown or invalid refresh token.")
         case .success(let (grant, successor)):
             var narrowed = grant
             if let scope {
@@ -81,7 +81,7 @@ public struct UserGrants: Sendable {
                 narrowed.scopes = asked
             }
             let user = try await tenant.users.get(grant.userID)
-            guard !user.blocked else { throw OAuthError("invalid_grant", "user is blocked") }
+            guard !user.blocked else { throw OAuthError.invalidGrant("user is blocked") }
             let minted = try await signIn.minter.mint(for: narrowed, client: client)
             return TokenResponse(minted, refreshToken: successor)
         }
@@ -91,7 +91,7 @@ public struct UserGrants: Sendable {
     public func password(clientID: String, clientSecret: String?, username: String?, password: String?,
                          scope: String?, audience: String?, ip: String) async throws -> TokenResponse {
         let client = try await authenticateClient(id: clientID, secret: clientSecret)
-        guard client.grantTypes.contains("password") else {
+        guard client.grantTypes.contains(.password) else {
             throw OAuthError.unauthorizedClient("Grant type 'password' not allowed for the client.")
         }
         guard let username, let password else { throw OAuthError.invalidRequest("username and password are required") }
@@ -102,7 +102,7 @@ public struct UserGrants: Sendable {
         do {
             user = try await signIn.authenticate(email: username, password: password, ip: ip)
         } catch let error as SignInError {
-            throw OAuthError(error == .wrongCredentials ? "invalid_grant" : "access_denied", error.message)
+            throw OAuthError(error == .wrongCredentials ? .invalidGrant : .accessDenied, error.message)
         }
         let scopes = (scope ?? "openid").split(separator: " ").map(String.init)
         let custom: JSONValue
@@ -121,7 +121,7 @@ public struct UserGrants: Sendable {
     private func respond(_ grant: GrantRecord, client: Client) async throws -> TokenResponse {
         let minted = try await signIn.minter.mint(for: grant, client: client)
         var refresh: String?
-        if grant.scopes.contains("offline_access") && client.grantTypes.contains("refresh_token") {
+        if grant.scopes.contains("offline_access") && client.grantTypes.contains(.refreshToken) {
             refresh = try await signIn.refreshTokens.issue(grant)
         }
         return TokenResponse(minted, refreshToken: refresh)

@@ -88,7 +88,7 @@ public struct Clients: Sendable {
                 .set("callbacks", to: jsonBind(client.callbacks)).set("web_origins", to: jsonBind(client.webOrigins))
                 .set("allowed_origins", to: jsonBind(client.allowedOrigins))
                 .set("allowed_logout_urls", to: jsonBind(client.allowedLogoutURLs))
-                .set("grant_types", to: jsonBind(client.grantTypes))
+                .set("grant_types", to: jsonBind(client.grantTypes.map(\.rawValue)))
                 .set("client_metadata", to: jsonBind(client.clientMetadata))
                 .set("is_first_party", to: client.isFirstParty).set("updated_at", to: now)
                 .where("client_id", .equal, clientID).run()
@@ -147,10 +147,12 @@ public struct Clients: Sendable {
         client.allowedOrigins = try Validate.urls(try payload.strings("allowed_origins"), property: "allowed_origins") ?? client.allowedOrigins
         client.allowedLogoutURLs = try Validate.urls(try payload.strings("allowed_logout_urls"), property: "allowed_logout_urls") ?? client.allowedLogoutURLs
         if let grantTypes = try payload.strings("grant_types") {
-            if let unknown = grantTypes.first(where: { !GrantType.all.contains($0) }) {
-                throw DomainError.invalidBody("Payload validation error: 'No enum match for: \"\(unknown)\"' on property grant_types.")
+            client.grantTypes = try grantTypes.map { name in
+                guard let grantType = GrantType(rawValue: name) else {
+                    throw DomainError.invalidBody("Payload validation error: 'No enum match for: \"\(name)\"' on property grant_types.")
+                }
+                return grantType
             }
-            client.grantTypes = grantTypes
         }
         if let metadata = try payload.object("client_metadata") {
             guard metadata.values.allSatisfy({ $0.stringValue != nil }) else {
@@ -180,7 +182,7 @@ public struct Clients: Sendable {
                 .values(SQLBind(client.clientID), SQLBind(client.name), SQLBind(client.description),
                         SQLBind(client.appType.rawValue), SQLBind(digest), SQLBind(client.tokenEndpointAuthMethod),
                         jsonBind(client.callbacks), jsonBind(client.webOrigins), jsonBind(client.allowedOrigins),
-                        jsonBind(client.allowedLogoutURLs), jsonBind(client.grantTypes),
+                        jsonBind(client.allowedLogoutURLs), jsonBind(client.grantTypes.map(\.rawValue)),
                         jsonBind(client.clientMetadata), SQLBind(client.isFirstParty),
                         SQLBind(client.createdAt), SQLBind(client.updatedAt))
                 .run()
@@ -201,7 +203,7 @@ public struct Clients: Sendable {
                 webOrigins: try row.jsonStrings("web_origins"),
                 allowedOrigins: try row.jsonStrings("allowed_origins"),
                 allowedLogoutURLs: try row.jsonStrings("allowed_logout_urls"),
-                grantTypes: try row.jsonStrings("grant_types"),
+                grantTypes: try row.jsonStrings("grant_types").compactMap(GrantType.init(rawValue:)),
                 clientMetadata: try row.jsonObject("client_metadata"),
                 isFirstParty: try row.bool("is_first_party"),
                 createdAt: try row.string("created_at"),

@@ -14,7 +14,7 @@ public struct MachineAccess: Sendable {
     }
 
     public let clientID: String
-    public let grantTypes: [String]
+    public let grantTypes: [GrantType]
     let secretDigest: String?
     public let api: API?
     /// The granted scopes, or `nil` when the client holds no grant for this audience.
@@ -50,7 +50,7 @@ extension Clients {
                 guard case .array(let items) = try JSONValue.parse(text) else { return [] }
                 return items.compactMap(\.stringValue)
             }
-            return MachineAccess(clientID: try row.string("client_id"), grantTypes: try row.jsonStrings("grant_types"),
+            return MachineAccess(clientID: try row.string("client_id"), grantTypes: try row.jsonStrings("grant_types").compactMap(GrantType.init(rawValue:)),
                                  secretDigest: try row.optionalString("client_secret_digest"), api: api, grantedScopes: scopes)
         }
     }

@@ -1,16 +1,46 @@
 /// The Management API's scopes, named exactly as Auth0 names them.
+public enum ManagementScope: String, Sendable, CaseIterable {
+    case readUsers = "read:users"
+    case createUsers = "create:users"
+    case updateUsers = "update:users"
+    case deleteUsers = "delete:users"
+    case readUsersAppMetadata = "read:users_app_metadata"
+    case updateUsersAppMetadata = "update:users_app_metadata"
+    case createUsersAppMetadata = "create:users_app_metadata"
+    case deleteUsersAppMetadata = "delete:users_app_metadata"
+    case readClients = "read:clients"
+    case createClients = "create:clients"
+    case updateClients = "update:clients"
+    case deleteClients = "delete:clients"
+    case readClientKeys = "read:client_keys"
+    case updateClientKeys = "update:client_keys"
+    case readResourceServers = "read:resource_servers"
+    case createResourceServers = "create:resource_servers"
+    case updateResourceServers = "update:resource_servers"
+    case deleteResourceServers = "delete:resource_servers"
+    case readClientGrants = "read:client_grants"
+    case createClientGrants = "create:client_grants"
+    case updateClientGrants = "update:client_grants"
+    case deleteClientGrants = "delete:client_grants"
+    case readRoles = "read:roles"
+    case createRoles = "create:roles"
+    case updateRoles = "update:roles"
+    case deleteRoles = "delete:roles"
+    case readRoleMembers = "read:role_members"
+    case createRoleMembers = "create:role_members"
+    case deleteRoleMembers = "delete:role_members"
+    case readSigningKeys = "read:signing_keys"
+    case createSigningKeys = "create:signing_keys"
+    case updateSigningKeys = "update:signing_keys"
+    case readActions = "read:actions"
+    case createActions = "create:actions"
+    case updateActions = "update:actions"
+    case deleteActions = "delete:actions"
+}
+
 public enum ManagementScopes {
-    public static let all: [String] = [
-        "read:users", "create:users", "update:users", "delete:users",
-        "read:users_app_metadata", "update:users_app_metadata", "create:users_app_metadata", "delete:users_app_metadata",
-        "read:clients", "create:clients", "update:clients", "delete:clients", "read:client_keys", "update:client_keys",
-        "read:resource_servers", "create:resource_servers", "update:resource_servers", "delete:resource_servers",
-        "read:client_grants", "create:client_grants", "update:client_grants", "delete:client_grants",
-        "read:roles", "create:roles", "update:roles", "delete:roles", "read:role_members", "create:role_members",
-        "delete:role_members",
-        "read:signing_keys", "create:signing_keys", "update:signing_keys",
-        "read:actions", "create:actions", "update:actions", "delete:actions",
-    ]
+    /// Every scope, as the bootstrap application is granted them.
+    public static let all: [String] = ManagementScope.allCases.map(\.rawValue)
 
     /// The Management API audience for an issuer such as `http://127.0.0.1:8080/`.
     public static func audience(issuer: String) -> String { issuer + "api/v2/" }

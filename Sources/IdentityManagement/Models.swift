@@ -14,19 +14,26 @@ public enum AppType: String, Codable, Sendable, CaseIterable {
     /// Public clients cannot keep a secret; they authenticate with PKCE instead.
     public var isConfidential: Bool { self == .regularWeb || self == .nonInteractive }
 
-    public var defaultGrantTypes: [String] {
+    public var defaultGrantTypes: [GrantType] {
         switch self {
-        case .spa, .native: ["authorization_code", "refresh_token"]
-        case .regularWeb: ["authorization_code", "refresh_token", "client_credentials"]
-        case .nonInteractive: ["client_credentials"]
+        case .spa, .native: [.authorizationCode, .refreshToken]
+        case .regularWeb: [.authorizationCode, .refreshToken, .clientCredentials]
+        case .nonInteractive: [.clientCredentials]
         }
     }
 }
 
-public enum GrantType {
-    public static let all: Set<String> = [
-        "authorization_code", "refresh_token", "client_credentials", "password", "implicit",
-    ]
+/// The OAuth 2.0 grant types an application may be allowed, with their wire names (RFC 6749). `implicit` is accepted
+/// in an application's list, as Auth0 accepts it, though `/authorize` issues only codes.
+public enum GrantType: String, Codable, Sendable, CaseIterable {
+    case authorizationCode = "authorization_code"
+    case refreshToken = "refresh_token"
+    case clientCredentials = "client_credentials"
+    case password
+    case implicit
+
+    /// The grants `/oauth/token` serves.
+    public static let served: [GrantType] = [.authorizationCode, .refreshToken, .clientCredentials, .password]
 }
 
 /// An application (Auth0 "client"). The secret itself is never stored, only its SHA-256 digest.
@@ -40,7 +47,7 @@ public struct Client: Codable, Sendable, Equatable {
     public var webOrigins: [String]
     public var allowedOrigins: [String]
     public var allowedLogoutURLs: [String]
-    public var grantTypes: [String]
+    public var grantTypes: [GrantType]
     public var clientMetadata: [String: JSONValue]
     public var isFirstParty: Bool
     public var createdAt: String

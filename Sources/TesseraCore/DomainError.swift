@@ -8,6 +8,8 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case notFound
         case conflict
         case payloadTooLarge
+        /// A request target (path and query) longer than the server reads.
+        case uriTooLong
         case unavailable
     }
 

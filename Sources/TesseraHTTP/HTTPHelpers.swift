@@ -55,77 +55,19 @@ public enum BodyReader {
         }
     }
 
-    /// `application/x-www-form-urlencoded` fields; a repeated field keeps its first value.
-    public static func form(_ request: Request, limit: Int = defaultLimit) async throws -> [String: String] {
+    /// `application/x-www-form-urlencoded` fields, decoded as query strings are.
+    public static func form(_ request: Request, limit: Int = defaultLimit) async throws -> RequestParameters {
         let buffer = try await bytes(request, limit: limit)
-        return FormEncoding.decode(String(buffer: buffer))
+        return try RequestParameters(urlEncoded: Substring(String(buffer: buffer)), maximumLength: limit)
+    }
+
+    /// Whether the body is declared as an HTML form.
+    public static func isForm(_ request: Request) -> Bool {
+        request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") ?? false
     }
 
     static func tooLarge(_ limit: Int) -> DomainError {
         DomainError(.payloadTooLarge, code: "payload_too_large", "Request body is larger than \(limit) bytes")
-    }
-}
-
-public enum FormEncoding {
-    public static func decode(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = unescape(parts[0]), !name.isEmpty else { continue }
-            let value = parts.count > 1 ? unescape(parts[1]) ?? "" : ""
-            if fields[name] == nil { fields[name] = value }
-        }
-        return fields
-    }
-
-    /// `+` is a space and `%XX` a byte; a malformed escape makes the whole field unreadable.
-    private static func unescape(_ part: Substring) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(part.utf8.count)
-        var iterator = part.utf8.makeIterator()
-        while let byte = iterator.next() {
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    return nil
-                }
-                bytes.append(high << 4 | low)
-            default: bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-}
-
-extension Request {
-    /// The token of an `Authorization: Bearer …` header, if there is one.
-    public var bearerToken: String? {
-        guard let header = headers[.authorization] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
-    }
-
-    /// The query parameters, each name with its first value, decoded as a form is (`+` is a space),
-    /// which is how browsers, requests and authlib encode them.
-    public var queryDictionary: [String: String] {
-        FormEncoding.decode(uri.query ?? "")
-    }
-
-    /// A query parameter by name (the first, when repeated).
-    public func query(_ name: String) -> String? {
-        queryDictionary[name]
     }
 }
 

@@ -15,9 +15,9 @@ struct ChartRoutes: Sendable {
     let charts: ChartStore
 
     func addRoutes(to router: Router<TesseraRequestContext>) {
-        let v0 = router.group("v0").add(middleware: TinybirdErrorMiddleware<TesseraRequestContext>())
+        let v0 = router.group("v0").add(middleware: ErrorEnvelopeMiddleware<TinybirdErrors, TesseraRequestContext>())
         v0.get("pipes/:name/charts") { request, context in
-            let granted = try await analytics.authorize(pipe: try context.parameters.require("name"), token: token(request))
+            let granted = try await analytics.authorize(pipe: try context.pathParameter("name"), token: try token(request))
             let list = try await charts.charts(workspace: granted.principal.workspace.id, pipe: granted.pipe.name)
             return JSONResponse.text(JSONValue.object(["charts": .array(list.map(\.wire))]).jsonText())
         }
@@ -31,8 +31,8 @@ struct ChartRoutes: Sendable {
             return JSONResponse.text(chart.wire.jsonText(), status: .created)
         }
         v0.get("pipes/:name/charts/:id") { request, context in
-            let granted = try await analytics.authorize(pipe: try context.parameters.require("name"), token: token(request))
-            guard let chart = try await charts.chart(try context.parameters.require("id"), workspace: granted.principal.workspace.id,
+            let granted = try await analytics.authorize(pipe: try context.pathParameter("name"), token: try token(request))
+            guard let chart = try await charts.chart(try context.pathParameter("id"), workspace: granted.principal.workspace.id,
                                                      pipe: granted.pipe.name) else {
                 throw ChartStore.notFound
             }
@@ -40,7 +40,7 @@ struct ChartRoutes: Sendable {
         }
         v0.put("pipes/:name/charts/:id") { request, context in
             let pipe = try await adminPipe(request, context)
-            guard let existing = try await charts.chart(try context.parameters.require("id"), workspace: pipe.0.id, pipe: pipe.1.name) else {
+            guard let existing = try await charts.chart(try context.pathParameter("id"), workspace: pipe.0.id, pipe: pipe.1.name) else {
                 throw ChartStore.notFound
             }
             var body = try await BodyReader.json(request).objectValue ?? [:]
@@ -51,79 +51,87 @@ struct ChartRoutes: Sendable {
         }
         v0.delete("pipes/:name/charts/:id") { request, context in
             let pipe = try await adminPipe(request, context)
-            try await charts.delete(try context.parameters.require("id"), workspace: pipe.0.id, pipe: pipe.1.name)
+            try await charts.delete(try context.pathParameter("id"), workspace: pipe.0.id, pipe: pipe.1.name)
             return JSONResponse.empty()
         }
-        router.get("endpoints/:pipe/charts/:id") { request, context in
-            await page(request, pipe: try context.parameters.require("pipe"), id: try context.parameters.require("id"))
+        let pages = router.group().add(middleware: ErrorEnvelopeMiddleware<ChartPageErrors, TesseraRequestContext>())
+        pages.get("endpoints/:pipe/charts/:id") { request, context in
+            try await page(request, pipe: try context.pathParameter("pipe"), id: try context.pathParameter("id"))
         }
         // Tinybird's chart URLs carry the cloud and region first (`/gcp/europe-west3/endpoints/…`); swapping only
         // the host of such a URL keeps working.
-        router.get(":cloud/:region/endpoints/:pipe/charts/:id") { request, context in
-            await page(request, pipe: try context.parameters.require("pipe"), id: try context.parameters.require("id"))
+        pages.get(":cloud/:region/endpoints/:pipe/charts/:id") { request, context in
+            try await page(request, pipe: try context.pathParameter("pipe"), id: try context.pathParameter("id"))
         }
     }
 
-    func token(_ request: Request) -> String? {
-        request.bearerToken ?? request.uri.queryParameters.get("token")
+    func token(_ request: Request) throws -> String? {
+        request.bearerOrQueryToken(try request.query)
     }
 
     func adminPipe(_ request: Request, _ context: TesseraRequestContext) async throws -> (Workspace, PipeRecord) {
-        let granted = try await analytics.authorize(pipe: try context.parameters.require("name"), token: token(request))
+        let granted = try await analytics.authorize(pipe: try context.pathParameter("name"), token: try token(request))
         guard granted.principal.isAdmin else {
             throw DomainError(.forbidden, code: "forbidden", "Changing charts needs the workspace admin token")
         }
         return (granted.principal.workspace, granted.pipe)
     }
 
-    func page(_ request: Request, pipe: String, id: String) async -> Response {
-        var parameters: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters where key != "token" && key != "refresh" { parameters[String(key)] = String(value) }
-        let refresh = request.uri.queryParameters.get("refresh").flatMap(Int.init).map { min(max($0, 5), 86_400) }
+    func page(_ request: Request, pipe: String, id: String) async throws -> Response {
+        let query = try request.query
+        let refresh = query["refresh"].flatMap(Int.init).map { min(max($0, 5), 86_400) }
+        let granted = try await analytics.authorize(pipe: pipe, token: request.bearerOrQueryToken(query))
+        let principal = granted.principal
+        guard let chart = try await charts.chart(id, workspace: principal.workspace.id, pipe: granted.pipe.name) else {
+            throw DomainError.notFound("This endpoint has no chart with id \(id).")
+        }
+        let parameters = query.removing(["token", "refresh"]).firstValues
+        let read = try await analytics.read(granted, parameters: parameters, defaults: chart.parameters)
+        let started = DispatchTime.now()
+        let html: String
         do {
-            let granted = try await analytics.authorize(pipe: pipe, token: token(request))
-            let principal = granted.principal
-            guard let chart = try await charts.chart(id, workspace: principal.workspace.id, pipe: granted.pipe.name) else {
-                return Self.errorPage(.notFound, "Chart not found", "This endpoint has no chart with id \(id).")
-            }
-            let read = try await analytics.read(granted, parameters: parameters, defaults: chart.parameters)
-            let started = DispatchTime.now()
-            let html: String
-            do {
-                html = try ChartPage.html(chart, data: ChartData(columns: read.result.meta.map(\.name), rows: read.result.data), refresh: refresh)
-            } catch {
-                return Self.errorPage(.badRequest, "This chart cannot be drawn",
-                                      "The chart uses the column \(error.name), which the pipe's result does not have.")
-            }
-            let render = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-            var headers = read.rateLimitHeaders
-            headers[.contentType] = "text/html; charset=utf-8"
-            headers[.cacheControl] = "no-store"
-            headers[.contentSecurityPolicy] = ChartPage.contentSecurityPolicy(frameAncestors: principal.workspace.frameAncestors)
-            headers[HTTPField.Name("Server-Timing")!] = String(format: "query;dur=%.3f, render;dur=%.3f", read.result.elapsed * 1000, render)
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
-        } catch let limited as RateLimited {
-            var response = Self.errorPage(.tooManyRequests, "Too many requests", limited.message + ". Try again in a second.")
-            for field in RateLimited.headers(limited.decision) { response.headers[field.name] = field.value }
-            return response
-        } catch let error as DomainError {
-            switch error.kind {
-            case .forbidden, .unauthenticated:
-                return Self.errorPage(.forbidden, "This chart cannot be shown", error.message)
-            case .notFound:
-                return Self.errorPage(.notFound, "Chart not found", error.message)
-            case .invalidInput:
-                return Self.errorPage(.badRequest, "This chart cannot be drawn", error.message)
-            default:
-                return Self.errorPage(.serviceUnavailable, "This chart is unavailable", "Try again in a moment.")
-            }
+            html = try ChartPage.html(chart, data: ChartData(columns: read.result.meta.map(\.name), rows: read.result.data), refresh: refresh)
         } catch {
-            return Self.errorPage(.internalServerError, "This chart is unavailable", "Something went wrong on the server.")
+            throw DomainError.invalidQuery("The chart uses the column \(error.name), which the pipe's result does not have.")
+        }
+        let render = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+        var headers = read.rateLimitHeaders
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[.contentSecurityPolicy] = ChartPage.contentSecurityPolicy(frameAncestors: principal.workspace.frameAncestors)
+        headers[HTTPField.Name("Server-Timing")!] = String(format: "query;dur=%.3f, render;dur=%.3f", read.result.elapsed * 1000, render)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+/// The chart page's envelope: an HTML page that shows, inside the frame where the chart would have been, why it is
+/// not there. Like the endpoint it draws, every token problem is 403. Error pages carry no data, so any page may
+/// frame them.
+enum ChartPageErrors: ErrorEnvelope {
+    static let family = "chart page"
+
+    static func status(for kind: DomainError.Kind) -> HTTPResponse.Status {
+        TinybirdErrors.status(for: kind)
+    }
+
+    static func response(status: HTTPResponse.Status, code: String?, message: String) -> Response {
+        switch status {
+        case .forbidden: page(status, "This chart cannot be shown", message)
+        case .notFound: page(status, "Chart not found", message)
+        case .badRequest, .uriTooLong: page(status, "This chart cannot be drawn", message)
+        case .internalServerError: page(status, "This chart is unavailable", "Something went wrong on the server.")
+        default: page(status, "This chart is unavailable", "Try again in a moment.")
         }
     }
 
-    /// Error pages carry no data, so any page may frame them: the message shows where the chart would have been.
-    static func errorPage(_ status: HTTPResponse.Status, _ heading: String, _ message: String) -> Response {
+    static func response(toFamilyError error: any Error) -> Response? {
+        guard let limited = error as? RateLimited else { return nil }
+        var response = page(.tooManyRequests, "Too many requests", limited.message + ". Try again in a second.")
+        for field in RateLimited.headers(limited.decision) { response.headers[field.name] = field.value }
+        return response
+    }
+
+    static func page(_ status: HTTPResponse.Status, _ heading: String, _ message: String) -> Response {
         Response(status: status, headers: [
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
             .contentSecurityPolicy: ChartPage.contentSecurityPolicy(frameAncestors: "*"),

@@ -36,7 +36,7 @@ public struct DemoRoutes: Sendable {
         // The router treats `/demo` and `/demo/` alike; the page's own links are absolute.
         router.get("demo") { _, _ in serve("") }
         router.get("demo/:file") { _, context in
-            let file = try context.parameters.require("file")
+            let file = try context.pathParameter("file")
             if file == "config.json" { return try await config() }
             return serve(file)
         }

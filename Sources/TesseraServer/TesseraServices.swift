@@ -7,6 +7,7 @@ import Logging
 import TesseraCore
 import TesseraStore
 import TesseraTokens
+import TenantFile
 
 /// The opened store and the domain services over it: what both `serve` and the one-shot commands
 /// (`apply`, `keys rotate`) need.
@@ -71,5 +72,17 @@ extension TesseraServices {
 
     public var charts: ChartStore {
         ChartStore(store: store, clock: clock)
+    }
+
+    /// The services a tenant file configures.
+    public var configurable: TenantServices {
+        TenantServices(tenant: tenant, actions: actions, analytics: analytics, charts: charts)
+    }
+}
+
+extension TenantFile {
+    /// Applies the file to an opened server's services.
+    public func apply(to services: TesseraServices) async throws -> ApplyReport {
+        try await apply(to: services.configurable)
     }
 }

@@ -41,7 +41,7 @@ struct Login: AsyncParsableCommand {
 
         let router = Router()
         router.get(RouterPath(stringLiteral: redirectPath)) { request, _ -> Response in
-            await callback.deliver(request.queryDictionary)
+            await callback.deliver((try? request.query)?.firstValues ?? [:])
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string:
                 "<!doctype html><title>Signed in</title><body style=\"font-family:system-ui;padding:3em\"><h1>Done.</h1><p>Return to your terminal; you can close this window.</p>")))
         }

@@ -1,3 +1,4 @@
+import TenantFile
 import Actions
 import ArgumentParser
 import Foundation

@@ -47,14 +47,38 @@ import TesseraHTTP
     }
 }
 
-@Suite struct FormEncodingTests {
-    @Test func decodesPercentEscapesAndPlus() {
-        let fields = FormEncoding.decode("a=1&b=x+y%2Fz&c=%E2%9C%93&a=2&empty=&bad=%G1&=novalue")
-        #expect(fields["a"] == "1")
-        #expect(fields["b"] == "x y/z")
-        #expect(fields["c"] == "✓")
-        #expect(fields["empty"] == "")
-        #expect(fields["bad"] == "")
-        #expect(fields.count == 5)
+/// The one decoder every route uses for query strings and form bodies.
+@Suite struct RequestParametersTests {
+    @Test func decodesPercentEscapesAndPlusAndKeepsRepeatedNames() throws {
+        let parameters = try RequestParameters(urlEncoded: "a=1&b=x+y%2Fz&c=%E2%9C%93&a=2&empty=&=novalue&plus=%2B&space=%20")
+        #expect(parameters["a"] == "1")
+        #expect(parameters.all("a") == ["1", "2"])
+        #expect(parameters["b"] == "x y/z")
+        #expect(parameters["c"] == "✓")
+        #expect(parameters["empty"] == "")
+        #expect(parameters["plus"] == "+")
+        #expect(parameters["space"] == " ")
+        #expect(parameters.pairs.count == 7)
+        #expect(parameters.firstValues.count == 6)
+        #expect(parameters.removing(["a", "b"]).firstValues.keys.sorted() == ["c", "empty", "plus", "space"])
+    }
+
+    @Test(arguments: ["bad=%G1", "cut=%4", "%zz=1", "bytes=%FF%FE"])
+    func refusesMalformedEscapes(_ text: String) {
+        #expect(throws: DomainError.self) { try RequestParameters(urlEncoded: Substring(text)) }
+    }
+
+    @Test func limitsLengthAndCount() throws {
+        let long = String(repeating: "a", count: RequestParameters.maximumQueryLength + 1)
+        #expect { try RequestParameters(urlEncoded: Substring(long)) } throws: { ($0 as? DomainError)?.kind == .uriTooLong }
+        let many = (0...RequestParameters.maximumCount).map { "k\($0)=1" }.joined(separator: "&")
+        #expect { try RequestParameters(urlEncoded: Substring(many)) } throws: { ($0 as? DomainError)?.kind == .invalidInput }
+        let most = (1...RequestParameters.maximumCount).map { "k\($0)=1" }.joined(separator: "&")
+        #expect(try RequestParameters(urlEncoded: Substring(most)).pairs.count == RequestParameters.maximumCount)
+    }
+
+    @Test func encodesWhatItDecodes() throws {
+        let parameters = try RequestParameters(urlEncoded: "q=SELECT+1+%2B+1&name=%C3%A9t%C3%A9&x=a%26b%3Dc")
+        #expect(try RequestParameters(urlEncoded: Substring(parameters.urlEncoded)) == parameters)
     }
 }

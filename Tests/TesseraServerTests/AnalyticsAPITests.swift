@@ -1,3 +1,4 @@
+import TenantFile
 import Analytics
 import Crypto
 import Foundation

@@ -93,7 +93,8 @@ struct Harness: Sendable {
 
     /// Runs `body` against the full router, then tears the harness down.
     func test(_ body: @Sendable (TestHTTP) async throws -> Void) async throws {
-        let app = Application(router: try await TesseraApplication.router(services: services, metrics: nil), logger: Self.logger)
+        let router = try await TesseraApplication.router(services: services, metrics: nil)
+        let app = Application(responder: RouteRecordingResponder(inner: router.buildResponder()), logger: Self.logger)
         do {
             try await app.test(.router) { client in try await body(TestHTTP(client: client, harness: self)) }
         } catch {
@@ -109,7 +110,15 @@ struct TestResponse {
     let headers: HTTPFields
     let text: String
 
-    var json: JSONValue { (try? JSONValue.parse(text)) ?? .null }
+    /// The body as JSON. An empty body is `null`; any other body that is not JSON fails the test that reads it, so an
+    /// assertion on a field can never pass by reading an HTML or text error as "absent".
+    var json: JSONValue {
+        guard !text.isEmpty else { return .null }
+        do { return try JSONValue.parse(text) } catch {
+            Issue.record("\(status.code): the body is not JSON: \(text.prefix(200))")
+            return .null
+        }
+    }
     var object: [String: JSONValue] { json.objectValue ?? [:] }
     subscript(key: String) -> JSONValue? { object[key] }
 }

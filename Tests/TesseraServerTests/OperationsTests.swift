@@ -35,7 +35,7 @@ final class CapturedLogs: @unchecked Sendable {
         let captured = CapturedLogs()
         var logger = Logger(label: "capture") { _ in CapturedLogs.Handler(sink: captured) }
         logger.logLevel = .trace
-        let app = Application(router: try await TesseraApplication.router(services: harness.services, metrics: nil), logger: logger)
+        let app = Application(responder: RouteRecordingResponder(inner: try await TesseraApplication.router(services: harness.services, metrics: nil).buildResponder()), logger: logger)
         try await app.test(.router) { client in
             _ = try await client.execute(uri: "/v0/pipes/sales.json?token=eyJsecret-token-value&city=x", method: .get)
             _ = try await client.execute(uri: "/demo/?code=secret-authorization-code&state=s", method: .get)
@@ -64,7 +64,7 @@ final class CapturedLogs: @unchecked Sendable {
         let harness = try await Harness.make()
         let registry = PrometheusCollectorRegistry()
         registry.makeCounter(name: "tessera_probe_total").increment(by: Int64(3))
-        let app = Application(router: try await TesseraApplication.router(services: harness.services, metrics: registry),
+        let app = Application(responder: RouteRecordingResponder(inner: try await TesseraApplication.router(services: harness.services, metrics: registry).buildResponder()),
                               logger: Harness.logger)
         try await app.test(.router) { client in
             let response = try await client.execute(uri: "/metrics", method: .get)
@@ -79,7 +79,7 @@ final class CapturedLogs: @unchecked Sendable {
 
     @Test func readinessFailsWhenTheStoreIsGone() async throws {
         let harness = try await Harness.make()
-        let app = Application(router: try await TesseraApplication.router(services: harness.services, metrics: nil),
+        let app = Application(responder: RouteRecordingResponder(inner: try await TesseraApplication.router(services: harness.services, metrics: nil).buildResponder()),
                               logger: Harness.logger)
         await harness.services.store.shutdown()
         try await app.test(.router) { client in

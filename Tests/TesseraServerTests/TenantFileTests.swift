@@ -1,3 +1,4 @@
+import TenantFile
 import Foundation
 import IdentityManagement
 import Testing

@@ -18,10 +18,10 @@ public struct ActionsManagementAPI: Sendable {
     }
 
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        let api = router.group("api/v2/actions").add(middleware: Auth0ErrorMiddleware<Context>())
+        let api = router.group("api/v2/actions").add(middleware: ErrorEnvelopeMiddleware<Auth0ManagementErrors, Context>())
         let actions = self.actions, runner = self.runner, authorizer = self.authorizer
         api.get("actions") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["read:actions"])
+            try await authorizer.authorize(request, anyOf: [.readActions])
             let records = try await actions.list()
             return try JSONResponse.make(JSONValue.object([
                 "actions": .array(records.map(\.wire)), "total": .number(Double(records.count)),
@@ -29,52 +29,52 @@ public struct ActionsManagementAPI: Sendable {
             ]))
         }
         api.post("actions") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["create:actions"])
+            try await authorizer.authorize(request, anyOf: [.createActions])
             let record = try await actions.create(try await BodyReader.json(request, limit: 256 * 1024), runner: runner)
             return try JSONResponse.make(record.wire, status: .created)
         }
         api.get("actions/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:actions"])
-            return try JSONResponse.make(try await actions.get(try context.parameters.require("id")).wire)
+            try await authorizer.authorize(request, anyOf: [.readActions])
+            return try JSONResponse.make(try await actions.get(try context.pathParameter("id")).wire)
         }
         api.patch("actions/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:actions"])
-            let record = try await actions.update(try context.parameters.require("id"),
+            try await authorizer.authorize(request, anyOf: [.updateActions])
+            let record = try await actions.update(try context.pathParameter("id"),
                                                   try await BodyReader.json(request, limit: 256 * 1024), runner: runner)
             return try JSONResponse.make(record.wire)
         }
         api.delete("actions/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["delete:actions"])
-            try await actions.delete(try context.parameters.require("id"))
+            try await authorizer.authorize(request, anyOf: [.deleteActions])
+            try await actions.delete(try context.pathParameter("id"))
             return JSONResponse.empty()
         }
         api.post("actions/:id/deploy") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:actions", "create:actions"])
-            let version = try await actions.deploy(try context.parameters.require("id"), runner: runner)
+            try await authorizer.authorize(request, anyOf: [.updateActions, .createActions])
+            let version = try await actions.deploy(try context.pathParameter("id"), runner: runner)
             return try JSONResponse.make(version.wire, status: .created)
         }
         api.get("actions/:id/versions") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:actions"])
-            let versions = try await actions.versions(try context.parameters.require("id"))
+            try await authorizer.authorize(request, anyOf: [.readActions])
+            let versions = try await actions.versions(try context.pathParameter("id"))
             return try JSONResponse.make(JSONValue.object([
                 "versions": .array(versions.map(\.wire)), "total": .number(Double(versions.count)),
                 "page": .number(0), "per_page": .number(Double(versions.count)),
             ]))
         }
         api.get("actions/:id/versions/:version") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:actions"])
-            return try JSONResponse.make(try await actions.version(try context.parameters.require("id"),
-                                                                   try context.parameters.require("version")).wire)
+            try await authorizer.authorize(request, anyOf: [.readActions])
+            return try JSONResponse.make(try await actions.version(try context.pathParameter("id"),
+                                                                   try context.pathParameter("version")).wire)
         }
         api.post("actions/:id/versions/:version/deploy") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:actions", "create:actions"])
-            let version = try await actions.rollBack(try context.parameters.require("id"), to: try context.parameters.require("version"),
+            try await authorizer.authorize(request, anyOf: [.updateActions, .createActions])
+            let version = try await actions.rollBack(try context.pathParameter("id"), to: try context.pathParameter("version"),
                                                      runner: runner)
             return try JSONResponse.make(version.wire, status: .created)
         }
         api.post("actions/:id/test") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:actions", "create:actions"])
-            let record = try await actions.get(try context.parameters.require("id"))
+            try await authorizer.authorize(request, anyOf: [.updateActions, .createActions])
+            let record = try await actions.get(try context.pathParameter("id"))
             let body = try Payload(try await BodyReader.json(request, limit: 256 * 1024), allowed: ["payload"])
             let event = ActionEvent.merged(ActionEvent.samplePostLogin, with: try body.object("payload") ?? [:],
                                            secrets: record.secrets, configuration: record.configuration)
@@ -83,8 +83,8 @@ public struct ActionsManagementAPI: Sendable {
             return try JSONResponse.make(JSONValue.object(["payload": SecretMask.apply(to: result, secrets: record.secrets)]))
         }
         api.get("triggers/:trigger/bindings") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:actions"])
-            let trigger = try context.parameters.require("trigger")
+            try await authorizer.authorize(request, anyOf: [.readActions])
+            let trigger = try context.pathParameter("trigger")
             let records = try await actions.bindings(trigger)
             return try JSONResponse.make(JSONValue.object(["bindings": .array(records.enumerated().map { index, record in
                 .object(["id": .string("\(trigger)-\(index)"), "trigger_id": .string(trigger),
@@ -92,8 +92,8 @@ public struct ActionsManagementAPI: Sendable {
             })]))
         }
         api.patch("triggers/:trigger/bindings") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:actions"])
-            let trigger = try context.parameters.require("trigger")
+            try await authorizer.authorize(request, anyOf: [.updateActions])
+            let trigger = try context.pathParameter("trigger")
             guard trigger == ActionStore.postLogin else {
                 throw DomainError.notFound("Unknown trigger \(trigger)", code: "inexistent_trigger")
             }
@@ -118,8 +118,8 @@ public struct ActionsManagementAPI: Sendable {
                 "trigger_id": .string(trigger), "display_name": .string($0.name), "action": $0.wire]) })]))
         }
         api.get("executions/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:actions"])
-            guard let execution = try await actions.execution(try context.parameters.require("id")) else {
+            try await authorizer.authorize(request, anyOf: [.readActions])
+            guard let execution = try await actions.execution(try context.pathParameter("id")) else {
                 throw DomainError.notFound("The execution does not exist.", code: "inexistent_execution")
             }
             return try JSONResponse.make(execution)

@@ -5,37 +5,27 @@ import NIOCore
 import TesseraCore
 import TesseraHTTP
 
-/// Tinybird's error shape: `{"error": "…"}` with the status that fits (403 for auth, 400 for parameters,
-/// 404 only once the caller is known to be allowed to ask).
-public struct TinybirdErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+/// Tinybird's error shape, `{"error": "…"}`. Tinybird answers 403 for every token problem, a missing or invalid token
+/// as much as a missing scope, so `unauthenticated` is 403 here; 404 comes only once the caller is known to be
+/// allowed to ask, so names do not leak. A rate-limited token gets 429 with `Retry-After` and `X-RateLimit-*`.
+public enum TinybirdErrors: ErrorEnvelope {
+    public static let family = "analytics API"
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as DomainError {
-            return Self.response(Self.status(for: error.kind), error.message)
-        } catch let error as HTTPError {
-            return Self.response(error.status, error.body ?? error.status.reasonPhrase)
-        } catch {
-            context.logger.error("analytics API failure", metadata: ["error": "\(String(reflecting: error))"])
-            return Self.response(.internalServerError, "Internal error")
-        }
+    public static func status(for kind: DomainError.Kind) -> HTTPResponse.Status {
+        kind == .unauthenticated ? .forbidden : StandardErrorStatus.status(for: kind)
+    }
+
+    public static func response(status: HTTPResponse.Status, code: String?, message: String) -> Response {
+        response(status, message)
+    }
+
+    public static func response(toFamilyError error: any Error) -> Response? {
+        guard let limited = error as? RateLimited else { return nil }
+        return response(.tooManyRequests, limited.message, headers: RateLimited.headers(limited.decision))
     }
 
     public static func response(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
         JSONResponse.text(JSONValue.object(["error": .string(message)]).jsonText(), status: status, headers: headers)
-    }
-
-    static func status(for kind: DomainError.Kind) -> HTTPResponse.Status {
-        switch kind {
-        case .invalidInput: .badRequest
-        case .unauthenticated, .forbidden: .forbidden
-        case .notFound: .notFound
-        case .conflict: .conflict
-        case .payloadTooLarge: .contentTooLarge
-        case .unavailable: .serviceUnavailable
-        }
     }
 }
 
@@ -69,7 +59,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
     }
 
     func principal(_ request: Request) async throws -> Principal {
-        try await analytics.access.principal(token: request.bearerToken ?? request.uri.queryParameters.get("token"))
+        try await analytics.access.principal(token: request.bearerOrQueryToken(try request.query))
     }
 
     func require(_ principal: Principal, _ scope: TokenScope) throws {
@@ -79,7 +69,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
     }
 
     public func addRoutes(to router: Router<Context>) {
-        let v0 = router.group("v0").add(middleware: TinybirdErrorMiddleware<Context>())
+        let v0 = router.group("v0").add(middleware: ErrorEnvelopeMiddleware<TinybirdErrors, Context>())
         let analytics = self.analytics
 
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
@@ -95,12 +85,12 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             return JSONResponse.text(JSONValue.object(["pipes": .array(pipes.map { Self.describe($0, withSQL: principal.isAdmin) })]).jsonText())
         }
         v0.get("pipes/:name") { request, context in
-            try await endpoint(request, file: try context.parameters.require("name"))
+            try await endpoint(request, file: try context.pathParameter("name"))
         }
         v0.post("pipes") { request, _ in
             let principal = try await principal(request)
             try require(principal, .pipesCreate)
-            guard let name = request.uri.queryParameters.get("name") else { throw DomainError.invalidQuery("The name parameter is required") }
+            guard let name = try request.query["name"] else { throw DomainError.invalidQuery("The name parameter is required") }
             let text = String(buffer: try await BodyReader.bytes(request, limit: 1 << 20))
             let definition = try Datafile.pipe(name: name, text: text, file: "\(name).pipe")
             let (record, changed) = try await analytics.catalog.savePipe(definition, in: principal.workspace)
@@ -109,7 +99,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         v0.delete("pipes/:name") { request, context in
             let principal = try await principal(request)
             try require(principal, .admin)
-            guard let record = try await analytics.catalog.pipe(try context.parameters.require("name"), in: principal.workspace) else {
+            guard let record = try await analytics.catalog.pipe(try context.pathParameter("name"), in: principal.workspace) else {
                 throw DomainError.notFound("Pipe not found")
             }
             try await analytics.catalog.deletePipe(record)
@@ -126,7 +116,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         }
         v0.get("datasources/:name") { request, context in
             let principal = try await principal(request)
-            let name = try context.parameters.require("name")
+            let name = try context.pathParameter("name")
             guard canRead(principal, name) else { throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) cannot read Data Source \(name)") }
             guard let record = try await analytics.catalog.dataSource(name, in: principal.workspace) else {
                 throw DomainError.notFound("Data Source not found")
@@ -139,7 +129,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         v0.post("datasources/:name/truncate") { request, context in
             let principal = try await principal(request)
             try require(principal, .admin)
-            guard let record = try await analytics.catalog.dataSource(try context.parameters.require("name"), in: principal.workspace) else {
+            guard let record = try await analytics.catalog.dataSource(try context.pathParameter("name"), in: principal.workspace) else {
                 throw DomainError.notFound("Data Source not found")
             }
             try await analytics.engine.database(principal.workspace.id).truncate(record.name)
@@ -148,7 +138,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         v0.delete("datasources/:name") { request, context in
             let principal = try await principal(request)
             try require(principal, .admin)
-            guard let record = try await analytics.catalog.dataSource(try context.parameters.require("name"), in: principal.workspace) else {
+            guard let record = try await analytics.catalog.dataSource(try context.pathParameter("name"), in: principal.workspace) else {
                 throw DomainError.notFound("Data Source not found")
             }
             try await analytics.deleteDataSource(record, in: principal.workspace)
@@ -157,7 +147,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
 
         v0.post("events") { request, _ in
             let principal = try await principal(request)
-            guard let name = request.uri.queryParameters.get("name"), !name.isEmpty else {
+            guard let name = try request.query["name"], !name.isEmpty else {
                 throw DomainError.invalidQuery("The name parameter is required: POST /v0/events?name=<datasource>")
             }
             guard principal.has(.dataSourcesAppend(name)) || principal.has(.dataSourcesCreate) else {
@@ -168,17 +158,18 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             }
             let body = try await BodyReader.bytes(request, limit: Self.ingestLimit)
             let outcome = try await analytics.append(String(buffer: body), format: "ndjson", to: record, in: principal.workspace)
-            let wait = ["true", "1"].contains(request.uri.queryParameters.get("wait")?.lowercased() ?? "")
+            let wait = ["true", "1"].contains(try request.query["wait"]?.lowercased() ?? "")
             return JSONResponse.text(JSONValue.object([
                 "successful_rows": .number(Double(outcome.rows.count)), "quarantined_rows": .number(Double(outcome.quarantined.count)),
             ]).jsonText(), status: wait ? .ok : .accepted)
         }
 
-        v0.get("sql") { request, _ in try await sql(request, query: request.uri.queryParameters.get("q")) }
+        v0.get("sql") { request, _ in try await sql(request, query: try request.query["q"]) }
         v0.post("sql") { request, _ in
-            let text = String(buffer: try await BodyReader.bytes(request, limit: 1 << 20))
-            let form = (request.headers[.contentType] ?? "").hasPrefix("application/x-www-form-urlencoded") ? FormEncoding.decode(text)["q"] : nil
-            return try await sql(request, query: request.uri.queryParameters.get("q") ?? form ?? text)
+            let limit = 1 << 20
+            if let q = try request.query["q"] { return try await sql(request, query: q) }
+            if BodyReader.isForm(request) { return try await sql(request, query: try await BodyReader.form(request, limit: limit)["q"]) }
+            return try await sql(request, query: String(buffer: try await BodyReader.bytes(request, limit: limit)))
         }
 
         v0.get("tokens") { request, _ in
@@ -193,7 +184,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         v0.delete("tokens/:name") { request, context in
             let principal = try await principal(request)
             try require(principal, .tokens)
-            guard try await analytics.catalog.deleteToken(try context.parameters.require("name"), in: principal.workspace) else {
+            guard try await analytics.catalog.deleteToken(try context.pathParameter("name"), in: principal.workspace) else {
                 throw DomainError.notFound("Token not found")
             }
             return JSONResponse.empty()
@@ -201,7 +192,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         v0.post("tokens/:name/refresh") { request, context in
             let principal = try await principal(request)
             try require(principal, .admin)
-            let name = try context.parameters.require("name").removingPercentEncoding ?? ""
+            let name = try context.pathParameter("name")
             guard name == "admin token" || name == "admin_token" else {
                 throw DomainError.invalidQuery("Only the admin token is refreshed here; delete and recreate other tokens")
             }
@@ -257,32 +248,28 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             name = String(file.dropLast(suffix.count + 1))
             format = suffix
         }
-        let token = request.bearerToken ?? request.uri.queryParameters.get("token")
+        let query = try request.query
+        let token = request.bearerOrQueryToken(query)
         if format.isEmpty {
             let granted = try await analytics.authorize(pipe: name, token: token)
             try require(granted.principal, .admin)
             return JSONResponse.text(Self.describe(granted.pipe).jsonText())
         }
-        var parameters: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters where key != "token" { parameters[String(key)] = String(value) }
-        let read: EndpointRead
-        do { read = try await analytics.read(pipe: name, token: token, parameters: parameters) } catch let limited as RateLimited {
-            return TinybirdErrorMiddleware<Context>.response(.tooManyRequests, limited.message, headers: RateLimited.headers(limited.decision))
-        }
+        let read = try await analytics.read(pipe: name, token: token, parameters: query.removing(["token"]).firstValues)
         return Self.respond(read.result, format: format, headers: read.rateLimitHeaders)
     }
 
     /// `POST /v0/datasources?name=…&mode=create|append|replace[&schema=…][&format=csv|ndjson]`.
     func createOrAppend(_ request: Request) async throws -> Response {
         let principal = try await principal(request)
-        let query = request.uri.queryParameters
-        guard let name = query.get("name"), !name.isEmpty else { throw DomainError.invalidQuery("The name parameter is required") }
-        let mode = query.get("mode") ?? "create"
+        let query = try request.query
+        guard let name = query["name"], !name.isEmpty else { throw DomainError.invalidQuery("The name parameter is required") }
+        let mode = query["mode"] ?? "create"
         guard ["create", "append", "replace"].contains(mode) else {
             throw DomainError.invalidQuery("mode must be create, append or replace")
         }
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        let format = query.get("format") ?? (contentType.contains("csv") ? "csv" : "ndjson")
+        let format = query["format"] ?? (contentType.contains("csv") ? "csv" : "ndjson")
         guard ["csv", "ndjson"].contains(format) else { throw DomainError.invalidQuery("format must be csv or ndjson") }
         let body = String(buffer: try await BodyReader.bytes(request, limit: Self.ingestLimit))
         let workspace = principal.workspace
@@ -291,7 +278,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         if mode == "create" {
             try require(principal, .dataSourcesCreate)
             guard record == nil else { throw DomainError.conflict("Data Source \(name) already exists") }
-            guard let schema = query.get("schema") else {
+            guard let schema = query["schema"] else {
                 throw DomainError.invalidQuery("mode=create needs a schema parameter such as `city` String `json:$.city`, `amount` Float64 `json:$.amount`")
             }
             let definition = DataSourceDefinition(name: name, columns: try Datafile.schema(schema))
@@ -321,11 +308,11 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
     /// Static tokens (`?name=…&scope=…`, repeated) or, with `expiration_time`, a JWT with scopes from the body.
     func createToken(_ request: Request) async throws -> Response {
         let principal = try await principal(request)
-        let query = request.uri.queryParameters
-        guard let name = query.get("name"), !name.isEmpty, name.count <= 100 else {
+        let query = try request.query
+        guard let name = query["name"], !name.isEmpty, name.count <= 100 else {
             throw DomainError.invalidQuery("The name parameter is required (1 to 100 characters)")
         }
-        if let expiration = query.get("expiration_time") {
+        if let expiration = query["expiration_time"] {
             try require(principal, .admin)
             guard let expiresAt = Int(expiration), expiresAt > Int(Date().timeIntervalSince1970) else {
                 throw DomainError.invalidQuery("expiration_time must be a future Unix timestamp in seconds")
@@ -350,7 +337,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             return JSONResponse.text(JSONValue.object(["token": .string(token)]).jsonText())
         }
         try require(principal, .tokens)
-        let scopes = try query.getAll("scope").map { try TokenScope.parse(String($0)) }
+        let scopes = try query.all("scope").map { try TokenScope.parse($0) }
         guard !scopes.isEmpty else { throw DomainError.invalidQuery("At least one scope parameter is required") }
         if scopes.contains(.admin) { try require(principal, .admin) }
         let (token, value) = try await analytics.catalog.ensureToken(name: name, scopes: scopes, in: principal.workspace)

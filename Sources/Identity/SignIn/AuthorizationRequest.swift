@@ -1,6 +1,7 @@
 import Foundation
 import IdentityManagement
 import TesseraCore
+import TesseraHTTP
 
 /// A validated `/authorize` request: what the user is signing in to, and where the answer goes.
 public struct AuthorizationRequest: Codable, Sendable, Equatable {
@@ -54,7 +55,7 @@ public struct AuthorizeValidator: Sendable {
         }
     }
 
-    public func validate(_ parameters: [String: String]) async throws -> AuthorizeOutcome {
+    public func validate(_ parameters: RequestParameters) async throws -> AuthorizeOutcome {
         guard let clientID = parameters["client_id"], !clientID.isEmpty else {
             return .errorPage(title: "Missing client", message: "The request has no client_id.")
         }
@@ -81,9 +82,9 @@ public struct AuthorizeValidator: Sendable {
             return fail(.invalidRequest("Missing required parameter: response_type"))
         }
         guard responseType == "code" else {
-            return fail(OAuthError("unsupported_response_type", "Unsupported response type: \(responseType)"))
+            return fail(OAuthError(.unsupportedResponseType, "Unsupported response type: \(responseType)"))
         }
-        guard client.grantTypes.contains("authorization_code") else {
+        guard client.grantTypes.contains(.authorizationCode) else {
             return fail(.unauthorizedClient("The application is not allowed to use the authorization code grant"))
         }
         let challenge = parameters["code_challenge"]

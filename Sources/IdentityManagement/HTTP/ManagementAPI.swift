@@ -16,7 +16,7 @@ public struct ManagementAPI: Sendable {
     }
 
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        let api = router.group("api/v2").add(middleware: Auth0ErrorMiddleware<Context>())
+        let api = router.group("api/v2").add(middleware: ErrorEnvelopeMiddleware<Auth0ManagementErrors, Context>())
         addUserRoutes(api)
         addClientRoutes(api)
         addResourceServerRoutes(api)
@@ -30,8 +30,8 @@ public struct ManagementAPI: Sendable {
     func addUserRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
         let users = tenant.users, roles = tenant.roles, authorizer = self.authorizer
         api.get("users") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["read:users"])
-            let parameters = request.queryDictionary
+            try await authorizer.authorize(request, anyOf: [.readUsers])
+            let parameters = try request.query.firstValues
             let search = try UserSearch(parameters: parameters)
             let includeTotals = parameters["include_totals"] == "true"
             let projection = try FieldProjection(parameters: parameters)
@@ -52,47 +52,47 @@ public struct ManagementAPI: Sendable {
             ]))
         }
         api.post("users") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["create:users"])
+            try await authorizer.authorize(request, anyOf: [.createUsers])
             let user = try await users.create(try await BodyReader.json(request))
             return try JSONResponse.make(JSONValue.object(user.profile), status: .created)
         }
         api.get("users-by-email") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["read:users"])
-            guard let email = request.query("email") else {
+            try await authorizer.authorize(request, anyOf: [.readUsers])
+            guard let email = (try request.query["email"]) else {
                 throw DomainError.invalidQuery("Query validation error: 'Missing required property: email' on property email.")
             }
-            let projection = try FieldProjection(parameters: request.queryDictionary)
+            let projection = try FieldProjection(parameters: try request.query.firstValues)
             return try JSONResponse.make(JSONValue.array(try await users.byEmail(email).map { projection.apply($0.profile) }))
         }
         api.get("users/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:users"])
-            let projection = try FieldProjection(parameters: request.queryDictionary)
-            return try JSONResponse.make(projection.apply(try await users.get(try context.pathID("id")).profile))
+            try await authorizer.authorize(request, anyOf: [.readUsers])
+            let projection = try FieldProjection(parameters: try request.query.firstValues)
+            return try JSONResponse.make(projection.apply(try await users.get(try context.pathParameter("id")).profile))
         }
         api.patch("users/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:users", "update:users_app_metadata"])
-            let user = try await users.update(try context.pathID("id"), try await BodyReader.json(request))
+            try await authorizer.authorize(request, anyOf: [.updateUsers, .updateUsersAppMetadata])
+            let user = try await users.update(try context.pathParameter("id"), try await BodyReader.json(request))
             return try JSONResponse.make(JSONValue.object(user.profile))
         }
         api.delete("users/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["delete:users"])
-            try await users.delete(try context.pathID("id"))
+            try await authorizer.authorize(request, anyOf: [.deleteUsers])
+            try await users.delete(try context.pathParameter("id"))
             return JSONResponse.empty()
         }
         api.get("users/:id/roles") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:users", "read:roles"])
-            return try JSONResponse.make(try await roles.roles(ofUser: try context.pathID("id")))
+            try await authorizer.authorize(request, anyOf: [.readUsers, .readRoles])
+            return try JSONResponse.make(try await roles.roles(ofUser: try context.pathParameter("id")))
         }
         api.post("users/:id/roles") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:users", "create:role_members"])
+            try await authorizer.authorize(request, anyOf: [.updateUsers, .createRoleMembers])
             let ids = try Roles.idList(try await BodyReader.json(request), key: "roles")
-            try await roles.assign(roleIDs: ids, toUser: try context.pathID("id"))
+            try await roles.assign(roleIDs: ids, toUser: try context.pathParameter("id"))
             return JSONResponse.empty()
         }
         api.delete("users/:id/roles") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:users", "delete:role_members"])
+            try await authorizer.authorize(request, anyOf: [.updateUsers, .deleteRoleMembers])
             let ids = try Roles.idList(try await BodyReader.json(request), key: "roles")
-            try await roles.unassign(roleIDs: ids, fromUser: try context.pathID("id"))
+            try await roles.unassign(roleIDs: ids, fromUser: try context.pathParameter("id"))
             return JSONResponse.empty()
         }
     }
@@ -102,29 +102,29 @@ public struct ManagementAPI: Sendable {
     func addClientRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
         let clients = tenant.clients, authorizer = self.authorizer
         api.get("clients") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["read:clients"])
+            try await authorizer.authorize(request, anyOf: [.readClients])
             return try JSONResponse.make(try await clients.list())
         }
         api.post("clients") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["create:clients"])
+            try await authorizer.authorize(request, anyOf: [.createClients])
             return try JSONResponse.make(try await clients.create(try await BodyReader.json(request)), status: .created)
         }
         api.get("clients/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:clients"])
-            return try JSONResponse.make(try await clients.get(try context.pathID("id")))
+            try await authorizer.authorize(request, anyOf: [.readClients])
+            return try JSONResponse.make(try await clients.get(try context.pathParameter("id")))
         }
         api.patch("clients/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:clients"])
-            return try JSONResponse.make(try await clients.update(try context.pathID("id"), try await BodyReader.json(request)))
+            try await authorizer.authorize(request, anyOf: [.updateClients])
+            return try JSONResponse.make(try await clients.update(try context.pathParameter("id"), try await BodyReader.json(request)))
         }
         api.delete("clients/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["delete:clients"])
-            try await clients.delete(try context.pathID("id"))
+            try await authorizer.authorize(request, anyOf: [.deleteClients])
+            try await clients.delete(try context.pathParameter("id"))
             return JSONResponse.empty()
         }
         api.post("clients/:id/rotate-secret") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:client_keys"])
-            return try JSONResponse.make(try await clients.rotateSecret(try context.pathID("id")))
+            try await authorizer.authorize(request, anyOf: [.updateClientKeys])
+            return try JSONResponse.make(try await clients.rotateSecret(try context.pathParameter("id")))
         }
     }
 
@@ -133,24 +133,24 @@ public struct ManagementAPI: Sendable {
     func addResourceServerRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
         let servers = tenant.resourceServers, authorizer = self.authorizer
         api.get("resource-servers") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["read:resource_servers"])
+            try await authorizer.authorize(request, anyOf: [.readResourceServers])
             return try JSONResponse.make(try await servers.list())
         }
         api.post("resource-servers") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["create:resource_servers"])
+            try await authorizer.authorize(request, anyOf: [.createResourceServers])
             return try JSONResponse.make(try await servers.create(try await BodyReader.json(request)), status: .created)
         }
         api.get("resource-servers/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:resource_servers"])
-            return try JSONResponse.make(try await servers.get(try context.pathID("id")))
+            try await authorizer.authorize(request, anyOf: [.readResourceServers])
+            return try JSONResponse.make(try await servers.get(try context.pathParameter("id")))
         }
         api.patch("resource-servers/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:resource_servers"])
-            return try JSONResponse.make(try await servers.update(try context.pathID("id"), try await BodyReader.json(request)))
+            try await authorizer.authorize(request, anyOf: [.updateResourceServers])
+            return try JSONResponse.make(try await servers.update(try context.pathParameter("id"), try await BodyReader.json(request)))
         }
         api.delete("resource-servers/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["delete:resource_servers"])
-            try await servers.delete(try context.pathID("id"))
+            try await authorizer.authorize(request, anyOf: [.deleteResourceServers])
+            try await servers.delete(try context.pathParameter("id"))
             return JSONResponse.empty()
         }
     }
@@ -160,21 +160,21 @@ public struct ManagementAPI: Sendable {
     func addClientGrantRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
         let grants = tenant.clientGrants, authorizer = self.authorizer
         api.get("client-grants") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["read:client_grants"])
-            return try JSONResponse.make(try await grants.list(clientID: request.query("client_id"),
-                                                               audience: request.query("audience")))
+            try await authorizer.authorize(request, anyOf: [.readClientGrants])
+            return try JSONResponse.make(try await grants.list(clientID: (try request.query["client_id"]),
+                                                               audience: (try request.query["audience"])))
         }
         api.post("client-grants") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["create:client_grants"])
+            try await authorizer.authorize(request, anyOf: [.createClientGrants])
             return try JSONResponse.make(try await grants.create(try await BodyReader.json(request)), status: .created)
         }
         api.patch("client-grants/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:client_grants"])
-            return try JSONResponse.make(try await grants.update(try context.pathID("id"), try await BodyReader.json(request)))
+            try await authorizer.authorize(request, anyOf: [.updateClientGrants])
+            return try JSONResponse.make(try await grants.update(try context.pathParameter("id"), try await BodyReader.json(request)))
         }
         api.delete("client-grants/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["delete:client_grants"])
-            try await grants.delete(try context.pathID("id"))
+            try await authorizer.authorize(request, anyOf: [.deleteClientGrants])
+            try await grants.delete(try context.pathParameter("id"))
             return JSONResponse.empty()
         }
     }
@@ -184,48 +184,48 @@ public struct ManagementAPI: Sendable {
     func addRoleRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
         let roles = tenant.roles, authorizer = self.authorizer
         api.get("roles") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["read:roles"])
-            return try JSONResponse.make(try await roles.list(nameFilter: request.query("name_filter")))
+            try await authorizer.authorize(request, anyOf: [.readRoles])
+            return try JSONResponse.make(try await roles.list(nameFilter: (try request.query["name_filter"])))
         }
         api.post("roles") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["create:roles"])
+            try await authorizer.authorize(request, anyOf: [.createRoles])
             return try JSONResponse.make(try await roles.create(try await BodyReader.json(request)), status: .created)
         }
         api.get("roles/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:roles"])
-            return try JSONResponse.make(try await roles.get(try context.pathID("id")))
+            try await authorizer.authorize(request, anyOf: [.readRoles])
+            return try JSONResponse.make(try await roles.get(try context.pathParameter("id")))
         }
         api.patch("roles/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:roles"])
-            return try JSONResponse.make(try await roles.update(try context.pathID("id"), try await BodyReader.json(request)))
+            try await authorizer.authorize(request, anyOf: [.updateRoles])
+            return try JSONResponse.make(try await roles.update(try context.pathParameter("id"), try await BodyReader.json(request)))
         }
         api.delete("roles/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: ["delete:roles"])
-            try await roles.delete(try context.pathID("id"))
+            try await authorizer.authorize(request, anyOf: [.deleteRoles])
+            try await roles.delete(try context.pathParameter("id"))
             return JSONResponse.empty()
         }
         api.get("roles/:id/permissions") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:roles"])
-            return try JSONResponse.make(try await roles.permissions(of: try context.pathID("id")))
+            try await authorizer.authorize(request, anyOf: [.readRoles])
+            return try JSONResponse.make(try await roles.permissions(of: try context.pathParameter("id")))
         }
         api.post("roles/:id/permissions") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:roles"])
-            try await roles.addPermissions(try context.pathID("id"), try await BodyReader.json(request))
+            try await authorizer.authorize(request, anyOf: [.updateRoles])
+            try await roles.addPermissions(try context.pathParameter("id"), try await BodyReader.json(request))
             return JSONResponse.empty(status: .created)
         }
         api.delete("roles/:id/permissions") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:roles"])
-            try await roles.removePermissions(try context.pathID("id"), try await BodyReader.json(request))
+            try await authorizer.authorize(request, anyOf: [.updateRoles])
+            try await roles.removePermissions(try context.pathParameter("id"), try await BodyReader.json(request))
             return JSONResponse.empty()
         }
         api.get("roles/:id/users") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:role_members", "read:users"])
-            let ids = try await roles.users(inRole: try context.pathID("id"))
+            try await authorizer.authorize(request, anyOf: [.readRoleMembers, .readUsers])
+            let ids = try await roles.users(inRole: try context.pathParameter("id"))
             return try JSONResponse.make(JSONValue.array(ids.map { .object(["user_id": .string($0)]) }))
         }
         api.post("roles/:id/users") { request, context in
-            try await authorizer.authorize(request, anyOf: ["create:role_members", "update:users"])
-            let roleID = try context.pathID("id")
+            try await authorizer.authorize(request, anyOf: [.createRoleMembers, .updateUsers])
+            let roleID = try context.pathParameter("id")
             _ = try await roles.get(roleID)
             for userID in try Roles.idList(try await BodyReader.json(request), key: "users") {
                 try await roles.assign(roleIDs: [roleID], toUser: userID)
@@ -239,26 +239,26 @@ public struct ManagementAPI: Sendable {
     func addKeyRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
         let keyRing = tenant.keyRing, authorizer = self.authorizer
         api.get("keys/signing") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["read:signing_keys"])
+            try await authorizer.authorize(request, anyOf: [.readSigningKeys])
             return try JSONResponse.make(JSONValue.array(try await keyRing.current().keys.map(\.wire)))
         }
         api.get("keys/signing/:kid") { request, context in
-            try await authorizer.authorize(request, anyOf: ["read:signing_keys"])
-            let kid = try context.pathID("kid")
+            try await authorizer.authorize(request, anyOf: [.readSigningKeys])
+            let kid = try context.pathParameter("kid")
             guard let key = try await keyRing.current().keys.first(where: { $0.kid == kid }) else {
                 throw DomainError.notFound("The key does not exist.", code: "inexistent_key")
             }
             return try JSONResponse.make(key.wire)
         }
         api.post("keys/signing/rotate") { request, _ in
-            try await authorizer.authorize(request, anyOf: ["create:signing_keys"])
+            try await authorizer.authorize(request, anyOf: [.createSigningKeys])
             let key = try await keyRing.rotate()
             return try JSONResponse.make(JSONValue.object(["kid": .string(key.kid), "cert": .string(key.publicKeyPEM)]),
                                          status: .created)
         }
         api.put("keys/signing/:kid/revoke") { request, context in
-            try await authorizer.authorize(request, anyOf: ["update:signing_keys"])
-            let key = try await keyRing.revoke(kid: try context.pathID("kid"))
+            try await authorizer.authorize(request, anyOf: [.updateSigningKeys])
+            let key = try await keyRing.revoke(kid: try context.pathParameter("kid"))
             return try JSONResponse.make(JSONValue.object(["kid": .string(key.kid), "cert": .string(key.publicKeyPEM)]))
         }
     }
@@ -301,13 +301,5 @@ struct FieldProjection {
     func apply(_ profile: [String: JSONValue]) -> JSONValue {
         guard let fields else { return .object(profile) }
         return .object(profile.filter { fields.contains($0.key) == include })
-    }
-}
-
-extension RequestContext {
-    /// A path parameter, percent-decoded (user ids such as `auth0|abc` arrive as `auth0%7Cabc`).
-    func pathID(_ name: String) throws -> String {
-        let raw = try parameters.require(name)
-        return raw.removingPercentEncoding ?? raw
     }
 }

@@ -14,15 +14,15 @@ public struct ManagementAuthorizer: Sendable {
     }
 
     @discardableResult
-    public func authorize(_ request: Request, anyOf scopes: [String]) async throws -> ClaimSet {
+    public func authorize(_ request: Request, anyOf scopes: [ManagementScope]) async throws -> ClaimSet {
         guard let token = request.bearerToken else {
             throw DomainError(.unauthenticated, code: "missing_authentication", "Missing authentication")
         }
         let claims = try await tokens.verify(token, audience: audience)
         let granted = Set(claims.scopes)
-        guard scopes.contains(where: granted.contains) else {
+        guard scopes.contains(where: { granted.contains($0.rawValue) }) else {
             throw DomainError(.forbidden, code: "insufficient_scope",
-                              "Insufficient scope, expected any of: \(scopes.joined(separator: ","))")
+                              "Insufficient scope, expected any of: \(scopes.map(\.rawValue).joined(separator: ","))")
         }
         return claims
     }

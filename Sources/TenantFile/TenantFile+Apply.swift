@@ -26,7 +26,7 @@ public struct ApplyReport: Sendable {
 }
 
 extension TenantFile {
-    public func apply(to services: TesseraServices) async throws -> ApplyReport {
+    public func apply(to services: TenantServices) async throws -> ApplyReport {
         let tenant = services.tenant
         try await checkReferences(tenant)
         let runner = actions.isEmpty ? nil : try ActionRunner()

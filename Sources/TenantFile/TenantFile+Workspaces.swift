@@ -78,7 +78,7 @@ extension TenantFile {
         }
     }
 
-    func applyWorkspaces(_ services: TesseraServices, _ report: inout ApplyReport) async throws {
+    func applyWorkspaces(_ services: TenantServices, _ report: inout ApplyReport) async throws {
         let analytics = services.analytics
         for spec in workspaces {
             let (workspace, created) = try await analytics.catalog.ensureWorkspace(name: spec.name, id: spec.id, adminToken: spec.adminToken,

@@ -1,0 +1,53 @@
+import Foundation
+import IdentityManagement
+import SQLKit
+import TesseraCore
+import TesseraTokens
+import TesseraStore
+
+/// Auth0's brute-force protection: after 10 failed attempts for one user from one IP, that IP is
+/// throttled for that user (here for 15 minutes) until a successful sign-in from elsewhere resets nothing
+/// but time. A success from the same IP clears the count.
+public struct LoginThrottle: Sendable {
+    let store: Store
+    let clock: TesseraClock
+    public static let limit = 10
+    public static let window: TimeInterval = 15 * 60
+
+    public init(store: Store, clock: TesseraClock) {
+        self.store = store
+        self.clock = clock
+    }
+
+    public func isThrottled(userID: String, ip: String) async throws -> Bool {
+        let now = Int(clock.now().timeIntervalSince1970)
+        guard let row = try await store.read({ db in
+            try await db.select().columns("failures", "last_failure_at").from("login_failures")
+                .where("user_id", .equal, userID).where("ip", .equal, ip).first()
+        }) else { return false }
+        return try row.integer("failures") >= Self.limit && now - (try row.integer("last_failure_at")) < Int(Self.window)
+    }
+
+    public func recordFailure(userID: String, ip: String) async throws {
+        let now = Int(clock.now().timeIntervalSince1970)
+        let window = Int(Self.window)
+        try await store.transaction { db in
+            let row = try await db.select().columns("failures", "last_failure_at").from("login_failures")
+                .where("user_id", .equal, userID).where("ip", .equal, ip).first()
+            if let row {
+                let stale = now - (try row.integer("last_failure_at")) >= window
+                try await db.update("login_failures").set("failures", to: stale ? 1 : try row.integer("failures") + 1)
+                    .set("last_failure_at", to: now).where("user_id", .equal, userID).where("ip", .equal, ip).run()
+            } else {
+                try await db.insert(into: "login_failures").columns("user_id", "ip", "failures", "last_failure_at")
+                    .values(SQLBind(userID), SQLBind(ip), SQLBind(1), SQLBind(now)).run()
+            }
+        }
+    }
+
+    public func reset(userID: String, ip: String) async throws {
+        try await store.transaction { db in
+            try await db.delete(from: "login_failures").where("user_id", .equal, userID).where("ip", .equal, ip).run()
+        }
+    }
+}

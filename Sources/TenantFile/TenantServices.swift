@@ -1,0 +1,20 @@
+import Actions
+import Analytics
+import Charts
+import IdentityManagement
+
+/// What a tenant file configures. The importer is a client of every service, so it lives apart from all of them and
+/// from the server that composes them.
+public struct TenantServices: Sendable {
+    public let tenant: Tenant
+    public let actions: ActionStore
+    public let analytics: Analytics
+    public let charts: ChartStore
+
+    public init(tenant: Tenant, actions: ActionStore, analytics: Analytics, charts: ChartStore) {
+        self.tenant = tenant
+        self.actions = actions
+        self.analytics = analytics
+        self.charts = charts
+    }
+}
