@@ -27,6 +27,7 @@ test:
 bench:
 	scripts/install-deps.sh bench
 	Benchmarks/run.sh
+	Benchmarks/speed.sh
 	Benchmarks/signin.sh
 	Benchmarks/actions.sh
 	Benchmarks/analytics.sh

@@ -1,7 +1,14 @@
 """Fixtures for the Tessera interop suite.
 
-One Tessera server is started per test session, on a free port, with a fresh data folder.
+Each test module gets its own Tessera server with a fresh data folder (the `server` fixture is module-scoped), so no
+module sees another's trigger bindings, rotated signing keys, applications or APIs.
 The binary is /work/main/.build/debug/tessera unless TESSERA_BIN says otherwise.
+
+Ports: `tessera serve --port 0` binds a free port and logs it ("Tessera is listening", with "url"), but the issuer
+(tokens' `iss`, the discovery document's endpoints, admin-client.json's audience and token_url) is fixed from
+--port before the bind, so with port 0 it would read http://127.0.0.1:0/. The fixtures therefore still pick a port,
+then wait for the server's own "Tessera is listening" line naming that URL (so a process that took the port in
+between can never answer for it), and start again on a new port, with a new data folder, if the bind fails.
 """
 
 import json
@@ -22,6 +29,8 @@ import requests
 
 TIMEOUT = 10
 STARTUP_TIMEOUT = 60
+START_ATTEMPTS = 3
+LISTENING = "Tessera is listening"
 DEFAULT_BIN = Path(__file__).resolve().parent.parent / ".build" / "debug" / "tessera"
 
 
@@ -83,71 +92,110 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def server():
-    binary = _binary()
-    tmp = tempfile.mkdtemp(prefix="tessera-interop-")
-    data_dir = os.path.join(tmp, "data")
-    os.makedirs(data_dir)
-    stderr_path = os.path.join(tmp, "server.stderr.log")
-    stdout_path = os.path.join(tmp, "server.stdout.log")
+def _listening_url(stderr_path: str):
+    """The "url" of the server's "Tessera is listening" log line (JSON lines on stderr), once it is there."""
+    try:
+        with open(stderr_path, "r", errors="replace") as handle:
+            for line in handle:
+                if LISTENING not in line:
+                    continue
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a line still being written
+                if entry.get("msg") == LISTENING:
+                    return entry.get("url")
+    except OSError:
+        pass
+    return None
 
-    process = None
-    for attempt in range(3):
+
+@dataclass
+class RunningTessera:
+    process: subprocess.Popen
+    base: str  # http://127.0.0.1:PORT/, the URL the server said it listens on
+    tmp: str  # holds data/, stdout.log and stderr.log
+    data_dir: str
+    stderr_path: str
+    stdout_path: str
+
+
+def start_tessera(*extra_args: str, env=None, prefix: str = "tessera-interop-",
+                  timeout: float = STARTUP_TIMEOUT) -> RunningTessera:
+    """`tessera serve` on a loopback port with a fresh data folder, once it has logged that it listens there.
+
+    `env` is the server's environment: a dict, or a function of the base URL that returns one (for variables that
+    name the server's own URL); None inherits this process's environment."""
+    binary = _binary()
+    for attempt in range(START_ATTEMPTS):
+        tmp = tempfile.mkdtemp(prefix=prefix)
+        data_dir = os.path.join(tmp, "data")
+        os.makedirs(data_dir)
+        stderr_path = os.path.join(tmp, "stderr.log")
+        stdout_path = os.path.join(tmp, "stdout.log")
         port = _free_port()
         base = f"http://127.0.0.1:{port}/"
-        with open(stderr_path, "ab") as err, open(stdout_path, "ab") as out:
+        with open(stderr_path, "wb") as err, open(stdout_path, "wb") as out:
             process = subprocess.Popen(
-                [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", data_dir],
-                stdout=out,
-                stderr=err,
-                stdin=subprocess.DEVNULL,
+                [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--issuer", base, "--data-dir", data_dir,
+                 *extra_args],
+                stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env(base) if callable(env) else env,
             )
-        credentials_path = os.path.join(data_dir, "admin-client.json")
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        healthy = False
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if requests.get(base + "healthz", timeout=TIMEOUT).status_code == 200 and os.path.exists(
-                    credentials_path
-                ):
-                    healthy = True
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        if healthy:
-            break
+        deadline = time.monotonic() + timeout
+        url = None
+        while time.monotonic() < deadline:
+            url = _listening_url(stderr_path)
+            if url or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        if url:
+            if url != base:
+                _stop(process)
+                pytest.fail(f"Tessera says it listens on {url}, not on {base}.\n{_tail(stderr_path)}")
+            health = requests.get(base + "healthz", timeout=TIMEOUT)
+            assert health.status_code == 200, f"{health.status_code}: {health.text}"
+            return RunningTessera(process, base, tmp, data_dir, stderr_path, stdout_path)
         exited = process.poll()
         _stop(process)
-        # Retry only if the port was taken between picking it and binding it.
-        if exited is not None and attempt < 2 and "address already in use" in _tail(stderr_path).lower():
+        log = _tail(stderr_path)
+        # Start again only if the port was taken between picking it and binding it.
+        if exited is not None and "address already in use" in log.lower() and attempt < START_ATTEMPTS - 1:
+            shutil.rmtree(tmp, ignore_errors=True)
             continue
-        pytest.fail(
-            f"Tessera did not become healthy at {base} within {STARTUP_TIMEOUT}s "
-            f"(exit code {exited}).\n--- stderr tail ({stderr_path}) ---\n{_tail(stderr_path)}"
-        )
+        pytest.fail(f"Tessera did not log {LISTENING!r} at {base} within {timeout}s (exit code {exited}).\n"
+                    f"--- stderr tail ({stderr_path}) ---\n{log}")
+    raise AssertionError("unreachable")
 
-    with open(credentials_path) as handle:
+
+def stop_tessera(running: RunningTessera) -> None:
+    _stop(running.process)
+    if running.process.returncode not in (0, -signal.SIGTERM):
+        print(f"Tessera exited with {running.process.returncode}; its files are kept in {running.tmp}.\n"
+              f"--- stderr tail ---\n{_tail(running.stderr_path)}")
+    elif not os.environ.get("TESSERA_KEEP_DATA"):
+        shutil.rmtree(running.tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A Tessera server of this test module's own: fresh data folder, bootstrap admin client, nothing else."""
+    running = start_tessera()
+    with open(os.path.join(running.data_dir, "admin-client.json")) as handle:
         credentials = json.load(handle)
-    issuer = base
+    issuer = running.base
     server = TesseraServer(
-        base_url=base,
+        base_url=running.base,
         issuer=issuer,
         client_id=credentials["client_id"],
         client_secret=credentials["client_secret"],
-        data_dir=data_dir,
+        data_dir=running.data_dir,
         audience=credentials.get("audience", issuer + "api/v2/"),
-        stderr_path=stderr_path,
+        stderr_path=running.stderr_path,
     )
     try:
         yield server
     finally:
-        _stop(process)
-        if process.returncode not in (0, -signal.SIGTERM):
-            print(f"Tessera exited with {process.returncode}.\n--- stderr tail ---\n{_tail(stderr_path)}")
-        elif not os.environ.get("TESSERA_KEEP_DATA"):
-            shutil.rmtree(tmp, ignore_errors=True)
+        stop_tessera(running)
 
 
 def fetch_token(server: TesseraServer, client_id: str, client_secret: str, audience: str = None) -> str:
@@ -187,7 +235,8 @@ STRONG_PASSWORD = "Passw0rd-Ok"  # meets the policy: >= 8 characters with lower 
 
 
 def free_port() -> int:
-    """A loopback port that was free a moment ago (for callback URLs)."""
+    """A loopback port that was free a moment ago, for callback URLs that nothing listens on (the tests read the
+    redirect's Location header), so no race with a later bind."""
     return _free_port()
 
 

@@ -5,7 +5,6 @@ what a Tinybird user relies on: formats, fixed params, rate limits, quarantine, 
 import datetime
 import importlib.util
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -47,9 +46,10 @@ def expected_revenue():
     return totals
 
 
-def seed_002_generate_jwt():
-    """Imports examples/charts-flask/app.py as the seed wrote it and returns its module."""
-    os.environ["TINYBIRD_ADMIN_TOKEN"] = ADMIN_TOKEN
+def seed_002_generate_jwt(monkeypatch):
+    """Imports examples/charts-flask/app.py as the seed wrote it and returns its module. The app reads its key from
+    TINYBIRD_ADMIN_TOKEN when imported; monkeypatch restores the environment after the test."""
+    monkeypatch.setenv("TINYBIRD_ADMIN_TOKEN", ADMIN_TOKEN)
     spec = importlib.util.spec_from_file_location("charts_flask_app", ROOT / "examples/charts-flask/app.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -71,8 +71,8 @@ def token(pipe="sales_by_city", key=ADMIN_TOKEN, **changes):
     return jwt.encode(payload, key, algorithm="HS256")
 
 
-def test_seed_002_flask_token_reads_the_endpoint(server, workspace):
-    app = seed_002_generate_jwt()
+def test_seed_002_flask_token_reads_the_endpoint(server, workspace, monkeypatch):
+    app = seed_002_generate_jwt(monkeypatch)
     minted = app.app.test_client().get("/generate-token")
     assert minted.status_code == 200
     token_value = minted.get_json()["token"]

@@ -3,6 +3,7 @@ and a person (here: requests) signs in; the command then prints the tokens and t
 import os
 import re
 import select
+import socket
 import subprocess
 import time
 import uuid
@@ -62,10 +63,49 @@ def test_tessera_login_prints_verified_tokens(server, admin):
     assert "nonce: matches" in output
 
 
-def test_tessera_login_reports_issuer_errors(server):
-    command = subprocess.run(
-        [_binary(), "login", "--issuer", server.issuer, "--client-id", "no-such-client", "--no-open", "--timeout", "3"],
+# How the command ends when it cannot sign in: a ValidationError (its own message) is ArgumentParser's exit status 64
+# (EX_USAGE); any other error (Foundation's, for a connection that fails) is 1.
+VALIDATION_FAILURE = 64
+FAILURE = 1
+
+
+def login(issuer, client_id="no-such-client", timeout=3):
+    return subprocess.run(
+        [_binary(), "login", "--issuer", issuer, "--client-id", client_id, "--no-open", "--timeout", str(timeout)],
         capture_output=True, text=True, timeout=60, input="")
+
+
+def test_tessera_login_reports_issuer_errors(server):
+    command = login(server.issuer)
     # An unknown client cannot be redirected to; the command never gets a callback and says so.
-    assert command.returncode != 0
+    assert command.returncode == VALIDATION_FAILURE, command.stderr
     assert "Open this URL" in command.stderr
+    assert "Error: no redirect arrived within 3 s\n" in command.stderr, command.stderr
+    assert command.stdout == "", "no tokens are printed"
+
+
+def test_tessera_login_reports_an_issuer_without_a_discovery_document(server):
+    issuer = server.url("no-issuer-here/")
+    assert requests.get(issuer + ".well-known/openid-configuration", timeout=TIMEOUT).status_code == 404
+    command = login(issuer)
+    assert command.returncode == VALIDATION_FAILURE, command.stderr
+    assert command.stderr.startswith(
+        f"Error: {issuer}.well-known/openid-configuration did not answer a JSON object\n"), command.stderr
+    assert "Open this URL" not in command.stderr
+    assert command.stdout == ""
+
+
+def test_tessera_login_reports_an_unreachable_issuer():
+    # A port bound but not listening: connections to it are refused, and nothing else can take it meanwhile.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
+        closed.bind(("127.0.0.1", 0))
+        issuer = f"http://127.0.0.1:{closed.getsockname()[1]}/"
+        command = login(issuer)
+    # The command has no message of its own here: it prints Foundation's error for the discovery request
+    # (NSURLErrorCannotConnectToHost is -1004).
+    assert command.returncode == FAILURE, command.stderr
+    assert command.stderr.startswith("Error: Error Domain=NSURLErrorDomain Code=-1004 "), command.stderr
+    assert f"{issuer}.well-known/openid-configuration" in command.stderr
+    assert "Couldn't connect to server" in command.stderr
+    assert "Open this URL" not in command.stderr
+    assert command.stdout == ""

@@ -5,17 +5,16 @@ SVG inside the frame, must match GET /v0/pipes/sales_by_city.json. Bad tokens sh
 import datetime
 import json
 import os
-import shutil
-import subprocess
-import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
 import pytest
 import requests
 
-from conftest import STRONG_PASSWORD, TIMEOUT, _binary, _free_port, _stop, _tail, new_email
+from conftest import STRONG_PASSWORD, TIMEOUT, _tail, new_email, start_tessera, stop_tessera
 from test_browser import ARTIFACTS, WAIT, browser  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,40 +23,65 @@ WORKSPACE_ID = "1f484a32-6966-4f63-9312-aadad64d3e12"
 CHART_ID = "78f0fec8-4a5e-4072-a4f7-b3e37e123839"
 
 
+class LateApp:
+    """A WSGI app that answers 503 until seed 002's Flask app is mounted in it: the Flask site's port is bound (and
+    so known to the demo's frame-ancestors) before the test that loads the seed's app runs."""
+
+    def __init__(self):
+        self.app = None
+
+    def __call__(self, environ, start_response):
+        if self.app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"seed 002's app is not mounted yet"]
+        return self.app(environ, start_response)
+
+
+@dataclass
+class FlaskSite:
+    port: int
+    late: LateApp
+
+
 @pytest.fixture(scope="module")
-def flask_port():
-    """The port seed 002's Flask app will listen on in these tests (its pages may frame the charts)."""
-    return _free_port()
+def flask_site():
+    """Where seed 002's Flask app is served in these tests (its pages may frame the charts): bound at once to a
+    free port, so no other process can take the port between the demo's configuration and the test."""
+    from werkzeug.serving import make_server
+
+    late = LateApp()
+    httpd = make_server("127.0.0.1", 0, late)
+    thread = threading.Thread(target=httpd.serve_forever, name="seed-002-flask", daemon=True)
+    thread.start()
+    try:
+        yield FlaskSite(httpd.server_address[1], late)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def flask_port(flask_site):
+    return flask_site.port
 
 
 @pytest.fixture(scope="module")
 def demo(flask_port):
-    """`tessera serve --apply examples/tessera.yaml`, as `make run` does, on a free loopback port."""
-    tmp = tempfile.mkdtemp(prefix="tessera-demo-")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}/"
-    env = dict(os.environ, TESSERA_URL=base.rstrip("/"), TINYBIRD_ADMIN_TOKEN=ADMIN_TOKEN,
-               TESSERA_DEMO_PASSWORD="Demo-Passw0rd-interop!",
-               TESSERA_FRAME_ANCESTORS=f"http://localhost:{flask_port} http://127.0.0.1:{flask_port}")
-    log = os.path.join(tmp, "stderr.log")
-    with open(log, "wb") as err, open(os.path.join(tmp, "stdout.log"), "wb") as out:
-        process = subprocess.Popen([_binary(), "serve", "--host", "127.0.0.1", "--port", str(port), "--issuer", base,
-                                    "--data-dir", os.path.join(tmp, "data"), "--apply", str(ROOT / "examples/tessera.yaml")],
-                                   stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if requests.get(base + "demo/config.json", timeout=TIMEOUT).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    else:
-        _stop(process)
-        pytest.fail(f"the demo did not start:\n{_tail(log)}")
-    yield base
-    _stop(process)
-    shutil.rmtree(tmp, ignore_errors=True)
+    """`tessera serve --apply examples/tessera.yaml`, as `make run` does, on a loopback port of its own."""
+    def env(base):
+        return dict(os.environ, TESSERA_URL=base.rstrip("/"), TINYBIRD_ADMIN_TOKEN=ADMIN_TOKEN,
+                    TESSERA_DEMO_PASSWORD="Demo-Passw0rd-interop!",
+                    TESSERA_FRAME_ANCESTORS=f"http://localhost:{flask_port} http://127.0.0.1:{flask_port}")
+
+    running = start_tessera("--apply", str(ROOT / "examples/tessera.yaml"), env=env, prefix="tessera-demo-", timeout=90)
+    try:
+        # The tenant file is applied before the server listens: the demo is ready.
+        config = requests.get(running.base + "demo/config.json", timeout=TIMEOUT)
+        assert config.status_code == 200, f"the demo did not start: {config.status_code} {config.text}\n{_tail(running.stderr_path)}"
+        yield running.base
+    finally:
+        stop_tessera(running)
 
 
 def pipe_json(base, token, **params):
@@ -177,18 +201,18 @@ def test_chart_page_headers_and_seed_002_url_shape(demo, flask_port):
     assert "frame-ancestors 'none'" in requests.get(demo + "demo/", timeout=TIMEOUT).headers["Content-Security-Policy"]
 
 
-def test_seed_002_flask_page_embeds_the_chart(demo, flask_port, browser, tmp_path):
+def test_seed_002_flask_page_embeds_the_chart(demo, flask_site, browser, tmp_path, monkeypatch):
     """Seed 002's backend for real: its Flask app mints the JWT, its index.html frames the chart. The test swaps
     only what the seed says to swap: the URLs (Tessera's and the Flask app's ports here) and the key."""
     import importlib.util
-    import threading
 
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
-    from werkzeug.serving import make_server
 
-    os.environ["TINYBIRD_ADMIN_TOKEN"] = ADMIN_TOKEN
+    flask_port = flask_site.port
+    # The app reads its key from the environment when imported; monkeypatch restores the environment afterwards.
+    monkeypatch.setenv("TINYBIRD_ADMIN_TOKEN", ADMIN_TOKEN)
     spec = importlib.util.spec_from_file_location("charts_flask_app_browser", ROOT / "examples/charts-flask/app.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -196,9 +220,7 @@ def test_seed_002_flask_page_embeds_the_chart(demo, flask_port, browser, tmp_pat
     page = page.replace("http://127.0.0.1:8080/", demo).replace("http://localhost:5151", f"http://localhost:{flask_port}")
     (tmp_path / "index.html").write_text(page)
     module.app.static_folder = str(tmp_path)
-    server = make_server("127.0.0.1", flask_port, module.app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    flask_site.late.app = module.app
     try:
         browser.get(f"http://localhost:{flask_port}/static/index.html")
         WebDriverWait(browser, WAIT).until(lambda driver: driver.find_element(By.ID, "tinybird-chart").get_attribute("src"))
@@ -213,4 +235,4 @@ def test_seed_002_flask_page_embeds_the_chart(demo, flask_port, browser, tmp_pat
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         assert browser.save_screenshot(str(ARTIFACTS / "seed-002-flask-page.png"))
     finally:
-        server.shutdown()
+        flask_site.late.app = None

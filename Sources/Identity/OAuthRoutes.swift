@@ -16,7 +16,7 @@ public struct OAuthRoutes: Sendable {
     public init(tenant: Tenant, tokens: TokenService, signIn: SignInService) {
         self.tenant = tenant
         self.tokens = tokens
-        self.clientCredentials = ClientCredentialsGrant(tenant: tenant, tokens: tokens)
+        self.clientCredentials = ClientCredentialsGrant(tenant: tenant, tokens: tokens, clock: signIn.clock)
         self.userGrants = UserGrants(signIn: signIn)
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import SQLKit
 import TesseraCore
 import TesseraStore
@@ -28,12 +29,13 @@ public struct Roles: Sendable {
         return role
     }
 
+    /// Every role, or those whose name contains `nameFilter` ignoring case, as Auth0's `name_filter` finds them.
     public func list(nameFilter: String? = nil) async throws -> [Role] {
-        try await store.read { db in
-            let query = db.select().columns("*").from("roles")
-            if let nameFilter { query.where("name", .equal, nameFilter) }
-            return try await query.orderBy("name").all().map(Self.decode)
+        let roles = try await store.read { db in
+            try await db.select().columns("*").from("roles").orderBy("name").all().map(Self.decode)
         }
+        guard let nameFilter, !nameFilter.isEmpty else { return roles }
+        return roles.filter { $0.name.range(of: nameFilter, options: .caseInsensitive) != nil }
     }
 
     public func get(_ id: String) async throws -> Role {

@@ -17,42 +17,26 @@ public struct Users: Sendable {
 
     public static let notFound = DomainError.notFound("The user does not exist.", code: "inexistent_user")
 
-    static let profileFields: Set<String> = [
-        "email", "email_verified", "username", "name", "given_name", "family_name", "nickname", "picture",
-        "blocked", "app_metadata", "user_metadata", "password", "connection", "verify_email", "phone_number",
-    ]
-
-    public func create(_ body: JSONValue) async throws -> User {
-        let payload = try Payload(body, allowed: Self.profileFields.union(["user_id"]))
-        let connection = try payload.requiredString("connection")
-        guard connection == User.databaseConnection else {
-            throw DomainError.invalidBody("The connection does not exist.")
-        }
-        guard let emailText = try payload.string("email", maxLength: 320) else {
-            throw DomainError.invalidBody("Payload validation error: 'Missing required property: email'.")
-        }
-        let email = try Validate.email(emailText)
-        let password = try payload.requiredString("password", maxLength: 256)
-        try PasswordPolicy.check(password)
-        let localID = try payload.string("user_id", maxLength: 200) ?? RandomToken.hex(bytes: 12)
+    public func create(_ new: NewUser) async throws -> User {
+        let email = try Validate.email(new.email)
+        try PasswordPolicy.check(new.password)
+        let localID = new.localID ?? RandomToken.hex(bytes: 12)
         guard !localID.isEmpty, !localID.contains("|") else {
             throw DomainError.invalidBody("Payload validation error: 'user_id must be non-empty and must not contain |' on property user_id.")
         }
         let now = Timestamp.string(clock.now())
         var user = User(
-            userID: "auth0|\(localID)", connection: connection, email: email,
-            emailVerified: try payload.bool("email_verified") ?? false,
-            username: try payload.string("username", maxLength: 128),
-            name: nil, givenName: nil, familyName: nil, nickname: nil, picture: nil,
+            userID: "auth0|\(localID)", connection: User.databaseConnection, email: email, emailVerified: false,
+            username: nil, name: nil, givenName: nil, familyName: nil, nickname: nil, picture: nil,
             createdAt: now, updatedAt: now, lastLogin: nil, lastIP: nil, loginsCount: 0,
             blocked: false, appMetadata: [:], userMetadata: [:]
         )
-        try Self.applyProfile(payload, to: &user)
+        try new.profile.apply(to: &user)
         user.name = user.name ?? email
         user.nickname = user.nickname ?? email.split(separator: "@").first.map(String.init)
-        user.appMetadata = Self.merge(user.appMetadata, try payload.object("app_metadata") ?? [:])
-        user.userMetadata = Self.merge(user.userMetadata, try payload.object("user_metadata") ?? [:])
-        let hash = try await hasher.hash(password)
+        user.appMetadata = Self.merge([:], new.appMetadata)
+        user.userMetadata = Self.merge([:], new.userMetadata)
+        let hash = try await hasher.hash(new.password)
         let created = user
         try await store.transaction { db in
             try await Self.insert(created, passwordHash: hash, db: db)
@@ -85,34 +69,22 @@ public struct Users: Sendable {
     /// every other field given replaces the stored one.
     /// `alongside` runs in the same transaction, so a caller's own write (an Actions execution record) costs no
     /// second commit.
-    public func update(_ userID: String, _ body: JSONValue,
+    public func update(_ userID: String, _ patch: UserPatch,
                        alongside: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws -> User {
-        let payload = try Payload(body, allowed: Self.profileFields)
-        if let connection = try payload.string("connection"), connection != User.databaseConnection {
-            throw DomainError.invalidBody("The connection does not exist.")
-        }
         var passwordHash: String?
-        if let password = try payload.string("password", maxLength: 256) {
+        if let password = patch.password {
             try PasswordPolicy.check(password)
             passwordHash = try await hasher.hash(password)
         }
+        let newEmail = try patch.email.map(Validate.email)
         let newHash = passwordHash
         let now = Timestamp.string(clock.now())
         return try await store.transaction { db in
             guard var user = try await Self.find(userID, db: db) else { throw Self.notFound }
-            if let email = try payload.string("email", maxLength: 320) { user.email = try Validate.email(email) }
-            if payload.has("username") { user.username = try payload.string("username", maxLength: 128) }
-            try Self.applyProfile(payload, to: &user)
-            if payload.has("app_metadata") && payload.isNull("app_metadata") {
-                user.appMetadata = [:]
-            } else if let patch = try payload.object("app_metadata") {
-                user.appMetadata = Self.merge(user.appMetadata, patch)
-            }
-            if payload.has("user_metadata") && payload.isNull("user_metadata") {
-                user.userMetadata = [:]
-            } else if let patch = try payload.object("user_metadata") {
-                user.userMetadata = Self.merge(user.userMetadata, patch)
-            }
+            if let newEmail { user.email = newEmail }
+            try patch.profile.apply(to: &user)
+            user.appMetadata = patch.appMetadata.applied(to: user.appMetadata)
+            user.userMetadata = patch.userMetadata.applied(to: user.userMetadata)
             user.updatedAt = now
             let update = db.update("users")
                 .set("email", to: user.email).set("email_verified", to: user.emailVerified)
@@ -139,22 +111,6 @@ public struct Users: Sendable {
             if value == .null { merged.removeValue(forKey: key) } else { merged[key] = value }
         }
         return merged
-    }
-
-    static func applyProfile(_ payload: Payload, to user: inout User) throws {
-        func optionalString(_ key: String, _ current: String?) throws -> String? {
-            payload.has(key) ? try payload.string(key, maxLength: key == "picture" ? 2048 : 300) : current
-        }
-        user.name = try optionalString("name", user.name)
-        user.givenName = try optionalString("given_name", user.givenName)
-        user.familyName = try optionalString("family_name", user.familyName)
-        user.nickname = try optionalString("nickname", user.nickname)
-        user.picture = try optionalString("picture", user.picture)
-        if let picture = user.picture { _ = try Validate.urls([picture], property: "picture") }
-        user.emailVerified = try payload.bool("email_verified") ?? user.emailVerified
-        user.blocked = try payload.bool("blocked") ?? user.blocked
-        _ = try payload.bool("verify_email")
-        _ = try payload.string("phone_number", maxLength: 32)
     }
 
     static func insert(_ user: User, passwordHash: String?, db: any SQLDatabase) async throws {

@@ -223,14 +223,14 @@ extension TenantFile {
                 }
             }
             if differs {
-                user = try await tenant.users.update(existing.userID, .object(patch))
+                user = try await tenant.users.update(existing.userID, try UserPatch(auth0JSON: .object(patch)))
                 report.changes.append("updated user \(spec.email)")
             } else {
                 user = existing
                 report.unchanged += 1
             }
         } else {
-            user = try await tenant.users.create(.object(spec.body))
+            user = try await tenant.users.create(try NewUser(auth0JSON: .object(spec.body)))
             report.changes.append("created user \(spec.email)")
         }
         guard !spec.roles.isEmpty else { return }

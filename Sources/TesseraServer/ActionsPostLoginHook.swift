@@ -78,11 +78,11 @@ public struct ActionsPostLoginHook: PostLoginHook {
         }
         let record = actions.executionRecord(trigger: ActionStore.postLogin, status: "final", results: .array(report))
         if !appMetadataChanges.isEmpty || !userMetadataChanges.isEmpty {
-            var patch: [String: JSONValue] = [:]
-            if !appMetadataChanges.isEmpty { patch["app_metadata"] = .object(appMetadataChanges) }
-            if !userMetadataChanges.isEmpty { patch["user_metadata"] = .object(userMetadataChanges) }
+            var patch = UserPatch()
+            if !appMetadataChanges.isEmpty { patch.appMetadata = .merge(appMetadataChanges) }
+            if !userMetadataChanges.isEmpty { patch.userMetadata = .merge(userMetadataChanges) }
             // The metadata and the execution record commit together: one write per sign-in, not two.
-            _ = try await users.update(user.userID, .object(patch), alongside: { db in try await record.write(db) })
+            _ = try await users.update(user.userID, patch, alongside: { db in try await record.write(db) })
         } else {
             try await actions.save(record)
         }

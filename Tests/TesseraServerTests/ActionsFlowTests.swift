@@ -19,8 +19,9 @@ import TesseraCore
         """
     }
 
-    @Test func seedActionsPutTheirClaimsInRealTokens() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func seedActionsPutTheirClaimsInRealTokens(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let setup = try await SignInTests.setUp(harness)
         let file = try TenantFile.parse(Self.tenantFile(actions: """
               - name: Tinybird JWT
@@ -52,11 +53,22 @@ import TesseraCore
 
             let access = decodeJWTPart(try #require(tokens["access_token"]?.stringValue), 1)
             #expect(access["https://hasura.io/jwt/claims"]?.objectValue?["x-hasura-user-id"] == .string(setup.user.userID))
+
+            // The execution the sign-in recorded, read back through the Management API.
+            let executionID = try await harness.services.store.read { db in
+                try await db.select().column("id").from("action_executions").first().map { try $0.string("id") }
+            }
+            let token = try await http.managementToken()
+            let execution = try await http.request(.get, "/api/v2/actions/executions/\(try #require(executionID))", token: token)
+            #expect(execution.status == .ok, "\(execution.text)")
+            #expect(execution["id"] == .string(executionID!) && execution["trigger_id"] == .string("post-login"), "\(execution.text)")
+            #expect(execution.text.contains("Tinybird JWT") && !execution.text.contains(Self.adminToken), "\(execution.text)")
         }
     }
 
-    @Test func denyThrowAndReservedClaims() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func denyThrowAndReservedClaims(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let setup = try await SignInTests.setUp(harness)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("actions-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -106,8 +118,9 @@ import TesseraCore
         }
     }
 
-    @Test func flowRunsInOrderMergesMetadataOnceAndKeepsTheCache() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func flowRunsInOrderMergesMetadataOnceAndKeepsTheCache(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let setup = try await SignInTests.setUp(harness)
         _ = try await harness.tenant.users.update(setup.user.userID, .object(["app_metadata": .object(["stale": .bool(true), "kept": .number(1)])]))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("actions-\(UUID())").path
@@ -193,8 +206,9 @@ import TesseraCore
         }
     }
 
-    @Test func badActionFilesChangeNothing() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func badActionFilesChangeNothing(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("actions-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "exports.onExecutePostLogin = async (event, api) => {\n  let = ;\n};".write(toFile: directory + "/broken.js", atomically: true, encoding: .utf8)

@@ -3,8 +3,9 @@ import Testing
 import TesseraCore
 
 @Suite struct ActionsManagementTests {
-    @Test func actionsAsDataDeployTestBindAndNeverShowSecrets() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func actionsAsDataDeployTestBindAndNeverShowSecrets(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         try await harness.test { http in
             let token = try await http.managementToken()
             let code = try seedCode("tinybird-jwt.js")
@@ -60,8 +61,9 @@ import TesseraCore
         }
     }
 
-    @Test func deploysMakeNumberedVersionsThatCanBeRolledBack() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func deploysMakeNumberedVersionsThatCanBeRolledBack(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         try await harness.test { http in
             let token = try await http.managementToken()
             let v1 = "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://example.com/v', 1); };"

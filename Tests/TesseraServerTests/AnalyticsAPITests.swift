@@ -99,8 +99,9 @@ import TesseraCore
         }
     }
 
-    @Test func badTokensAreRefusedWithTheReason() async throws {
-        let harness = try await Self.demo()
+    @Test(arguments: StoreKind.available)
+    func badTokensAreRefusedWithTheReason(_ kind: StoreKind) async throws {
+        let harness = try await Self.demo(kind)
         try await harness.test { http in
             let good = Self.claims(harness)
             let valid = Self.jwt(good)
@@ -146,8 +147,9 @@ import TesseraCore
         }
     }
 
-    @Test func fixedParamsWinAndRateLimitsHold() async throws {
-        let harness = try await Self.demo()
+    @Test(arguments: StoreKind.available)
+    func fixedParamsWinAndRateLimitsHold(_ kind: StoreKind) async throws {
+        let harness = try await Self.demo(kind)
         try await harness.test { http in
             let pinned = Self.jwt(Self.claims(harness, scope: ["fixed_params": .object(["cities": .string("Madrid")])]))
             let response = try await http.request(.get, "/v0/pipes/sales_by_city.json?cities=Lisbon,Bilbao", token: pinned)
@@ -190,8 +192,9 @@ import TesseraCore
         }
     }
 
-    @Test func parametersAreTypedAndNeverInjected() async throws {
-        let harness = try await Self.demo()
+    @Test(arguments: StoreKind.available)
+    func parametersAreTypedAndNeverInjected(_ kind: StoreKind) async throws {
+        let harness = try await Self.demo(kind)
         try await harness.test { http in
             let token = Self.jwt(Self.claims(harness))
             func get(_ query: String) async throws -> TestResponse {
@@ -216,8 +219,9 @@ import TesseraCore
         }
     }
 
-    @Test func eventsAPIAppendsAndQuarantines() async throws {
-        let harness = try await Self.demo()
+    @Test(arguments: StoreKind.available)
+    func eventsAPIAppendsAndQuarantines(_ kind: StoreKind) async throws {
+        let harness = try await Self.demo(kind)
         try await harness.test { http in
             let created = try await http.request(.post, "/v0/tokens?name=ingest&scope=DATASOURCES:APPEND:sales", token: Self.adminToken)
             #expect(created.status == .created, "\(created.text)")
@@ -243,8 +247,9 @@ import TesseraCore
         }
     }
 
-    @Test func sqlForTheAdminAndJSONErrorsForUnknownPaths() async throws {
-        let harness = try await Self.demo()
+    @Test(arguments: StoreKind.available)
+    func sqlForTheAdminAndJSONErrorsForUnknownPaths(_ kind: StoreKind) async throws {
+        let harness = try await Self.demo(kind)
         try await harness.test { http in
             let query = "SELECT city, count() AS orders FROM sales GROUP BY city ORDER BY orders DESC LIMIT 2"
             let json = try await http.request(.get, "/v0/sql?q=\(query.pathEscaped)", token: Self.adminToken)
@@ -288,6 +293,10 @@ import TesseraCore
             #expect(try await http.request(.post, "/v0/datasources?name=visits&mode=replace", token: appendToken, body: "").status == .forbidden)
             #expect(try await http.request(.post, "/v0/datasources?name=visits&mode=append&format=ndjson", token: appendToken,
                                            body: #"{"day":"2026-11-23","n":1}"#).status == .ok)
+            let afterAppend = try await http.request(.get, "/v0/sql?q=\("SELECT day, visits FROM visits ORDER BY day".pathEscaped)",
+                                                     token: Self.adminToken)
+            #expect(Self.rows(afterAppend).map { [$0["day"], $0["visits"]] }
+                    == [[.string("2026-11-22"), .number(7)], [.string("2026-11-23"), .number(1)]], "the appended row is there: \(afterAppend.text)")
             for (name, schemaText, status) in [("empty", "", HTTPResponse.Status.badRequest), ("twice", "`a` String, `A` String", .badRequest),
                                                 ("sqlite_master2", "`a` String", .badRequest), ("Visits", "`a` String", .conflict),
                                                 ("x_quarantine", "`a` String", .badRequest)] {
@@ -295,7 +304,14 @@ import TesseraCore
                                                       token: Self.adminToken)
                 #expect(response.status == status, "\(name): \(response.text)")
             }
-            #expect(try await http.request(.get, "/v0/datasources", token: Self.adminToken).status == .ok, "refused creations left nothing behind")
+            let afterRefusals = try await http.request(.get, "/v0/datasources", token: Self.adminToken)
+            let names = Set(afterRefusals["datasources"]?.arrayValue?.compactMap { $0.objectValue?["name"]?.stringValue } ?? [])
+            #expect(names == ["sales", "visits"], "refused creations left nothing behind: \(names.sorted())")
+            for name in ["empty", "twice", "sqlite_master2", "x_quarantine", "bad"] {
+                #expect(try await http.request(.get, "/v0/datasources/\(name)", token: Self.adminToken).status == .notFound, "\(name)")
+                let table = try await http.request(.get, "/v0/sql?q=\("SELECT count() FROM \(name)".pathEscaped)", token: Self.adminToken)
+                #expect(table.status == .badRequest, "no table \(name) was left behind: \(table.text)")
+            }
             #expect(try await http.request(.post, "/v0/datasources/visits/truncate", token: Self.adminToken).status == .noContent)
             let listed = try await http.request(.get, "/v0/datasources", token: Self.adminToken)
             #expect(listed.text.contains("\"visits\"") && listed.text.contains("\"sales\""))
@@ -332,6 +348,39 @@ import TesseraCore
             #expect(try await http.request(.get, "/v0/pipes/sales_by_city.json", token: jwt).status == .forbidden)
             #expect(try await http.request(.get, "/v0/pipes", token: Self.adminToken).status == .forbidden)
             #expect(try await http.request(.get, "/v0/pipes", token: newAdmin).status == .ok)
+        }
+    }
+
+    /// `POST /v0/pipes?name=` with a `.pipe` datafile body, then `DELETE /v0/pipes/<name>`: only the admin may, and a
+    /// deleted pipe is gone from the list and its endpoint.
+    @Test(arguments: StoreKind.available)
+    func pipesAreCreatedAndDeleted(_ kind: StoreKind) async throws {
+        let harness = try await Self.demo(kind)
+        try await harness.test { http in
+            let datafile = """
+                NODE totals
+                SQL >
+                    SELECT count() AS orders FROM sales
+
+                TYPE ENDPOINT
+                """
+            let reader = try await http.request(.post, "/v0/tokens?name=reader&scope=PIPES:READ:sales_by_city", token: Self.adminToken)
+            let readerToken = try #require(reader["token"]?.stringValue)
+            #expect(try await http.request(.post, "/v0/pipes?name=order_count", token: readerToken, body: datafile).status == .forbidden)
+            #expect(try await http.request(.post, "/v0/pipes", token: Self.adminToken, body: datafile).status == .badRequest)
+            let created = try await http.request(.post, "/v0/pipes?name=order_count", token: Self.adminToken, body: datafile)
+            #expect(created.status == .created, "\(created.text)")
+            #expect(created["name"] == .string("order_count"))
+            let again = try await http.request(.post, "/v0/pipes?name=order_count", token: Self.adminToken, body: datafile)
+            #expect(again.status == .ok, "the same datafile again changes nothing: \(again.text)")
+            let data = try await http.request(.get, "/v0/pipes/order_count.json", token: Self.adminToken)
+            #expect(Self.rows(data).first?["orders"] == .number(3000), "\(data.text)")
+            #expect(try await http.request(.delete, "/v0/pipes/order_count", token: readerToken).status == .forbidden)
+            #expect(try await http.request(.delete, "/v0/pipes/order_count", token: Self.adminToken).status == .noContent)
+            #expect(try await http.request(.get, "/v0/pipes/order_count.json", token: Self.adminToken).status == .notFound)
+            let listed = try await http.request(.get, "/v0/pipes", token: Self.adminToken)
+            #expect(listed["pipes"]?.arrayValue?.compactMap { $0.objectValue?["name"]?.stringValue } == ["sales_by_city"], "\(listed.text)")
+            #expect(try await http.request(.delete, "/v0/pipes/order_count", token: Self.adminToken).status == .notFound)
         }
     }
 }

@@ -30,6 +30,10 @@ import TesseraCore
             let reader = AnalyticsAPITests.jwt(AnalyticsAPITests.claims(harness))
             let listed = try await http.request(.get, "/v0/pipes/sales_by_city/charts", token: reader)
             #expect(listed.status == .ok && listed.text.contains(id), "readers can list the charts of a pipe they may read")
+            let single = try await http.request(.get, "/v0/pipes/sales_by_city/charts/\(id)", token: reader)
+            #expect(single["id"] == .string(id) && single["title"] == .string("Revenue & orders") && single["type"] == .string("bar"), "\(single.text)")
+            #expect(try await http.request(.get, "/v0/pipes/sales_by_city/charts/nope", token: reader).status == .notFound)
+            #expect(try await http.request(.get, "/v0/pipes/sales_by_city/charts/\(id)").status == .forbidden)
             #expect(try await http.request(.post, "/v0/pipes/sales_by_city/charts", token: reader,
                                            json: .object(["index": .string("city"), "categories": .array([.string("orders")])])).status == .forbidden)
             let updated = try await http.request(.put, "/v0/pipes/sales_by_city/charts/\(id)", token: Self.admin,
@@ -58,8 +62,9 @@ import TesseraCore
         }
     }
 
-    @Test func badTokensAndBadChartsShowAMessageInTheFrame() async throws {
-        let harness = try await AnalyticsAPITests.demo()
+    @Test(arguments: StoreKind.available)
+    func badTokensAndBadChartsShowAMessageInTheFrame(_ kind: StoreKind) async throws {
+        let harness = try await AnalyticsAPITests.demo(kind)
         try await harness.test { http in
             let created = try await http.request(.post, "/v0/pipes/sales_by_city/charts", token: Self.admin, json: .object([
                 "type": .string("donut"), "index": .string("city"), "categories": .array([.string("revenue")]),

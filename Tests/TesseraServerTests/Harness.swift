@@ -183,3 +183,16 @@ func decodeJWTPart(_ token: String, _ index: Int) -> [String: JSONValue] {
 extension String {
     var pathEscaped: String { addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? self }
 }
+
+extension Users {
+    /// Tests create users from the Management API's JSON, decoded as the API decodes it.
+    func create(_ body: JSONValue) async throws -> User {
+        try await create(try NewUser(auth0JSON: body))
+    }
+}
+
+extension Users {
+    func update(_ userID: String, _ body: JSONValue) async throws -> User {
+        try await update(userID, try UserPatch(auth0JSON: body))
+    }
+}

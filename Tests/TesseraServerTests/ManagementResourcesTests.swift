@@ -80,6 +80,10 @@ import TesseraTokens
             let patched = try await http.request(.patch, "/api/v2/resource-servers/\(apiID)", token: token,
                                                  json: .object(["token_lifetime": .number(600)]))
             #expect(patched["token_lifetime"] == .number(600))
+            let allAPIs = try await http.request(.get, "/api/v2/resource-servers", token: token)
+            guard case .array(let apis) = allAPIs.json else { Issue.record("no list: \(allAPIs.text)"); return }
+            #expect(Set(apis.compactMap { $0.objectValue?["identifier"]?.stringValue })
+                == ["https://graphql.test/", harness.tenant.managementAudience])
             let byIdentifier = try await http.request(.get, "/api/v2/resource-servers/\("https://graphql.test/".pathEscaped)", token: token)
             #expect(byIdentifier["id"] == .string(apiID))
             let system = try await http.request(.patch, "/api/v2/resource-servers/\(harness.tenant.managementAudience.pathEscaped)",
@@ -120,6 +124,25 @@ import TesseraTokens
             let permissions = try await http.request(.get, "/api/v2/roles/\(roleID)/permissions", token: token)
             #expect(permissions.text.contains("read:rows"))
 
+            let other = try await http.request(.post, "/api/v2/roles", token: token, json: .object(["name": .string("writer")]))
+            let otherID = try #require(other["id"]?.stringValue)
+            let filtered = try await http.request(.get, "/api/v2/roles?name_filter=READ", token: token)
+            #expect(filtered.json.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue } == [roleID], "\(filtered.text)")
+            let both = try await http.request(.get, "/api/v2/roles", token: token)
+            #expect(Set(both.json.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue } ?? []) == [roleID, otherID])
+            let renamed = try await http.request(.patch, "/api/v2/roles/\(otherID)", token: token,
+                                                 json: .object(["name": .string("editor"), "description": .string("Edits")]))
+            #expect(renamed["name"] == .string("editor") && renamed["description"] == .string("Edits"), "\(renamed.text)")
+            let clash = try await http.request(.patch, "/api/v2/roles/\(otherID)", token: token, json: .object(["name": .string("reader")]))
+            #expect(clash.status == .conflict || clash.status == .badRequest, "\(clash.text)")
+            #expect(try await http.request(.get, "/api/v2/roles/\(otherID)", token: token)["name"] == .string("editor"))
+            #expect(try await http.request(.post, "/api/v2/roles/\(otherID)/permissions", token: token, json: permission).status == .created)
+            let removed = try await http.request(.delete, "/api/v2/roles/\(otherID)/permissions", token: token, json: permission)
+            #expect(removed.status == .noContent, "\(removed.text)")
+            #expect(try await http.request(.get, "/api/v2/roles/\(otherID)/permissions", token: token).json == .array([]))
+            #expect(try await http.request(.get, "/api/v2/roles/\(roleID)/permissions", token: token).text.contains("read:rows"),
+                    "removing from one role leaves the other's")
+
             let user = try await harness.tenant.users.create(newUserBody())
             let userPath = "/api/v2/users/\(user.userID.pathEscaped)/roles"
             #expect(try await http.request(.post, userPath, token: token, json: .object(["roles": .array([.string(roleID)])])).status == .noContent)
@@ -128,6 +151,15 @@ import TesseraTokens
             #expect(try await harness.tenant.roles.permissions(ofUser: user.userID, audience: "https://graphql.test/") == ["read:rows"])
             let members = try await http.request(.get, "/api/v2/roles/\(roleID)/users", token: token)
             #expect(members.text.contains(user.userID))
+            let second = try await harness.tenant.users.create(newUserBody())
+            let assigned = try await http.request(.post, "/api/v2/roles/\(otherID)/users", token: token,
+                                                  json: .object(["users": .array([.string(second.userID)])]))
+            #expect(assigned.status == .ok || assigned.status == .noContent || assigned.status == .created, "\(assigned.text)")
+            let otherMembers = try await http.request(.get, "/api/v2/roles/\(otherID)/users", token: token)
+            #expect(otherMembers.json.arrayValue?.compactMap { $0.objectValue?["user_id"]?.stringValue } == [second.userID], "\(otherMembers.text)")
+            let ghost = try await http.request(.post, "/api/v2/roles/\(otherID)/users", token: token,
+                                               json: .object(["users": .array([.string("auth0|nobody")])]))
+            #expect(ghost.status == .notFound, "\(ghost.text)")
             let unknownRole = try await http.request(.post, userPath, token: token, json: .object(["roles": .array([.string("rol_nope")])]))
             #expect(unknownRole.status == .notFound)
             #expect(try await http.request(.delete, userPath, token: token, json: .object(["roles": .array([.string(roleID)])])).status == .noContent)

@@ -2,6 +2,7 @@ import Foundation
 import IdentityManagement
 import Testing
 import TesseraCore
+import TesseraStore
 
 @Suite struct ManagementUsersTests {
     @Test(arguments: StoreKind.available)
@@ -125,8 +126,9 @@ import TesseraCore
         }
     }
 
-    @Test func checkpointPaginationWalksPastOneThousand() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func checkpointPaginationWalksPastOneThousand(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         try await harness.services.store.transaction { db in
             for index in 0..<1_050 {
                 try await db.raw("""
@@ -157,8 +159,9 @@ import TesseraCore
         }
     }
 
-    @Test func refusesBadInputInAuth0Shape() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func refusesBadInputInAuth0Shape(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         try await harness.test { http in
             let token = try await http.managementToken()
             let cases: [(TestResponse, String)] = [
@@ -184,15 +187,23 @@ import TesseraCore
             #expect(huge["statusCode"] == .number(413))
             let missing = try await http.request(.patch, "/api/v2/users/auth0%7Cnope", token: token, json: .object(["name": .string("x")]))
             #expect(missing.status == .notFound)
+            _ = try await harness.tenant.users.create(newUserBody())
             let weird = try await http.request(.get, "/api/v2/users/'%3B%20DROP%20TABLE%20users%3B--", token: token)
             #expect(weird.status == .notFound)
-            let still = try await http.request(.get, "/api/v2/users", token: token)
-            #expect(still.status == .ok)
+            let before = try await harness.tenant.users.search(try UserSearch(parameters: [:]), includeTotals: true).total
+            #expect((before ?? 0) > 0)
+            let still = try await http.request(.get, "/api/v2/users?include_totals=true", token: token)
+            #expect(still.status == .ok && still["total"] == .number(Double(before ?? -1)), "the users table is intact: \(still.text)")
+            let tables = try await harness.services.store.read { db in
+                try await db.raw("SELECT count(*) AS n FROM users").first().map { try $0.integer("n") }
+            }
+            #expect(tables == before, "every user row is still there")
         }
     }
 
-    @Test func guardsEveryCallWithTokenAndScope() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func guardsEveryCallWithTokenAndScope(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         try await harness.test { http in
             let readOnly = try await http.managementToken(scopes: ["read:users"])
             #expect(try await http.request(.get, "/api/v2/users", token: readOnly).status == .ok)
@@ -243,8 +254,9 @@ import TesseraCore
 
 @Suite struct QueryEncodingTests {
     /// Browsers, requests and authlib write spaces in query strings as `+`.
-    @Test func plusInAQueryStringIsASpace() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func plusInAQueryStringIsASpace(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         _ = try await harness.tenant.users.create(newUserBody("grace@example.com", extra: ["name": .string("Grace Hopper")]))
         try await harness.test { http in
             let token = try await http.managementToken(scopes: ["read:users"])

@@ -30,8 +30,9 @@ final class CapturedLogs: @unchecked Sendable {
 }
 
 @Suite struct OperationsTests {
-    @Test func requestLogsNeverCarryTheQueryString() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func requestLogsNeverCarryTheQueryString(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let captured = CapturedLogs()
         var logger = Logger(label: "capture") { _ in CapturedLogs.Handler(sink: captured) }
         logger.logLevel = .trace
@@ -46,8 +47,9 @@ final class CapturedLogs: @unchecked Sendable {
         await harness.cleanup()
     }
 
-    @Test func bootstrapClientGainsScopesANewerVersionAdds() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func bootstrapClientGainsScopesANewerVersionAdds(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let tenant = harness.services.tenant
         let created = try #require(try await AdminClient.ensure(harness.services))
         let grant = try #require(try await tenant.clientGrants.find(clientID: created.clientID, audience: tenant.managementAudience))
@@ -60,8 +62,9 @@ final class CapturedLogs: @unchecked Sendable {
         await harness.cleanup()
     }
 
-    @Test func metricsExposeTheRegistryInPrometheusText() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func metricsExposeTheRegistryInPrometheusText(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let registry = PrometheusCollectorRegistry()
         registry.makeCounter(name: "tessera_probe_total").increment(by: Int64(3))
         let app = Application(responder: RouteRecordingResponder(inner: try await TesseraApplication.router(services: harness.services, metrics: registry).buildResponder()),
@@ -77,8 +80,9 @@ final class CapturedLogs: @unchecked Sendable {
         await harness.cleanup()
     }
 
-    @Test func readinessFailsWhenTheStoreIsGone() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func readinessFailsWhenTheStoreIsGone(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let app = Application(responder: RouteRecordingResponder(inner: try await TesseraApplication.router(services: harness.services, metrics: nil).buildResponder()),
                               logger: Harness.logger)
         await harness.services.store.shutdown()
@@ -87,5 +91,25 @@ final class CapturedLogs: @unchecked Sendable {
             #expect(response.status == .serviceUnavailable)
         }
         try? FileManager.default.removeItem(atPath: harness.services.configuration.dataDirectory)
+    }
+
+    /// The demo page's files, its config (only once the example tenant's application exists) and nothing else.
+    @Test(arguments: StoreKind.available)
+    func demoServesItsFilesOnly(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
+        try await harness.test { http in
+            for (path, type) in [("/demo/", "text/html"), ("/demo/demo.js", "text/javascript"), ("/demo/demo.css", "text/css")] {
+                let response = try await http.request(.get, path)
+                #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix(type) == true, "\(path)")
+                #expect(response.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true, "\(path)")
+            }
+            #expect(try await http.request(.get, "/demo/config.json").status == .notFound, "no demo application yet")
+            _ = try await harness.tenant.clients.create(.object(["name": .string("Demo SPA"), "app_type": .string("spa")]))
+            let config = try await http.request(.get, "/demo/config.json")
+            #expect(config["issuer"] == .string(Harness.issuer) && config["client_id"]?.stringValue != nil, "\(config.text)")
+            for missing in ["/demo/secrets.txt", "/demo/..%2FPackage.swift", "/demo/index.html%00"] {
+                #expect(try await http.request(.get, missing).status == .notFound, "\(missing)")
+            }
+        }
     }
 }

@@ -187,8 +187,9 @@ extension URLComponents {
         }
     }
 
-    @Test func codesAreSingleUseBoundAndShortLived() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func codesAreSingleUseBoundAndShortLived(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let setup = try await Self.setUp(harness)
         let other = try await harness.tenant.clients.create(.object([
             "name": .string("Other"), "app_type": .string("spa"), "callbacks": .array([.string(Self.callback)]),
@@ -225,8 +226,9 @@ extension URLComponents {
         }
     }
 
-    @Test func authorizeRefusesBadRequestsSafely() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func authorizeRefusesBadRequestsSafely(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let setup = try await Self.setUp(harness)
         try await harness.test { http in
             // An unregistered redirect URI is never redirected to.
@@ -268,8 +270,9 @@ extension URLComponents {
         }
     }
 
-    @Test func loginFormDefendsItself() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func loginFormDefendsItself(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let setup = try await Self.setUp(harness)
         try await harness.test { http in
             let browser = Browser(http)
@@ -307,8 +310,9 @@ extension URLComponents {
         }
     }
 
-    @Test func blockedUsersSignupAndLogout() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func blockedUsersSignupAndLogout(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let setup = try await Self.setUp(harness)
         try await harness.test { http in
             _ = try await harness.tenant.users.update(setup.user.userID, .object(["blocked": .bool(true)]))
@@ -337,8 +341,9 @@ extension URLComponents {
         }
     }
 
-    @Test func passwordGrantRevocationAndCORS() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func passwordGrantRevocationAndCORS(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let setup = try await Self.setUp(harness)
         let web = try await harness.tenant.clients.create(.object([
             "name": .string("Web"), "app_type": .string("regular_web"), "callbacks": .array([.string(Self.callback)]),
@@ -375,6 +380,13 @@ extension URLComponents {
             #expect(preflight.headers[.accessControlAllowOrigin] == "https://app.test")
             let denied = try await http.request(.options, "/oauth/token", headers: [.origin: "https://evil.test"])
             #expect(denied.headers[.accessControlAllowOrigin] == nil)
+            for path in ["/oauth/revoke", "/userinfo"] {
+                let allowed = try await http.request(.options, path, headers: [.origin: "https://app.test"])
+                #expect(allowed.status == .noContent && allowed.headers[.accessControlAllowOrigin] == "https://app.test", "\(path)")
+                #expect(allowed.headers[.accessControlAllowHeaders]?.contains("Authorization") == true, "\(path)")
+                let refused = try await http.request(.options, path, headers: [.origin: "https://evil.test"])
+                #expect(refused.status == .forbidden && refused.headers[.accessControlAllowOrigin] == nil, "\(path)")
+            }
 
             let discovery = try await http.request(.get, "/.well-known/openid-configuration")
             #expect(discovery["authorization_endpoint"] == .string(Harness.issuer + "authorize"))
@@ -382,8 +394,9 @@ extension URLComponents {
         }
     }
 
-    @Test func oidcLogoutChecksTheIDTokenHint() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func oidcLogoutChecksTheIDTokenHint(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let setup = try await Self.setUp(harness)
         try await harness.test { http in
             let browser = Browser(http)

@@ -87,8 +87,9 @@ import TesseraCore
         #expect(error("applications:\n  - name: x\n    callbacks: [nope]\n").contains("is not an absolute URL"))
     }
 
-    @Test func badReferencesChangeNothing() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func badReferencesChangeNothing(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let text = """
             apis:
               - identifier: "https://a.test/"

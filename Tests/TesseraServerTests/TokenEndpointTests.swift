@@ -29,8 +29,9 @@ import TesseraCore
         fields.map { "\($0.key)=\($0.value.pathEscaped)" }.sorted().joined(separator: "&")
     }
 
-    @Test func issuesVerifiableRS256TokenWithAuth0Claims() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func issuesVerifiableRS256TokenWithAuth0Claims(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let (client, audience) = try await setUp(harness)
         try await harness.test { http in
             let response = try await http.request(.post, "/oauth/token", body: form([
@@ -70,8 +71,9 @@ import TesseraCore
         }
     }
 
-    @Test func acceptsJSONBodyAndBasicAuthentication() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func acceptsJSONBodyAndBasicAuthentication(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let (client, audience) = try await setUp(harness)
         try await harness.test { http in
             let json = try await http.request(.post, "/oauth/token", json: .object([
@@ -96,8 +98,9 @@ import TesseraCore
         }
     }
 
-    @Test func refusesBadClientsAndGrantsWithRFC6749Errors() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func refusesBadClientsAndGrantsWithRFC6749Errors(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let (client, audience) = try await setUp(harness)
         let spa = try await harness.tenant.clients.create(.object(["name": .string("spa"), "app_type": .string("spa")]))
         let web = try await harness.tenant.clients.create(.object([
@@ -142,8 +145,9 @@ import TesseraCore
         }
     }
 
-    @Test func hs256APIsSignWithTheirSecret() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func hs256APIsSignWithTheirSecret(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let (client, audience) = try await setUp(harness, alg: "HS256")
         let secret = try #require(try await harness.tenant.resourceServers.get(audience).signingSecret)
         try await harness.test { http in
@@ -159,8 +163,9 @@ import TesseraCore
         }
     }
 
-    @Test func discoveryListsWhatExists() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: StoreKind.available)
+    func discoveryListsWhatExists(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         try await harness.test { http in
             let discovery = try await http.request(.get, "/.well-known/openid-configuration")
             #expect(discovery["issuer"] == .string(Harness.issuer))

@@ -65,9 +65,7 @@ public struct SignInService: Sendable {
 
     public func signUp(email: String, password: String, ip: String) async throws -> User {
         do {
-            let user = try await tenant.users.create(.object([
-                "connection": .string(User.databaseConnection), "email": .string(email), "password": .string(password),
-            ]))
+            let user = try await tenant.users.create(NewUser(email: email, password: password))
             return try await tenant.users.recordLogin(user.userID, ip: ip)
         } catch let error as DomainError {
             switch error.kind {

@@ -53,7 +53,7 @@ public struct ManagementAPI: Sendable {
         }
         api.post("users") { request, _ in
             try await authorizer.authorize(request, anyOf: [.createUsers])
-            let user = try await users.create(try await BodyReader.json(request))
+            let user = try await users.create(try NewUser(auth0JSON: try await BodyReader.json(request)))
             return try JSONResponse.make(JSONValue.object(user.profile), status: .created)
         }
         api.get("users-by-email") { request, _ in
@@ -71,7 +71,7 @@ public struct ManagementAPI: Sendable {
         }
         api.patch("users/:id") { request, context in
             try await authorizer.authorize(request, anyOf: [.updateUsers, .updateUsersAppMetadata])
-            let user = try await users.update(try context.pathParameter("id"), try await BodyReader.json(request))
+            let user = try await users.update(try context.pathParameter("id"), try UserPatch(auth0JSON: try await BodyReader.json(request)))
             return try JSONResponse.make(JSONValue.object(user.profile))
         }
         api.delete("users/:id") { request, context in
