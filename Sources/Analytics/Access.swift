@@ -51,10 +51,6 @@ public struct AnalyticsAccess: Sendable {
     let catalog: Catalog
     let clock: TesseraClock
 
-    public init(catalog: Catalog, clock: TesseraClock = .system) {
-        self.catalog = catalog
-        self.clock = clock
-    }
 
     static func denied(_ message: String, code: String = "forbidden") -> DomainError {
         DomainError(.forbidden, code: code, message)

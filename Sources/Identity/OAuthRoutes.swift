@@ -118,10 +118,10 @@ public struct OAuthRoutes: Sendable {
             guard case .object(let object) = try await BodyReader.json(request) else {
                 throw OAuthError.invalidRequest("The request body must be a JSON object")
             }
-            var pairs: [RequestParameters.Pair] = []
+            var pairs: [(name: String, value: String)] = []
             for (key, value) in object.sorted(by: { $0.key < $1.key }) {
                 switch value {
-                case .string(let text): pairs.append(.init(name: key, value: text))
+                case .string(let text): pairs.append((key, text))
                 case .null: continue
                 default: throw OAuthError.invalidRequest("Parameter \(key) must be a string")
                 }

@@ -7,10 +7,6 @@ public struct ClientGrants: Sendable {
     let store: Store
     let clock: TesseraClock
 
-    public init(store: Store, clock: TesseraClock = .system) {
-        self.store = store
-        self.clock = clock
-    }
 
     public func create(_ body: JSONValue) async throws -> ClientGrant {
         let payload = try Payload(body, allowed: ["client_id", "audience", "scope"])

@@ -8,10 +8,6 @@ public struct Clients: Sendable {
     let store: Store
     let clock: TesseraClock
 
-    public init(store: Store, clock: TesseraClock = .system) {
-        self.store = store
-        self.clock = clock
-    }
 
     static let fields: Set<String> = [
         "name", "description", "app_type", "token_endpoint_auth_method", "callbacks", "web_origins",

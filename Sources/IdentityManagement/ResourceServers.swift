@@ -7,10 +7,6 @@ public struct ResourceServers: Sendable {
     let store: Store
     let clock: TesseraClock
 
-    public init(store: Store, clock: TesseraClock = .system) {
-        self.store = store
-        self.clock = clock
-    }
 
     static let fields: Set<String> = [
         "name", "identifier", "signing_alg", "token_lifetime", "scopes", "allow_offline_access",

@@ -8,11 +8,6 @@ public struct RequestParameters: Sendable, Equatable, Sequence {
     public struct Pair: Sendable, Equatable {
         public let name: String
         public let value: String
-
-        public init(name: String, value: String) {
-            self.name = name
-            self.value = value
-        }
     }
 
     /// The most names one request may carry, and the longest encoded query string or form body read as parameters.
@@ -22,7 +17,11 @@ public struct RequestParameters: Sendable, Equatable, Sequence {
 
     public private(set) var pairs: [Pair]
 
-    public init(_ pairs: [Pair] = []) {
+    public init(_ pairs: [(name: String, value: String)] = []) {
+        self.pairs = pairs.map { Pair(name: $0.name, value: $0.value) }
+    }
+
+    init(pairs: [Pair]) {
         self.pairs = pairs
     }
 
@@ -68,7 +67,7 @@ public struct RequestParameters: Sendable, Equatable, Sequence {
 
     /// The same parameters without some names (credentials, page options) before they reach a pipe.
     public func removing(_ names: Set<String>) -> RequestParameters {
-        RequestParameters(pairs.filter { !names.contains($0.name) })
+        RequestParameters(pairs: pairs.filter { !names.contains($0.name) })
     }
 
     public func makeIterator() -> IndexingIterator<[Pair]> {

@@ -25,10 +25,6 @@ public struct AuthorizationCodes: Sendable {
     let clock: TesseraClock
     static let lifetime: TimeInterval = 600
 
-    public init(store: Store, clock: TesseraClock) {
-        self.store = store
-        self.clock = clock
-    }
 
     public func issue(_ grant: GrantRecord, request: AuthorizationRequest) async throws -> String {
         let code = OpaqueSecret.generate()

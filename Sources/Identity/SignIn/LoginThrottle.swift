@@ -14,10 +14,6 @@ public struct LoginThrottle: Sendable {
     public static let limit = 10
     public static let window: TimeInterval = 15 * 60
 
-    public init(store: Store, clock: TesseraClock) {
-        self.store = store
-        self.clock = clock
-    }
 
     public func isThrottled(userID: String, ip: String) async throws -> Bool {
         let now = Int(clock.now().timeIntervalSince1970)

@@ -12,10 +12,6 @@ public struct LoginTransactions: Sendable {
     let clock: TesseraClock
     static let lifetime: TimeInterval = 3600
 
-    public init(store: Store, clock: TesseraClock) {
-        self.store = store
-        self.clock = clock
-    }
 
     public func create(_ request: AuthorizationRequest) async throws -> (id: String, csrf: String) {
         let id = RandomToken.base64URL(bytes: 18), csrf = OpaqueSecret.generate()

@@ -13,10 +13,6 @@ public struct RefreshTokens: Sendable {
     public static let lifetime: TimeInterval = 30 * 24 * 3600
     public static let reuseGrace: TimeInterval = 10
 
-    public init(store: Store, clock: TesseraClock) {
-        self.store = store
-        self.clock = clock
-    }
 
     public func issue(_ grant: GrantRecord) async throws -> String {
         try await store.transaction { db in try await insert(grant, db: db) }

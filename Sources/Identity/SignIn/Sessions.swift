@@ -17,10 +17,6 @@ public struct Sessions: Sendable {
     let clock: TesseraClock
     public static let lifetime: TimeInterval = 7 * 24 * 3600
 
-    public init(store: Store, clock: TesseraClock) {
-        self.store = store
-        self.clock = clock
-    }
 
     public func create(userID: String) async throws -> (session: Session, cookie: String) {
         let secret = OpaqueSecret.generate()
