@@ -3,39 +3,6 @@ import IdentityManagement
 import TesseraCore
 import TesseraTokens
 
-/// What `/oauth/token` answers on success.
-public struct TokenResponse: Codable, Sendable, Equatable {
-    public var accessToken: String
-    public var tokenType = "Bearer"
-    public var expiresIn: Int
-    public var scope: String?
-    public var idToken: String?
-    public var refreshToken: String?
-
-    public init(accessToken: String, expiresIn: Int, scope: String?) {
-        self.accessToken = accessToken
-        self.expiresIn = expiresIn
-        self.scope = scope
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in", scope
-        case idToken = "id_token", refreshToken = "refresh_token"
-    }
-
-    /// The wire form, written without a Foundation encoder (this is the token endpoint's hot path).
-    public var json: JSONValue {
-        var fields: [String: JSONValue] = [
-            "access_token": .string(accessToken), "token_type": .string(tokenType),
-            "expires_in": .number(Double(expiresIn)),
-        ]
-        if let scope { fields["scope"] = .string(scope) }
-        if let idToken { fields["id_token"] = .string(idToken) }
-        if let refreshToken { fields["refresh_token"] = .string(refreshToken) }
-        return .object(fields)
-    }
-}
-
 /// The client-credentials grant: a confidential client gets an access token for an API
 /// it holds a client grant for, with the granted scopes it asked for (all of them when it asked for none).
 public struct ClientCredentialsGrant: Sendable {

@@ -90,7 +90,7 @@ public struct OAuthRoutes: Sendable {
             "jwks_uri": .string(issuer + ".well-known/jwks.json"),
             "revocation_endpoint": .string(issuer + "oauth/revoke"),
             "end_session_endpoint": .string(issuer + "oidc/logout"),
-            "scopes_supported": strings(["openid", "profile", "email", "offline_access"]),
+            "scopes_supported": strings(OpenIDScope.allCases.map(\.rawValue)),
             "response_types_supported": strings(["code"]),
             "response_modes_supported": strings(["query", "form_post"]),
             "grant_types_supported": strings(GrantType.served.map(\.rawValue)),

@@ -104,7 +104,7 @@ public struct UserGrants: Sendable {
         } catch let error as SignInError {
             throw OAuthError(error == .wrongCredentials ? .invalidGrant : .accessDenied, error.message)
         }
-        let scopes = (scope ?? "openid").split(separator: " ").map(String.init)
+        let scopes = (scope ?? OpenIDScope.openid.rawValue).split(separator: " ").map(String.init)
         let custom: JSONValue
         do {
             custom = try await signIn.runPostLogin(user: user, clientID: clientID, request: nil, scopes: scopes,
@@ -121,7 +121,7 @@ public struct UserGrants: Sendable {
     private func respond(_ grant: GrantRecord, client: Client) async throws -> TokenResponse {
         let minted = try await signIn.minter.mint(for: grant, client: client)
         var refresh: String?
-        if grant.scopes.contains("offline_access") && client.grantTypes.contains(.refreshToken) {
+        if grant.scopes.contains(.offlineAccess) && client.grantTypes.contains(.refreshToken) {
             refresh = try await signIn.refreshTokens.issue(grant)
         }
         return TokenResponse(minted, refreshToken: refresh)

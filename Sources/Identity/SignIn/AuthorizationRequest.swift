@@ -19,7 +19,7 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
     public var loginHint: String?
     public var screenHint: String?
 
-    public var wantsOpenID: Bool { scopes.contains("openid") }
+    public var wantsOpenID: Bool { scopes.contains(.openid) }
 }
 
 /// Where an `/authorize` error goes: on a page when the redirect URI cannot be trusted, otherwise back to it.
@@ -108,7 +108,7 @@ public struct AuthorizeValidator: Sendable {
             guard let value = Int(text), value >= 0 else { return fail(.invalidRequest("max_age must be a whole number of seconds")) }
             maxAge = value
         }
-        let scopes = (parameters["scope"] ?? "openid").split(separator: " ").map(String.init)
+        let scopes = (parameters["scope"] ?? OpenIDScope.openid.rawValue).split(separator: " ").map(String.init)
         let audience = parameters["audience"].flatMap { $0.isEmpty ? nil : $0 }
         if let audience {
             guard try await tenant.resourceServers.find(audience)?.identifier == audience else {

@@ -91,9 +91,9 @@ public struct SignInService: Sendable {
     /// Throws ``PostLoginDenied`` when an Action denies the sign-in.
     public func issueCode(for request: AuthorizationRequest, session: Session, ip: String) async throws -> String {
         var scopes = request.scopes
-        if scopes.contains("offline_access"), let audience = request.audience,
+        if scopes.contains(.offlineAccess), let audience = request.audience,
            let server = try await tenant.resourceServers.find(audience), !server.allowOfflineAccess {
-            scopes.removeAll { $0 == "offline_access" }
+            scopes.removeAll { $0 == OpenIDScope.offlineAccess.rawValue }
         }
         let user = try await tenant.users.get(session.userID)
         let custom = try await runPostLogin(user: user, clientID: request.clientID, request: request, scopes: scopes,

@@ -42,7 +42,7 @@ public struct TokenMinter: Sendable {
             "azp": .string(client.clientID), "scope": .string(scope), "jti": .string(RandomToken.base64URL(bytes: 16)),
         ])
         if let server {
-            access["aud"] = grant.scopes.contains("openid")
+            access["aud"] = grant.scopes.contains(.openid)
                 ? .array([.string(server.identifier), .string(issuer + "userinfo")]) : .string(server.identifier)
             let permissions = try await tenant.roles.permissions(ofUser: user.userID, audience: server.identifier)
             access["permissions"] = .array(permissions.map(JSONValue.string))
@@ -52,7 +52,7 @@ public struct TokenMinter: Sendable {
         if let sid = grant.sessionID { access["sid"] = .string(sid) }
 
         var id = ClaimSet()
-        if grant.scopes.contains("openid") {
+        if grant.scopes.contains(.openid) {
             id = ClaimSet([
                 "iss": .string(issuer), "sub": .string(user.userID), "aud": .string(client.clientID),
                 "iat": .seconds(now), "exp": .seconds(now.addingTimeInterval(TimeInterval(Self.idTokenLifetime))),
@@ -73,7 +73,7 @@ public struct TokenMinter: Sendable {
             accessToken = try await tokens.signRS256(access)
         }
         var idToken: String?
-        if grant.scopes.contains("openid") {
+        if grant.scopes.contains(.openid) {
             var idClaims = id
             idClaims["at_hash"] = .string(Self.leftHalfHash(accessToken))
             idToken = try await tokens.signRS256(idClaims)
@@ -84,14 +84,14 @@ public struct TokenMinter: Sendable {
     /// OIDC's standard claims for the `profile` and `email` scopes.
     public static func profileClaims(_ user: User, scopes: [String]) -> [String: JSONValue] {
         var claims: [String: JSONValue] = [:]
-        if scopes.contains("profile") {
+        if scopes.contains(.profile) {
             let fields: [(String, String?)] = [
                 ("name", user.name), ("nickname", user.nickname), ("picture", user.picture),
                 ("given_name", user.givenName), ("family_name", user.familyName), ("updated_at", user.updatedAt),
             ]
             for (key, value) in fields { if let value { claims[key] = .string(value) } }
         }
-        if scopes.contains("email"), let email = user.email {
+        if scopes.contains(.email), let email = user.email {
             claims["email"] = .string(email)
             claims["email_verified"] = .bool(user.emailVerified)
         }

@@ -52,3 +52,16 @@ public struct OAuthError: Error, Equatable, Sendable {
         OAuthError(.unsupportedGrantType, description)
     }
 }
+
+/// The OpenID Connect scopes a sign-in may ask for (OIDC Core §5.4 and §11), each spelled once.
+public enum OpenIDScope: String, Sendable, CaseIterable {
+    case openid
+    case profile
+    case email
+    case offlineAccess = "offline_access"
+}
+
+extension Array where Element == String {
+    /// Whether a scope list holds one of OpenID Connect's scopes.
+    func contains(_ scope: OpenIDScope) -> Bool { contains(scope.rawValue) }
+}
