@@ -1,5 +1,7 @@
-/// What went wrong in domain code, in terms every API family can map to its own wire shape.
-/// `code` is the machine-readable reason (Auth0's `errorCode`), `message` is for people.
+/// What went wrong in domain code, in terms every API family can map to its own wire shape (`TesseraHTTP`'s
+/// `ErrorEnvelope`). `kind` decides the status; `code` is a machine-readable reason, spelled as Auth0's `errorCode`
+/// where the Management API has one (its clients branch on it), which other families translate or leave out;
+/// `message` is for people.
 public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         case invalidInput

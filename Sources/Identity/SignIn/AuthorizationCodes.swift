@@ -5,20 +5,6 @@ import TesseraCore
 import TesseraTokens
 import TesseraStore
 
-/// What an authorization code or refresh token stands for.
-public struct GrantRecord: Sendable, Equatable {
-    public var familyID: String
-    public var clientID: String
-    public var userID: String
-    public var scopes: [String]
-    public var audience: String?
-    public var sessionID: String?
-    public var authTime: Int
-    public var nonce: String?
-    /// What post-login Actions added, as ``PostLoginResult`` stores it.
-    public var customClaims: JSONValue?
-}
-
 /// Authorization codes: single use, bound to client, redirect URI and PKCE verifier, valid 10 minutes at most.
 public struct AuthorizationCodes: Sendable {
     let store: Store
@@ -77,15 +63,5 @@ public struct AuthorizationCodes: Sendable {
                 authTime: try row.integer("auth_time"), nonce: try row.optionalString("nonce"),
                 customClaims: try row.optionalString("custom_claims").map(JSONValue.parse)))
         }
-    }
-}
-
-public enum PKCE {
-    /// RFC 7636 S256: BASE64URL(SHA256(verifier)) == challenge, with the verifier's own format checked.
-    public static func matches(verifier: String, challenge: String) -> Bool {
-        guard (43...128).contains(verifier.count),
-              verifier.unicodeScalars.allSatisfy({ CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~").contains($0) })
-        else { return false }
-        return OpaqueSecret.sha256Base64URL(verifier) == challenge
     }
 }
