@@ -33,3 +33,13 @@ fi
 if [ "$purpose" = test ] || [ "$purpose" = bench ]; then
   python3 -m pip install -q --disable-pip-version-check -r interop/requirements.txt
 fi
+# Tinybird's own CLI for interop/test_tb_cli.py, in a virtual environment of its own: its pinned dependencies would
+# clash with the suite's.
+if [ "$purpose" = test ]; then
+  tb_venv=.build/tb-venv
+  if [ ! -x "$tb_venv/bin/tb" ]; then
+    mkdir -p .build
+    python3 -m venv "$tb_venv"
+    "$tb_venv/bin/pip" install -q --disable-pip-version-check "tinybird-cli==6.5.5"
+  fi
+fi

@@ -19,6 +19,23 @@ enum SQLText {
         guard let first = sql.split(whereSeparator: { $0.isWhitespace || $0 == "(" }).first?.uppercased() else { return false }
         return first == "SELECT" || first == "WITH"
     }
+
+    /// The names a query reads from (`FROM x`, `JOIN x`, `FROM db.x`), in order, each once: a listing for clients
+    /// that order datafiles by their dependencies, not a parser (subqueries show their own sources).
+    static func tableNames(_ sql: String) -> [String] {
+        var names: [String] = []
+        for match in sql.matches(of: /(?i)\b(?:FROM|JOIN)\s+`?([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)`?/) {
+            let name = String(match.1)
+            if !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
+
+    /// Whether a query reads one of Tinybird's service data sources (`tinybird.pipe_stats_rt`, …), which hold
+    /// Tinybird's own usage logs; Tessera keeps none, so such a query reads no rows.
+    static func readsServiceDataSources(_ sql: String) -> Bool {
+        sql.contains(/(?i)\btinybird\.[a-z_]+/)
+    }
 }
 
 /// What a query returned: column names in order and rows of values.

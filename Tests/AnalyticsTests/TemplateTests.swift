@@ -179,3 +179,57 @@ import TesseraCore
         #expect(CSV.quote("x\"y") == "\"x\"\"y\"")
     }
 }
+
+/// Datafiles written back (as `tb pull` gets them) parse to the definitions they came from.
+@Suite struct DatafileTextTests {
+    @Test func dataSourcesRoundTrip() throws {
+        let text = """
+            DESCRIPTION >
+                Clicks, one row each.
+
+                Kept for a year.
+
+            SCHEMA >
+                `timestamp` DateTime `json:$.ts`,
+                `user_id` String `json:$.user.id`,
+                `tags` Array(String) `json:$.tags`
+
+            ENGINE "MergeTree"
+            ENGINE_SORTING_KEY "timestamp"
+            """
+        let definition = try Datafile.dataSource(name: "events", text: text, file: "events.datasource")
+        let written = Datafile.text(definition)
+        #expect(try Datafile.dataSource(name: "events", text: written, file: "events.datasource") == definition)
+        #expect(written == text + "\n")
+    }
+
+    @Test func pipesRoundTrip() throws {
+        let text = """
+            DESCRIPTION >
+                Top cities.
+
+            TOKEN "top_read" READ
+
+            NODE base
+            SQL >
+                %
+                SELECT * FROM sales WHERE city = {{String(city, 'Madrid')}}
+
+            NODE endpoint
+            DESCRIPTION >
+                The answer.
+            SQL >
+                SELECT city FROM base LIMIT 5
+            TYPE ENDPOINT
+            """
+        let definition = try Datafile.pipe(name: "top", text: text, file: "top.pipe")
+        let written = Datafile.text(definition)
+        #expect(try Datafile.pipe(name: "top", text: written, file: "top.pipe") == definition)
+        #expect(Datafile.text(try Datafile.pipe(name: "top", text: written, file: "top.pipe")) == written, "stable")
+    }
+
+    @Test func templatesLoseTheIndentationTbSends() {
+        #expect(Datafile.dedentedTemplate("%\n    SELECT 1\n      FROM x") == "%\nSELECT 1\n  FROM x")
+        #expect(Datafile.dedentedTemplate("SELECT 1\n    FROM x") == "SELECT 1\n    FROM x")
+    }
+}

@@ -82,3 +82,24 @@ import TesseraHTTP
         #expect(try RequestParameters(urlEncoded: Substring(parameters.urlEncoded)) == parameters)
     }
 }
+
+@Suite struct MultipartTests {
+    @Test func readsPartsWithTheirNamesAndFiles() throws {
+        #expect(Multipart.boundary(of: "multipart/form-data; boundary=\"abc\"") == "abc")
+        #expect(Multipart.boundary(of: "multipart/form-data; charset=utf-8; boundary=xyz") == "xyz")
+        #expect(Multipart.boundary(of: "application/json") == nil)
+        #expect(Multipart.boundary(of: "multipart/form-data") == nil)
+        let body = "preamble\r\n--abc\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"rows.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+            + "a,b\r\n1,2\r\n--abc\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n--not the boundary\r\n--abc--\r\nepilogue"
+        let parts = try Multipart.parts(Array(body.utf8), boundary: "abc")
+        #expect(parts.map(\.name) == ["csv", "note"])
+        #expect(parts[0].filename == "rows.csv" && parts[0].contentType == "text/csv" && parts[0].text == "a,b\r\n1,2")
+        #expect(parts[1].filename == nil && parts[1].text == "--not the boundary")
+    }
+
+    @Test(arguments: ["no delimiter at all", "--abc\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nnever closed",
+                      "--abc\r\nContent-Disposition: form-data\r\n\r\nx\r\n--abc--", "--abc\r\nx\r\n--abc--", "--abcX"])
+    func refusesMalformedBodies(_ body: String) {
+        #expect(throws: DomainError.self) { try Multipart.parts(Array(body.utf8), boundary: "abc") }
+    }
+}

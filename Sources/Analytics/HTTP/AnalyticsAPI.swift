@@ -70,7 +70,9 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
 
     public func addRoutes(to router: Router<Context>) {
         let v0 = router.group("v0").add(middleware: ErrorEnvelopeMiddleware<TinybirdErrors, Context>())
+        let v1 = router.group("v1").add(middleware: ErrorEnvelopeMiddleware<TinybirdErrors, Context>())
         let analytics = self.analytics
+        addCLIRoutes(v0: v0, v1: v1)
 
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
             v0.on("**", method: method) { request, _ -> Response in
@@ -90,9 +92,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         v0.post("pipes") { request, _ in
             let principal = try await principal(request)
             try require(principal, .pipesCreate)
-            guard let name = try request.query["name"] else { throw DomainError.invalidQuery("The name parameter is required") }
-            let text = String(buffer: try await BodyReader.bytes(request, limit: 1 << 20))
-            let definition = try Datafile.pipe(name: name, text: text, file: "\(name).pipe")
+            let definition = try await Self.pipeDefinition(request)
             let (record, changed) = try await analytics.catalog.savePipe(definition, in: principal.workspace)
             return JSONResponse.text(Self.describe(record).jsonText(), status: changed ? .created : .ok)
         }
@@ -118,6 +118,14 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             let principal = try await principal(request)
             let name = try context.pathParameter("name")
             guard canRead(principal, name) else { throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) cannot read Data Source \(name)") }
+            if name.hasSuffix(".datasource") {
+                // `tb pull`: the data source as a datafile.
+                try require(principal, .admin)
+                guard let record = try await analytics.catalog.dataSource(String(name.dropLast(11)), in: principal.workspace) else {
+                    throw DomainError.notFound("Data Source not found")
+                }
+                return Self.datafile(Datafile.text(record.definition))
+            }
             guard let record = try await analytics.catalog.dataSource(name, in: principal.workspace) else {
                 throw DomainError.notFound("Data Source not found")
             }
@@ -140,6 +148,12 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             try require(principal, .admin)
             guard let record = try await analytics.catalog.dataSource(try context.pathParameter("name"), in: principal.workspace) else {
                 throw DomainError.notFound("Data Source not found")
+            }
+            // `dry_run=true` (as `tb datasource rm` asks first) lists what depends on it and deletes nothing.
+            if ["true", "1"].contains(try request.query["dry_run"]?.lowercased() ?? "") {
+                let dependents = try await analytics.catalog.pipes(in: principal.workspace)
+                    .filter { pipe in pipe.definition.nodes.contains { Endpoints.mentions($0.sql, record.name) } }
+                return JSONResponse.text(JSONValue.object(["dependent_pipes": .array(dependents.map { .string($0.name) })]).jsonText())
             }
             try await analytics.deleteDataSource(record, in: principal.workspace)
             return JSONResponse.empty()
@@ -175,8 +189,16 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         v0.get("tokens") { request, _ in
             let principal = try await principal(request)
             try require(principal, .tokens)
-            let tokens = try await analytics.catalog.tokens(in: principal.workspace)
-            return JSONResponse.text(JSONValue.object(["tokens": .array(tokens.map(Self.describe))]).jsonText())
+            var tokens = try await analytics.catalog.tokens(in: principal.workspace).map(Self.describe)
+            // Static tokens are kept as digests, so their values were shown once, at creation. The admin token is the
+            // one value the caller may see again: it is the token the caller already holds.
+            if principal.isAdmin {
+                tokens.insert(.object([
+                    "id": .string("admin"), "name": .string("admin token"), "description": .string("The workspace admin token"),
+                    "token": .string(principal.workspace.adminToken), "scopes": .array([.object(["type": .string("ADMIN")])]),
+                ]), at: 0)
+            }
+            return JSONResponse.text(JSONValue.object(["tokens": .array(tokens)]).jsonText())
         }
         v0.post("tokens") { request, _ in
             try await createToken(request)
@@ -216,6 +238,10 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         if let match = text.firstMatch(of: /(?i)\s+FORMAT\s+(JSON|JSONEachRow|CSV|CSVWithNames)\s*;?\s*$/) {
             format = ["json": "json", "jsoneachrow": "ndjson", "csv": "csv", "csvwithnames": "csv"][match.1.lowercased()] ?? "json"
             text = String(text[..<match.range.lowerBound])
+        }
+        if SQLText.readsServiceDataSources(text) {
+            let empty = EndpointResult(meta: [], data: [], rowsBeforeLimit: 0, elapsed: 0, rowsRead: 0, bytesRead: 0)
+            return Self.respond(empty, format: format, headers: [:])
         }
         let result = try await analytics.endpoints.sql(text, in: principal.workspace)
         return Self.respond(result, format: format, headers: [:])
@@ -259,19 +285,36 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         return Self.respond(read.result, format: format, headers: read.rateLimitHeaders)
     }
 
-    /// `POST /v0/datasources?name=…&mode=create|append|replace[&schema=…][&format=csv|ndjson]`.
+    /// `POST /v0/datasources?name=…&mode=create|append|replace[&schema=…][&format=csv|ndjson]`. The parameters may
+    /// also come in a form body (as `tb push` sends them); the rows come as the raw body or as a `multipart/form-data`
+    /// part named `csv` or `ndjson` (as `tb datasource append` and `curl -F csv=@file.csv` send them).
     func createOrAppend(_ request: Request) async throws -> Response {
         let principal = try await principal(request)
-        let query = try request.query
-        guard let name = query["name"], !name.isEmpty else { throw DomainError.invalidQuery("The name parameter is required") }
-        let mode = query["mode"] ?? "create"
+        var parameters = try request.query
+        var body = "", partFormat: String?
+        if BodyReader.isForm(request) {
+            parameters = RequestParameters((parameters.pairs + (try await BodyReader.form(request, limit: 1 << 20)).pairs).map { ($0.name, $0.value) })
+        } else if let parts = try await BodyReader.multipart(request, limit: Self.ingestLimit) {
+            guard let part = parts.first(where: { ["csv", "ndjson"].contains($0.name) }) else {
+                throw DomainError.invalidBody("The multipart body needs a part named csv or ndjson with the rows")
+            }
+            body = part.text
+            partFormat = part.name
+        } else {
+            body = String(buffer: try await BodyReader.bytes(request, limit: Self.ingestLimit))
+        }
+        guard parameters["url"] == nil else {
+            throw DomainError.invalidQuery("Imports from a url are not supported: send the rows in the body (NDJSON or CSV)")
+        }
+        guard let name = parameters["name"], !name.isEmpty else { throw DomainError.invalidQuery("The name parameter is required") }
+        let mode = parameters["mode"] ?? "create"
         guard ["create", "append", "replace"].contains(mode) else {
             throw DomainError.invalidQuery("mode must be create, append or replace")
         }
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        let format = query["format"] ?? (contentType.contains("csv") ? "csv" : "ndjson")
+        let format = parameters["format"] ?? partFormat ?? (contentType.contains("csv") ? "csv" : "ndjson")
         guard ["csv", "ndjson"].contains(format) else { throw DomainError.invalidQuery("format must be csv or ndjson") }
-        let body = String(buffer: try await BodyReader.bytes(request, limit: Self.ingestLimit))
+        let query = parameters
         let workspace = principal.workspace
         var record = try await analytics.catalog.dataSource(name, in: workspace)
         var status = HTTPResponse.Status.ok
@@ -281,7 +324,9 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             guard let schema = query["schema"] else {
                 throw DomainError.invalidQuery("mode=create needs a schema parameter such as `city` String `json:$.city`, `amount` Float64 `json:$.amount`")
             }
-            let definition = DataSourceDefinition(name: name, columns: try Datafile.schema(schema))
+            var definition = DataSourceDefinition(name: name, columns: try Datafile.schema(schema))
+            definition.description = query["description"] ?? ""
+            definition.engine = Self.engineLines(query)
             record = try await analytics.saveDataSource(definition, in: workspace).0
             status = .created
         } else {
@@ -346,9 +391,30 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         return JSONResponse.text(JSONValue.object(described).jsonText(), status: value == nil ? .ok : .created)
     }
 
+    /// `engine=MergeTree&engine_sorting_key=…` as the datafile's `ENGINE` lines (kept for ClickHouse, shown by `tb pull`).
+    static func engineLines(_ parameters: RequestParameters) -> [String] {
+        var lines: [String] = []
+        if let engine = parameters["engine"], !engine.isEmpty { lines.append("ENGINE \"\(engine)\"") }
+        for pair in parameters where pair.name.hasPrefix("engine_") && !pair.value.isEmpty {
+            let escaped = pair.value.replacingOccurrences(of: "\"", with: "\\\"")
+            lines.append("\(pair.name.uppercased()) \"\(escaped)\"")
+        }
+        return lines
+    }
+
+    /// Tinybird writes times as `2026-11-21 10:30:00.123000` (UTC); Tessera stores ISO 8601.
+    static func time(_ iso: String) -> String {
+        guard let match = iso.wholeMatch(of: /(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z?/) else { return iso }
+        let fraction = String(match.3 ?? "")
+        return "\(match.1) \(match.2).\(fraction + String(repeating: "0", count: 6 - fraction.count))"
+    }
+
+    /// Node ids are stable for a pipe's version: its id and the node's place.
+    static func nodeID(_ pipe: PipeRecord, _ index: Int) -> String { "\(pipe.id)_\(index)" }
+
     static func describe(_ token: StaticToken) -> JSONValue {
         .object([
-            "id": .string(token.id), "name": .string(token.name), "created_at": .string(token.createdAt),
+            "id": .string(token.id), "name": .string(token.name), "description": .string(""), "created_at": .string(token.createdAt),
             "scopes": .array(token.scopes.map { scope in
                 let text = scope.description
                 let parts = text.split(separator: ":", maxSplits: 2).map(String.init)
@@ -374,9 +440,12 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         return .object([
             "id": .string(pipe.id), "name": .string(pipe.name), "description": .string(pipe.definition.description),
             "endpoint": endpoint.map { .string($0.name) } ?? .null, "type": .string("endpoint"),
-            "created_at": .string(pipe.createdAt), "updated_at": .string(pipe.updatedAt),
-            "nodes": .array(pipe.definition.nodes.map { node in
-                var fields: [String: JSONValue] = ["name": .string(node.name), "description": .string(node.description)]
+            "created_at": .string(Self.time(pipe.createdAt)), "updated_at": .string(Self.time(pipe.updatedAt)),
+            "nodes": .array(pipe.definition.nodes.enumerated().map { index, node in
+                var fields: [String: JSONValue] = [
+                    "id": .string(Self.nodeID(pipe, index)), "name": .string(node.name), "description": .string(node.description),
+                    "type": .string(node == endpoint ? "endpoint" : "standard"),
+                ]
                 if withSQL { fields["sql"] = .string(node.sql) }
                 return .object(fields)
             }),
@@ -386,14 +455,24 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
 
     func describe(_ record: DataSourceRecord, in workspace: Workspace) async throws -> JSONValue {
         let database = try await analytics.engine.database(workspace.id)
+        let rows = try await database.rowCount(record.name)
+        let engine = record.definition.engine.first { $0.hasPrefix("ENGINE ") }.map { Datafile.unquote(String($0.dropFirst(7))) }
         return .object([
             "id": .string(record.id), "name": .string(record.name), "description": .string(record.definition.description),
-            "created_at": .string(record.createdAt), "engine": .object(["engine": .string(record.definition.engine.first ?? "MergeTree")]),
-            "schema": .object(["columns": .array(record.definition.columns.map {
-                .object(["name": .string($0.name), "type": .string("\($0.type)"), "jsonpath": .string("$." + $0.jsonPath.joined(separator: "."))])
-            })]),
-            "statistics": .object(["row_count": .number(Double(try await database.rowCount(record.name))),
-                                   "quarantine_rows": .number(Double(try await database.rowCount(record.name + "_quarantine")))]),
+            "created_at": .string(Self.time(record.createdAt)), "updated_at": .string(Self.time(record.createdAt)),
+            "type": .string("ndjson"), "tags": .object([:]),
+            "engine": .object(["engine": .string(engine ?? "MergeTree")]),
+            "schema": .object([
+                "sql_schema": .string(Datafile.schemaLine(record.definition.columns)),
+                "columns": .array(record.definition.columns.map {
+                    .object(["name": .string($0.name), "type": .string("\($0.type)"), "jsonpath": .string("$." + $0.jsonPath.joined(separator: "."))])
+                }),
+            ]),
+            "statistics": .object([
+                "row_count": .number(Double(rows)),
+                "bytes": .number(Double(rows * record.definition.columns.reduce(0) { $0 + Endpoints.width($1.type) })),
+                "quarantine_rows": .number(Double(try await database.rowCount(record.name + "_quarantine"))),
+            ]),
         ])
     }
 }

@@ -1,0 +1,142 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import TesseraCore
+import TesseraHTTP
+
+/// What Tinybird's own CLI (`tb`, the `tinybird-cli` package) asks besides the endpoints: the workspace it is
+/// pointed at, datafiles to pull, and the checks `tb push` runs. Where Tinybird has a feature Tessera has not (regions,
+/// service data sources such as `tinybird.pipe_stats_rt`), the answer is what a workspace without it answers, so the
+/// CLI carries on.
+extension AnalyticsAPI {
+    func addCLIRoutes(v0: RouterGroup<Context>, v1: RouterGroup<Context>) {
+        let analytics = self.analytics
+        v0.get("workspace") { request, _ in
+            let principal = try await principal(request)
+            return JSONResponse.text(Self.describe(principal.workspace, isAdmin: principal.isAdmin).jsonText())
+        }
+        // A token belongs to one workspace here, so the user's workspaces are that one.
+        v0.get("user/workspaces") { request, _ in
+            let principal = try await principal(request)
+            let workspace = principal.workspace
+            return JSONResponse.text(JSONValue.object([
+                "id": .string(workspace.id), "email": .string(""),
+                "workspaces": .array([.object([
+                    "id": .string(workspace.id), "name": .string(workspace.name), "role": .string(principal.isAdmin ? "admin" : "viewer"),
+                    "plan": .string("custom"), "created_at": .string(Self.time(workspace.createdAt)), "is_branch": .bool(false),
+                ])]),
+            ]).jsonText())
+        }
+        v0.get("regions") { _, _ in JSONResponse.text(#"{"regions":[]}"#) }
+        v0.post("datasources/:name/alter") { request, context -> Response in
+            let principal = try await principal(request)
+            try require(principal, .admin)
+            guard let record = try await analytics.catalog.dataSource(try context.pathParameter("name"), in: principal.workspace) else {
+                throw DomainError.notFound("Data Source not found")
+            }
+            var parameters = try request.query.pairs
+            if BodyReader.isForm(request) { parameters += try await BodyReader.form(request).pairs }
+            let fields = RequestParameters(parameters.map { ($0.name, $0.value) })
+            if let schema = fields["schema"], try Datafile.schema(schema) != record.definition.columns {
+                throw DomainError.invalidQuery("Altering the schema of a data source is not supported yet: create a new data source and move the rows")
+            }
+            if let description = fields["description"], description != record.definition.description {
+                throw DomainError.invalidQuery("Altering the description of a data source is not supported yet")
+            }
+            throw DomainError.invalidQuery("There were no operations to perform")
+        }
+        // Which data sources and pipes a query reads (`tb push` orders datafiles by it when its own parser is missing).
+        v0.post("sql_tables") { request, _ in
+            _ = try await principal(request)
+            var q = try request.query["q"]
+            if q == nil, BodyReader.isForm(request) { q = try await BodyReader.form(request, limit: 1 << 20)["q"] }
+            let tables = SQLText.tableNames(q ?? "").map { JSONValue.array([.string(""), .string($0)]) }
+            return JSONResponse.text(JSONValue.object(["tables": .array(tables)]).jsonText())
+        }
+        // Publishing a node as the endpoint (after `tb push` created a pipe whose reply was not yet an endpoint).
+        v0.post("pipes/:name/nodes/:node/endpoint") { request, context in
+            let principal = try await principal(request)
+            try require(principal, .pipesCreate)
+            guard let record = try await analytics.catalog.pipe(try context.pathParameter("name"), in: principal.workspace) else {
+                throw DomainError.notFound("Pipe not found")
+            }
+            let node = try context.pathParameter("node")
+            guard let index = record.definition.nodes.indices.first(where: {
+                record.definition.nodes[$0].name == node || Self.nodeID(record, $0) == node
+            }) else { throw DomainError.notFound("Node \(node) not found") }
+            var definition = record.definition
+            for position in definition.nodes.indices { definition.nodes[position].type = position == index ? "ENDPOINT" : "" }
+            let (saved, _) = try await analytics.catalog.savePipe(definition, in: principal.workspace)
+            return JSONResponse.text(Self.describe(saved).jsonText())
+        }
+        // `tb pull` reads pipes from `/v1/pipes/<name>.pipe`.
+        v1.get("pipes/:file") { request, context in
+            let principal = try await principal(request)
+            try require(principal, .admin)
+            let file = try context.pathParameter("file")
+            guard file.hasSuffix(".pipe"),
+                  let record = try await analytics.catalog.pipe(String(file.dropLast(5)), in: principal.workspace) else {
+                throw DomainError.notFound("Pipe not found")
+            }
+            return Self.datafile(Datafile.text(record.definition))
+        }
+    }
+
+    /// `tb` sends `null` for the attributes a node does not use.
+    static func optionalString(_ payload: Payload, _ key: String) throws -> String? {
+        payload.isNull(key) ? nil : try payload.string(key)
+    }
+
+    /// A datafile as `tb pull` wants it: the content type must be exactly `text/plain`.
+    static func datafile(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func describe(_ workspace: Workspace, isAdmin: Bool) -> JSONValue {
+        .object([
+            "id": .string(workspace.id), "name": .string(workspace.name), "user_id": .string(workspace.id),
+            "user_email": .string(""), "scope": .string(isAdmin ? "admin" : "read"), "is_branch": .bool(false),
+            "created_at": .string(time(workspace.createdAt)),
+        ])
+    }
+
+    /// A pipe from `POST /v0/pipes`: Tinybird's JSON (`{"name", "description", "nodes": [{"name", "sql", "type",
+    /// "description"}]}`, as `tb push` sends it), `?name=&sql=` for a one-node pipe, or a `.pipe` datafile as the body.
+    static func pipeDefinition(_ request: Request) async throws -> PipeDefinition {
+        let query = try request.query
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        if contentType.hasPrefix("application/json") {
+            let body = try Payload(try await BodyReader.json(request, limit: 1 << 20),
+                                   allowed: ["name", "description", "nodes"])
+            let name = try body.requiredString("name", maxLength: 200)
+            guard let nodes = try body.array("nodes"), !nodes.isEmpty else { throw DomainError.invalidBody("nodes is required") }
+            var definition = PipeDefinition(name: name, nodes: [])
+            definition.description = try Self.optionalString(body, "description") ?? ""
+            for node in nodes {
+                // `tb` sends every node attribute it knows; the ones for copy, sink and materialized nodes must be empty.
+                let fields = try Payload(node, allowed: ["name", "sql", "type", "description", "datasource", "target_datasource",
+                                                         "copy_schedule", "mode", "export_params", "engine_settings"])
+                let type = try Self.optionalString(fields, "type") ?? "standard"
+                guard ["standard", "endpoint", "default", ""].contains(type.lowercased()) else {
+                    throw DomainError.invalidBody("Node type \(type) is not supported yet: Tessera serves standard and endpoint nodes")
+                }
+                let sql = Datafile.dedentedTemplate(try fields.requiredString("sql", maxLength: 1 << 20))
+                var parsed = PipeNode(name: try fields.requiredString("name", maxLength: 200), sql: sql)
+                parsed.description = try Self.optionalString(fields, "description") ?? ""
+                parsed.type = type.lowercased() == "endpoint" ? "ENDPOINT" : ""
+                definition.nodes.append(parsed)
+            }
+            return try Datafile.pipe(name: name, text: Datafile.text(definition), file: "\(name).pipe")
+        }
+        guard let name = query["name"], !name.isEmpty else { throw DomainError.invalidQuery("The name parameter is required") }
+        if let sql = query["sql"] {
+            var node = PipeNode(name: "\(name)_0", sql: sql)
+            node.type = "ENDPOINT"
+            return try Datafile.pipe(name: name, text: Datafile.text(PipeDefinition(name: name, nodes: [node])), file: "\(name).pipe")
+        }
+        let text = String(buffer: try await BodyReader.bytes(request, limit: 1 << 20))
+        return try Datafile.pipe(name: name, text: text, file: "\(name).pipe")
+    }
+}

@@ -1,0 +1,169 @@
+"""Tinybird's own CLI (`tb`, PyPI `tinybird-cli`, unmodified) against a running Tessera.
+
+`make test` installs the CLI into its own virtual environment (`.build/tb-venv`, see scripts/install-deps.sh), since
+its pinned dependencies would clash with the suite's; TESSERA_TB may name another `tb`. The CLI runs in a scratch
+folder (its `.tinyb` config lives there) with its PyPI update check and its telemetry switched off, as a user on a
+network without Tinybird's cloud would run it."""
+
+import json
+import os
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import TIMEOUT
+from test_analytics import ADMIN_TOKEN, expected_revenue, workspace  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TB = ROOT / ".build" / "tb-venv" / "bin" / "tb"
+
+
+@pytest.fixture(scope="module")
+def tb_binary():
+    path = os.environ.get("TESSERA_TB") or str(DEFAULT_TB)
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"tinybird-cli is not installed at {path}: run scripts/install-deps.sh test")
+    return path
+
+
+@pytest.fixture
+def tb(tb_binary, server, workspace, tmp_path):
+    """Runs `tb ARGS…` in a scratch project folder, authenticated against Tessera; returns the finished process."""
+    env = dict(os.environ, TB_VERSION_WARNING="0", TB_CLI_TELEMETRY_OPTOUT="1", HOME=str(tmp_path / "home"),
+               XDG_CONFIG_HOME=str(tmp_path / "home" / ".config"))
+    env.pop("TB_TOKEN", None)
+    env.pop("TB_HOST", None)
+    project = tmp_path / "project"
+    project.mkdir()
+    host = server.base_url.rstrip("/")
+
+    def run(*args, check=True, timeout=120):
+        done = subprocess.run([tb_binary, *args], cwd=project, env=env, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+        if check:
+            assert done.returncode == 0, f"tb {' '.join(args)}\nstdout: {done.stdout}\nstderr: {done.stderr}"
+        return done
+
+    auth = run("auth", "--host", host, "--token", ADMIN_TOKEN)
+    config = json.loads((project / ".tinyb").read_text())
+    assert config["host"] == host and config["id"] == workspace and config["token"] == ADMIN_TOKEN, auth.stdout
+    run.project = project
+    return run
+
+
+def test_workspace_current_and_listings(tb):
+    current = tb("workspace", "current")
+    assert "demo" in current.stdout and "1f484a32-6966-4f63-9312-aadad64d3e12" in current.stdout, current.stdout
+    sources = tb("datasource", "ls")
+    assert "name: sales" in sources.stdout and "row_count: 3,000" in sources.stdout, sources.stdout
+    pipes = tb("pipe", "ls")
+    assert "sales_by_city" in pipes.stdout, pipes.stdout
+    tokens = tb("token", "ls")
+    assert "admin token" in tokens.stdout, tokens.stdout
+
+
+def test_sql_and_pipe_data_match_the_fixture(tb):
+    count = tb("sql", "SELECT count() AS n FROM sales", "--format", "json")
+    assert json.loads(count.stdout)["data"] == [{"n": 3000}], count.stdout
+    data = tb("pipe", "data", "sales_by_city", "--format", "json", "--limit", "50")
+    rows = json.loads(data.stdout)["data"]
+    expected = expected_revenue()
+    assert {row["city"]: row["revenue"] for row in rows} == {city: round(total, 2) for city, total in expected.items()}
+    madrid = tb("pipe", "data", "sales_by_city", "--cities", "Madrid", "--format", "json")
+    assert [row["city"] for row in json.loads(madrid.stdout)["data"]] == ["Madrid"], madrid.stdout
+
+
+def test_push_append_truncate_and_remove_a_data_source(tb, server):
+    (tb.project / "visits.datasource").write_text(textwrap.dedent("""\
+        DESCRIPTION >
+            Page visits.
+
+        SCHEMA >
+            `day` Date `json:$.day`,
+            `page` String `json:$.page`,
+            `n` UInt32 `json:$.n`
+
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "day, page"
+        """))
+    tb("push", "visits.datasource")
+    listed = requests.get(server.url("v0/datasources/visits"), params={"token": ADMIN_TOKEN}, timeout=TIMEOUT).json()
+    assert [column["name"] for column in listed["schema"]["columns"]] == ["day", "page", "n"]
+    assert listed["description"] == "Page visits."
+    again = tb("push", "visits.datasource")
+    assert "already exists" in again.stdout + again.stderr
+    forced = tb("push", "visits.datasource", "--force", "--yes")
+    assert forced.returncode == 0
+
+    rows = tb.project / "visits.ndjson"
+    rows.write_text('{"day":"2026-12-01","page":"/","n":3}\n{"day":"2026-12-02","page":"/docs","n":5}\n{"day":"bad","page":"/","n":1}\n')
+    tb("datasource", "append", "visits", "visits.ndjson")
+    total = tb("sql", "SELECT sum(n) AS visits, count() AS rows FROM visits", "--format", "json")
+    assert json.loads(total.stdout)["data"] == [{"visits": 8, "rows": 2}], total.stdout
+    quarantined = tb("sql", "SELECT count() AS n FROM visits_quarantine", "--format", "json")
+    assert json.loads(quarantined.stdout)["data"] == [{"n": 1}], quarantined.stdout
+
+    tb("datasource", "truncate", "visits", "--yes")
+    assert json.loads(tb("sql", "SELECT count() AS n FROM visits", "--format", "json").stdout)["data"] == [{"n": 0}]
+    tb("datasource", "rm", "visits", "--yes")
+    gone = requests.get(server.url("v0/datasources/visits"), params={"token": ADMIN_TOKEN}, timeout=TIMEOUT)
+    assert gone.status_code == 404
+
+
+def test_push_a_pipe_then_pull_writes_files_that_push_back_unchanged(tb, server):
+    (tb.project / "top_products.pipe").write_text(textwrap.dedent("""\
+        DESCRIPTION >
+            Best-selling products.
+
+        NODE by_product
+        SQL >
+            %
+            SELECT product, sum(units) AS units
+            FROM sales
+            WHERE city = {{String(city, 'Madrid')}}
+            GROUP BY product
+
+        NODE endpoint
+        SQL >
+            SELECT product, units FROM by_product ORDER BY units DESC, product LIMIT 3
+
+        TYPE ENDPOINT
+        """))
+    tb("push", "top_products.pipe")
+    data = requests.get(server.url("v0/pipes/top_products.json"), params={"token": ADMIN_TOKEN, "city": "Bilbao"},
+                        timeout=TIMEOUT).json()
+    assert len(data["data"]) == 3, data
+    direct = tb("sql", "SELECT product, sum(units) AS units FROM sales WHERE city = 'Bilbao' GROUP BY product "
+                "ORDER BY units DESC, product LIMIT 3", "--format", "json")
+    assert data["data"] == json.loads(direct.stdout)["data"]
+
+    pulled = tb.project / "pulled"
+    pulled.mkdir()
+    tb("pull", "--folder", str(pulled))
+    pipe_file = pulled / "pipes" / "top_products.pipe"
+    source_file = pulled / "datasources" / "sales.datasource"
+    assert pipe_file.exists() and source_file.exists(), list(pulled.rglob("*"))
+    assert "TYPE ENDPOINT" in pipe_file.read_text() and "`city` LowCardinality(String) `json:$.city`" in source_file.read_text()
+
+    before = requests.get(server.url("v0/pipes/top_products"), params={"token": ADMIN_TOKEN}, timeout=TIMEOUT).json()
+    tb("push", str(pipe_file), "--force", "--yes")
+    tb("push", str(source_file), "--force", "--yes")
+    after = requests.get(server.url("v0/pipes/top_products"), params={"token": ADMIN_TOKEN}, timeout=TIMEOUT).json()
+    assert [(node["name"], node["sql"]) for node in after["nodes"]] == [(node["name"], node["sql"]) for node in before["nodes"]]
+    assert after["updated_at"] == before["updated_at"], "pushing the pulled file back changed nothing"
+    repulled = tb.project / "repulled"
+    repulled.mkdir()
+    tb("pull", "--folder", str(repulled))
+    assert (repulled / "pipes" / "top_products.pipe").read_text() == pipe_file.read_text()
+    assert (repulled / "datasources" / "sales.datasource").read_text() == source_file.read_text()
+
+
+def test_refusals_are_clear(tb):
+    wrong = tb("--token", "not-a-token", "datasource", "ls", check=False)
+    assert wrong.returncode != 0 and ("403" in wrong.stdout + wrong.stderr or "token" in (wrong.stdout + wrong.stderr).lower())
+    missing = tb("pipe", "data", "no_such_pipe", check=False)
+    assert missing.returncode != 0 and "does not exist" in missing.stdout + missing.stderr
