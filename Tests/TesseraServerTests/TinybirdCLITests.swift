@@ -183,6 +183,22 @@ import TesseraCore
             let tokens = listed["tokens"]?.arrayValue?.compactMap(\.objectValue) ?? []
             #expect(tokens.first?["name"] == .string("admin token") && tokens.first?["token"] == .string(Self.admin), "\(listed.text)")
             #expect(tokens.dropFirst().allSatisfy { $0["token"] == nil && $0["description"] != nil }, "static tokens are shown once")
+
+            // Every /v0 parameter may come in a form body instead of the query string.
+            let form = "application/x-www-form-urlencoded"
+            let pipe = try await http.request(.post, "/v0/pipes", token: Self.admin,
+                                              body: RequestForm([("name", "form_pipe"), ("sql", "SELECT 1 + 1 AS two")]).encoded, contentType: form)
+            #expect(pipe.status == .created, "\(pipe.text)")
+            #expect(AnalyticsAPITests.rows(try await http.request(.get, "/v0/pipes/form_pipe.json", token: Self.admin)).first?["two"] == .number(2))
+            let noSQL = try await http.request(.post, "/v0/pipes", token: Self.admin, body: "name=x", contentType: form)
+            #expect(noSQL.status == .badRequest && noSQL["error"]?.stringValue?.contains("sql") == true)
+            let token = try await http.request(.post, "/v0/tokens", token: Self.admin,
+                                               body: RequestForm([("name", "form reader"), ("scope", "PIPES:READ:form_pipe"), ("scope", "PIPES:READ:sales_by_city")]).encoded,
+                                               contentType: form)
+            #expect(token.status == .created && token["name"] == .string("form reader"), "\(token.text)")
+            #expect(token["scopes"]?.arrayValue?.count == 2)
+            let sql = try await http.request(.post, "/v0/sql", token: Self.admin, body: "q=SELECT+count()+AS+n+FROM+sales", contentType: form)
+            #expect(AnalyticsAPITests.rows(sql).first?["n"] == .number(3000), "\(sql.text)")
         }
     }
 }

@@ -35,9 +35,7 @@ extension AnalyticsAPI {
             guard let record = try await analytics.catalog.dataSource(try context.pathParameter("name"), in: principal.workspace) else {
                 throw DomainError.notFound("Data Source not found")
             }
-            var parameters = try request.query.pairs
-            if BodyReader.isForm(request) { parameters += try await BodyReader.form(request).pairs }
-            let fields = RequestParameters(parameters.map { ($0.name, $0.value) })
+            let fields = try await Self.parameters(request)
             if let schema = fields["schema"], try Datafile.schema(schema) != record.definition.columns {
                 throw DomainError.invalidQuery("Altering the schema of a data source is not supported yet: create a new data source and move the rows")
             }
@@ -49,9 +47,7 @@ extension AnalyticsAPI {
         // Which data sources and pipes a query reads (`tb push` orders datafiles by it when its own parser is missing).
         v0.post("sql_tables") { request, _ in
             _ = try await principal(request)
-            var q = try request.query["q"]
-            if q == nil, BodyReader.isForm(request) { q = try await BodyReader.form(request, limit: 1 << 20)["q"] }
-            let tables = SQLText.tableNames(q ?? "").map { JSONValue.array([.string(""), .string($0)]) }
+            let tables = SQLText.tableNames(try await Self.parameters(request)["q"] ?? "").map { JSONValue.array([.string(""), .string($0)]) }
             return JSONResponse.text(JSONValue.object(["tables": .array(tables)]).jsonText())
         }
         // Publishing a node as the endpoint (after `tb push` created a pipe whose reply was not yet an endpoint).
@@ -105,7 +101,7 @@ extension AnalyticsAPI {
     /// A pipe from `POST /v0/pipes`: Tinybird's JSON (`{"name", "description", "nodes": [{"name", "sql", "type",
     /// "description"}]}`, as `tb push` sends it), `?name=&sql=` for a one-node pipe, or a `.pipe` datafile as the body.
     static func pipeDefinition(_ request: Request) async throws -> PipeDefinition {
-        let query = try request.query
+        let query = try await parameters(request)
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         if contentType.hasPrefix("application/json") {
             let body = try Payload(try await BodyReader.json(request, limit: 1 << 20),
@@ -135,6 +131,9 @@ extension AnalyticsAPI {
             var node = PipeNode(name: "\(name)_0", sql: sql)
             node.type = "ENDPOINT"
             return try Datafile.pipe(name: name, text: Datafile.text(PipeDefinition(name: name, nodes: [node])), file: "\(name).pipe")
+        }
+        guard !BodyReader.isForm(request) else {
+            throw DomainError.invalidQuery("A pipe needs its SQL: the sql parameter, a .pipe datafile as the body, or Tinybird's JSON")
         }
         let text = String(buffer: try await BodyReader.bytes(request, limit: 1 << 20))
         return try Datafile.pipe(name: name, text: text, file: "\(name).pipe")

@@ -293,7 +293,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         var parameters = try request.query
         var body = "", partFormat: String?
         if BodyReader.isForm(request) {
-            parameters = RequestParameters((parameters.pairs + (try await BodyReader.form(request, limit: 1 << 20)).pairs).map { ($0.name, $0.value) })
+            parameters = try await Self.parameters(request)
         } else if let parts = try await BodyReader.multipart(request, limit: Self.ingestLimit) {
             guard let part = parts.first(where: { ["csv", "ndjson"].contains($0.name) }) else {
                 throw DomainError.invalidBody("The multipart body needs a part named csv or ndjson with the rows")
@@ -353,7 +353,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
     /// Static tokens (`?name=…&scope=…`, repeated) or, with `expiration_time`, a JWT with scopes from the body.
     func createToken(_ request: Request) async throws -> Response {
         let principal = try await principal(request)
-        let query = try request.query
+        let query = try await Self.parameters(request)
         guard let name = query["name"], !name.isEmpty, name.count <= 100 else {
             throw DomainError.invalidQuery("The name parameter is required (1 to 100 characters)")
         }
@@ -389,6 +389,15 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         var described = Self.describe(token).objectValue ?? [:]
         if let value { described["token"] = .string(value) }
         return JSONResponse.text(JSONValue.object(described).jsonText(), status: value == nil ? .ok : .created)
+    }
+
+    /// A call's parameters from the query string and, when the body is a form, from the body too (Tinybird takes
+    /// every `/v0` parameter either way); the query's come first, so they win where a name is in both.
+    static func parameters(_ request: Request) async throws -> RequestParameters {
+        let query = try request.query
+        guard BodyReader.isForm(request) else { return query }
+        let form = try await BodyReader.form(request, limit: 1 << 20)
+        return RequestParameters((query.pairs + form.pairs).map { ($0.name, $0.value) })
     }
 
     /// `engine=MergeTree&engine_sorting_key=…` as the datafile's `ENGINE` lines (kept for ClickHouse, shown by `tb pull`).
