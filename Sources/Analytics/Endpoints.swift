@@ -70,8 +70,15 @@ public struct Endpoints: Sendable {
             bytesRead += rows * source.definition.columns.reduce(0) { $0 + Self.width($1.type) }
         }
         let rows = Array(result.rows.prefix(WorkspaceDatabase.maximumRows))
+        let declared = ResultTypes(dataSources: Dictionary(dataSources.map { source in
+            (source.name, Dictionary(source.definition.columns.map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first }))
+        }, uniquingKeysWith: { first, _ in first })).types(of: rendered.sql)
+        // SQLite names an unaliased expression after its text as written; compare without spaces and case.
+        func key(_ name: String) -> String { name.filter { !$0.isWhitespace }.lowercased() }
+        let declaredByKey = Dictionary(declared.map { (key($0.key), $0.value) }, uniquingKeysWith: { first, _ in first })
         let meta = result.columns.enumerated().map { index, name in
-            (name: name, type: types[name].map { "\($0)" } ?? Self.inferredType(rows.map { $0[index] }))
+            (name: name, type: declared[name] ?? declaredByKey[key(name)] ?? types[name].map { "\($0)" }
+                ?? Self.inferredType(rows.map { $0[index] }))
         }
         let data = rows.map { row in row.enumerated().map { index, value in Self.json(value, type: meta[index].type) } }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
