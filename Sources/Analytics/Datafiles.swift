@@ -40,6 +40,19 @@ public struct DataSourceDefinition: Sendable, Equatable {
     public static func == (lhs: DataSourceDefinition, rhs: DataSourceDefinition) -> Bool {
         lhs.name == rhs.name && lhs.description == rhs.description && lhs.columns == rhs.columns && lhs.engine == rhs.engine
     }
+
+    /// The columns of `ENGINE_SORTING_KEY`, when it names columns of this data source (`"city, timestamp"` or
+    /// `"(city, timestamp)"`); nil for none, `tuple()`, or a key with expressions, which the embedded engine leaves
+    /// to a full scan.
+    public var sortingKey: [String]? {
+        guard let line = engine.first(where: { $0.hasPrefix("ENGINE_SORTING_KEY ") }) else { return nil }
+        var text = Datafile.unquote(String(line.dropFirst("ENGINE_SORTING_KEY ".count)))
+        if text.hasPrefix("("), text.hasSuffix(")") { text = String(text.dropFirst().dropLast()) }
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "`")) }
+        let known = Set(columns.map(\.name))
+        guard !names.isEmpty, names.allSatisfy(known.contains) else { return nil }
+        return names
+    }
 }
 
 /// One node of a pipe: a name and its SQL (a template when it starts with `%`).

@@ -22,6 +22,31 @@ import TesseraCore
         try await database.query(RenderedSQL(sql: sql, binds: binds)).rows.first?.first
     }
 
+    /// `ENGINE_SORTING_KEY` becomes an index the engine uses for filters that lead with its columns.
+    @Test func sortingKeysAreIndexes() async throws {
+        let (database, engine) = try await Self.database()
+        var keyed = Self.sales
+        keyed.name = "keyed"
+        keyed.engine = ["ENGINE \"MergeTree\"", "ENGINE_SORTING_KEY \"city, timestamp\""]
+        #expect(keyed.sortingKey == ["city", "timestamp"])
+        do {
+            try await database.create(keyed)
+            let index = try await value(database, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'keyed_sorting_key'")
+            #expect(index == .text(#"CREATE INDEX "keyed_sorting_key"\#nON "keyed" ("city", "timestamp", "amount", "paid")"#),
+                    "the key's columns first, then the rest, so the index covers every query: \(String(describing: index))")
+            try await database.create(keyed)  // again: the table and its index exist already
+        } catch {
+            Issue.record(error)
+        }
+        for (line, key) in [("ENGINE_SORTING_KEY \"(city)\"", ["city"]), ("ENGINE_SORTING_KEY \"toYYYYMM(timestamp)\"", nil),
+                            ("ENGINE_SORTING_KEY \"tuple()\"", nil), ("ENGINE_SORTING_KEY \"nope\"", nil)] as [(String, [String]?)] {
+            var definition = Self.sales
+            definition.engine = [line]
+            #expect(definition.sortingKey == key, "\(line)")
+        }
+        await engine.shutdown()
+    }
+
     @Test func clickHouseFunctionsWork() async throws {
         let (database, engine) = try await Self.database()
         let checks: [(String, SQLiteData)] = [
