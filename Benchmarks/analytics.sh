@@ -6,8 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15}
 . Benchmarks/common.sh analytics
-export TINYBIRD_ADMIN_TOKEN=bench-workspace-admin-token-0123456789abcdef TESSERA_DEMO_PASSWORD=Bench-Passw0rd-x1
-serve_tessera --apply examples/tessera.yaml
+serve_demo
 curl -sf -X POST -H "Authorization: Bearer $TINYBIRD_ADMIN_TOKEN" "${BASE}v0/pipes?name=one_row" \
      --data-binary $'NODE one\nSQL >\n    SELECT 1 AS one\nTYPE ENDPOINT' >/dev/null
 token=$("$BIN" token create --data-dir "$data" --workspace demo --pipe sales_by_city --pipe one_row --ttl 1h 2>/dev/null)

@@ -6,8 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
 . Benchmarks/common.sh scale
-export TINYBIRD_ADMIN_TOKEN=bench-workspace-admin-token-0123456789abcdef TESSERA_DEMO_PASSWORD=Bench-Passw0rd-x1
-serve_tessera --apply examples/tessera.yaml
+serve_demo
 # The same columns as `sales`, without a sorting key, for (b)'s comparison.
 schema=$(python3 -c "import urllib.parse; print(urllib.parse.quote('\`timestamp\` DateTime \`json:\$.timestamp\`, \`order_id\` String \`json:\$.order_id\`, \`city\` LowCardinality(String) \`json:\$.city\`, \`product\` String \`json:\$.product\`, \`units\` UInt16 \`json:\$.units\`, \`amount\` Float64 \`json:\$.amount\`'))")
 curl -sf -X POST -H "Authorization: Bearer $TINYBIRD_ADMIN_TOKEN" "${BASE}v0/datasources?name=sales_unsorted&mode=create&schema=$schema" >/dev/null

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15}
 SAMPLES=${SAMPLES:-300}
 . Benchmarks/common.sh charts
-export TINYBIRD_ADMIN_TOKEN=bench-workspace-admin-token-0123456789abcdef TESSERA_DEMO_PASSWORD=Bench-Passw0rd-x1 TESSERA_URL="${BASE%/}"
+export TESSERA_URL="${BASE%/}"
 serve_tessera --issuer "$BASE" --apply examples/tessera.yaml
 token=$("$BIN" token create --data-dir "$data" --workspace demo --pipe sales_by_city --ttl 1h 2>/dev/null)
 page="${BASE}endpoints/sales_by_city/charts/78f0fec8-4a5e-4072-a4f7-b3e37e123839?token=$token"

@@ -18,3 +18,12 @@ serve_tessera() {
   for _ in $(seq 300); do curl -sf "${BASE}healthz" >/dev/null && return; sleep 0.1; done
   echo "tessera did not start" >&2; cat "$data/stderr.log" >&2; exit 1
 }
+
+# The example tenant's secrets for benchmarks (never a real deployment's): the demo workspace's admin token, which
+# signs its JWTs, and the demo user's password.
+export TINYBIRD_ADMIN_TOKEN=bench-workspace-admin-token-0123456789abcdef TESSERA_DEMO_PASSWORD=Bench-Passw0rd-x1
+
+# Starts Tessera with the example tenant (the demo workspace, its 3,000 sales and the sales_by_city pipe).
+serve_demo() {
+  serve_tessera --apply examples/tessera.yaml
+}

@@ -12,7 +12,6 @@ ROUNDS=${ROUNDS:-3}
 : "${BEFORE_BIN:?set BEFORE_BIN to the tessera binary to compare with}"
 . Benchmarks/common.sh edge
 AFTER_BIN=$BIN
-export TINYBIRD_ADMIN_TOKEN=bench-workspace-admin-token-0123456789abcdef TESSERA_DEMO_PASSWORD=Bench-Passw0rd-x1
 server=""
 stop() { [ -n "$server" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; server=""; }
 trap 'stop; rm -rf "$data"' EXIT

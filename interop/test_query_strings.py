@@ -239,6 +239,23 @@ def test_management_api_decodes_queries_one_way(server, admin):
 # ---------------------------------------------------------------- Tinybird's /v0
 
 
+def assert_pipe_parameters_decode(url, token, read, since):
+    """The same pipe parameters on an endpoint or a chart page, read with `read` (revenue per city): a space as '+'
+    (what requests sends, with ':' as %3A) or '%20'; '%2B' a plus, so the products 'a+b pen' and 'a b pen' are
+    different orders."""
+    sent = get(url, params={"token": token, "start_date": START})
+    assert "start_date=2026-10-15+00%3A00%3A00" in sent_query(sent), sent.request.url
+    assert read(sent) == pytest.approx(since, abs=0.01)
+    for start in ("2026-10-15+00:00:00", "2026-10-15%2000:00:00"):
+        assert read(get(f"{url}?token={token}&start_date={start}")) == pytest.approx(since, abs=0.01), start
+    sent = get(url, params={"token": token, "product": "a+b pen"})
+    assert "product=a%2Bb+pen" in sent_query(sent), sent.request.url
+    assert read(sent) == {"Plusville": 1.5}
+    assert read(get(f"{url}?token={token}&product=a%2Bb%20pen")) == {"Plusville": 1.5}
+    for spaced in ("a+b+pen", "a%20b%20pen"):
+        assert read(get(f"{url}?token={token}&product={spaced}")) == {"Spaceville": 2.5}, spaced
+
+
 def test_tinybird_api_decodes_queries_one_way(server, workspace):
     pipe = server.url("v0/pipes/sales_by_city.json")
     token = pipe_token()
@@ -246,19 +263,7 @@ def test_tinybird_api_decodes_queries_one_way(server, workspace):
     since = expected_revenue(start=START)
     assert since != everything, "the start date must filter something"
 
-    # start_date is a DateTime with a space: requests sends '+' (and ':' as %3A).
-    sent = get(pipe, params={"token": token, "start_date": START})
-    assert "start_date=2026-10-15+00%3A00%3A00" in sent_query(sent), sent.request.url
-    assert revenue(sent) == pytest.approx(since, abs=0.01)
-    assert revenue(get(f"{pipe}?token={token}&start_date=2026-10-15+00:00:00")) == pytest.approx(since, abs=0.01)
-    assert revenue(get(f"{pipe}?token={token}&start_date=2026-10-15%2000:00:00")) == pytest.approx(since, abs=0.01)
-    # '%2B' is a plus and '+' a space: the products 'a+b pen' and 'a b pen' are different orders.
-    sent = get(pipe, params={"token": token, "product": "a+b pen"})
-    assert "product=a%2Bb+pen" in sent_query(sent), sent.request.url
-    assert revenue(sent) == {"Plusville": 1.5}
-    assert revenue(get(f"{pipe}?token={token}&product=a%2Bb%20pen")) == {"Plusville": 1.5}
-    assert revenue(get(f"{pipe}?token={token}&product=a+b+pen")) == {"Spaceville": 2.5}
-    assert revenue(get(f"{pipe}?token={token}&product=a%20b%20pen")) == {"Spaceville": 2.5}
+    assert_pipe_parameters_decode(pipe, token, revenue, since)
     # Repeated names: the first value is the parameter (and the first token the credential).
     assert len(revenue(get(f"{pipe}?token={token}&limit=1&limit=5"))) == 1
     assert revenue(get(f"{pipe}?token={token}&start_date=2026-10-15+00:00:00&start_date=2000-01-01+00:00:00")) \
@@ -311,18 +316,7 @@ def test_chart_pages_decode_queries_one_way(server, workspace):
     since = expected_revenue(start=START)
 
     assert bars(get(page, params={"token": token})) == pytest.approx(everything, abs=0.01)
-    # Pipe parameters on the page's URL: a space as '+' or '%20'.
-    sent = get(page, params={"token": token, "start_date": START})
-    assert "start_date=2026-10-15+00%3A00%3A00" in sent_query(sent), sent.request.url
-    assert bars(sent) == pytest.approx(since, abs=0.01)
-    assert bars(get(f"{page}?token={token}&start_date=2026-10-15+00:00:00")) == pytest.approx(since, abs=0.01)
-    assert bars(get(f"{page}?token={token}&start_date=2026-10-15%2000:00:00")) == pytest.approx(since, abs=0.01)
-    # '%2B' is a plus, '+' a space.
-    sent = get(page, params={"token": token, "product": "a+b pen"})
-    assert "product=a%2Bb+pen" in sent_query(sent), sent.request.url
-    assert bars(sent) == {"Plusville": 1.5}
-    assert bars(get(f"{page}?token={token}&product=a+b+pen")) == {"Spaceville": 2.5}
-    assert bars(get(f"{page}?token={token}&product=a%20b%20pen")) == {"Spaceville": 2.5}
+    assert_pipe_parameters_decode(page, token, bars, since)
     # Repeated names: the first token is the credential, the first value the parameter.
     assert bars(get(f"{page}?token={token}&token=p.not-a-token")) == pytest.approx(everything, abs=0.01)
     refused = get(f"{page}?token=p.not-a-token&token={token}")
