@@ -219,3 +219,23 @@ extension String {
             .replacingOccurrences(of: " ", with: "+")
     }
 }
+
+/// `curl --data-binary @file` labels any body as a form: rows, datafiles and queries sent so keep working.
+@Suite struct CurlBodiesTests {
+    @Test func bodiesLabelledAsFormsThatAreNotFormsAreData() async throws {
+        let harness = try await AnalyticsAPITests.demo()
+        try await harness.test { http in
+            let form = "application/x-www-form-urlencoded"
+            let admin = AnalyticsAPITests.adminToken
+            let pipe = try await http.request(.post, "/v0/pipes?name=one_row", token: admin,
+                                              body: "NODE one\nSQL >\n    SELECT 1 AS one\nTYPE ENDPOINT", contentType: form)
+            #expect(pipe.status == .created, "\(pipe.text)")
+            let sql = try await http.request(.post, "/v0/sql", token: admin, body: "SELECT count() AS n FROM sales", contentType: form)
+            #expect(AnalyticsAPITests.rows(sql).first?["n"] == .number(3000), "\(sql.text)")
+            let rows = try await http.request(.post, "/v0/datasources?name=sales&mode=append&format=ndjson", token: admin,
+                                              body: #"{"timestamp":"2026-11-30 10:00:00","order_id":"c1","city":"Porto","product":"pen","units":1,"amount":2}"#,
+                                              contentType: form)
+            #expect(rows["datasource"]?.objectValue?["successful_rows"] == .number(1), "\(rows.text)")
+        }
+    }
+}

@@ -101,7 +101,6 @@ extension AnalyticsAPI {
     /// A pipe from `POST /v0/pipes`: Tinybird's JSON (`{"name", "description", "nodes": [{"name", "sql", "type",
     /// "description"}]}`, as `tb push` sends it), `?name=&sql=` for a one-node pipe, or a `.pipe` datafile as the body.
     static func pipeDefinition(_ request: Request) async throws -> PipeDefinition {
-        let query = try await parameters(request)
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         if contentType.hasPrefix("application/json") {
             let body = try Payload(try await BodyReader.json(request, limit: 1 << 20),
@@ -126,16 +125,16 @@ extension AnalyticsAPI {
             }
             return try Datafile.pipe(name: name, text: Datafile.text(definition), file: "\(name).pipe")
         }
+        let (query, text) = try await parametersAndBody(request, limit: 1 << 20)
         guard let name = query["name"], !name.isEmpty else { throw DomainError.invalidQuery("The name parameter is required") }
         if let sql = query["sql"] {
             var node = PipeNode(name: "\(name)_0", sql: sql)
             node.type = "ENDPOINT"
             return try Datafile.pipe(name: name, text: Datafile.text(PipeDefinition(name: name, nodes: [node])), file: "\(name).pipe")
         }
-        guard !BodyReader.isForm(request) else {
+        guard !text.isEmpty else {
             throw DomainError.invalidQuery("A pipe needs its SQL: the sql parameter, a .pipe datafile as the body, or Tinybird's JSON")
         }
-        let text = String(buffer: try await BodyReader.bytes(request, limit: 1 << 20))
         return try Datafile.pipe(name: name, text: text, file: "\(name).pipe")
     }
 }

@@ -180,10 +180,8 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
 
         v0.get("sql") { request, _ in try await sql(request, query: try request.query["q"]) }
         v0.post("sql") { request, _ in
-            let limit = 1 << 20
-            if let q = try request.query["q"] { return try await sql(request, query: q) }
-            if BodyReader.isForm(request) { return try await sql(request, query: try await BodyReader.form(request, limit: limit)["q"]) }
-            return try await sql(request, query: String(buffer: try await BodyReader.bytes(request, limit: limit)))
+            let (parameters, body) = try await Self.parametersAndBody(request, limit: 1 << 20)
+            return try await sql(request, query: parameters["q"] ?? body)
         }
 
         v0.get("tokens") { request, _ in
@@ -292,16 +290,14 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         let principal = try await principal(request)
         var parameters = try request.query
         var body = "", partFormat: String?
-        if BodyReader.isForm(request) {
-            parameters = try await Self.parameters(request)
-        } else if let parts = try await BodyReader.multipart(request, limit: Self.ingestLimit) {
+        if let parts = try await BodyReader.multipart(request, limit: Self.ingestLimit) {
             guard let part = parts.first(where: { ["csv", "ndjson"].contains($0.name) }) else {
                 throw DomainError.invalidBody("The multipart body needs a part named csv or ndjson with the rows")
             }
             body = part.text
             partFormat = part.name
         } else {
-            body = String(buffer: try await BodyReader.bytes(request, limit: Self.ingestLimit))
+            (parameters, body) = try await Self.parametersAndBody(request, limit: Self.ingestLimit)
         }
         guard parameters["url"] == nil else {
             throw DomainError.invalidQuery("Imports from a url are not supported: send the rows in the body (NDJSON or CSV)")
@@ -394,10 +390,25 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
     /// A call's parameters from the query string and, when the body is a form, from the body too (Tinybird takes
     /// every `/v0` parameter either way); the query's come first, so they win where a name is in both.
     static func parameters(_ request: Request) async throws -> RequestParameters {
+        guard BodyReader.isForm(request) else { return try request.query }
+        return try await parametersAndBody(request, limit: 1 << 20).parameters
+    }
+
+    /// The parameters as ``parameters(_:)`` reads them, and the body's text when it is not a form of parameters.
+    /// `curl --data-binary @rows.csv` and `-d 'SELECT 1'` label any body as a form: a body is read as parameters
+    /// only when it decodes as a form that names one of `names`; otherwise it is the call's data (rows, a datafile,
+    /// a query), as before forms were accepted.
+    static func parametersAndBody(_ request: Request, limit: Int,
+                                  names: Set<String> = ["name", "mode", "schema", "format", "sql", "q", "scope", "description"])
+        async throws -> (parameters: RequestParameters, body: String)
+    {
         let query = try request.query
-        guard BodyReader.isForm(request) else { return query }
-        let form = try await BodyReader.form(request, limit: 1 << 20)
-        return RequestParameters((query.pairs + form.pairs).map { ($0.name, $0.value) })
+        let text = String(buffer: try await BodyReader.bytes(request, limit: limit))
+        guard BodyReader.isForm(request), let form = try? RequestParameters(urlEncoded: Substring(text), maximumLength: limit),
+              form.contains(where: { names.contains($0.name) }) else {
+            return (query, text)
+        }
+        return (RequestParameters((query.pairs + form.pairs).map { ($0.name, $0.value) }), "")
     }
 
     /// `engine=MergeTree&engine_sorting_key=…` as the datafile's `ENGINE` lines (kept for ClickHouse, shown by `tb pull`).
