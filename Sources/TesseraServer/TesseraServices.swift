@@ -1,13 +1,13 @@
-import Foundation
 import Actions
 import Analytics
 import Charts
+import Foundation
 import IdentityManagement
 import Logging
+import TenantFile
 import TesseraCore
 import TesseraStore
 import TesseraTokens
-import TenantFile
 
 /// The opened store and the domain services over it: what both `serve` and the one-shot commands
 /// (`apply`, `keys rotate`) need.

@@ -1,15 +1,15 @@
-import TenantFile
 import Actions
 import ArgumentParser
 import Foundation
+import IdentityManagement
 import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import TenantFile
 import TesseraCore
 import TesseraServer
 import TesseraTokens
-import IdentityManagement
 
 @main
 struct TesseraCommand: AsyncParsableCommand {

@@ -1,10 +1,10 @@
-import TenantFile
+import Actions
 import Foundation
 import IdentityManagement
-import Actions
 import JWTKit
-import Testing
+import TenantFile
 import TesseraCore
+import Testing
 @testable import TesseraServer
 
 @Suite struct ActionsFlowTests {

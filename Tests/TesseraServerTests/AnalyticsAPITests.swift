@@ -1,10 +1,10 @@
-import TenantFile
 import Analytics
 import Crypto
 import Foundation
 import HTTPTypes
-import Testing
+import TenantFile
 import TesseraCore
+import Testing
 @testable import TesseraServer
 
 /// Tinybird's `/v0` API against the demo workspace (the example datafiles and their 3,000 sample sales).

@@ -1,8 +1,8 @@
-import TenantFile
 import Foundation
 import IdentityManagement
-import Testing
+import TenantFile
 import TesseraCore
+import Testing
 @testable import TesseraServer
 
 @Suite struct TenantFileTests {
