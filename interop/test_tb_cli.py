@@ -167,3 +167,57 @@ def test_refusals_are_clear(tb):
     assert wrong.returncode != 0 and ("403" in wrong.stdout + wrong.stderr or "token" in (wrong.stdout + wrong.stderr).lower())
     missing = tb("pipe", "data", "no_such_pipe", check=False)
     assert missing.returncode != 0 and "does not exist" in missing.stdout + missing.stderr
+
+
+TINYB_SCRIPT = r'''
+import asyncio, json, sys
+from tinybird.client import TinyB
+
+async def main(host, token):
+    client = TinyB(token, host)
+    out = {}
+    out["workspace"] = (await client.workspace_info())["name"]
+    out["datasources"] = sorted(ds["name"] for ds in await client.datasources())
+    await client.datasource_events("py_events", '{"city":"Porto","amount":3.5}\n{"city":"Porto","amount":1.5}\n')
+    out["porto"] = (await client.query("SELECT count() AS n, sum(amount) AS revenue FROM py_events WHERE city = 'Porto' FORMAT JSON"))["data"]
+    await client.pipe_create("py_cities", "SELECT city, count() AS orders FROM sales GROUP BY city")
+    node = await client.pipe_append_node("py_cities", "SELECT * FROM py_cities_0 ORDER BY orders DESC LIMIT 2")
+    await client.pipe_set_endpoint("py_cities", node["id"])
+    out["top"] = len((await client.pipe_data("py_cities"))["data"])
+    out["madrid"] = (await client.pipe_data("sales_by_city", params={"cities": "Madrid"}))["data"]
+    created = await client.create_token("py_reader", ["PIPES:READ:py_cities"], None)
+    out["token_scopes"] = [scope["type"] + ":" + scope.get("resource", "") for scope in created["scopes"]]
+    reader = TinyB(created["token"], host)
+    out["reader_rows"] = len((await reader.pipe_data("py_cities"))["data"])
+    out["dependents"] = (await client.datasource_delete("sales", dry_run=True))["dependent_pipes"]
+    await client.pipe_delete("py_cities")
+    out["pipes"] = sorted(pipe["name"] for pipe in await client.pipes())
+    print(json.dumps(out))
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+'''
+
+
+def test_tinybird_python_client_class(tb_binary, server, workspace, tmp_path):
+    """`tinybird.client.TinyB`, the class the CLI is built on, for the calls the CLI commands above do not make."""
+    python = str(Path(tb_binary).parent / "python")
+    # Its own data source, so the rows it appends change nothing another test reads.
+    created = requests.post(server.url("v0/datasources"), params={
+        "name": "py_events", "mode": "create", "schema": "`city` String `json:$.city`, `amount` Float64 `json:$.amount`"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=TIMEOUT)
+    assert created.status_code == 201, created.text
+    env = dict(os.environ, TB_VERSION_WARNING="0", TB_CLI_TELEMETRY_OPTOUT="1", HOME=str(tmp_path))
+    done = subprocess.run([python, "-c", TINYB_SCRIPT, server.base_url.rstrip("/"), ADMIN_TOKEN], capture_output=True,
+                          text=True, timeout=120, env=env, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["workspace"] == "demo"
+    assert {"sales", "py_events"} <= set(out["datasources"])
+    assert out["porto"] == [{"n": 2, "revenue": 5.0}]
+    assert out["top"] == 2
+    madrid = round(expected_revenue()["Madrid"], 2)
+    assert [(row["city"], row["revenue"]) for row in out["madrid"]] == [("Madrid", madrid)]
+    assert out["token_scopes"] == ["PIPES:READ:py_cities"]
+    assert out["reader_rows"] == 2
+    assert "sales_by_city" in out["dependents"] and "py_cities" in out["dependents"]
+    assert "py_cities" not in out["pipes"] and "sales_by_city" in out["pipes"]

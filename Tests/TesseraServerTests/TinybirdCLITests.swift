@@ -152,6 +152,22 @@ import TesseraCore
             #expect(published["endpoint"] == .string("totals"), "\(published.text)")
             #expect(try await http.request(.post, "/v0/pipes/by_product/nodes/nope/endpoint", token: Self.admin).status == .notFound)
 
+            // Appending a node (Tinybird's Python client does it with the SQL as the body), then publishing it.
+            let appended = try await http.request(.post, "/v0/pipes/by_product/nodes?name=top_one", token: Self.admin,
+                                                  body: "SELECT * FROM totals ORDER BY units DESC LIMIT 1", contentType: "text/plain")
+            #expect(appended.status == .created && appended["name"] == .string("top_one"), "\(appended.text)")
+            let appendedID = try #require(appended["id"]?.stringValue)
+            #expect(try await http.request(.post, "/v0/pipes/by_product/nodes/\(appendedID)/endpoint", token: Self.admin)["endpoint"]
+                    == .string("top_one"))
+            let top = try await http.request(.get, "/v0/pipes/by_product.json", token: Self.admin)
+            #expect(AnalyticsAPITests.rows(top).count == 1, "\(top.text)")
+            #expect(try await http.request(.post, "/v0/pipes/by_product/nodes?name=top_one", token: Self.admin,
+                                           body: "SELECT 1", contentType: "text/plain").status == .conflict)
+            #expect(try await http.request(.post, "/v0/pipes/by_product/nodes", token: Self.admin, body: " ",
+                                           contentType: "text/plain").status == .badRequest)
+            #expect(try await http.request(.post, "/v0/pipes/nope/nodes", token: Self.admin, body: "SELECT 1",
+                                           contentType: "text/plain").status == .notFound)
+
             for body: JSONValue in [
                 .object(["name": .string("x"), "nodes": .array([])]),
                 .object(["name": .string("x"), "nodes": .array([.object(["name": .string("n"), "sql": .string("SELECT 1"),

@@ -50,6 +50,35 @@ extension AnalyticsAPI {
             let tables = SQLText.tableNames(try await Self.parameters(request)["q"] ?? "").map { JSONValue.array([.string(""), .string($0)]) }
             return JSONResponse.text(JSONValue.object(["tables": .array(tables)]).jsonText())
         }
+        // Appending a node (`TinyB.pipe_append_node`): the SQL is the body, `name=` optional.
+        v0.post("pipes/:name/nodes") { request, context in
+            let principal = try await principal(request)
+            try require(principal, .pipesCreate)
+            guard let record = try await analytics.catalog.pipe(try context.pathParameter("name"), in: principal.workspace) else {
+                throw DomainError.notFound("Pipe not found")
+            }
+            let (parameters, body) = try await Self.parametersAndBody(request, limit: 1 << 20)
+            let sql = Datafile.dedentedTemplate(parameters["sql"] ?? body)
+            guard !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw DomainError.invalidQuery("A node needs its SQL as the body (or the sql parameter)")
+            }
+            var definition = record.definition
+            let name = parameters["name"] ?? "\(record.name)_\(definition.nodes.count)"
+            guard !definition.nodes.contains(where: { $0.name == name }) else {
+                throw DomainError.conflict("The pipe \(record.name) already has a node named \(name)")
+            }
+            var node = PipeNode(name: name, sql: sql)
+            node.description = parameters["description"] ?? ""
+            definition.nodes.append(node)
+            // Parsed back from its datafile, so a node is held to the same rules as one pushed in a file.
+            let checked = try Datafile.pipe(name: record.name, text: Datafile.text(definition), file: "\(record.name).pipe")
+            let (saved, _) = try await analytics.catalog.savePipe(checked, in: principal.workspace)
+            let index = saved.definition.nodes.count - 1
+            return JSONResponse.text(JSONValue.object([
+                "id": .string(Self.nodeID(saved, index)), "name": .string(name), "sql": .string(sql),
+                "description": .string(node.description), "type": .string("standard"),
+            ]).jsonText(), status: .created)
+        }
         // Publishing a node as the endpoint (after `tb push` created a pipe whose reply was not yet an endpoint).
         v0.post("pipes/:name/nodes/:node/endpoint") { request, context in
             let principal = try await principal(request)
