@@ -48,6 +48,9 @@ public struct Endpoints: Sendable {
         let dataSources = try await catalog.dataSources(in: workspace)
         let sql = SQLText.trimmed(text)
         guard SQLText.isSelect(sql) else { throw DomainError.invalidQuery("[Error] /v0/sql runs one SELECT query") }
+        if SQLText.readsServiceDataSources(sql) {
+            return EndpointResult(meta: [], data: [], rowsBeforeLimit: 0, elapsed: 0, rowsRead: 0, bytesRead: 0)
+        }
         return try await execute(RenderedSQL(sql: sql, binds: []), in: workspace, dataSources: dataSources, started: started, context: "in the query")
     }
 

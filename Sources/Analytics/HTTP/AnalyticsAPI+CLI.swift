@@ -58,24 +58,11 @@ extension AnalyticsAPI {
                 throw DomainError.notFound("Pipe not found")
             }
             let (parameters, body) = try await Self.parametersAndBody(request, limit: 1 << 20)
-            let sql = Datafile.dedentedTemplate(parameters["sql"] ?? body)
-            guard !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw DomainError.invalidQuery("A node needs its SQL as the body (or the sql parameter)")
-            }
-            var definition = record.definition
-            let name = parameters["name"] ?? "\(record.name)_\(definition.nodes.count)"
-            guard !definition.nodes.contains(where: { $0.name == name }) else {
-                throw DomainError.conflict("The pipe \(record.name) already has a node named \(name)")
-            }
-            var node = PipeNode(name: name, sql: sql)
-            node.description = parameters["description"] ?? ""
-            definition.nodes.append(node)
-            // Parsed back from its datafile, so a node is held to the same rules as one pushed in a file.
-            let checked = try Datafile.pipe(name: record.name, text: Datafile.text(definition), file: "\(record.name).pipe")
-            let (saved, _) = try await analytics.catalog.savePipe(checked, in: principal.workspace)
-            let index = saved.definition.nodes.count - 1
+            let (saved, index) = try await analytics.appendNode(to: record, name: parameters["name"], sql: parameters["sql"] ?? body,
+                                                                description: parameters["description"] ?? "", in: principal.workspace)
+            let node = saved.definition.nodes[index]
             return JSONResponse.text(JSONValue.object([
-                "id": .string(Self.nodeID(saved, index)), "name": .string(name), "sql": .string(sql),
+                "id": .string(saved.nodeID(index)), "name": .string(node.name), "sql": .string(node.sql),
                 "description": .string(node.description), "type": .string("standard"),
             ]).jsonText(), status: .created)
         }
@@ -86,13 +73,7 @@ extension AnalyticsAPI {
             guard let record = try await analytics.catalog.pipe(try context.pathParameter("name"), in: principal.workspace) else {
                 throw DomainError.notFound("Pipe not found")
             }
-            let node = try context.pathParameter("node")
-            guard let index = record.definition.nodes.indices.first(where: {
-                record.definition.nodes[$0].name == node || Self.nodeID(record, $0) == node
-            }) else { throw DomainError.notFound("Node \(node) not found") }
-            var definition = record.definition
-            for position in definition.nodes.indices { definition.nodes[position].type = position == index ? "ENDPOINT" : "" }
-            let (saved, _) = try await analytics.catalog.savePipe(definition, in: principal.workspace)
+            let saved = try await analytics.publish(node: try context.pathParameter("node"), of: record, in: principal.workspace)
             return JSONResponse.text(Self.describe(saved).jsonText())
         }
         // `tb pull` reads pipes from `/v1/pipes/<name>.pipe`.

@@ -151,8 +151,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             }
             // `dry_run=true` (as `tb datasource rm` asks first) lists what depends on it and deletes nothing.
             if ["true", "1"].contains(try request.query["dry_run"]?.lowercased() ?? "") {
-                let dependents = try await analytics.catalog.pipes(in: principal.workspace)
-                    .filter { pipe in pipe.definition.nodes.contains { Endpoints.mentions($0.sql, record.name) } }
+                let dependents = try await analytics.dependentPipes(of: record, in: principal.workspace)
                 return JSONResponse.text(JSONValue.object(["dependent_pipes": .array(dependents.map { .string($0.name) })]).jsonText())
             }
             try await analytics.deleteDataSource(record, in: principal.workspace)
@@ -236,10 +235,6 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         if let match = text.firstMatch(of: /(?i)\s+FORMAT\s+(JSON|JSONEachRow|CSV|CSVWithNames)\s*;?\s*$/) {
             format = ["json": "json", "jsoneachrow": "ndjson", "csv": "csv", "csvwithnames": "csv"][match.1.lowercased()] ?? "json"
             text = String(text[..<match.range.lowerBound])
-        }
-        if SQLText.readsServiceDataSources(text) {
-            let empty = EndpointResult(meta: [], data: [], rowsBeforeLimit: 0, elapsed: 0, rowsRead: 0, bytesRead: 0)
-            return Self.respond(empty, format: format, headers: [:])
         }
         let result = try await analytics.endpoints.sql(text, in: principal.workspace)
         return Self.respond(result, format: format, headers: [:])
@@ -429,9 +424,6 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         return "\(match.1) \(match.2).\(fraction + String(repeating: "0", count: 6 - fraction.count))"
     }
 
-    /// Node ids are stable for a pipe's version: its id and the node's place.
-    static func nodeID(_ pipe: PipeRecord, _ index: Int) -> String { "\(pipe.id)_\(index)" }
-
     static func describe(_ token: StaticToken) -> JSONValue {
         .object([
             "id": .string(token.id), "name": .string(token.name), "description": .string(""), "created_at": .string(token.createdAt),
@@ -463,7 +455,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             "created_at": .string(Self.time(pipe.createdAt)), "updated_at": .string(Self.time(pipe.updatedAt)),
             "nodes": .array(pipe.definition.nodes.enumerated().map { index, node in
                 var fields: [String: JSONValue] = [
-                    "id": .string(Self.nodeID(pipe, index)), "name": .string(node.name), "description": .string(node.description),
+                    "id": .string(pipe.nodeID(index)), "name": .string(node.name), "description": .string(node.description),
                     "type": .string(node == endpoint ? "endpoint" : "standard"),
                 ]
                 if withSQL { fields["sql"] = .string(node.sql) }
