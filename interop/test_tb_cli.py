@@ -221,3 +221,132 @@ def test_tinybird_python_client_class(tb_binary, server, workspace, tmp_path):
     assert out["reader_rows"] == 2
     assert "sales_by_city" in out["dependents"] and "py_cities" in out["dependents"]
     assert "py_cities" not in out["pipes"] and "sales_by_city" in out["pipes"]
+
+
+ORDERS_DATASOURCE = """\
+SCHEMA >
+    `timestamp` DateTime `json:$.timestamp`,
+    `city` String `json:$.city`,
+    `customer` String `json:$.customer`,
+    `units` UInt16 `json:$.units`,
+    `amount` Float64 `json:$.amount`
+
+ENGINE "MergeTree"
+ENGINE_SORTING_KEY "city, timestamp"
+"""
+
+ORDERS_BY_CITY_DATASOURCE = """\
+SCHEMA >
+    `city` String,
+    `day` Date,
+    `orders` AggregateFunction(count),
+    `revenue` AggregateFunction(sum, Float64),
+    `units` AggregateFunction(sum, UInt16),
+    `customers` AggregateFunction(uniq, String),
+    `avg_amount` AggregateFunction(avg, Float64)
+
+ENGINE "AggregatingMergeTree"
+ENGINE_SORTING_KEY "city, day"
+"""
+
+ORDERS_MV_PIPE = """\
+NODE by_city_and_day
+SQL >
+    SELECT
+        city,
+        toDate(timestamp) AS day,
+        countState() AS orders,
+        sumState(amount) AS revenue,
+        sumState(units) AS units,
+        uniqState(customer) AS customers,
+        avgState(amount) AS avg_amount
+    FROM orders
+    GROUP BY city, day
+
+TYPE MATERIALIZED
+DATASOURCE orders_by_city
+"""
+
+ORDERS_TOTALS_PIPE = """\
+NODE totals
+SQL >
+    SELECT
+        city,
+        countMerge(orders) AS orders,
+        round(sumMerge(revenue), 2) AS revenue,
+        sumMerge(units) AS units,
+        uniqMerge(customers) AS customers,
+        round(avgMerge(avg_amount), 4) AS avg_amount
+    FROM orders_by_city
+    GROUP BY city
+    ORDER BY city
+
+TYPE ENDPOINT
+"""
+
+RAW_TOTALS = ("SELECT city, count() AS orders, round(sum(amount), 2) AS revenue, sum(units) AS units, "
+              "uniq(customer) AS customers, round(avg(amount), 4) AS avg_amount FROM orders GROUP BY city ORDER BY city")
+
+
+def orders_ndjson(count, offset=0):
+    cities = ["Madrid", "Bilbao", "Sevilla", "Porto"]
+    lines = []
+    for index in range(offset, offset + count):
+        lines.append(json.dumps({
+            "timestamp": f"2026-11-{index % 28 + 1:02d} {index % 24:02d}:00:00", "city": cities[index % len(cities)],
+            "customer": f"c-{index % 37}", "units": index % 5 + 1, "amount": round(index * 1.25 % 97, 2)}))
+    return "\n".join(lines) + "\n"
+
+
+def test_materialized_view_pushed_populated_and_kept_by_appends(tb, server):
+    """A Tinybird materialized view, pushed and populated with `tb`: the endpoint over its AggregatingMergeTree target
+    answers what the raw GROUP BY answers, after the populate, after appends, and after `tb pipe populate --truncate`."""
+    project = tb.project
+    (project / "orders.datasource").write_text(ORDERS_DATASOURCE)
+    (project / "orders_by_city.datasource").write_text(ORDERS_BY_CITY_DATASOURCE)
+    (project / "orders_mv.pipe").write_text(ORDERS_MV_PIPE)
+    (project / "orders_totals.pipe").write_text(ORDERS_TOTALS_PIPE)
+    (project / "first.ndjson").write_text(orders_ndjson(400))
+    (project / "more.ndjson").write_text(orders_ndjson(150, offset=400))
+
+    def endpoint_matches_raw():
+        raw = json.loads(tb("sql", RAW_TOTALS, "--format", "json").stdout)["data"]
+        through_view = json.loads(tb("pipe", "data", "orders_totals", "--format", "json").stdout)["data"]
+        assert through_view == raw and raw, (through_view, raw)
+        return raw
+
+    tb("push", "orders.datasource")
+    tb("datasource", "append", "orders", "first.ndjson")
+    tb("push", "orders_by_city.datasource")
+    pushed = tb("push", "orders_mv.pipe", "--populate", "--wait")
+    assert "orders_by_city" in pushed.stdout + pushed.stderr, pushed.stdout
+    tb("push", "orders_totals.pipe")
+    first = endpoint_matches_raw()
+    assert sum(row["orders"] for row in first) == 400
+
+    tb("datasource", "append", "orders", "more.ndjson")
+    after = endpoint_matches_raw()
+    assert sum(row["orders"] for row in after) == 550
+    stats = requests.get(server.url("v0/datasources/orders_by_city"), params={"token": ADMIN_TOKEN}, timeout=TIMEOUT).json()
+    keys = json.loads(tb("sql", "SELECT count() AS n FROM (SELECT DISTINCT city, toDate(timestamp) FROM orders)",
+                         "--format", "json").stdout)["data"][0]["n"]
+    assert stats["statistics"]["row_count"] == keys, "one row per sorting key, not per appended row"
+
+    tb("pipe", "populate", "orders_mv", "--node", "by_city_and_day", "--truncate", "--wait")
+    assert endpoint_matches_raw() == after
+
+    pulled = project / "pulled"
+    pulled.mkdir()
+    tb("pull", "--folder", str(pulled))
+    mv_file = pulled / "pipes" / "orders_mv.pipe"
+    assert "TYPE MATERIALIZED" in mv_file.read_text() and "DATASOURCE orders_by_city" in mv_file.read_text()
+    assert "AggregateFunction(uniq, String)" in (pulled / "datasources" / "orders_by_city.datasource").read_text()
+    before = requests.get(server.url("v0/pipes/orders_mv"), params={"token": ADMIN_TOKEN}, timeout=TIMEOUT).json()
+    tb("push", str(mv_file), "--force", "--yes")
+    again = requests.get(server.url("v0/pipes/orders_mv"), params={"token": ADMIN_TOKEN}, timeout=TIMEOUT).json()
+    assert again["type"] == "materialized" and again["updated_at"] == before["updated_at"]
+
+    for pipe in ["orders_totals", "orders_mv"]:
+        tb("pipe", "rm", pipe, "--yes")
+    for source in ["orders_by_city", "orders"]:
+        tb("datasource", "rm", source, "--yes")

@@ -9,10 +9,13 @@ public struct Analytics: Sendable {
     public let access: AnalyticsAccess
     public let endpoints: Endpoints
     public let limiter: RateLimiter
+    public let jobs = AnalyticsJobs()
+    let clock: TesseraClock
 
     public init(catalog: Catalog, engine: AnalyticsEngine, clock: TesseraClock) {
         self.catalog = catalog
         self.engine = engine
+        self.clock = clock
         access = AnalyticsAccess(catalog: catalog, clock: clock)
         endpoints = Endpoints(catalog: catalog, engine: engine)
         limiter = RateLimiter(clock: clock)
@@ -28,12 +31,18 @@ public struct Analytics: Sendable {
         return try await catalog.saveDataSource(definition, in: workspace)
     }
 
-    /// Appends NDJSON or CSV to a data source; bad rows go to quarantine.
+    /// Appends NDJSON or CSV to a data source, and what they make to the materialized views it feeds; bad rows go to
+    /// quarantine.
     public func append(_ text: String, format: String, to record: DataSourceRecord, in workspace: Workspace,
                        replace: Bool = false) async throws -> Ingestion.Outcome {
         let outcome = format == "csv" ? Ingestion.csv(text, into: record.definition) : Ingestion.ndjson(text, into: record.definition)
-        try await engine.database(workspace.id).append(record.definition, rows: outcome.rows, quarantined: outcome.quarantined,
-                                                       replace: replace)
+        let views = try await views(fedBy: record.name, in: workspace)
+        do {
+            try await engine.database(workspace.id).append(record.definition, rows: outcome.rows, quarantined: outcome.quarantined,
+                                                           replace: replace, views: views)
+        } catch let error as SQLiteError where !views.isEmpty && error.reason != .busy && error.reason != .locked {
+            throw DomainError.invalidQuery("[Error] \(error.message) (in a materialized view fed by \(record.name): \(views.map(\.pipe).joined(separator: ", "))); no rows were appended")
+        }
         return outcome
     }
 

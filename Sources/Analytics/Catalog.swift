@@ -322,8 +322,12 @@ public struct Catalog: Sendable {
     static func encode(_ definition: PipeDefinition) -> String {
         JSONValue.object([
             "description": .string(definition.description), "tokens": .array(definition.tokens.map(JSONValue.string)),
-            "nodes": .array(definition.nodes.map { .object(["name": .string($0.name), "sql": .string($0.sql),
-                                                             "description": .string($0.description), "type": .string($0.type)]) }),
+            "nodes": .array(definition.nodes.map { node in
+                var fields: [String: JSONValue] = ["name": .string(node.name), "sql": .string(node.sql),
+                                                   "description": .string(node.description), "type": .string(node.type)]
+                if let target = node.datasource { fields["datasource"] = .string(target) }
+                return .object(fields)
+            }),
         ]).jsonText()
     }
 
@@ -334,7 +338,7 @@ public struct Catalog: Sendable {
             for item in items {
                 guard let node = item.objectValue, let name = node["name"]?.stringValue, let sql = node["sql"]?.stringValue else { continue }
                 nodes.append(PipeNode(name: name, description: node["description"]?.stringValue ?? "", sql: sql,
-                                      type: node["type"]?.stringValue ?? ""))
+                                      type: node["type"]?.stringValue ?? "", datasource: node["datasource"]?.stringValue))
             }
         }
         var tokens: [String] = []

@@ -5,7 +5,7 @@ import SQLiteNIO
 /// embedded engine. Dates are ClickHouse-formatted text (`2026-11-21`, `2026-11-21 10:30:00`), always UTC.
 enum ClickHouseFunctions {
     static var all: [SQLiteCustomFunction] {
-        scalar + aggregates
+        scalar + aggregates + AggregateStates.functions
     }
 
     static func parts(_ value: SQLiteData) -> CalendarText.Parts? {
@@ -130,17 +130,12 @@ enum ClickHouseFunctions {
     }
 
     struct SumIf: SQLiteCustomAggregate {
-        var integerSum = 0
-        var floatSum = 0.0
-        var sawFloat = false
+        var sum = AggregateStates.NumericSum()
         mutating func step(_ values: [SQLiteData]) throws {
             guard values.count == 2, truthy(values[1]) else { return }
-            switch values[0] {
-            case .integer(let n): integerSum &+= n
-            case let other: if let n = float(other) { floatSum += n; sawFloat = true }
-            }
+            try sum.step([values[0]])
         }
-        func finalize() throws -> (any SQLiteDataConvertible)? { sawFloat ? Double(integerSum) + floatSum : integerSum }
+        func finalize() throws -> (any SQLiteDataConvertible)? { try sum.finalize() }
     }
 
     struct AvgIf: SQLiteCustomAggregate {

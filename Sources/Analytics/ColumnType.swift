@@ -16,6 +16,11 @@ public indirect enum ColumnType: Sendable, Equatable, CustomStringConvertible {
     case nullable(ColumnType)
     case lowCardinality(ColumnType)
     case array(ColumnType)
+    /// `AggregateFunction(f, T)`: a partial aggregate (`sumState(x)`) that `sumMerge` finishes; written by materialized
+    /// views, merged per sorting key by `AggregatingMergeTree`.
+    case aggregateState(AggregateFunction, argument: ColumnType?)
+    /// `SimpleAggregateFunction(f, T)`: a plain `T` value that merging engines combine with `f`.
+    case simpleAggregate(AggregateFunction, ColumnType)
 
     public var description: String {
         switch self {
@@ -29,13 +34,16 @@ public indirect enum ColumnType: Sendable, Equatable, CustomStringConvertible {
         case .nullable(let inner): "Nullable(\(inner))"
         case .lowCardinality(let inner): "LowCardinality(\(inner))"
         case .array(let inner): "Array(\(inner))"
+        case .aggregateState(let function, let argument):
+            "AggregateFunction(\(function.rawValue)\(argument.map { ", \($0)" } ?? ""))"
+        case .simpleAggregate(let function, let inner): "SimpleAggregateFunction(\(function.rawValue), \(inner))"
         }
     }
 
     /// The type with `LowCardinality` and `Nullable` wrappers removed.
     var base: ColumnType {
         switch self {
-        case .nullable(let inner), .lowCardinality(let inner): inner.base
+        case .nullable(let inner), .lowCardinality(let inner), .simpleAggregate(_, let inner): inner.base
         default: self
         }
     }
@@ -43,7 +51,7 @@ public indirect enum ColumnType: Sendable, Equatable, CustomStringConvertible {
     var isNullable: Bool {
         switch self {
         case .nullable: true
-        case .lowCardinality(let inner): inner.isNullable
+        case .lowCardinality(let inner), .simpleAggregate(_, let inner): inner.isNullable
         default: false
         }
     }
@@ -52,6 +60,7 @@ public indirect enum ColumnType: Sendable, Equatable, CustomStringConvertible {
         switch base {
         case .integer, .bool: "INTEGER"
         case .float: "REAL"
+        case .aggregateState(let function, let argument): function.stateAffinity(argument)
         default: "TEXT"
         }
     }
@@ -65,6 +74,18 @@ public indirect enum ColumnType: Sendable, Equatable, CustomStringConvertible {
         if let inside = inner("Nullable") { return .nullable(try parse(inside)) }
         if let inside = inner("LowCardinality") { return .lowCardinality(try parse(inside)) }
         if let inside = inner("Array") { return .array(try parse(inside)) }
+        if let inside = inner("AggregateFunction") {
+            let (function, arguments) = try aggregateParts(inside, in: trimmed)
+            guard arguments.count <= 1 else { throw DomainError.invalidBody("\(trimmed): one argument type is supported") }
+            return .aggregateState(function, argument: arguments.first)
+        }
+        if let inside = inner("SimpleAggregateFunction") {
+            let (function, arguments) = try aggregateParts(inside, in: trimmed)
+            guard arguments.count == 1, function.isSimple else {
+                throw DomainError.invalidBody("\(trimmed): SimpleAggregateFunction takes sum, min, max, any or anyLast and one type")
+            }
+            return .simpleAggregate(function, arguments[0])
+        }
         if let inside = inner("DateTime64") {
             let precision = Int(inside.split(separator: ",").first?.trimmingCharacters(in: .whitespaces) ?? "") ?? 3
             return .dateTime64(precision: precision)
@@ -86,6 +107,21 @@ public indirect enum ColumnType: Sendable, Equatable, CustomStringConvertible {
             }
             throw DomainError.invalidBody("Unsupported type \(trimmed): use String, Int8…Int64, UInt8…UInt64, Float32/64, Bool, Date, DateTime, DateTime64, Nullable(…), LowCardinality(…) or Array(…)")
         }
+    }
+
+    /// `sum, Float64` → (.sum, [Float64]); commas inside a type's parentheses belong to it.
+    static func aggregateParts(_ inside: String, in whole: String) throws -> (AggregateFunction, [ColumnType]) {
+        var parts: [String] = [], current = "", depth = 0
+        for character in inside {
+            if character == "(" { depth += 1 } else if character == ")" { depth -= 1 }
+            if character == ",", depth == 0 { parts.append(current); current = "" } else { current.append(character) }
+        }
+        parts.append(current)
+        let name = parts[0].trimmingCharacters(in: .whitespaces)
+        guard let function = AggregateFunction(rawValue: name) else {
+            throw DomainError.invalidBody("\(whole): the embedded engine keeps states of \(AggregateFunction.allCases.map(\.rawValue).joined(separator: ", ")), not \(name)")
+        }
+        return (function, try parts.dropFirst().map { try parse($0) })
     }
 
     /// A value that does not fit the column, with the reason a quarantined row records.
@@ -141,7 +177,9 @@ public indirect enum ColumnType: Sendable, Equatable, CustomStringConvertible {
             guard case .array(let items) = value else { throw Mismatch(reason: "expected \(base), got \(value.jsonText().prefix(40))") }
             for item in items { _ = try element.storable(item) }
             return .text(value.jsonText())
-        case .nullable, .lowCardinality:
+        case .aggregateState:
+            throw Mismatch(reason: "an \(base) column is written by a materialized view (with \(base.stateFunctionName)), not by appends")
+        case .nullable, .lowCardinality, .simpleAggregate:
             return .null  // unreachable: `base` removed the wrappers
         }
     }
@@ -162,6 +200,12 @@ public indirect enum ColumnType: Sendable, Equatable, CustomStringConvertible {
         default:
             return try storable(.string(field))
         }
+    }
+
+    /// The `-State` function that writes an `AggregateFunction` column, for messages.
+    var stateFunctionName: String {
+        if case .aggregateState(let function, _) = self { return function.rawValue + "State" }
+        return ""
     }
 
     static func fits(_ value: Int64, bits: Int, signed: Bool) -> Bool {

@@ -20,6 +20,7 @@ extension Datafile {
             if !node.description.isEmpty { out += block("DESCRIPTION", node.description) }
             out += block("SQL", node.sql)
             if !node.type.isEmpty { out += "TYPE \(node.type.uppercased())\n" }
+            if let target = node.datasource { out += "DATASOURCE \(target)\n" }
             out += "\n"
         }
         return out

@@ -53,6 +53,31 @@ public struct DataSourceDefinition: Sendable, Equatable {
         guard !names.isEmpty, names.allSatisfy(known.contains) else { return nil }
         return names
     }
+
+    /// `ENGINE "…"`, as far as it changes what an append does: the merging engines combine rows with equal sorting keys.
+    public var tableEngine: TableEngine {
+        func value(_ keyword: String) -> String? {
+            engine.first { $0.hasPrefix(keyword + " ") }.map { Datafile.unquote(String($0.dropFirst(keyword.count + 1))) }
+        }
+        let name = value("ENGINE").map { String($0.prefix { $0 != "(" }).trimmingCharacters(in: .whitespaces) } ?? "MergeTree"
+        switch name {
+        case "AggregatingMergeTree": return .aggregatingMergeTree
+        case "SummingMergeTree": return .summingMergeTree
+        case "ReplacingMergeTree": return .replacingMergeTree(version: value("ENGINE_VER"))
+        default: return .mergeTree
+        }
+    }
+}
+
+/// The ClickHouse table engines whose merges change the rows a table holds.
+public enum TableEngine: Sendable, Equatable {
+    case mergeTree
+    /// The last row appended for a key wins (the one with the greatest version column, when one is named).
+    case replacingMergeTree(version: String?)
+    /// Numeric columns outside the key are summed.
+    case summingMergeTree
+    /// `AggregateFunction` and `SimpleAggregateFunction` columns are merged with their function.
+    case aggregatingMergeTree
 }
 
 /// One node of a pipe: a name and its SQL (a template when it starts with `%`).
@@ -61,6 +86,10 @@ public struct PipeNode: Sendable, Equatable {
     public var description: String = ""
     public var sql: String
     public var type: String = ""
+    /// The data source a materialized node writes to (`DATASOURCE` in the datafile).
+    public var datasource: String?
+
+    public var isMaterialized: Bool { type.lowercased() == "materialized" }
 }
 
 /// A `.pipe` file: nodes in order; the endpoint node is the one with `TYPE ENDPOINT` (or the last one).
@@ -70,8 +99,14 @@ public struct PipeDefinition: Sendable, Equatable {
     public var nodes: [PipeNode]
     public var tokens: [String] = []
 
+    /// A materialized pipe has no endpoint: it writes to its data source instead.
     public var endpointNode: PipeNode? {
-        nodes.last { $0.type.lowercased() == "endpoint" } ?? nodes.last
+        guard materializedNode == nil else { return nil }
+        return nodes.last { $0.type.lowercased() == "endpoint" } ?? nodes.last
+    }
+
+    public var materializedNode: PipeNode? {
+        nodes.first(where: \.isMaterialized)
     }
 }
 
@@ -206,7 +241,16 @@ public enum Datafile {
                 guard current != nil else { throw DomainError.invalidBody("\(file):\(statement.line): SQL needs a NODE before it") }
                 current?.sql = statement.block.joined(separator: "\n")
             case "TYPE":
-                current?.type = unquote(statement.value)
+                let type = unquote(statement.value)
+                guard ["", "endpoint", "standard", "default", "materialized"].contains(type.lowercased()) else {
+                    throw DomainError.invalidBody("\(file):\(statement.line): node type \(type) is not supported: Tessera serves standard, endpoint and materialized nodes")
+                }
+                current?.type = type.lowercased() == "materialized" ? "MATERIALIZED" : type
+            case "DATASOURCE":
+                guard current != nil else { throw DomainError.invalidBody("\(file):\(statement.line): DATASOURCE needs a NODE before it") }
+                current?.datasource = unquote(statement.value)
+            case let keyword where keyword.hasPrefix("ENGINE"):
+                throw DomainError.invalidBody("\(file):\(statement.line): define the materialized view's target in its own .datasource file (\(keyword) in a .pipe is not supported)")
             case "TOKEN":
                 definition.tokens.append(unquote(String(statement.value.split(separator: " ").first ?? "")))
             default:
@@ -216,6 +260,19 @@ public enum Datafile {
         if let node = current { definition.nodes.append(node) }
         guard !definition.nodes.isEmpty, definition.nodes.allSatisfy({ !$0.sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) else {
             throw DomainError.invalidBody("\(file): a pipe needs at least one NODE with SQL")
+        }
+        let materialized = definition.nodes.filter(\.isMaterialized)
+        guard materialized.count <= 1 else { throw DomainError.invalidBody("\(file): a pipe has at most one TYPE MATERIALIZED node") }
+        if let node = materialized.first {
+            guard let target = node.datasource, !target.isEmpty else {
+                throw DomainError.invalidBody("\(file): the materialized node \(node.name) needs DATASOURCE <target data source>")
+            }
+            guard !definition.nodes.contains(where: { $0.type.lowercased() == "endpoint" }) else {
+                throw DomainError.invalidBody("\(file): a pipe is either an endpoint or a materialized view, not both")
+            }
+        }
+        if let stray = definition.nodes.first(where: { !$0.isMaterialized && $0.datasource != nil }) {
+            throw DomainError.invalidBody("\(file): DATASOURCE belongs to a TYPE MATERIALIZED node, not to \(stray.name)")
         }
         return definition
     }

@@ -94,8 +94,19 @@ public struct Endpoints: Sendable {
     static func compile(_ pipe: PipeDefinition, parameters: [String: String], columns: Set<String>,
                         filters: [String: String], dataSources: Set<String>) throws -> RenderedSQL {
         guard let endpoint = pipe.endpointNode, let endpointIndex = pipe.nodes.lastIndex(of: endpoint) else {
+            if let node = pipe.materializedNode {
+                throw DomainError.notFound("The pipe \(pipe.name) is a materialized view (into \(node.datasource ?? "its data source")) and has no endpoint: read the data source through an endpoint pipe")
+            }
             throw DomainError.invalidQuery("Pipe \(pipe.name) has no nodes")
         }
+        return try compile(pipe, through: endpointIndex, parameters: parameters, columns: columns, filters: filters,
+                           dataSources: dataSources)
+    }
+
+    /// The SQL for one node of a pipe, with the nodes before it as CTEs.
+    static func compile(_ pipe: PipeDefinition, through endpointIndex: Int, parameters: [String: String], columns: Set<String>,
+                        filters: [String: String], dataSources: Set<String>) throws -> RenderedSQL {
+        let endpoint = pipe.nodes[endpointIndex]
         var prelude: [(String, RenderedSQL)] = []
         for (name, filter) in filters.sorted(by: { $0.key < $1.key }) where dataSources.contains(name) {
             prelude.append((name, RenderedSQL(sql: "SELECT * FROM main.\(WorkspaceDatabase.quoted(name)) WHERE \(filter)", binds: [])))
@@ -107,7 +118,7 @@ public struct Endpoints: Sendable {
             var main = try PipeTemplate(endpoint.sql).render(parameters, columns: columns)
             main.sql = SQLText.trimmed(main.sql)
             guard SQLText.isSelect(main.sql) else {
-                throw DomainError.invalidQuery("[Error] Pipe \(pipe.name): an endpoint node must be a SELECT query")
+                throw DomainError.invalidQuery("[Error] Pipe \(pipe.name): node \(endpoint.name) must be a SELECT query")
             }
             guard !prelude.isEmpty else { return main }
             var sql = "WITH " + prelude.map { "\(WorkspaceDatabase.quoted($0.0)) AS (\n\($0.1.sql)\n)" }.joined(separator: ",\n")

@@ -97,6 +97,8 @@ public actor WorkspaceDatabase {
     private var writing = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
     private var rowCounts: [String: Int] = [:]
+    /// The columns each materialized view's SQL produces, by its text.
+    private var producedColumns: [String: [String]] = [:]
     /// Endpoints answer at most this many rows; a pipe that needs more should aggregate or paginate.
     public static let maximumRows = 100_000
 
@@ -143,14 +145,20 @@ public actor WorkspaceDatabase {
     }
 
     public func create(_ definition: DataSourceDefinition) async throws {
-        let columns = definition.columns.map { "\(Self.quoted($0.name)) \($0.type.sqliteAffinity)" }.joined(separator: ", ")
         try await exclusively {
-            _ = try await writer.query("CREATE TABLE IF NOT EXISTS \(Self.quoted(definition.name)) (\(columns))", [])
+            _ = try await writer.query("CREATE TABLE IF NOT EXISTS main.\(Self.quoted(definition.name)) (\(Self.columnDefinitions(definition)))", [])
             _ = try await writer.query("""
                 CREATE TABLE IF NOT EXISTS \(Self.quoted(definition.name + "_quarantine"))
                 (c__error TEXT, c__error_column TEXT, c__line TEXT, insertion_date TEXT)
                 """, [])
-            if let key = definition.sortingKey {
+            if let merging = RowMerging(definition) {
+                // A merging engine keeps one row per sorting key here (see RowMerging): the key's unique index is what the
+                // append's upsert meets.
+                _ = try await writer.query("""
+                    CREATE UNIQUE INDEX IF NOT EXISTS \(Self.quoted(definition.name + "_merge_key"))
+                    ON \(Self.quoted(definition.name)) (\(merging.key.map(Self.quoted).joined(separator: ", ")))
+                    """, [])
+            } else if let key = definition.sortingKey {
                 // ClickHouse keeps a table's rows ordered by its sorting key. Here that order is a covering index: the key's
                 // columns, then every other column, so a filter or GROUP BY that leads with the key reads the index alone,
                 // in order, without a lookup per row (a plain index on the key was slower than a scan for a GROUP BY:
@@ -162,6 +170,10 @@ public actor WorkspaceDatabase {
                     """, [])
             }
         }
+    }
+
+    static func columnDefinitions(_ definition: DataSourceDefinition) -> String {
+        definition.columns.map { "\(quoted($0.name)) \($0.type.sqliteAffinity)" }.joined(separator: ", ")
     }
 
     public func drop(_ name: String) async throws {
@@ -180,26 +192,41 @@ public actor WorkspaceDatabase {
         rowCounts[name] = 0
     }
 
-    /// Appends checked rows and quarantined ones in one transaction: all of a request is kept, or none of it.
+    /// Appends checked rows and quarantined ones in one transaction, with what the materialized views fed by the data
+    /// source write from those rows: all of a request is kept, or none of it.
     public func append(_ definition: DataSourceDefinition, rows: [[SQLiteData]], quarantined: [QuarantinedRow],
-                       replace: Bool = false) async throws {
+                       replace: Bool = false, views: [MaterializedView] = []) async throws {
         let table = Self.quoted(definition.name)
         let columnList = definition.columns.map { Self.quoted($0.name) }.joined(separator: ", ")
         let placeholders = "(" + Array(repeating: "?", count: definition.columns.count).joined(separator: ", ") + ")"
+        let upsert = RowMerging(definition).map { " " + $0.upsertClause } ?? ""
+        // With views, rows go first to a temporary table of the data source's name, which shadows the data source in
+        // the views' SQL: each view reads only the appended rows, as a ClickHouse materialized view reads only the
+        // inserted block.
+        let staging = views.isEmpty ? "main." + table : "temp." + table
         // SQLite allows 32,766 bound values per statement; stay well under it.
         let rowsPerStatement = max(1, 8_000 / max(1, definition.columns.count))
         let now = CalendarText.dateTime(fromUnix: Date().timeIntervalSince1970) ?? ""
         try await exclusively {
             _ = try await writer.query("BEGIN IMMEDIATE", [])
             do {
-                if replace { _ = try await writer.query("DELETE FROM \(table)", []) }
+                if replace { _ = try await writer.query("DELETE FROM main.\(table)", []) }
+                if !views.isEmpty {
+                    _ = try await writer.query("CREATE TEMP TABLE \(table) (\(Self.columnDefinitions(definition)))", [])
+                }
                 var start = 0
                 while start < rows.count {
                     let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
-                    _ = try await writer.query("INSERT INTO \(table) (\(columnList)) VALUES "
-                                               + Array(repeating: placeholders, count: chunk.count).joined(separator: ", "),
+                    _ = try await writer.query("INSERT INTO \(staging) (\(columnList)) VALUES "
+                                               + Array(repeating: placeholders, count: chunk.count).joined(separator: ", ")
+                                               + (views.isEmpty ? upsert : ""),
                                                chunk.flatMap { $0 })
                     start += rowsPerStatement
+                }
+                if !views.isEmpty {
+                    _ = try await writer.query("INSERT INTO main.\(table) (\(columnList)) SELECT \(columnList) FROM temp.\(table) WHERE true\(upsert)", [])
+                    for view in views { try await materialize(view) }
+                    _ = try await writer.query("DROP TABLE temp.\(table)", [])
                 }
                 for row in quarantined {
                     _ = try await writer.query("INSERT INTO \(Self.quoted(definition.name + "_quarantine")) VALUES (?, ?, ?, ?)",
@@ -207,13 +234,68 @@ public actor WorkspaceDatabase {
                 }
                 _ = try await writer.query("COMMIT", [])
             } catch {
+                // The rollback also drops the temporary table: SQLite's schema changes are transactional.
                 _ = try? await writer.query("ROLLBACK", [])
                 throw error
             }
         }
-        if replace { rowCounts[definition.name] = rows.count }
+        if !upsert.isEmpty { rowCounts[definition.name] = nil }
+        else if replace { rowCounts[definition.name] = rows.count }
         else if let count = rowCounts[definition.name] { rowCounts[definition.name] = count + rows.count }
         if !quarantined.isEmpty { rowCounts[definition.name + "_quarantine"] = nil }
+        for view in views { rowCounts[view.target.name] = nil }
+    }
+
+    /// Runs a view over its whole source (`truncate` empties the target first), as Tinybird's populate does.
+    public func populate(_ view: MaterializedView, truncate: Bool) async throws -> Int {
+        try await exclusively {
+            _ = try await writer.query("BEGIN IMMEDIATE", [])
+            do {
+                if truncate { _ = try await writer.query("DELETE FROM main.\(Self.quoted(view.target.name))", []) }
+                try await materialize(view)
+                _ = try await writer.query("COMMIT", [])
+            } catch {
+                _ = try? await writer.query("ROLLBACK", [])
+                throw error
+            }
+        }
+        rowCounts[view.target.name] = nil
+        return try await rowCount(view.target.name)
+    }
+
+    /// Writes a view's rows into its target, merged with the stored ones when the target's engine merges. Columns
+    /// match by name, as in ClickHouse; a target column the view does not produce is left NULL.
+    private func materialize(_ view: MaterializedView) async throws {
+        let produced = try await columnsUnlocked(of: view.sql)
+        let names = view.target.columns.map(\.name).filter(produced.contains).map(Self.quoted).joined(separator: ", ")
+        let upsert = RowMerging(view.target).map { " " + $0.upsertClause } ?? ""
+        _ = try await writer.query("""
+            INSERT INTO main.\(Self.quoted(view.target.name)) (\(names))
+            SELECT \(names) FROM (
+            \(view.sql)
+            ) WHERE true\(upsert)
+            """, [])
+    }
+
+    /// The names of the columns a query produces, without running it.
+    public func columns(of sql: String) async throws -> [String] {
+        try await exclusively { try await columnsUnlocked(of: sql) }
+    }
+
+    private func columnsUnlocked(of sql: String) async throws -> [String] {
+        if let known = producedColumns[sql] { return known }
+        // A temporary view is compiled, not run; its table_info lists what the query would produce.
+        _ = try await writer.query("CREATE TEMP VIEW tessera_columns_probe AS \(sql)", [])
+        let rows: [SQLiteRow]
+        do { rows = try await writer.query("PRAGMA temp.table_info(tessera_columns_probe)", []) } catch {
+            _ = try? await writer.query("DROP VIEW IF EXISTS temp.tessera_columns_probe", [])
+            throw error
+        }
+        _ = try await writer.query("DROP VIEW temp.tessera_columns_probe", [])
+        let names = rows.compactMap { $0.column("name")?.string }
+        if producedColumns.count > 256 { producedColumns.removeAll() }
+        producedColumns[sql] = names
+        return names
     }
 
     /// Rows in a table, counted once and then kept up to date by `append` and `truncate`.

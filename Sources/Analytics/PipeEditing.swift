@@ -29,22 +29,25 @@ extension Analytics {
         node.description = description
         definition.nodes.append(node)
         let checked = try Datafile.pipe(name: pipe.name, text: Datafile.text(definition), file: "\(pipe.name).pipe")
-        let (saved, _) = try await catalog.savePipe(checked, in: workspace)
+        let (saved, _) = try await savePipe(checked, in: workspace)
         return (saved, saved.definition.nodes.count - 1)
     }
 
     /// Makes one node the pipe's endpoint.
     public func publish(node nameOrID: String, of pipe: PipeRecord, in workspace: Workspace) async throws -> PipeRecord {
         guard let index = pipe.nodeIndex(nameOrID) else { throw DomainError.notFound("Node \(nameOrID) not found") }
+        guard pipe.definition.materializedNode == nil else {
+            throw DomainError.invalidQuery("The pipe \(pipe.name) is a materialized view; an endpoint needs a pipe of its own")
+        }
         var definition = pipe.definition
         for position in definition.nodes.indices { definition.nodes[position].type = position == index ? "ENDPOINT" : "" }
-        return try await catalog.savePipe(definition, in: workspace).0
+        return try await savePipe(definition, in: workspace).0
     }
 
     /// The pipes whose nodes read a data source.
     public func dependentPipes(of dataSource: DataSourceRecord, in workspace: Workspace) async throws -> [PipeRecord] {
         try await catalog.pipes(in: workspace).filter { pipe in
-            pipe.definition.nodes.contains { Endpoints.mentions($0.sql, dataSource.name) }
+            pipe.definition.nodes.contains { Endpoints.mentions($0.sql, dataSource.name) || $0.datasource == dataSource.name }
         }
     }
 }

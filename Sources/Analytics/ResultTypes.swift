@@ -177,6 +177,17 @@ struct ResultTypes {
     /// ClickHouse's result type for the functions pipes use most (the ones the embedded engine provides).
     func function(_ name: String, _ arguments: [String?]) -> String? {
         let first = arguments.first ?? nil
+        // `sumState(x)` is `AggregateFunction(sum, <x's type>)`; `sumMerge(state)` is what `sum(x)` would have been.
+        if name.hasSuffix("State"), name.count > 5 {
+            let function = String(name.dropLast(5))
+            guard AggregateFunction(rawValue: function) != nil else { return nil }
+            return "AggregateFunction(\(function)\(first.map { ", " + Self.withoutLowCardinality($0) } ?? ""))"
+        }
+        if name.hasSuffix("Merge"), name.count > 5, let state = first, state.hasPrefix("AggregateFunction("), state.hasSuffix(")") {
+            let inside = state.dropFirst("AggregateFunction(".count).dropLast()
+            let argument = inside.firstIndex(of: ",").map { inside[inside.index(after: $0)...].trimmingCharacters(in: .whitespaces) }
+            return function(String(name.dropLast(5)), [argument])
+        }
         switch name.lowercased() {
         case "count", "countif", "uniq", "uniqexact", "uniqif", "uniqexactif", "length": return "UInt64"
         case "sum", "sumif": return first.map(Self.widened)
@@ -234,8 +245,12 @@ struct ResultTypes {
         return outer
     }
 
+    /// Also the value type of a `SimpleAggregateFunction(f, T)`, which reads as a `T`.
     static func withoutLowCardinality(_ type: String) -> String {
-        type.hasPrefix("LowCardinality(") && type.hasSuffix(")") ? String(type.dropFirst(15).dropLast()) : type
+        if type.hasPrefix("SimpleAggregateFunction("), type.hasSuffix(")"), let comma = type.firstIndex(of: ",") {
+            return withoutLowCardinality(type[type.index(after: comma)...].dropLast().trimmingCharacters(in: .whitespaces))
+        }
+        return type.hasPrefix("LowCardinality(") && type.hasSuffix(")") ? String(type.dropFirst(15).dropLast()) : type
     }
 
     static func withoutNullable(_ type: String) -> String {

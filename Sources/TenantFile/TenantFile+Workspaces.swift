@@ -103,7 +103,7 @@ extension TenantFile {
                 }
             }
             for definition in spec.pipes {
-                let (_, changed) = try await analytics.catalog.savePipe(definition, in: workspace)
+                let (_, changed) = try await analytics.savePipe(definition, in: workspace)
                 if changed { report.changes.append("saved pipe \(spec.name)/\(definition.name)") } else { report.unchanged += 1 }
                 for token in definition.tokens {
                     let (_, value) = try await analytics.catalog.ensureToken(name: token, scopes: [.pipesRead(definition.name)], in: workspace)

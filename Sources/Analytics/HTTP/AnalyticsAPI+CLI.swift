@@ -76,6 +76,63 @@ extension AnalyticsAPI {
             let saved = try await analytics.publish(node: try context.pathParameter("node"), of: record, in: principal.workspace)
             return JSONResponse.text(Self.describe(saved).jsonText())
         }
+        // Populating a materialized view from all of its source's rows (`tb pipe populate`, `tb push --populate`).
+        v0.post("pipes/:name/nodes/:node/population") { request, context in
+            let principal = try await principal(request)
+            try require(principal, .pipesCreate)
+            guard let record = try await analytics.catalog.pipe(try context.pathParameter("name"), in: principal.workspace) else {
+                throw DomainError.notFound("Pipe not found")
+            }
+            let query = try request.query
+            guard query["populate_condition"] == nil, query["populate_subset"] == nil else {
+                throw DomainError.invalidQuery("populate_condition and populate_subset are not supported: populate reads every row of the source")
+            }
+            let job = try await analytics.populate(record, node: try context.pathParameter("node"),
+                                                   truncate: Self.flag(query["truncate"]), in: principal.workspace)
+            var described = Self.describe(job, request: request).objectValue ?? [:]
+            described["job"] = Self.describe(job, request: request)
+            return JSONResponse.text(JSONValue.object(described).jsonText())
+        }
+        // `tb push` checks a materialized node before it pushes it: the node, as a view into `datasource=`.
+        v0.get("pipes/:name/nodes/:node/analysis") { request, context in
+            let principal = try await principal(request)
+            try require(principal, .pipesCreate)
+            guard let record = try await analytics.catalog.pipe(try context.pathParameter("name"), in: principal.workspace) else {
+                throw DomainError.notFound("Pipe not found")
+            }
+            let nodeName = try context.pathParameter("node")
+            guard let index = record.nodeIndex(nodeName) else { throw DomainError.notFound("Node \(nodeName) not found") }
+            var definition = record.definition
+            let query = try request.query
+            if let sql = query["sql"] { definition.nodes[index].sql = Datafile.dedentedTemplate(sql) }
+            for position in definition.nodes.indices { definition.nodes[position].type = "" }
+            definition.nodes[index].type = "MATERIALIZED"
+            definition.nodes[index].datasource = query["datasource"] ?? record.definition.nodes[index].datasource
+            let view = try await analytics.checkedView(definition, in: principal.workspace)
+            return JSONResponse.text(JSONValue.object([
+                "analysis": .object([
+                    "pipe": .object(["id": .string(record.id), "name": .string(record.name)]),
+                    "node": .object(["id": .string(record.nodeID(index)), "name": .string(view.node)]),
+                    "datasource": .object(["name": .string(view.target.name),
+                                           "schema": .string(Datafile.schemaLine(view.target.columns)),
+                                           "engine": .string("\(view.target.tableEngine)")]),
+                    "source": .string(view.source),
+                ]),
+                "warnings": .array([]),
+            ]).jsonText())
+        }
+        v0.get("jobs") { request, _ in
+            let principal = try await principal(request)
+            let jobs = await analytics.jobs.jobs(in: principal.workspace)
+            return JSONResponse.text(JSONValue.object(["jobs": .array(jobs.map { Self.describe($0, request: request) })]).jsonText())
+        }
+        v0.get("jobs/:id") { request, context in
+            let principal = try await principal(request)
+            guard let job = await analytics.jobs.job(try context.pathParameter("id"), in: principal.workspace) else {
+                throw DomainError.notFound("Job not found")
+            }
+            return JSONResponse.text(Self.describe(job, request: request).jsonText())
+        }
         // `tb pull` reads pipes from `/v1/pipes/<name>.pipe`.
         v1.get("pipes/:file") { request, context in
             let principal = try await principal(request)
@@ -87,6 +144,24 @@ extension AnalyticsAPI {
             }
             return Self.datafile(Datafile.text(record.definition))
         }
+    }
+
+    /// `true` or `1`, as Tinybird's boolean parameters are written.
+    static func flag(_ value: String?) -> Bool {
+        ["true", "1"].contains(value?.lowercased() ?? "")
+    }
+
+    static func describe(_ job: AnalyticsJob, request: Request) -> JSONValue {
+        let host = request.head.authority.map { "http://\($0)" } ?? ""
+        return .object([
+            "id": .string(job.id), "job_id": .string(job.id), "kind": .string(job.kind), "status": .string(job.status),
+            "created_at": .string(time(job.createdAt)), "updated_at": .string(time(job.updatedAt)),
+            "job_url": .string("\(host)/v0/jobs/\(job.id)"),
+            "pipe_id": .string(job.pipeID), "pipe_name": .string(job.pipeName),
+            "pipe": .object(["id": .string(job.pipeID), "name": .string(job.pipeName)]),
+            "datasource": .object(["id": .string(job.dataSourceID), "name": .string(job.dataSourceName)]),
+            "progress_percentage": .number(100), "rows": .number(Double(job.rows)),
+        ])
     }
 
     /// `tb` sends `null` for the attributes a node does not use.
@@ -123,14 +198,16 @@ extension AnalyticsAPI {
                 // `tb` sends every node attribute it knows; the ones for copy, sink and materialized nodes must be empty.
                 let fields = try Payload(node, allowed: ["name", "sql", "type", "description", "datasource", "target_datasource",
                                                          "copy_schedule", "mode", "export_params", "engine_settings"])
-                let type = try Self.optionalString(fields, "type") ?? "standard"
-                guard ["standard", "endpoint", "default", ""].contains(type.lowercased()) else {
-                    throw DomainError.invalidBody("Node type \(type) is not supported yet: Tessera serves standard and endpoint nodes")
+                let type = (try Self.optionalString(fields, "type") ?? "standard").lowercased()
+                guard ["standard", "endpoint", "default", "materialized", ""].contains(type) else {
+                    throw DomainError.invalidBody("Node type \(type) is not supported yet: Tessera serves standard, endpoint and materialized nodes")
                 }
                 let sql = Datafile.dedentedTemplate(try fields.requiredString("sql", maxLength: 1 << 20))
                 var parsed = PipeNode(name: try fields.requiredString("name", maxLength: 200), sql: sql)
                 parsed.description = try Self.optionalString(fields, "description") ?? ""
-                parsed.type = type.lowercased() == "endpoint" ? "ENDPOINT" : ""
+                parsed.type = type == "endpoint" ? "ENDPOINT" : type == "materialized" ? "MATERIALIZED" : ""
+                // `tb` keeps a view's DATASOURCE on the node when it pushes it as a standard one (its `__checker` pipe).
+                if type == "materialized" { parsed.datasource = try Self.optionalString(fields, "datasource") }
                 definition.nodes.append(parsed)
             }
             return try Datafile.pipe(name: name, text: Datafile.text(definition), file: "\(name).pipe")

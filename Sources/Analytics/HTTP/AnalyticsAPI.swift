@@ -93,8 +93,21 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             let principal = try await principal(request)
             try require(principal, .pipesCreate)
             let definition = try await Self.pipeDefinition(request)
-            let (record, changed) = try await analytics.catalog.savePipe(definition, in: principal.workspace)
-            return JSONResponse.text(Self.describe(record).jsonText(), status: changed ? .created : .ok)
+            let (record, changed) = try await analytics.savePipe(definition, in: principal.workspace)
+            var described = Self.describe(record).objectValue ?? [:]
+            if let node = definition.materializedNode, let target = node.datasource,
+               let dataSource = try await analytics.catalog.dataSource(target, in: principal.workspace) {
+                // `tb push` reports the view's data source; Tessera never creates it from the pipe.
+                described["datasource"] = .object(["id": .string(dataSource.id), "name": .string(dataSource.name)])
+                described["created_datasource"] = .bool(false)
+                let query = try request.query
+                if Self.flag(query["populate"]) {
+                    let job = try await analytics.populate(record, node: node.name, truncate: Self.flag(query["truncate"]),
+                                                           in: principal.workspace)
+                    described["job"] = Self.describe(job, request: request)
+                }
+            }
+            return JSONResponse.text(JSONValue.object(described).jsonText(), status: changed ? .created : .ok)
         }
         v0.delete("pipes/:name") { request, context in
             let principal = try await principal(request)
@@ -150,7 +163,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
                 throw DomainError.notFound("Data Source not found")
             }
             // `dry_run=true` (as `tb datasource rm` asks first) lists what depends on it and deletes nothing.
-            if ["true", "1"].contains(try request.query["dry_run"]?.lowercased() ?? "") {
+            if Self.flag(try request.query["dry_run"]) {
                 let dependents = try await analytics.dependentPipes(of: record, in: principal.workspace)
                 return JSONResponse.text(JSONValue.object(["dependent_pipes": .array(dependents.map { .string($0.name) })]).jsonText())
             }
@@ -171,7 +184,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             }
             let body = try await BodyReader.bytes(request, limit: Self.ingestLimit)
             let outcome = try await analytics.append(String(buffer: body), format: "ndjson", to: record, in: principal.workspace)
-            let wait = ["true", "1"].contains(try request.query["wait"]?.lowercased() ?? "")
+            let wait = Self.flag(try request.query["wait"])
             return JSONResponse.text(JSONValue.object([
                 "successful_rows": .number(Double(outcome.rows.count)), "quarantined_rows": .number(Double(outcome.quarantined.count)),
             ]).jsonText(), status: wait ? .ok : .accepted)
@@ -451,13 +464,15 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         }
         return .object([
             "id": .string(pipe.id), "name": .string(pipe.name), "description": .string(pipe.definition.description),
-            "endpoint": endpoint.map { .string($0.name) } ?? .null, "type": .string("endpoint"),
+            "endpoint": endpoint.map { .string($0.name) } ?? .null,
+            "type": .string(pipe.definition.materializedNode == nil ? "endpoint" : "materialized"),
             "created_at": .string(Self.time(pipe.createdAt)), "updated_at": .string(Self.time(pipe.updatedAt)),
             "nodes": .array(pipe.definition.nodes.enumerated().map { index, node in
                 var fields: [String: JSONValue] = [
                     "id": .string(pipe.nodeID(index)), "name": .string(node.name), "description": .string(node.description),
-                    "type": .string(node == endpoint ? "endpoint" : "standard"),
+                    "type": .string(node == endpoint ? "endpoint" : node.isMaterialized ? "materialized" : "standard"),
                 ]
+                if let target = node.datasource { fields["datasource"] = .string(target) }
                 if withSQL { fields["sql"] = .string(node.sql) }
                 return .object(fields)
             }),
