@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 11's figures in one run: (a) what Tessera adds to sales_by_city.json over the same SQL on the same SQLite file,
-# (b) Events API ingestion rows/s with and without a sorting key, (c) GROUP BY city over ROWS rows against DuckDB.
+# (b) Events API ingestion rows/s without a sorting key, with a materialized view, with a sorting key, (c) GROUP BY city
+# over ROWS rows raw and through a materialized view, against DuckDB.
 # Needs `pip install duckdb`. Loopback only, bounded. Prints a Markdown block for BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -128,4 +128,18 @@ import TesseraCore
         #expect(try await database.rowCount("sales") == 0)
         await engine.shutdown()
     }
+
+    /// Lines end at `\n` or `\r\n`; a line separator inside a string is part of the value; blank lines are skipped; a
+    /// line that is not valid JSON is quarantined with its text.
+    @Test func ndjsonSplitsOnLineFeedsOnly() {
+        let text = "{\"timestamp\":\"2026-11-01 10:00:00\",\"city\":\"Má\u{2028}laga\",\"amount\":1,\"paid\":true}\r\n"
+            + "  \r\n\n"
+            + "{\"timestamp\":\"2026-11-01 10:00:00\",\"city\":\"Porto\",\"amount\":2,\"paid\":false}"
+        let outcome = Ingestion.ndjson(text, into: Self.sales)
+        #expect(outcome.rows.count == 2 && outcome.quarantined.isEmpty, "\(outcome.quarantined)")
+        #expect(outcome.rows.first?.contains(.text("Má\u{2028}laga")) == true)
+        let bad = Ingestion.ndjson("{\"city\":\"a\n{\"city\":\"ok\"}", into: Self.sales)
+        #expect(bad.quarantined.count == 2 && bad.quarantined[0].line == "{\"city\":\"a", "\(bad.quarantined)")
+        #expect(bad.quarantined[1].column == "timestamp")
+    }
 }

@@ -13,6 +13,17 @@ import TesseraHTTP
         #expect(try JSONValue.parse(value.jsonText()) == value)
     }
 
+    /// Strings without escapes are taken straight from the input (ASCII unvalidated, the rest validated); strings with
+    /// escapes, in part or whole, go the long way. Both must read the same.
+    @Test func readsStringsWithAndWithoutEscapesAlike() throws {
+        let cases: [(String, String)] = [(#""plain""#, "plain"), (#""Cádiz 😀""#, "Cádiz 😀"), (#""a\nb""#, "a\nb"),
+                                         (#""Cá\"diz""#, "Cá\"diz"), (#""""#, ""), ("\"line\u{2028}sep\"", "line\u{2028}sep")]
+        for (text, expected) in cases { #expect(try JSONValue.parse(text).stringValue == expected, "\(text)") }
+        #expect(throws: (any Error).self) { try JSONValue.parse(bytes: [0x22, 0x61, 0xFF, 0x62, 0x22]) }
+        #expect(throws: (any Error).self) { try JSONValue.parse(bytes: [0x22, 0xC3, 0x22]) }
+        #expect(throws: (any Error).self) { try JSONValue.parse(bytes: [0x22, 0x5C, 0x6E, 0xFF, 0x22]) }
+    }
+
     @Test(arguments: ["", "{", "[1,]", "{\"a\":}", "01", "1.", "\"\\x\"", "\"a", "tru", "{} x", "\"\u{01}\"", "\"\\ud800\"", "1e999", "{\"a\" 1}"])
     func refusesMalformedJSON(_ text: String) {
         #expect(throws: (any Error).self) { try JSONValue.parse(text) }
