@@ -18,6 +18,7 @@ public struct EndpointResult: Sendable {
 public struct Endpoints: Sendable {
     let catalog: Catalog
     let engine: AnalyticsEngine
+    let templates = TemplateCache()
 
     public init(catalog: Catalog, engine: AnalyticsEngine) {
         self.catalog = catalog
@@ -38,7 +39,7 @@ public struct Endpoints: Sendable {
             resolved[source.name] = filter
         }
         let rendered = try Self.compile(pipe.definition, parameters: parameters, columns: columnNames, filters: resolved,
-                                        dataSources: Set(dataSources.map(\.name)))
+                                        dataSources: Set(dataSources.map(\.name)), templates: await templates.parsed(pipe.definition))
         return try await execute(rendered, in: workspace, dataSources: dataSources, started: started, context: "in pipe \(pipe.name)")
     }
 
@@ -92,7 +93,8 @@ public struct Endpoints: Sendable {
     /// The SQL for a pipe's endpoint node: earlier nodes become CTEs it can select from, and data sources the
     /// token filters are shadowed by CTEs that apply the filter.
     static func compile(_ pipe: PipeDefinition, parameters: [String: String], columns: Set<String>,
-                        filters: [String: String], dataSources: Set<String>) throws -> RenderedSQL {
+                        filters: [String: String], dataSources: Set<String>,
+                        templates: [String: PipeTemplate] = [:]) throws -> RenderedSQL {
         guard let endpoint = pipe.endpointNode, let endpointIndex = pipe.nodes.lastIndex(of: endpoint) else {
             if let node = pipe.materializedNode {
                 throw DomainError.notFound("The pipe \(pipe.name) is a materialized view (into \(node.datasource ?? "its data source")) and has no endpoint: read the data source through an endpoint pipe")
@@ -100,12 +102,17 @@ public struct Endpoints: Sendable {
             throw DomainError.invalidQuery("Pipe \(pipe.name) has no nodes")
         }
         return try compile(pipe, through: endpointIndex, parameters: parameters, columns: columns, filters: filters,
-                           dataSources: dataSources)
+                           dataSources: dataSources, templates: templates)
     }
 
     /// The SQL for one node of a pipe, with the nodes before it as CTEs.
     static func compile(_ pipe: PipeDefinition, through endpointIndex: Int, parameters: [String: String], columns: Set<String>,
-                        filters: [String: String], dataSources: Set<String>) throws -> RenderedSQL {
+                        filters: [String: String], dataSources: Set<String>,
+                        templates: [String: PipeTemplate] = [:]) throws -> RenderedSQL {
+        func template(_ sql: String) throws(PipeTemplate.Failure) -> PipeTemplate {
+            if let known = templates[sql] { return known }
+            return try PipeTemplate(sql)
+        }
         let endpoint = pipe.nodes[endpointIndex]
         var prelude: [(String, RenderedSQL)] = []
         for (name, filter) in filters.sorted(by: { $0.key < $1.key }) where dataSources.contains(name) {
@@ -113,9 +120,9 @@ public struct Endpoints: Sendable {
         }
         do {
             for node in pipe.nodes[..<endpointIndex] {
-                prelude.append((node.name, try PipeTemplate(node.sql).render(parameters, columns: columns)))
+                prelude.append((node.name, try template(node.sql).render(parameters, columns: columns)))
             }
-            var main = try PipeTemplate(endpoint.sql).render(parameters, columns: columns)
+            var main = try template(endpoint.sql).render(parameters, columns: columns)
             main.sql = SQLText.trimmed(main.sql)
             guard SQLText.isSelect(main.sql) else {
                 throw DomainError.invalidQuery("[Error] Pipe \(pipe.name): node \(endpoint.name) must be a SELECT query")
@@ -188,6 +195,25 @@ public struct Endpoints: Sendable {
             return .string(text)
         case .blob(let buffer): return .string(String(buffer: buffer))
         }
+    }
+}
+
+/// Pipes' templates, parsed once per text rather than on every request (parsing was a tenth of an endpoint's time:
+/// BENCHMARKS.md, issue 11). A template that does not parse is not kept, so the request parses it again and reports why.
+actor TemplateCache {
+    private var parsed: [String: PipeTemplate] = [:]
+    static let capacity = 2_000
+
+    func parsed(_ pipe: PipeDefinition) -> [String: PipeTemplate] {
+        var found: [String: PipeTemplate] = [:]
+        for node in pipe.nodes {
+            if let known = parsed[node.sql] { found[node.sql] = known; continue }
+            guard let template = try? PipeTemplate(node.sql) else { continue }
+            if parsed.count >= Self.capacity { parsed.removeAll(keepingCapacity: true) }
+            parsed[node.sql] = template
+            found[node.sql] = template
+        }
+        return found
     }
 }
 

@@ -158,6 +158,20 @@ public struct PipeTemplate: Sendable {
 
     // MARK: Parsing
 
+    /// The next `{{` or `{%`. Not a regex: a regex literal is compiled each time it is evaluated, and this runs for
+    /// every tag of every node on every request (it was a sixth of an endpoint's time: BENCHMARKS.md, issue 11).
+    static func nextOpening(in source: String, from start: String.Index) -> Range<String.Index>? {
+        let bytes = source.utf8
+        var index = start
+        while let brace = bytes[index...].firstIndex(of: UInt8(ascii: "{")) {
+            let next = bytes.index(after: brace)
+            guard next < bytes.endIndex else { return nil }
+            if bytes[next] == UInt8(ascii: "{") || bytes[next] == UInt8(ascii: "%") { return brace..<bytes.index(after: next) }
+            index = next
+        }
+        return nil
+    }
+
     static func parse(_ source: String) throws(Failure) -> [Node] {
         var index = source.startIndex
         var stack: [(branches: [(Expression, [Node])], otherwise: [Node]?, current: [Node], inElse: Bool)] = []
@@ -166,7 +180,7 @@ public struct PipeTemplate: Sendable {
             if stack.isEmpty { top.append(node) } else { stack[stack.count - 1].current.append(node) }
         }
         while index < source.endIndex {
-            guard let open = source[index...].firstRange(of: /\{\{|\{%/) else {
+            guard let open = Self.nextOpening(in: source, from: index) else {
                 append(.text(String(source[index...])))
                 break
             }
