@@ -107,6 +107,30 @@ def test_push_append_truncate_and_remove_a_data_source(tb, server):
     quarantined = tb("sql", "SELECT count() AS n FROM visits_quarantine", "--format", "json")
     assert json.loads(quarantined.stdout)["data"] == [{"n": 1}], quarantined.stdout
 
+    # A changed file pushed with --force: the new column is added (stored rows take its default) and the description changes.
+    (tb.project / "visits.datasource").write_text(textwrap.dedent("""\
+        DESCRIPTION >
+            Page visits, with where they came from.
+
+        SCHEMA >
+            `day` Date `json:$.day`,
+            `page` String `json:$.page`,
+            `n` UInt32 `json:$.n`,
+            `referrer` Nullable(String) `json:$.referrer`
+
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "day, page"
+        """))
+    altered = tb("push", "visits.datasource", "--force", "--yes")
+    assert "ADD COLUMN `referrer` Nullable(String)" in altered.stdout, altered.stdout
+    described = requests.get(server.url("v0/datasources/visits"), params={"token": ADMIN_TOKEN}, timeout=TIMEOUT).json()
+    assert [column["name"] for column in described["schema"]["columns"]] == ["day", "page", "n", "referrer"]
+    assert described["description"] == "Page visits, with where they came from."
+    rows.write_text('{"day":"2026-12-03","page":"/","n":2,"referrer":"news"}\n')
+    tb("datasource", "append", "visits", "visits.ndjson")
+    referrers = tb("sql", "SELECT referrer, count() AS n FROM visits GROUP BY referrer ORDER BY n DESC", "--format", "json")
+    assert json.loads(referrers.stdout)["data"] == [{"referrer": None, "n": 2}, {"referrer": "news", "n": 1}], referrers.stdout
+
     tb("datasource", "truncate", "visits", "--yes")
     assert json.loads(tb("sql", "SELECT count() AS n FROM visits", "--format", "json").stdout)["data"] == [{"n": 0}]
     tb("datasource", "rm", "visits", "--yes")

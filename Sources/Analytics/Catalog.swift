@@ -209,7 +209,10 @@ public struct Catalog: Sendable {
         }
     }
 
-    public func saveDataSource(_ definition: DataSourceDefinition, in workspace: Workspace) async throws -> (DataSourceRecord, changed: Bool) {
+    /// Creates or updates a data source's definition; its columns may only grow, and only when `allowingAddedColumns`
+    /// (an alteration whose table change is already made).
+    public func saveDataSource(_ definition: DataSourceDefinition, in workspace: Workspace,
+                               allowingAddedColumns: Bool = false) async throws -> (DataSourceRecord, changed: Bool) {
         try Self.check(definition)
         let text = Self.encode(definition)
         let now = Timestamp.string(clock.now())
@@ -218,7 +221,8 @@ public struct Catalog: Sendable {
                 .where("workspace_id", .equal, workspace.id).where("name", .equal, definition.name).first() {
                 let existing = try Self.dataSource(row)
                 if existing.definition == definition { return (existing, false) }
-                guard existing.definition.columns == definition.columns else {
+                let grows = allowingAddedColumns && definition.columns.map(\.name).starts(with: existing.definition.columns.map(\.name))
+                guard existing.definition.columns == definition.columns || grows else {
                     throw DomainError.conflict("Data Source \(definition.name) already exists with another schema; delete it first to change columns",
                                                code: "schema_change")
                 }

@@ -178,6 +178,17 @@ public actor WorkspaceDatabase {
         definition.columns.map { "\(quoted($0.name)) \($0.type.sqliteAffinity)" }.joined(separator: ", ")
     }
 
+    /// Adds the columns the table lacks, with their defaults for the rows it holds.
+    public func addColumns(_ columns: [ColumnSpec], to name: String) async throws {
+        try await exclusively {
+            let existing = Set(try await writer.query("PRAGMA main.table_info(\(Self.quoted(name)))", []).compactMap { $0.column("name")?.string })
+            for column in columns where !existing.contains(column.name) {
+                _ = try await writer.query("ALTER TABLE main.\(Self.quoted(name)) ADD COLUMN \(Self.quoted(column.name)) "
+                                           + "\(column.type.sqliteAffinity) DEFAULT \(column.type.defaultLiteral)", [])
+            }
+        }
+    }
+
     public func drop(_ name: String) async throws {
         try await exclusively {
             _ = try await writer.query("DROP TABLE IF EXISTS \(Self.quoted(name))", [])

@@ -86,8 +86,36 @@ import TesseraCore
                                               body: RequestForm([("schema", "`day` Date `json:$.day`, `n` UInt32 `json:$.n`"), ("dry", "true")]).encoded,
                                               contentType: "application/x-www-form-urlencoded")
             #expect(same.status == .badRequest && same["error"] == .string("There were no operations to perform"))
-            let changed = try await http.request(.post, "/v0/datasources/visits/alter?schema=\("`day` Date".pathEscaped)", token: Self.admin)
-            #expect(changed.status == .badRequest && changed["error"]?.stringValue?.contains("not supported") == true)
+            let dropped = try await http.request(.post, "/v0/datasources/visits/alter?schema=\("`day` Date".pathEscaped)", token: Self.admin)
+            #expect(dropped.status == .badRequest && dropped["error"]?.stringValue?.contains("Dropping columns (n)") == true, "\(dropped.text)")
+            let retyped = try await http.request(.post, "/v0/datasources/visits/alter?schema=\("`day` Date, `n` String".pathEscaped)", token: Self.admin)
+            #expect(retyped.status == .badRequest && retyped["error"]?.stringValue?.contains("cannot become") == true, "\(retyped.text)")
+            let ttl = try await http.request(.post, "/v0/datasources/visits/alter?ttl=\("day + interval 1 day".pathEscaped)", token: Self.admin)
+            #expect(ttl.status == .badRequest, "\(ttl.text)")
+
+            // `tb push --force` of a changed file: a dry run lists the operations, then they are made. Stored rows take the
+            // new columns' defaults.
+            let grown = RequestForm([("schema", "`day` Date `json:$.day`, `n` UInt32 `json:$.n`, `page` String `json:$.page`, `ref` Nullable(String) `json:$.ref`"),
+                                     ("description", "Visits per page."), ("dry", "true")])
+            let planned = try await http.request(.post, "/v0/datasources/visits/alter", token: Self.admin, body: grown.encoded,
+                                                 contentType: "application/x-www-form-urlencoded")
+            #expect(planned["operations"] == .array([.string("Changed description"), .string("ADD COLUMN `page` String"),
+                                                 .string("ADD COLUMN `ref` Nullable(String)")]), "\(planned.text)")
+            #expect(try await http.request(.get, "/v0/datasources/visits", token: Self.admin)["description"] == .string("Page visits."))
+            let applied = try await http.request(.post, "/v0/datasources/visits/alter", token: Self.admin,
+                                                 body: RequestForm(grown.fields.filter { $0.0 != "dry" } + [("dry", "false")]).encoded,
+                                                 contentType: "application/x-www-form-urlencoded")
+            #expect(applied.status == .ok && applied["datasource"]?.objectValue?["description"] == .string("Visits per page."), "\(applied.text)")
+            _ = try await http.request(.post, "/v0/events?name=visits&wait=true", token: Self.admin,
+                                       body: #"{"day":"2026-12-03","n":1,"page":"/docs","ref":"news"}"#)
+            let grownRows = try await http.request(.get, "/v0/sql?q=\("SELECT day, page, ref FROM visits ORDER BY day".pathEscaped)", token: Self.admin)
+            let pagesAndReferrers: [[JSONValue?]] = AnalyticsAPITests.rows(grownRows).map { [$0["page"], $0["ref"]] }
+            let expected: [[JSONValue?]] = [[.string(""), .null], [.string(""), .null], [.string("/docs"), .string("news")]]
+            #expect(pagesAndReferrers == expected, "\(grownRows.text)")
+            let again = try await http.request(.post, "/v0/datasources/visits/alter", token: Self.admin,
+                                               body: RequestForm(grown.fields.filter { $0.0 != "dry" }).encoded,
+                                               contentType: "application/x-www-form-urlencoded")
+            #expect(again["error"] == .string("There were no operations to perform"), "\(again.text)")
 
             // `tb datasource rm` asks first (dry run), then deletes.
             let dry = try await http.request(.delete, "/v0/datasources/sales?force=false&dry_run=true", token: Self.admin)

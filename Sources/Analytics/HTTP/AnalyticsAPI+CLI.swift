@@ -36,13 +36,19 @@ extension AnalyticsAPI {
                 throw DomainError.notFound("Data Source not found")
             }
             let fields = try await Self.parameters(request)
-            if let schema = fields["schema"], try Datafile.schema(schema) != record.definition.columns {
-                throw DomainError.invalidQuery("Altering the schema of a data source is not supported yet: create a new data source and move the rows")
+            if let ttl = fields["ttl"], !["", "false"].contains(ttl.lowercased()) {
+                throw DomainError.invalidQuery("TTL is not supported on the embedded engine")
             }
-            if let description = fields["description"], description != record.definition.description {
-                throw DomainError.invalidQuery("Altering the description of a data source is not supported yet")
+            let alteration = try DataSourceAlteration(record.definition, schema: fields["schema"], description: fields["description"])
+            guard !alteration.operations.isEmpty else { throw DomainError.invalidQuery("There were no operations to perform") }
+            let dependencies = try await analytics.dependentPipes(of: record, in: principal.workspace).map { JSONValue.string($0.name) }
+            var answer: [String: JSONValue] = ["operations": .array(alteration.operations.map(JSONValue.string)),
+                                               "dependencies": .array(dependencies)]
+            if !Self.flag(fields["dry"]) {
+                let altered = try await analytics.alter(record, with: alteration, in: principal.workspace)
+                answer["datasource"] = try await describe(altered, in: principal.workspace)
             }
-            throw DomainError.invalidQuery("There were no operations to perform")
+            return JSONResponse.text(JSONValue.object(answer).jsonText())
         }
         // Which data sources and pipes a query reads (`tb push` orders datafiles by it when its own parser is missing).
         v0.post("sql_tables") { request, _ in
