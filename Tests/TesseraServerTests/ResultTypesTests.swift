@@ -9,6 +9,8 @@ import TesseraCore
         ("sum(units)", "UInt64"), ("sum(amount)", "Float64"), ("sumIf(units, units > 1)", "UInt64"), ("sum(toInt32(units))", "Int64"),
         ("avg(units)", "Float64"), ("round(sum(amount), 2)", "Float64"), ("min(units)", "UInt16"), ("max(timestamp)", "DateTime"),
         ("min(city)", "String"), ("max(product)", "String"),
+        ("countState()", "AggregateFunction(count)"), ("sumState(units)", "AggregateFunction(sum, UInt16)"),
+        ("uniqState(city)", "AggregateFunction(uniq, String)"), ("avgState(amount)", "AggregateFunction(avg, Float64)"),
     ]
 
     static let rowExpressions: [(String, String)] = [
@@ -47,6 +49,11 @@ import TesseraCore
                     == ["LowCardinality(String)", "UInt64"])
             #expect(try await meta(http, "SELECT * FROM (SELECT count() AS n, avg(amount) AS a FROM sales) LIMIT 100") == ["UInt64", "Float64"])
             #expect(try await meta(http, "SELECT s.units AS u, s.timestamp FROM sales AS s WHERE 1 = 0") == ["UInt16", "DateTime"])
+            // A -Merge reads as its function would over the state's argument.
+            #expect(try await meta(http, """
+                SELECT countMerge(n) AS n, sumMerge(u) AS u, uniqMerge(c) AS c, avgMerge(a) AS a
+                FROM (SELECT countState() AS n, sumState(units) AS u, uniqState(city) AS c, avgState(amount) AS a FROM sales)
+                """) == ["UInt64", "UInt64", "UInt64", "Float64"])
             let endpoint = try await http.request(.get, "/v0/pipes/sales_by_city.json?cities=Nowhere", token: AnalyticsAPITests.adminToken)
             let types = endpoint["meta"]?.arrayValue?.compactMap { $0.objectValue?["type"]?.stringValue }
             #expect(types == ["LowCardinality(String)", "Float64", "UInt64", "UInt64"], "an empty endpoint: \(endpoint.text)")
