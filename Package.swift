@@ -172,7 +172,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraCoreTests",
-            dependencies: ["TesseraCore", "TesseraHTTP"],
+            dependencies: ["TesseraCore", "TesseraHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -4,6 +4,10 @@ Each test module gets its own Tessera server with a fresh data folder (the `serv
 module sees another's trigger bindings, rotated signing keys, applications or APIs.
 The binary is /work/main/.build/debug/tessera unless TESSERA_BIN says otherwise.
 
+Every server runs at `--log-level trace` (TESSERA_INTEROP_LOG_LEVEL may say otherwise), and when it stops, its log is
+searched for every secret the suite has handed it so far (`remember_secret`): client secrets, passwords, workspace
+admin tokens, Action secrets, refresh tokens, access tokens. One found fails the test that owned the server.
+
 Ports: `tessera serve --port 0` binds a free port and logs it ("Tessera is listening", with "url"), but the issuer
 (tokens' `iss`, the discovery document's endpoints, admin-client.json's audience and token_url) is fixed from
 --port before the bind, so with port 0 it would read http://127.0.0.1:0/. The fixtures therefore still pick a port,
@@ -32,6 +36,33 @@ STARTUP_TIMEOUT = 60
 START_ATTEMPTS = 3
 LISTENING = "Tessera is listening"
 DEFAULT_BIN = Path(__file__).resolve().parent.parent / ".build" / "debug" / "tessera"
+LOG_LEVEL = os.environ.get("TESSERA_INTEROP_LOG_LEVEL", "trace")
+
+# Values that must never appear in a server's log, whatever its level.
+SECRETS: set = set()
+
+
+def remember_secret(*values) -> None:
+    """Adds values to those no server log may contain (short or empty ones would match by chance, and are skipped)."""
+    for value in values:
+        if isinstance(value, str) and len(value) >= 8:
+            SECRETS.add(value)
+
+
+def leaked_secrets(log_path: str) -> list:
+    """The remembered secrets found in a log, each with the first line that holds it (the secret itself masked)."""
+    try:
+        with open(log_path, "r", errors="replace") as handle:
+            lines = handle.readlines()
+    except OSError:
+        return []
+    found = []
+    for secret in sorted(SECRETS):
+        line = next((line for line in lines if secret in line), None)
+        if line is not None:
+            found.append(f"a {len(secret)}-character secret starting {secret[:4]!r} in: "
+                         + line.replace(secret, "<SECRET>")[:400])
+    return found
 
 
 @dataclass
@@ -138,7 +169,7 @@ def start_tessera(*extra_args: str, env=None, prefix: str = "tessera-interop-",
         with open(stderr_path, "wb") as err, open(stdout_path, "wb") as out:
             process = subprocess.Popen(
                 [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--issuer", base, "--data-dir", data_dir,
-                 *extra_args],
+                 *([] if "--log-level" in extra_args else ["--log-level", LOG_LEVEL]), *extra_args],
                 stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env(base) if callable(env) else env,
             )
         deadline = time.monotonic() + timeout
@@ -169,6 +200,10 @@ def start_tessera(*extra_args: str, env=None, prefix: str = "tessera-interop-",
 
 def stop_tessera(running: RunningTessera) -> None:
     _stop(running.process)
+    leaks = leaked_secrets(running.stderr_path)
+    if leaks:
+        print(f"Secrets in the log; its files are kept in {running.tmp}.")
+        raise AssertionError("secrets found in the server log:\n" + "\n".join(leaks))
     if running.process.returncode not in (0, -signal.SIGTERM):
         print(f"Tessera exited with {running.process.returncode}; its files are kept in {running.tmp}.\n"
               f"--- stderr tail ---\n{_tail(running.stderr_path)}")
@@ -182,6 +217,7 @@ def server():
     running = start_tessera()
     with open(os.path.join(running.data_dir, "admin-client.json")) as handle:
         credentials = json.load(handle)
+    remember_secret(credentials["client_secret"])
     issuer = running.base
     server = TesseraServer(
         base_url=running.base,
@@ -210,6 +246,7 @@ def fetch_token(server: TesseraServer, client_id: str, client_secret: str, audie
         timeout=TIMEOUT,
     )
     assert response.status_code == 200, response.text
+    remember_secret(client_secret, response.json()["access_token"])
     return response.json()["access_token"]
 
 
@@ -232,6 +269,7 @@ def admin(server, admin_token):
 
 DATABASE_CONNECTION = "Username-Password-Authentication"
 STRONG_PASSWORD = "Passw0rd-Ok"  # meets the policy: >= 8 characters with lower case, upper case and a digit
+remember_secret(STRONG_PASSWORD)
 
 
 def free_port() -> int:

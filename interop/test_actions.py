@@ -16,11 +16,12 @@ import jwt
 import pytest
 import requests
 
-from conftest import TIMEOUT, pkce_pair
+from conftest import TIMEOUT, pkce_pair, remember_secret
 from test_signin import api, discovery, login_form, oauth_session, sign_in, spa, submit_credentials, user  # noqa: F401
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "actions"
 ADMIN_TOKEN = "p.interop-admin-token-with-enough-entropy-0123456789"
+remember_secret(ADMIN_TOKEN)
 
 
 @pytest.fixture
@@ -197,6 +198,7 @@ def test_flow_order_metadata_cache_and_reserved_claims(server, admin, discovery,
     admin.patch(server.url(f"api/v2/users/{user['user_id']}"), json={"user_metadata": {"theme": "dark", "lang": "fr"}},
                 timeout=TIMEOUT)
     secret = "sk_interop_" + uuid.uuid4().hex
+    remember_secret(secret)
     flow.bind({"name": "First", "code": ORDERED_FIRST, "secrets": {"API_KEY": secret}},
               {"name": "Second", "code": ORDERED_SECOND})
     visits = []
@@ -283,6 +285,7 @@ def test_test_endpoint_runs_the_seed_action_without_a_sign_in(server, admin):
 
 def test_test_endpoint_masks_secrets_an_action_prints(server, admin):
     secret = "sk_test_" + uuid.uuid4().hex
+    remember_secret(secret)
     created = admin.post(server.url("api/v2/actions/actions"), json={
         "name": f"Leaky {uuid.uuid4().hex[:6]}",
         "code": "exports.onExecutePostLogin = async (event) => { console.log(event.secrets); throw new Error(event.secrets.KEY); };",

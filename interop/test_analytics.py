@@ -13,12 +13,13 @@ import jwt
 import pytest
 import requests
 
-from conftest import TIMEOUT, _binary
+from conftest import TIMEOUT, _binary, remember_secret
 from test_signin import discovery, sign_in, spa, user  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKSPACE_ID = "1f484a32-6966-4f63-9312-aadad64d3e12"
 ADMIN_TOKEN = "interop-workspace-admin-token-0123456789abcdef"
+remember_secret(ADMIN_TOKEN)
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,12 @@ import jwt
 import pytest
 import requests
 
-from conftest import STRONG_PASSWORD, TIMEOUT, _tail, new_email, start_tessera, stop_tessera
+from conftest import STRONG_PASSWORD, TIMEOUT, _tail, new_email, remember_secret, start_tessera, stop_tessera
 from test_browser import ARTIFACTS, WAIT, browser  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "interop-demo-admin-token-0123456789abcdefgh"
+remember_secret(ADMIN_TOKEN)
 WORKSPACE_ID = "1f484a32-6966-4f63-9312-aadad64d3e12"
 CHART_ID = "78f0fec8-4a5e-4072-a4f7-b3e37e123839"
 

@@ -15,10 +15,11 @@ import jwt
 import pytest
 import requests
 
-from conftest import TIMEOUT, fetch_token
+from conftest import TIMEOUT, fetch_token, remember_secret
 
 DB = "Username-Password-Authentication"
 PASSWORD = "Passw0rd!x"
+remember_secret(PASSWORD)
 REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 413: "Content Too Large",
            414: "URI Too Long"}
 BODY_LIMIT = 64 * 1024  # the Management API reads at most 64 KiB of body
@@ -104,6 +105,7 @@ def create_m2m_client(server, admin, scopes):
     assert response.status_code == 201, response.text
     client = response.json()
     assert client["client_id"] and client["client_secret"], client
+    remember_secret(client["client_secret"])
     grant = admin.post(
         server.url("api/v2/client-grants"),
         json={"client_id": client["client_id"], "audience": server.audience, "scope": scopes},

@@ -19,7 +19,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import TIMEOUT, _binary, create_spa_client, fetch_token, free_port, pkce_pair
+from conftest import TIMEOUT, _binary, create_spa_client, fetch_token, free_port, pkce_pair, remember_secret
 from test_management import assert_auth0_error
 from test_signin import login_form, parse_page
 
@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKSPACE_ID = "1f484a32-6966-4f63-9312-aadad64d3e12"  # the demo workspace of examples/tessera.yaml
 CHART_ID = "78f0fec8-4a5e-4072-a4f7-b3e37e123839"  # seed 002's chart id (examples/tessera.yaml, charts-flask)
 ADMIN_TOKEN = "interop-query-admin-token-0123456789abcdef"
+remember_secret(ADMIN_TOKEN)
 QUERY_LIMIT = 32 * 1024  # RequestParameters.maximumQueryLength
 OVERSIZE = "x" * (40 * 1024)  # over the limit, well under the HTTP decoder's 80 KiB request-head limit
 TOO_LONG = f"The query string is longer than {QUERY_LIMIT} bytes"

@@ -35,6 +35,7 @@ from conftest import (
     fetch_token,
     free_port,
     pkce_pair,
+    remember_secret,
 )
 
 API_IDENTIFIER = "https://api.interop.test/"
@@ -372,6 +373,7 @@ def test_refresh_token_rotation(server, discovery, api, spa, user):
 
     refreshed = oauth.refresh_token(discovery["token_endpoint"])
     second_refresh = refreshed["refresh_token"]
+    remember_secret(first_refresh, second_refresh, first_access, refreshed["access_token"])
     assert second_refresh and second_refresh != first_refresh, "the refresh token was not rotated"
     assert refreshed["access_token"] and refreshed["access_token"] != first_access
     assert refreshed["token_type"] == "Bearer"

@@ -20,7 +20,7 @@ public struct OAuthRoutes: Sendable {
         self.userGrants = UserGrants(signIn: signIn)
     }
 
-    public func addRoutes<Context: RequestContext & RemoteAddressRequestContext>(to router: Router<Context>) {
+    public func addRoutes<Context: ClientAddressRequestContext>(to router: Router<Context>) {
         let keyRing = tenant.keyRing, issuer = tenant.issuer, grant = clientCredentials, users = userGrants
         router.get(".well-known/jwks.json") { _, _ in
             JSONResponse.text(try await keyRing.current().jwksJSON,
@@ -71,7 +71,7 @@ public struct OAuthRoutes: Sendable {
                     response = try await users.password(
                         clientID: credentials.id, clientSecret: credentials.secret, username: parameters["username"],
                         password: parameters["password"], scope: parameters["scope"], audience: parameters["audience"],
-                        ip: context.remoteAddress?.ipAddress ?? "unknown")
+                        ip: context.clientIP)
                 case .implicit:
                     throw OAuthError.unsupportedGrantType("Unsupported grant type: \(name)")
                 }

@@ -24,7 +24,7 @@ public struct SignInRoutes: Sendable {
         self.secureCookies = tokens.issuer.hasPrefix("https://")
     }
 
-    public func addRoutes<Context: RequestContext & RemoteAddressRequestContext>(to router: Router<Context>) {
+    public func addRoutes<Context: ClientAddressRequestContext>(to router: Router<Context>) {
         let routes = self
         router.get("authorize") { request, context in try await routes.authorize(request, ip: Self.ip(context)) }
         router.get("u/login") { request, _ in try await routes.showForm(request, signup: false) }
@@ -40,8 +40,8 @@ public struct SignInRoutes: Sendable {
         userinfo.post { request, _ in try await routes.userinfo(request) }
     }
 
-    static func ip(_ context: some RemoteAddressRequestContext) -> String {
-        context.remoteAddress?.ipAddress ?? "unknown"
+    static func ip(_ context: some ClientAddressRequestContext) -> String {
+        context.clientIP
     }
 
     // MARK: /authorize

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import TesseraCore
 
-/// One JSON object per line on standard error: easy for people to read and for log shippers to parse.
-/// Metadata is whatever callers attach; callers never attach secrets.
+/// One JSON object per line on standard error: easy for people to read and for log shippers to parse. Every line's
+/// metadata goes through ``LogRedaction`` first, so no level (trace included) writes a bind value or a wire message.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
@@ -24,7 +24,7 @@ public struct JSONLogHandler: LogHandler {
             "ts": .string(Timestamp.string(Date())), "level": .string(level.rawValue),
             "logger": .string(label), "msg": .string(message.description),
         ]
-        for (key, value) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) {
+        for (key, value) in LogRedaction.redact(metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 })) {
             fields[key] = .string(value.description)
         }
         FileHandle.standardError.write(Data((JSONValue.object(fields).jsonText() + "\n").utf8))

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TesseraHTTP
 
 /// How `tessera serve` runs: where it listens, where it keeps data, which store it uses.
 public struct ServerConfiguration: Sendable {
@@ -15,10 +16,12 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// bcrypt cost for user passwords (Auth0 uses 10).
     public var bcryptCost: UInt8
+    /// `--trusted-proxies`: peers whose forwarding headers name the client.
+    public var trustedProxies: TrustedProxies
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = ".tessera",
                 databaseURL: String? = nil, issuer: String? = nil, masterKeyPassphrase: String? = nil,
-                logLevel: Logger.Level = .info, bcryptCost: UInt8 = 10) {
+                logLevel: Logger.Level = .info, bcryptCost: UInt8 = 10, trustedProxies: TrustedProxies = .none) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -29,5 +32,6 @@ public struct ServerConfiguration: Sendable {
         self.masterKeyPassphrase = masterKeyPassphrase
         self.logLevel = logLevel
         self.bcryptCost = bcryptCost
+        self.trustedProxies = trustedProxies
     }
 }

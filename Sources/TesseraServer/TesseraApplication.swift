@@ -18,6 +18,7 @@ public enum TesseraApplication {
         -> Router<TesseraRequestContext>
     {
         let router = Router(context: TesseraRequestContext.self)
+        router.add(middleware: ClientAddressMiddleware(proxies: services.configuration.trustedProxies))
         router.add(middleware: SecurityHeadersMiddleware())
         if metrics != nil { router.add(middleware: MetricsMiddleware()) }
         router.add(middleware: RequestLogMiddleware())
@@ -85,7 +86,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// Logs each request's method, path and status at debug level, without the query string: queries carry secrets
 /// (`?token=` on analytics endpoints and chart pages, `?code=` on callbacks) that must never reach a log.
-struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+struct RequestLogMiddleware<Context: ClientAddressRequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         do {
@@ -102,6 +103,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let elapsed = ContinuousClock.now - started
         context.logger.debug("request", metadata: [
             "method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(status),
+            "client": .string(context.clientIP),
             "ms": .stringConvertible(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000),
         ])
     }

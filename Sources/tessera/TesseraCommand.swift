@@ -8,6 +8,7 @@ import Prometheus
 import ServiceLifecycle
 import TenantFile
 import TesseraCore
+import TesseraHTTP
 import TesseraServer
 import TesseraTokens
 
@@ -119,10 +120,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on.") var host = "127.0.0.1"
     @Option(name: .long, help: "Port to listen on (0 picks a free one).") var port = 8080
     @Option(name: .long, help: "A tenant file to apply at start (see README).") var apply: String?
+    @Option(name: .long, help: "Reverse proxies (addresses or CIDRs, comma-separated) whose Forwarded / X-Forwarded-For headers name the client.")
+    var trustedProxies: String = ""
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let configuration = try store.configuration(host: host, port: port)
+        let configuration = try {
+            var configuration = try store.configuration(host: host, port: port)
+            do { configuration.trustedProxies = try TrustedProxies(trustedProxies) } catch let error as DomainError {
+                throw ValidationError(error.message)
+            }
+            return configuration
+        }()
         let logger = store.logger(configuration)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import Logging
 import Testing
 import TesseraHTTP
 @testable import TesseraCore
@@ -112,5 +114,51 @@ import TesseraHTTP
                       "--abc\r\nContent-Disposition: form-data\r\n\r\nx\r\n--abc--", "--abc\r\nx\r\n--abc--", "--abcX"])
     func refusesMalformedBodies(_ body: String) {
         #expect(throws: DomainError.self) { try Multipart.parts(Array(body.utf8), boundary: "abc") }
+    }
+}
+
+@Suite struct TrustedProxiesTests {
+    @Test(arguments: ["nope", "10.0.0.0/33", "::1/129", "10.0.0.0/x", "300.1.1.1"])
+    func refusesWhatIsNotAnAddressOrCIDR(_ list: String) {
+        #expect(throws: DomainError.self) { try TrustedProxies(list) }
+    }
+
+    @Test func matchesAddressesAndNetworksIPv4MappedIncluded() throws {
+        let proxies = try TrustedProxies("10.0.0.0/8, 192.168.1.7, ::1, fd00::/8")
+        for address in ["10.1.2.3", "::ffff:10.1.2.3", "192.168.1.7", "::1", "fd12::1"] { #expect(proxies.trusts(address), "\(address)") }
+        for address in ["11.0.0.1", "192.168.1.8", "::2", "fe80::1", "unknown", ""] { #expect(!proxies.trusts(address), "\(address)") }
+        #expect(!TrustedProxies.none.trusts("127.0.0.1"))
+    }
+
+    @Test func readsTheNearestUntrustedHopFromTrustedPeersOnly() throws {
+        let proxies = try TrustedProxies("127.0.0.1, 10.0.0.0/8")
+        func client(_ peer: String, _ fields: [(String, String)]) -> String {
+            var headers = HTTPFields()
+            for (name, value) in fields { headers[HTTPField.Name(name)!] = value }
+            return proxies.clientAddress(peer: peer, headers: headers)
+        }
+        #expect(client("203.0.113.9", [("X-Forwarded-For", "1.2.3.4")]) == "203.0.113.9", "an untrusted peer's header is ignored")
+        #expect(client("127.0.0.1", []) == "127.0.0.1")
+        #expect(client("127.0.0.1", [("X-Forwarded-For", "203.0.113.7")]) == "203.0.113.7")
+        #expect(client("127.0.0.1", [("X-Forwarded-For", "6.6.6.6, 203.0.113.7, 10.0.0.2")]) == "203.0.113.7",
+                "the rightmost untrusted hop, not what the client wrote on the left")
+        #expect(client("127.0.0.1", [("X-Forwarded-For", "198.51.100.1:443")]) == "198.51.100.1")
+        #expect(client("127.0.0.1", [("X-Forwarded-For", "garbage")]) == "127.0.0.1")
+        #expect(client("127.0.0.1", [("Forwarded", #"for=192.0.2.60;proto=http;by=10.0.0.1, for="[2001:db8::17]:4711""#)]) == "2001:db8::17")
+        #expect(client("127.0.0.1", [("Forwarded", "for=unknown"), ("X-Forwarded-For", "203.0.113.7")]) == "127.0.0.1",
+                "Forwarded wins over X-Forwarded-For, and an unknown hop ends the walk")
+    }
+}
+
+@Suite struct LogRedactionTests {
+    @Test func reducesBindsAndWireMessagesToTheirShapes() {
+        let metadata: Logger.Metadata = [
+            "sql": "INSERT INTO t VALUES ($1, $2)", "binds": .array(["the-admin-token", .stringConvertible(42)]),
+            "psql_message": "DataRow(secret)", "psql_binds": .dictionary(["a": "s3cret"]), "path": "/v0/sql",
+        ]
+        let redacted = LogRedaction.redact(metadata)
+        #expect(redacted["sql"] == "INSERT INTO t VALUES ($1, $2)" && redacted["path"] == "/v0/sql")
+        #expect(redacted["binds"] == .array(["<15 chars>", "<2 chars>"]))
+        #expect(redacted["psql_message"] == "<15 chars>" && redacted["psql_binds"] == .dictionary(["a": "<6 chars>"]))
     }
 }
