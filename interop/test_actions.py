@@ -5,6 +5,7 @@ in the ID token with the workspace admin token (HS256); seed 004's claims reach 
 action posts to a loopback stand-in for Hasura. Flows built here cover ordering, metadata, the cache, reserved
 claims, denials, failures, runaway code, deploy-time checks and secrets."""
 import json
+import subprocess
 import threading
 import time
 import uuid
@@ -16,7 +17,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import TIMEOUT, pkce_pair, remember_secret
+from conftest import TIMEOUT, _binary, pkce_pair, remember_secret
 from test_signin import api, discovery, login_form, oauth_session, sign_in, spa, submit_credentials, user  # noqa: F401
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "actions"
@@ -141,8 +142,19 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
+def apply_outbound(server, folder, allow):
+    """Sets the Actions outbound allow list with `tessera apply`, on the running server's store."""
+    tenant = folder / f"outbound-{uuid.uuid4().hex[:6]}.yaml"
+    tenant.write_text("outbound:\n  allow: " + json.dumps(allow) + "\n")
+    applied = subprocess.run([_binary(), "apply", str(tenant), "--data-dir", server.data_dir], capture_output=True, text=True,
+                             timeout=60, stdin=subprocess.DEVNULL)
+    assert applied.returncode == 0, applied.stderr
+
+
 @pytest.fixture
-def hasura_receiver():
+def hasura_receiver(server, tmp_path):
+    # A stand-in on loopback: reachable because the tenant names it, as the example tenant names its own GraphQL engine.
+    apply_outbound(server, tmp_path, ["*", "127.0.0.1"])
     Receiver.received = []
     httpd = HTTPServer(("127.0.0.1", 0), Receiver)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -299,3 +311,47 @@ def test_test_endpoint_masks_secrets_an_action_prints(server, admin):
         assert "[secret]" in tested.json()["payload"]["error"]["message"]
     finally:
         admin.delete(server.url(f"api/v2/actions/actions/{action_id}"), timeout=TIMEOUT)
+
+
+def test_fetch_reaches_only_what_the_tenant_file_allows(server, admin, tmp_path):
+    """An Action's fetch to this machine by name is refused until the tenant file names the host (`outbound.allow`,
+    applied with `tessera apply` while the server runs); a metadata address stays refused even then."""
+    class Pong(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = b"pong " + self.headers.get("Host", "").encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    apply_outbound(server, tmp_path, [])
+    pong = HTTPServer(("127.0.0.1", 0), Pong)
+    threading.Thread(target=pong.serve_forever, daemon=True).start()
+    port = pong.server_address[1]
+    code = ("exports.onExecutePostLogin = async (event) => { for (const url of event.secrets.URLS.split(' ')) {"
+            " try { const res = await fetch(url); console.log(url + ' -> ' + res.status + ' ' + (await res.text())); }"
+            " catch (error) { console.log(url + ' -> ' + error.message); } } };")
+    urls = f"http://localhost:{port}/ping http://169.254.169.254/latest/meta-data/"
+    created = admin.post(server.url("api/v2/actions/actions"), json={
+        "name": f"Outbound {uuid.uuid4().hex[:6]}", "code": code, "secrets": [{"name": "URLS", "value": urls}]}, timeout=TIMEOUT)
+    assert created.status_code == 201, created.text
+    action_id = created.json()["id"]
+
+    def logs():
+        tested = admin.post(server.url(f"api/v2/actions/actions/{action_id}/test"), json={}, timeout=TIMEOUT)
+        assert tested.status_code == 200, tested.text
+        return tested.json()["payload"]["logs"]
+
+    try:
+        before = logs()
+        assert "outbound.allow" in before and "pong" not in before, before
+        apply_outbound(server, tmp_path, ["*", "localhost"])
+        after = logs()
+        assert f"-> 200 pong localhost:{port}" in after, after
+        assert "169.254.169.254" in after and "never reachable" in after, after
+    finally:
+        admin.delete(server.url(f"api/v2/actions/actions/{action_id}"), timeout=TIMEOUT)
+        pong.shutdown()

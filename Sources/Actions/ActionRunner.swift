@@ -73,13 +73,16 @@ public struct ActionRunner: Sendable {
 
     /// Runs `exports.onExecutePostLogin(event, api)` on a blocking-pool thread and returns what it asked for.
     /// `cache` is the action's `api.cache` entries; what the action writes comes back in `cacheWrites`.
+    /// `outbound` is where its `fetch` may go (see ``OutboundPolicy``).
     public func run(code: String, event: JSONValue, cache: [String: ActionCache.Entry] = [:],
-                    timeLimit: Double = 20) async throws -> ActionExecution {
+                    timeLimit: Double = 20, outbound: OutboundPolicy = OutboundPolicy(),
+                    resolver: @escaping OutboundPolicy.Resolver = OutboundPolicy.systemResolver) async throws -> ActionExecution {
         let runtime = runtimeSource
         let snapshot = JSONValue.object(cache.mapValues { .object(["value": .string($0.value), "expires_at": .number(Double($0.expiresAt))]) })
         return try await NIOThreadPool.singleton.runIfActive {
             try JSContextScope.with(timeLimit: timeLimit) { scope in
-                try scope.run(runtime: runtime, code: code, event: event, cache: snapshot, timeLimit: timeLimit)
+                scope.mailbox.outbound = (outbound, resolver)
+                return try scope.run(runtime: runtime, code: code, event: event, cache: snapshot, timeLimit: timeLimit)
             }
         }
     }

@@ -139,6 +139,31 @@ public struct ActionStore: Sendable {
         }
     }
 
+    static let outboundSetting = "actions.outbound"
+
+    /// Where Actions' `fetch` may go, as the tenant file last said (no list: public addresses only).
+    public func outboundPolicy() async throws -> OutboundPolicy {
+        try await store.read { db in
+            guard let row = try await db.select().columns("value").from("tenant_settings")
+                .where("name", .equal, Self.outboundSetting).first() else { return OutboundPolicy() }
+            let value = try JSONValue.parse(try row.string("value"))
+            return OutboundPolicy(allow: value.objectValue?["allow"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        }
+    }
+
+    /// Saves the policy; false when it was already so.
+    public func setOutboundPolicy(_ policy: OutboundPolicy) async throws -> Bool {
+        guard try await outboundPolicy() != policy else { return false }
+        let value = JSONValue.object(["allow": .array(policy.allow.map(JSONValue.string))]).jsonText()
+        let now = Timestamp.string(clock.now())
+        try await store.transaction { db in
+            try await db.delete(from: "tenant_settings").where("name", .equal, Self.outboundSetting).run()
+            try await db.insert(into: "tenant_settings").columns("name", "value", "updated_at")
+                .values(SQLBind(Self.outboundSetting), SQLBind(value), SQLBind(now)).run()
+        }
+        return true
+    }
+
     /// The deployed actions bound to a trigger, in flow order.
     public func flow(_ trigger: String) async throws -> [BoundAction] {
         try await store.read { db in

@@ -30,6 +30,9 @@ final class FetchMailbox: @unchecked Sendable {
     private var nextID = 0
     private var started = 0
     private var tasks: [Task<Void, Never>] = []
+    /// Where this execution's requests may go; set on the JavaScript thread before the action runs.
+    var outbound: (policy: OutboundPolicy, resolver: OutboundPolicy.Resolver) = (OutboundPolicy(), OutboundPolicy.systemResolver)
+    static let maximumRedirects = 5
 
     var pending: Int { promises.count }
 
@@ -49,9 +52,10 @@ final class FetchMailbox: @unchecked Sendable {
         nextID += 1
         started += 1
         promises[id] = (resolve, reject)
+        let outbound = self.outbound
         tasks.append(Task { [self] in
             let result: Result<String, any Error>
-            do { result = .success(try await Self.perform(request)) } catch { result = .failure(error) }
+            do { result = .success(try await Self.perform(request, outbound: outbound)) } catch { result = .failure(error) }
             lock.withLock { completions.append(Completion(id: id, result: result)) }
             signal.signal()
         })
@@ -112,52 +116,62 @@ final class FetchMailbox: @unchecked Sendable {
         guard let text = fields["url"]?.stringValue, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
               scheme == "http" || scheme == "https", url.host != nil
         else { throw DomainError.invalidBody("fetch needs an absolute http(s) URL") }
-        guard !isLinkLocal(url.host ?? "") else {
-            throw DomainError.invalidBody("fetch may not reach link-local addresses (169.254.0.0/16, fe80::/10) or cloud metadata services")
-        }
         var headers: [String: String] = [:]
         for (name, value) in fields["headers"]?.objectValue ?? [:] { headers[name] = value.stringValue ?? value.jsonText() }
         return Request(url: url, method: fields["method"]?.stringValue ?? "GET", headers: headers,
                        body: fields["body"]?.stringValue)
     }
 
-    /// Link-local addresses are where cloud metadata services (and their credentials) live; an action has no business
-    /// there. IPv4 literals are read as the resolver reads them (decimal, hex and octal forms included). Loopback and
-    /// private networks stay reachable: a self-hosted GraphQL engine on localhost is the seeds' everyday setup.
-    static func isLinkLocal(_ rawHost: String) -> Bool {
-        let host = rawHost.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]."))
-        if ["metadata", "metadata.google.internal", "metadata.goog"].contains(host) { return true }
-        var v4 = in_addr()
-        if inet_aton(host, &v4) != 0 {
-            return UInt32(bigEndian: v4.s_addr) >> 16 == 0xA9FE
+    /// Follows redirects itself (at most five), so every hop is checked against the policy on the addresses its host
+    /// resolves to. A plain `http` hop connects to the address that was checked (the Host header keeps the name), so a
+    /// second, different DNS answer cannot slip in between the check and the connection; an `https` hop connects by name,
+    /// and the certificate, which must be valid for that name, stands in for the check.
+    static func perform(_ request: Request, outbound: (policy: OutboundPolicy, resolver: OutboundPolicy.Resolver)) async throws -> String {
+        var url = request.url, method = request.method, body = request.body
+        for hop in 0...maximumRedirects {
+            guard let host = url.host, let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+                throw DomainError.invalidBody("fetch followed a redirect to \(url.absoluteString), which is not an http(s) URL")
+            }
+            let addresses = try await outbound.policy.addresses(for: host, resolver: outbound.resolver)
+            var target = url
+            var headers = request.headers
+            // IPv4 first: a dual-stack name's IPv6 answer may have no listener (a loopback server on 127.0.0.1 only).
+            if scheme == "http", let address = addresses.first(where: \.isIPv4) ?? addresses.first, var components = URLComponents(url: url, resolvingAgainstBaseURL: false) {
+                components.host = address.isIPv4 ? address.description : "[\(address.description)]"
+                target = components.url ?? url
+                headers = headers.filter { $0.key.lowercased() != "host" }
+                headers["Host"] = url.port.map { "\(host):\($0)" } ?? host
+            }
+            var urlRequest = URLRequest(url: target, timeoutInterval: timeout)
+            urlRequest.httpMethod = method
+            for (name, value) in headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+            if let body { urlRequest.httpBody = Data(body.utf8) }
+            let (data, response) = try await BoundedDownload.run(urlRequest, limit: maximumBodyBytes, timeout: timeout)
+            let http = response as? HTTPURLResponse
+            let status = http?.statusCode ?? 0
+            if [301, 302, 303, 307, 308].contains(status), let location = http?.value(forHTTPHeaderField: "Location"),
+               let next = URL(string: location, relativeTo: url)?.absoluteURL {
+                guard hop < maximumRedirects else { throw DomainError.invalidBody("fetch stopped after \(maximumRedirects) redirects") }
+                if status == 303 || ([301, 302].contains(status) && method.uppercased() == "POST") {
+                    method = "GET"
+                    body = nil
+                }
+                url = next
+                continue
+            }
+            var fields: [String: JSONValue] = [:]
+            for (name, value) in http?.allHeaderFields ?? [:] {
+                fields[String(describing: name).lowercased()] = .string(String(describing: value))
+            }
+            return JSONValue.object([
+                "url": .string(url.absoluteString),
+                "status": .number(Double(status)),
+                "statusText": .string(HTTPURLResponse.localizedString(forStatusCode: status)),
+                "headers": .object(fields),
+                "body": .string(String(decoding: data, as: UTF8.self)),
+            ]).jsonText()
         }
-        var v6 = in6_addr()
-        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
-        let bytes = withUnsafeBytes(of: v6) { Array($0) }
-        if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return true }
-        let mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
-        return mapped && bytes[12] == 169 && bytes[13] == 254
-    }
-
-    static func perform(_ request: Request) async throws -> String {
-        var urlRequest = URLRequest(url: request.url, timeoutInterval: timeout)
-        urlRequest.httpMethod = request.method
-        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
-        if let body = request.body { urlRequest.httpBody = Data(body.utf8) }
-        let (data, response) = try await BoundedDownload.run(urlRequest, limit: maximumBodyBytes, timeout: timeout)
-        let http = response as? HTTPURLResponse
-        var headers: [String: JSONValue] = [:]
-        for (name, value) in http?.allHeaderFields ?? [:] {
-            headers[String(describing: name).lowercased()] = .string(String(describing: value))
-        }
-        let status = http?.statusCode ?? 0
-        return JSONValue.object([
-            "url": .string(response.url?.absoluteString ?? request.url.absoluteString),
-            "status": .number(Double(status)),
-            "statusText": .string(HTTPURLResponse.localizedString(forStatusCode: status)),
-            "headers": .object(headers),
-            "body": .string(String(decoding: data, as: UTF8.self)),
-        ]).jsonText()
+        throw DomainError.invalidBody("fetch stopped after \(maximumRedirects) redirects")
     }
 }
 
@@ -191,6 +205,12 @@ final class BoundedDownload: NSObject, URLSessionDataDelegate, @unchecked Sendab
         } onCancel: {
             task.cancel()
         }
+    }
+
+    /// Redirects come back as responses: ``FetchMailbox/perform`` checks each hop before it follows it.
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+        completionHandler(nil)
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,

@@ -52,6 +52,11 @@ extension TenantFile {
         for role in roles { try await applyRole(role, tenant, &report) }
         for user in users { try await applyUser(user, tenant, &report) }
         let store = services.actions
+        if let outbound, try await store.setOutboundPolicy(outbound) {
+            report.changes.append("set the Actions outbound allow list: \(outbound.allow.isEmpty ? "(public addresses only)" : outbound.allow.joined(separator: ", "))")
+        } else if outbound != nil {
+            report.unchanged += 1
+        }
         for action in actions {
             switch try await store.deploy(name: action.name, trigger: action.trigger, code: action.code, secrets: action.secrets,
                                           configuration: action.configuration, runner: runner!) {

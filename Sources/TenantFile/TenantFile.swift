@@ -45,6 +45,8 @@ public struct TenantFile: Sendable {
     var actions: [ActionSpec] = []
     var flows: [String: [String]] = [:]
     var workspaces: [WorkspaceSpec] = []
+    /// `outbound: { allow: [...] }`: where Actions' `fetch` may go; nil leaves the stored policy as it is.
+    var outbound: OutboundPolicy?
 
     /// Audience alias for the Management API, so files need not spell out the issuer.
     static let managementAlias = "management"
@@ -69,7 +71,7 @@ public struct TenantFile: Sendable {
             throw TenantFileError(file: file, line: 1, column: 1, path: "yaml", message: "\(error)")
         }
         var tenantFile = TenantFile()
-        let sections: Set<String> = ["tenant", "applications", "apis", "roles", "users", "actions", "flows", "workspaces"]
+        let sections: Set<String> = ["tenant", "applications", "apis", "roles", "users", "actions", "flows", "workspaces", "outbound"]
         for (key, node) in try reader.mapping(root, "tenant file", allowed: sections) {
             switch key {
             case "tenant":
@@ -80,6 +82,19 @@ public struct TenantFile: Sendable {
                 tenantFile.apis = try reader.sequence(node, key).enumerated().map { try api($1, "apis[\($0)]", reader) }
             case "roles":
                 tenantFile.roles = try reader.sequence(node, key).enumerated().map { try role($1, "roles[\($0)]", reader) }
+            case "outbound":
+                var allow: [String] = []
+                for (_, list) in try reader.mapping(node, "outbound", allowed: ["allow"]) {
+                    for (index, item) in try reader.sequence(list, "outbound.allow").enumerated() {
+                        let pattern = try reader.string(item, "outbound.allow[\(index)]")
+                        // A host, not a URL: no scheme or path, and no port (one colon; IPv6 literals have several).
+                        guard !pattern.isEmpty, !pattern.contains("/"), pattern.filter({ $0 == ":" }).count != 1 else {
+                            throw reader.fail(item, "outbound.allow[\(index)]", "a host name, an IP address, *.domain or * (no scheme, port or path)")
+                        }
+                        allow.append(pattern)
+                    }
+                }
+                tenantFile.outbound = OutboundPolicy(allow: allow)
             case "actions":
                 tenantFile.actions = try reader.sequence(node, key).enumerated().map {
                     try action($1, "actions[\($0)]", reader, directory: directory)

@@ -1,9 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-#if canImport(Glibc)
-import Glibc
-#endif
 import TesseraCore
 
 /// The reverse proxies whose forwarding headers name the client (`--trusted-proxies`, addresses or CIDRs). Behind
@@ -16,17 +13,7 @@ public struct TrustedProxies: Sendable, Equatable {
         let bytes: [UInt8]
         let prefix: Int
 
-        func contains(_ address: [UInt8]) -> Bool {
-            guard address.count == bytes.count else { return false }
-            var remaining = prefix
-            for (a, b) in zip(address, bytes) where remaining > 0 {
-                let bits = min(8, remaining)
-                let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
-                if a & mask != b & mask { return false }
-                remaining -= bits
-            }
-            return true
-        }
+        func contains(_ address: IPAddress) -> Bool { address.hasPrefix(bytes, length: prefix) }
     }
 
     let networks: [Network]
@@ -42,7 +29,7 @@ public struct TrustedProxies: Sendable, Equatable {
         var networks: [Network] = []
         for entry in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
             let parts = entry.split(separator: "/", maxSplits: 1).map(String.init)
-            guard let bytes = Self.addressBytes(parts[0]) else {
+            guard let bytes = IPAddress(parts[0])?.bytes else {
                 throw DomainError.invalidBody("--trusted-proxies: \(entry) is not an IP address or CIDR")
             }
             let prefix = parts.count == 2 ? Int(parts[1]) : bytes.count * 8
@@ -55,8 +42,8 @@ public struct TrustedProxies: Sendable, Equatable {
     }
 
     public func trusts(_ address: String) -> Bool {
-        guard let bytes = Self.addressBytes(address) else { return false }
-        return networks.contains { $0.contains(bytes) }
+        guard let parsed = IPAddress(address) else { return false }
+        return networks.contains { $0.contains(parsed) }
     }
 
     /// The client's address: the peer's, unless the peer is a trusted proxy; then the nearest address in the forwarding
@@ -97,18 +84,7 @@ public struct TrustedProxies: Sendable, Equatable {
         } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
             text = String(text[..<colon])  // IPv4 with a port
         }
-        return addressBytes(text) == nil ? nil : text
-    }
-
-    /// Four bytes for IPv4 (IPv4-mapped IPv6 included, so `::ffff:10.0.0.1` matches `10.0.0.0/8`), sixteen for IPv6.
-    static func addressBytes(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: v4) { Array($0) } }
-        var v6 = in6_addr()
-        guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
-        let bytes = withUnsafeBytes(of: v6) { Array($0) }
-        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF { return Array(bytes[12...]) }
-        return bytes
+        return IPAddress(text) == nil ? nil : text
     }
 }
 

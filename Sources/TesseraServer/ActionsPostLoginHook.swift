@@ -40,13 +40,14 @@ public struct ActionsPostLoginHook: PostLoginHook {
         var report: [JSONValue] = []
         let roleNames = try await roles.roles(ofUser: user.userID).map(\.name)
         let deadline = Date().addingTimeInterval(Self.flowTimeLimit)
+        let outbound = try await actions.outboundPolicy()
         for action in flow {
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else { return try await deny("The post-login flow ran longer than 20 s", report) }
             let execution: ActionExecution
             do {
                 execution = try await runner.run(code: action.code, event: event(context, user: user, roles: roleNames, action: action),
-                                                 cache: await cache.snapshot(action.id), timeLimit: remaining)
+                                                 cache: await cache.snapshot(action.id), timeLimit: remaining, outbound: outbound)
             } catch let error as ActionError {
                 report.append(Self.entry(action, logs: Self.logs(of: error), error: "\(error)"))
                 return try await deny(action.masking("Action \(action.name) failed: \(Self.summary(error))"), report)

@@ -285,5 +285,15 @@ public enum Schema {
             )
             """,
         ]),
+        // Settings the tenant file owns, one JSON value per name (`actions.outbound`).
+        Migration(version: 7, name: "tenant-settings", statements: [
+            """
+            CREATE TABLE tenant_settings (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """,
+        ]),
     ]
 }

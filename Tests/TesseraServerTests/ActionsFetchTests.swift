@@ -33,6 +33,13 @@ final class Receiver: Sendable {
                 try await writer.finish(nil)
             })
         }
+        // Redirects to `?to=`, for the redirect checks.
+        router.get("bounce") { request, _ -> Response in
+            Response(status: .found, headers: [.location: request.uri.queryParameters.get("to") ?? "/"])
+        }
+        router.get("echo-host") { request, _ -> Response in
+            Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: request.head.authority ?? "")))
+        }
         router.get("slow") { _, _ -> Response in
             try await Task.sleep(for: .seconds(5))
             return Response(status: .ok)
@@ -67,7 +74,7 @@ final class Receiver: Sendable {
             let runner = try ActionRunner()
             try runner.checkRequires(code)
             let event = ActionEvent.merged(ActionEvent.samplePostLogin, with: [:], secrets: [:], configuration: [:])
-            let execution = try await runner.run(code: code, event: event)
+            let execution = try await runner.run(code: code, event: event, outbound: Self.loopback)
             let requests = receiver.requests.withLock { $0 }
             #expect(requests.count == 1)
             let request = try #require(requests.first)
@@ -80,13 +87,16 @@ final class Receiver: Sendable {
         }
     }
 
+    /// What the tests' receiver needs: loopback, named.
+    static let loopback = OutboundPolicy(allow: ["127.0.0.1", "localhost"])
+
     @Test func fetchIsBoundedAndFailsClearly() async throws {
         try await withReceiver { base, _ in
             let runner = try ActionRunner()
             let event = ActionEvent.samplePostLogin
             await #expect(throws: ActionError.timedOut(seconds: 1)) {
                 try await runner.run(code: "exports.onExecutePostLogin = async () => { await fetch('\(base)/slow'); };",
-                                     event: event, timeLimit: 1)
+                                     event: event, timeLimit: 1, outbound: Self.loopback)
             }
             for target in ["http://169.254.169.254/latest/meta-data/", "http://2852039166/", "http://0xa9fea9fe/", "http://0251.0376.0251.0376/",
                            "http://[fe80::1]/", "http://[::ffff:169.254.169.254]/", "http://metadata.google.internal/computeMetadata/v1/"] {
@@ -97,7 +107,6 @@ final class Receiver: Sendable {
                     #expect(error.description.contains("link-local"), "\(target): \(error)")
                 }
             }
-            #expect(!FetchMailbox.isLinkLocal("127.0.0.1") && !FetchMailbox.isLinkLocal("10.0.0.5") && !FetchMailbox.isLinkLocal("example.com"))
             do {
                 _ = try await runner.run(code: "exports.onExecutePostLogin = async () => { await fetch('file:///etc/passwd'); };", event: event)
                 Issue.record("file:// was fetched")
@@ -110,14 +119,74 @@ final class Receiver: Sendable {
                   api.idToken.setCustomClaim('status', res.status);
                   api.idToken.setCustomClaim('ok', res.ok);
                 };
-                """, event: event)
+                """, event: event, outbound: Self.loopback)
             #expect(status.idTokenClaims["status"] == .number(404) && status.idTokenClaims["ok"] == .bool(false))
             do {
                 _ = try await runner.run(code: "exports.onExecutePostLogin = async () => { await (await fetch('\(base)/huge')).text(); };",
-                                         event: event)
+                                         event: event, outbound: Self.loopback)
                 Issue.record("an 8 MiB body was read")
             } catch let error as ActionError {
                 #expect(error.description.contains("larger than 1048576 bytes"), "\(error)")
+            }
+        }
+    }
+
+    /// Names are judged by what they resolve to: a fake resolver stands for a hostile DNS.
+    @Test func namesAreCheckedOnTheirResolvedAddresses() async throws {
+        let answers: [String: String] = ["loop.test": "127.0.0.1", "meta.test": "169.254.169.254", "mapped.test": "::ffff:169.254.169.254",
+                                         "nat64.test": "64:ff9b::a9fe:a9fe", "private.test": "10.0.0.5", "aws6.test": "fd00:ec2::254",
+                                         "public.test": "93.184.216.34", "zero.test": "0.0.0.0"]
+        let resolver: OutboundPolicy.Resolver = { host in answers[host].flatMap(IPAddress.init).map { [$0] } ?? [] }
+        let open = OutboundPolicy()
+        #expect(try await open.addresses(for: "public.test", resolver: resolver).map(\.description) == ["93.184.216.34"])
+        for host in ["loop.test", "private.test"] {
+            await #expect(throws: DomainError.self, "\(host) is loopback or private") { try await open.addresses(for: host, resolver: resolver) }
+            #expect(try await OutboundPolicy(allow: [host]).addresses(for: host, resolver: resolver).count == 1, "named, \(host) may go")
+            await #expect(throws: DomainError.self, "* names no private host") { try await OutboundPolicy(allow: ["*"]).addresses(for: host, resolver: resolver) }
+        }
+        for host in ["meta.test", "mapped.test", "nat64.test", "aws6.test", "zero.test", "169.254.169.254", "[fe80::1]", "metadata.google.internal"] {
+            do {
+                _ = try await OutboundPolicy(allow: [host, "*"]).addresses(for: host, resolver: resolver)
+                Issue.record("\(host) passed")
+            } catch let error as DomainError {
+                #expect(error.message.contains("never reachable") || error.message.contains("metadata"), "\(host): \(error.message)")
+            }
+        }
+        let listed = OutboundPolicy(allow: ["*.example.com", "api.partner.test"])
+        await #expect(throws: DomainError.self) { try await listed.addresses(for: "public.test", resolver: resolver) }
+        await #expect(throws: DomainError.self) { try await listed.addresses(for: "example.com", resolver: resolver) }
+        #expect(try await listed.addresses(for: "a.example.com", resolver: { _ in [IPAddress("93.184.216.34")!] }).count == 1)
+        #expect(OutboundPolicy.pattern("API.partner.test".lowercased(), matches: "api.partner.test"))
+    }
+
+    /// Every redirect hop is checked; a plain-http hop connects to the checked address with the name in Host.
+    @Test func redirectsAreCheckedAndHostsPinned() async throws {
+        try await withReceiver { base, _ in
+            let runner = try ActionRunner()
+            let port = base.split(separator: ":").last.map(String.init) ?? ""
+            func claim(_ url: String, outbound: OutboundPolicy) async throws -> JSONValue? {
+                try await runner.run(code: """
+                    exports.onExecutePostLogin = async (event, api) => {
+                      const res = await fetch('\(url)');
+                      api.idToken.setCustomClaim('answer', res.status + ' ' + (await res.text()));
+                    };
+                    """, event: ActionEvent.samplePostLogin, outbound: outbound).idTokenClaims["answer"]
+            }
+            #expect(try await claim("http://localhost:\(port)/echo-host", outbound: Self.loopback) == .string("200 localhost:\(port)"))
+            #expect(try await claim("\(base)/bounce?to=%2Fecho-host", outbound: Self.loopback) == .string("200 127.0.0.1:\(port)"))
+            for target in ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/"] {
+                do {
+                    _ = try await claim("\(base)/bounce?to=\(target.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")", outbound: Self.loopback)
+                    Issue.record("a redirect to \(target) was followed")
+                } catch let error as ActionError {
+                    #expect(error.description.contains("may not reach"), "\(error)")
+                }
+            }
+            do {
+                _ = try await claim("\(base)/echo-host", outbound: OutboundPolicy())
+                Issue.record("loopback was reached without being named")
+            } catch let error as ActionError {
+                #expect(error.description.contains("outbound.allow"), "\(error)")
             }
         }
     }

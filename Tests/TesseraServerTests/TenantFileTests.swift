@@ -1,3 +1,4 @@
+import Actions
 import Foundation
 import IdentityManagement
 import TenantFile
@@ -64,6 +65,13 @@ import Testing
                                           file: "tessera.yaml", environment: ["DEMO_PASSWORD": "Demo-Passw0rd"])
         let third = try await edited.apply(to: harness.services)
         #expect(third.changes == ["updated role editor"])
+
+        // The outbound allow list is kept in the store, where every instance's Actions read it; applying it again changes nothing.
+        #expect(try await harness.services.actions.outboundPolicy() == OutboundPolicy())
+        let outbound = try TenantFile.parse("outbound:\n  allow: [\"*\", \"127.0.0.1\", \"*.Internal.example\"]\n", file: "t.yaml", environment: [:])
+        #expect(try await outbound.apply(to: harness.services).changes == ["set the Actions outbound allow list: *, 127.0.0.1, *.internal.example"])
+        #expect(try await harness.services.actions.outboundPolicy() == OutboundPolicy(allow: ["*", "127.0.0.1", "*.internal.example"]))
+        #expect(!(try await outbound.apply(to: harness.services).changed))
         await harness.cleanup()
     }
 
@@ -85,6 +93,10 @@ import Testing
         #expect(error("applications: [\n").hasPrefix("t.yaml:1:1: yaml"))
         #expect(error("widgets: []\n").contains("widgets: unknown field"))
         #expect(error("applications:\n  - name: x\n    callbacks: [nope]\n").contains("is not an absolute URL"))
+        for bad in ["https://api.example.com", "api.example.com:443", "10.0.0.0/8", "\"\""] {
+            #expect(error("outbound:\n  allow: [\(bad)]\n").contains("outbound.allow[0]: a host name"), "\(bad)")
+        }
+        #expect(error("outbound:\n  deny: [x]\n").contains("outbound.deny: unknown field"))
     }
 
     @Test(arguments: StoreKind.available)

@@ -78,7 +78,7 @@ public struct ActionsManagementAPI: Sendable {
             let body = try Payload(try await BodyReader.json(request, limit: 256 * 1024), allowed: ["payload"])
             let event = ActionEvent.merged(ActionEvent.samplePostLogin, with: try body.object("payload") ?? [:],
                                            secrets: record.secrets, configuration: record.configuration)
-            let result = await ActionTest.run(runner, code: record.code, event: event)
+            let result = await ActionTest.run(runner, code: record.code, event: event, outbound: try await actions.outboundPolicy())
             // The test's logs and errors may quote a secret; the response never does.
             return try JSONResponse.make(JSONValue.object(["payload": SecretMask.apply(to: result, secrets: record.secrets)]))
         }
@@ -129,9 +129,10 @@ public struct ActionsManagementAPI: Sendable {
 
 /// Runs an action against an event without a sign-in and describes what it did (the dashboard's "Test").
 public enum ActionTest {
-    public static func run(_ runner: ActionRunner, code: String, event: JSONValue) async -> JSONValue {
+    public static func run(_ runner: ActionRunner, code: String, event: JSONValue,
+                           outbound: OutboundPolicy = OutboundPolicy()) async -> JSONValue {
         do {
-            let execution = try await runner.run(code: code, event: event)
+            let execution = try await runner.run(code: code, event: event, outbound: outbound)
             var commands: [JSONValue] = []
             for (name, value) in execution.idTokenClaims.sorted(by: { $0.key < $1.key }) {
                 commands.append(.object(["name": .string("idToken.setCustomClaim"), "key": .string(name), "value": value]))
