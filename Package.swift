@@ -137,7 +137,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            resources: [.copy("Resources/demo")],
+            resources: [.copy("Resources/demo"), .copy("Resources/openapi")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -42,4 +42,11 @@ if [ "$purpose" = test ]; then
     python3 -m venv "$tb_venv"
     "$tb_venv/bin/pip" install -q --disable-pip-version-check "tinybird-cli==6.5.5"
   fi
+  # schemathesis for interop/test_contract.py (contract fuzzing against the OpenAPI descriptions), also on its own.
+  st_venv=.build/st-venv
+  if [ ! -x "$st_venv/bin/st" ]; then
+    mkdir -p .build
+    python3 -m venv "$st_venv"
+    "$st_venv/bin/pip" install -q --disable-pip-version-check "schemathesis==4.32.5"
+  fi
 fi

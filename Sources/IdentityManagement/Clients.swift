@@ -77,7 +77,8 @@ public struct Clients: Sendable {
             }
             try self.apply(payload, to: &client)
             client.updatedAt = now
-            try await db.update("clients")
+            do {
+                try await db.update("clients")
                 .set("name", to: client.name).set("description", to: client.description)
                 .set("app_type", to: client.appType.rawValue)
                 .set("token_endpoint_auth_method", to: client.tokenEndpointAuthMethod)
@@ -88,6 +89,9 @@ public struct Clients: Sendable {
                 .set("client_metadata", to: jsonBind(client.clientMetadata))
                 .set("is_first_party", to: client.isFirstParty).set("updated_at", to: now)
                 .where("client_id", .equal, clientID).run()
+            } catch where error.isUniqueViolation {
+                throw DomainError.conflict("An application named \"\(client.name)\" already exists", code: "client_conflict")
+            }
             return client
         }
     }

@@ -14,8 +14,13 @@ public indirect enum UserQuery: Equatable, Sendable {
     case or(UserQuery, UserQuery)
     case not(UserQuery)
 
+    /// More terms than this would nest the SQL past SQLite's expression depth (1,000); Auth0 caps queries too.
+    static let maximumTokens = 256
+
     public static func parse(_ text: String) throws -> UserQuery {
-        var parser = Parser(tokens: try Lexer.tokens(text))
+        let tokens = try Lexer.tokens(text)
+        guard tokens.count <= maximumTokens else { throw Parser.error("the query has more than \(maximumTokens) terms and operators") }
+        var parser = Parser(tokens: tokens)
         let query = try parser.parseOr()
         guard parser.atEnd else { throw Parser.error("unexpected \(parser.peekDescription)") }
         return query

@@ -52,6 +52,7 @@ public enum TesseraApplication {
         AnalyticsAPI<TesseraRequestContext>(analytics: services.analytics).addRoutes(to: router)
         ChartRoutes(analytics: services.analytics, charts: services.charts).addRoutes(to: router)
         try DemoRoutes(tenant: services.tenant).addRoutes(to: router)
+        try OpenAPIRoutes().addRoutes(to: router)
         return router
     }
 

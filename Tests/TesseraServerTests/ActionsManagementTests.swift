@@ -29,6 +29,9 @@ import TesseraCore
             let bound = try await http.request(.patch, "/api/v2/actions/triggers/post-login/bindings", token: token,
                 json: .object(["bindings": .array([.object(["ref": .object(["type": .string("action_name"), "value": .string("Tinybird JWT")])])])]))
             #expect(bound.status == .ok, "\(bound.text)")
+            // A body without the list is a mistake, not a request to unbind the whole flow.
+            let empty = try await http.request(.patch, "/api/v2/actions/triggers/post-login/bindings", token: token, json: .object([:]))
+            #expect(empty.status == .badRequest, "\(empty.text)")
             let bindings = try await http.request(.get, "/api/v2/actions/triggers/post-login/bindings", token: token)
             #expect(bindings.text.contains("Tinybird JWT") && !bindings.text.contains("super-secret-admin-token"))
 

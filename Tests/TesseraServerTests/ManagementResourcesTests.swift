@@ -26,6 +26,11 @@ import TesseraTokens
             #expect(!fetched.text.contains(secret))
             let listed = try await http.request(.get, "/api/v2/clients", token: token)
             #expect(!listed.text.contains(secret) && listed.text.contains(clientID))
+            // Renaming onto another application's name is a conflict, as creating one is (schemathesis found a 500 here).
+            _ = try await http.request(.post, "/api/v2/clients", token: token,
+                                       json: .object(["name": .string("Other"), "app_type": .string("non_interactive")]))
+            let renamed = try await http.request(.patch, "/api/v2/clients/\(clientID)", token: token, json: .object(["name": .string("Other")]))
+            #expect(renamed.status == .conflict && renamed["errorCode"] == .string("client_conflict"), "\(renamed.text)")
 
             // Only a digest is stored.
             let stored = try await harness.services.store.read { db in

@@ -99,7 +99,11 @@ public struct ActionsManagementAPI: Sendable {
             }
             let body = try Payload(try await BodyReader.json(request), allowed: ["bindings"])
             var names: [String] = []
-            for binding in try body.array("bindings") ?? [] {
+            // Auth0 requires the list: an empty body must not unbind the whole flow; `[]` does that on purpose.
+            guard let bindings = try body.array("bindings") else {
+                throw DomainError.invalidBody("Payload validation error: 'Missing required property: bindings'.")
+            }
+            for binding in bindings {
                 let fields = try Payload(binding, allowed: ["ref", "display_name", "secrets"])
                 guard let ref = try fields.object("ref") else {
                     throw DomainError.invalidBody("Payload validation error: 'Missing required property: ref' on property bindings.")
