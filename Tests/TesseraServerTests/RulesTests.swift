@@ -184,6 +184,20 @@ import TesseraCore
             }
             let anonymous = try await http.request(.get, "/api/v2/users")
             #expect(anonymous.status == .unauthorized && anonymous["statusCode"] == .number(401))
+
+            // `update:users_app_metadata` alone changes the metadata and nothing else.
+            let admin = try await http.managementToken()
+            let user = try await http.request(.post, "/api/v2/users", token: admin, json: newUserBody())
+            let userID = try #require(user["user_id"]?.stringValue, "\(user.text)")
+            let metadataOnly = try await http.managementToken(scopes: [ManagementScope.updateUsersAppMetadata.rawValue])
+            let path = "/api/v2/users/\(userID.pathEscaped)"
+            let metadata = try await http.request(.patch, path, token: metadataOnly, json: .object(["app_metadata": .object(["plan": .string("pro")])]))
+            #expect(metadata.status == .ok, "\(metadata.text)")
+            for body: JSONValue in [.object(["blocked": .bool(true)]), .object(["email": .string("x@example.com"), "app_metadata": .object([:])])] {
+                let refused = try await http.request(.patch, path, token: metadataOnly, json: body)
+                #expect(refused.status == .forbidden && refused["errorCode"] == .string("insufficient_scope"), "\(refused.text)")
+            }
+            #expect(try await http.request(.get, path, token: admin)["blocked"] != .bool(true))
         }
     }
 }

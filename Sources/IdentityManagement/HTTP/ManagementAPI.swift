@@ -70,8 +70,15 @@ public struct ManagementAPI: Sendable {
             return try JSONResponse.make(projection.apply(try await users.get(try context.pathParameter("id")).profile))
         }
         api.patch("users/:id") { request, context in
-            try await authorizer.authorize(request, anyOf: [.updateUsers, .updateUsersAppMetadata])
-            let user = try await users.update(try context.pathParameter("id"), try UserPatch(auth0JSON: try await BodyReader.json(request)))
+            let claims = try await authorizer.authorize(request, anyOf: [.updateUsers, .updateUsersAppMetadata])
+            let body = try await BodyReader.json(request)
+            // `update:users_app_metadata` alone reaches the metadata, not the email, password or `blocked`.
+            if !claims.scopes.contains(ManagementScope.updateUsers.rawValue),
+               let other = body.objectValue?.keys.sorted().first(where: { !["app_metadata", "user_metadata"].contains($0) }) {
+                throw DomainError(.forbidden, code: "insufficient_scope",
+                                  "Insufficient scope, expected update:users to change \(other); update:users_app_metadata changes app_metadata and user_metadata only")
+            }
+            let user = try await users.update(try context.pathParameter("id"), try UserPatch(auth0JSON: body))
             return try JSONResponse.make(JSONValue.object(user.profile))
         }
         api.delete("users/:id") { request, context in
