@@ -153,6 +153,22 @@ public struct Roles: Sendable {
         }
     }
 
+    /// Assigns one role to several users, all or none: an unknown user leaves every membership as it was.
+    public func assign(userIDs: [String], toRole roleID: String) async throws {
+        try await store.transaction { db in
+            guard try await db.select().column("id").from("roles").where("id", .equal, roleID).first() != nil else {
+                throw DomainError.notFound("The role \(roleID) does not exist.", code: "inexistent_role")
+            }
+            for userID in userIDs {
+                guard try await db.select().column("user_id").from("users").where("user_id", .equal, userID).first() != nil else {
+                    throw Users.notFound
+                }
+                try await db.insert(into: "user_roles").columns("user_id", "role_id")
+                    .values(SQLBind(userID), SQLBind(roleID)).ignoringConflicts().run()
+            }
+        }
+    }
+
     public func unassign(roleIDs: [String], fromUser userID: String) async throws {
         try await store.transaction { db in
             guard try await db.select().column("user_id").from("users").where("user_id", .equal, userID).first() != nil else {

@@ -162,9 +162,13 @@ import TesseraTokens
             #expect(assigned.status == .ok || assigned.status == .noContent || assigned.status == .created, "\(assigned.text)")
             let otherMembers = try await http.request(.get, "/api/v2/roles/\(otherID)/users", token: token)
             #expect(otherMembers.json.arrayValue?.compactMap { $0.objectValue?["user_id"]?.stringValue } == [second.userID], "\(otherMembers.text)")
+            // All or none: a known user listed before an unknown one is not assigned either.
+            let third = try await harness.tenant.users.create(newUserBody())
             let ghost = try await http.request(.post, "/api/v2/roles/\(otherID)/users", token: token,
-                                               json: .object(["users": .array([.string("auth0|nobody")])]))
+                                               json: .object(["users": .array([.string(third.userID), .string("auth0|nobody")])]))
             #expect(ghost.status == .notFound, "\(ghost.text)")
+            let unchanged = try await http.request(.get, "/api/v2/roles/\(otherID)/users", token: token)
+            #expect(!unchanged.text.contains(third.userID), "\(unchanged.text)")
             let unknownRole = try await http.request(.post, userPath, token: token, json: .object(["roles": .array([.string("rol_nope")])]))
             #expect(unknownRole.status == .notFound)
             #expect(try await http.request(.delete, userPath, token: token, json: .object(["roles": .array([.string(roleID)])])).status == .noContent)

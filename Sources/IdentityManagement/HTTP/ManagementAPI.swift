@@ -233,10 +233,7 @@ public struct ManagementAPI: Sendable {
         api.post("roles/:id/users") { request, context in
             try await authorizer.authorize(request, anyOf: [.createRoleMembers, .updateUsers])
             let roleID = try context.pathParameter("id")
-            _ = try await roles.get(roleID)
-            for userID in try Roles.idList(try await BodyReader.json(request), key: "users") {
-                try await roles.assign(roleIDs: [roleID], toUser: userID)
-            }
+            try await roles.assign(userIDs: try Roles.idList(try await BodyReader.json(request), key: "users"), toRole: roleID)
             return JSONResponse.empty(status: .created)
         }
     }
