@@ -9,7 +9,12 @@ public struct DataSourceAlteration: Sendable {
     let definition: DataSourceDefinition
     let addedColumns: [ColumnSpec]
 
-    public init(_ current: DataSourceDefinition, schema: String?, description: String?) throws {
+    /// Refuses what it cannot do, and an alteration that changes nothing (Tinybird's "There were no operations to
+    /// perform", which `tb push --force` of an unchanged file expects).
+    public init(_ current: DataSourceDefinition, schema: String?, description: String?, ttl: String? = nil) throws {
+        if let ttl, !["", "false"].contains(ttl.lowercased()) {
+            throw DomainError.invalidQuery("TTL is not supported on the embedded engine")
+        }
         var definition = current
         var operations: [String] = []
         var added: [ColumnSpec] = []
@@ -35,6 +40,7 @@ public struct DataSourceAlteration: Sendable {
             definition.columns = columns
             try Catalog.check(definition)
         }
+        guard !operations.isEmpty else { throw DomainError.invalidQuery("There were no operations to perform") }
         self.operations = operations
         self.definition = definition
         self.addedColumns = added
@@ -45,7 +51,6 @@ extension Analytics {
     /// Applies an alteration: the table first (adding only what it lacks, so a retry after a failure is safe), then the
     /// catalog.
     public func alter(_ record: DataSourceRecord, with alteration: DataSourceAlteration, in workspace: Workspace) async throws -> DataSourceRecord {
-        guard !alteration.operations.isEmpty else { throw DomainError.invalidQuery("There were no operations to perform") }
         if !alteration.addedColumns.isEmpty {
             try await engine.database(workspace.id).addColumns(alteration.addedColumns, to: record.name)
         }

@@ -62,6 +62,19 @@ extension Analytics {
         return view
     }
 
+    /// A node checked as a materialized view into `target` (its own `DATASOURCE` when nil), with `sql` in place of its
+    /// own when given: what `tb push` asks of a `__checker` pipe before it pushes the real one. Nothing is saved.
+    public func analyze(node nameOrID: String, of pipe: PipeRecord, sql: String?, into target: String?,
+                        in workspace: Workspace) async throws -> (index: Int, view: MaterializedView) {
+        guard let index = pipe.nodeIndex(nameOrID) else { throw DomainError.notFound("Node \(nameOrID) not found") }
+        var definition = pipe.definition
+        if let sql { definition.nodes[index].sql = Datafile.dedentedTemplate(sql) }
+        for position in definition.nodes.indices { definition.nodes[position].type = "" }
+        definition.nodes[index].type = "MATERIALIZED"
+        definition.nodes[index].datasource = target ?? pipe.definition.nodes[index].datasource
+        return (index, try await checkedView(definition, in: workspace))
+    }
+
     /// The view a pipe defines, if it has a materialized node whose SQL reads a data source.
     static func view(_ definition: PipeDefinition, dataSources: [DataSourceRecord]) throws -> MaterializedView? {
         guard let node = definition.materializedNode, let index = definition.nodes.firstIndex(of: node),

@@ -30,17 +30,10 @@ extension AnalyticsAPI {
         }
         v0.get("regions") { _, _ in JSONResponse.text(#"{"regions":[]}"#) }
         v0.post("datasources/:name/alter") { request, context -> Response in
-            let principal = try await principal(request)
-            try require(principal, .admin)
-            guard let record = try await analytics.catalog.dataSource(try context.pathParameter("name"), in: principal.workspace) else {
-                throw DomainError.notFound("Data Source not found")
-            }
+            let (principal, record) = try await ownedDataSource(request, context, .admin)
             let fields = try await Self.parameters(request)
-            if let ttl = fields["ttl"], !["", "false"].contains(ttl.lowercased()) {
-                throw DomainError.invalidQuery("TTL is not supported on the embedded engine")
-            }
-            let alteration = try DataSourceAlteration(record.definition, schema: fields["schema"], description: fields["description"])
-            guard !alteration.operations.isEmpty else { throw DomainError.invalidQuery("There were no operations to perform") }
+            let alteration = try DataSourceAlteration(record.definition, schema: fields["schema"], description: fields["description"],
+                                                      ttl: fields["ttl"])
             let dependencies = try await analytics.dependentPipes(of: record, in: principal.workspace).map { JSONValue.string($0.name) }
             var answer: [String: JSONValue] = ["operations": .array(alteration.operations.map(JSONValue.string)),
                                                "dependencies": .array(dependencies)]
@@ -58,11 +51,7 @@ extension AnalyticsAPI {
         }
         // Appending a node (`TinyB.pipe_append_node`): the SQL is the body, `name=` optional.
         v0.post("pipes/:name/nodes") { request, context in
-            let principal = try await principal(request)
-            try require(principal, .pipesCreate)
-            guard let record = try await analytics.catalog.pipe(try context.pathParameter("name"), in: principal.workspace) else {
-                throw DomainError.notFound("Pipe not found")
-            }
+            let (principal, record) = try await ownedPipe(request, context, .pipesCreate)
             let (parameters, body) = try await Self.parametersAndBody(request, limit: 1 << 20)
             let (saved, index) = try await analytics.appendNode(to: record, name: parameters["name"], sql: parameters["sql"] ?? body,
                                                                 description: parameters["description"] ?? "", in: principal.workspace)
@@ -74,21 +63,13 @@ extension AnalyticsAPI {
         }
         // Publishing a node as the endpoint (after `tb push` created a pipe whose reply was not yet an endpoint).
         v0.post("pipes/:name/nodes/:node/endpoint") { request, context in
-            let principal = try await principal(request)
-            try require(principal, .pipesCreate)
-            guard let record = try await analytics.catalog.pipe(try context.pathParameter("name"), in: principal.workspace) else {
-                throw DomainError.notFound("Pipe not found")
-            }
+            let (principal, record) = try await ownedPipe(request, context, .pipesCreate)
             let saved = try await analytics.publish(node: try context.pathParameter("node"), of: record, in: principal.workspace)
             return JSONResponse.text(Self.describe(saved).jsonText())
         }
         // Populating a materialized view from all of its source's rows (`tb pipe populate`, `tb push --populate`).
         v0.post("pipes/:name/nodes/:node/population") { request, context in
-            let principal = try await principal(request)
-            try require(principal, .pipesCreate)
-            guard let record = try await analytics.catalog.pipe(try context.pathParameter("name"), in: principal.workspace) else {
-                throw DomainError.notFound("Pipe not found")
-            }
+            let (principal, record) = try await ownedPipe(request, context, .pipesCreate)
             let query = try request.query
             guard query["populate_condition"] == nil, query["populate_subset"] == nil else {
                 throw DomainError.invalidQuery("populate_condition and populate_subset are not supported: populate reads every row of the source")
@@ -101,20 +82,10 @@ extension AnalyticsAPI {
         }
         // `tb push` checks a materialized node before it pushes it: the node, as a view into `datasource=`.
         v0.get("pipes/:name/nodes/:node/analysis") { request, context in
-            let principal = try await principal(request)
-            try require(principal, .pipesCreate)
-            guard let record = try await analytics.catalog.pipe(try context.pathParameter("name"), in: principal.workspace) else {
-                throw DomainError.notFound("Pipe not found")
-            }
-            let nodeName = try context.pathParameter("node")
-            guard let index = record.nodeIndex(nodeName) else { throw DomainError.notFound("Node \(nodeName) not found") }
-            var definition = record.definition
+            let (principal, record) = try await ownedPipe(request, context, .pipesCreate)
             let query = try request.query
-            if let sql = query["sql"] { definition.nodes[index].sql = Datafile.dedentedTemplate(sql) }
-            for position in definition.nodes.indices { definition.nodes[position].type = "" }
-            definition.nodes[index].type = "MATERIALIZED"
-            definition.nodes[index].datasource = query["datasource"] ?? record.definition.nodes[index].datasource
-            let view = try await analytics.checkedView(definition, in: principal.workspace)
+            let (index, view) = try await analytics.analyze(node: try context.pathParameter("node"), of: record, sql: query["sql"],
+                                                            into: query["datasource"], in: principal.workspace)
             return JSONResponse.text(JSONValue.object([
                 "analysis": .object([
                     "pipe": .object(["id": .string(record.id), "name": .string(record.name)]),

@@ -68,6 +68,27 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         }
     }
 
+    /// The caller, holding `scope`, and the pipe the path's `:name` names in its workspace (checked in that order, so
+    /// a caller without the scope learns nothing of the pipe).
+    func ownedPipe(_ request: Request, _ context: Context, _ scope: TokenScope) async throws -> (Principal, PipeRecord) {
+        let principal = try await principal(request)
+        try require(principal, scope)
+        guard let record = try await analytics.catalog.pipe(try context.pathParameter("name"), in: principal.workspace) else {
+            throw DomainError.notFound("Pipe not found")
+        }
+        return (principal, record)
+    }
+
+    /// The caller, holding `scope`, and the data source the path's `:name` names in its workspace.
+    func ownedDataSource(_ request: Request, _ context: Context, _ scope: TokenScope) async throws -> (Principal, DataSourceRecord) {
+        let principal = try await principal(request)
+        try require(principal, scope)
+        guard let record = try await analytics.catalog.dataSource(try context.pathParameter("name"), in: principal.workspace) else {
+            throw DomainError.notFound("Data Source not found")
+        }
+        return (principal, record)
+    }
+
     public func addRoutes(to router: Router<Context>) {
         let v0 = router.group("v0").add(middleware: ErrorEnvelopeMiddleware<TinybirdErrors, Context>())
         let v1 = router.group("v1").add(middleware: ErrorEnvelopeMiddleware<TinybirdErrors, Context>())
@@ -110,11 +131,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             return JSONResponse.text(JSONValue.object(described).jsonText(), status: changed ? .created : .ok)
         }
         v0.delete("pipes/:name") { request, context in
-            let principal = try await principal(request)
-            try require(principal, .admin)
-            guard let record = try await analytics.catalog.pipe(try context.pathParameter("name"), in: principal.workspace) else {
-                throw DomainError.notFound("Pipe not found")
-            }
+            let (principal, record) = try await ownedPipe(request, context, .admin)
             try await analytics.catalog.deletePipe(record)
             return JSONResponse.empty()
         }
@@ -148,20 +165,12 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
             try await createOrAppend(request)
         }
         v0.post("datasources/:name/truncate") { request, context in
-            let principal = try await principal(request)
-            try require(principal, .admin)
-            guard let record = try await analytics.catalog.dataSource(try context.pathParameter("name"), in: principal.workspace) else {
-                throw DomainError.notFound("Data Source not found")
-            }
+            let (principal, record) = try await ownedDataSource(request, context, .admin)
             try await analytics.engine.database(principal.workspace.id).truncate(record.name)
             return JSONResponse.empty()
         }
         v0.delete("datasources/:name") { request, context in
-            let principal = try await principal(request)
-            try require(principal, .admin)
-            guard let record = try await analytics.catalog.dataSource(try context.pathParameter("name"), in: principal.workspace) else {
-                throw DomainError.notFound("Data Source not found")
-            }
+            let (principal, record) = try await ownedDataSource(request, context, .admin)
             // `dry_run=true` (as `tb datasource rm` asks first) lists what depends on it and deletes nothing.
             if Self.flag(try request.query["dry_run"]) {
                 let dependents = try await analytics.dependentPipes(of: record, in: principal.workspace)
