@@ -4,6 +4,8 @@ PORT ?= 8080
 export TESSERA_DEMO_PASSWORD ?= Demo-Passw0rd
 # Demo only: the example workspace's admin token (signs the Tinybird JWTs the example Action mints).
 export TINYBIRD_ADMIN_TOKEN ?= demo-admin-token-change-me-0123456789abcdef
+# Demo only: the GraphQL engine's admin secret (examples/actions/hasura-sync-users.js carries the same value).
+export HASURA_GRAPHQL_ADMIN_SECRET ?= demo-hasura-admin-secret-change-me
 # Where a browser reaches Tessera; the demo application's callback and origin follow it (examples/tessera.yaml).
 export TESSERA_URL ?= http://127.0.0.1:$(PORT)
 

@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
     ],
     targets: [
         .target(
@@ -119,6 +120,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "GraphQLEngine",
+            dependencies: [
+                "TesseraCore", "TesseraStore", "TesseraHTTP",
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TenantFile",
             dependencies: [
                 "TesseraCore", "IdentityManagement", "Actions", "Analytics", "Charts",
@@ -130,7 +145,7 @@ let package = Package(
             name: "TesseraServer",
             dependencies: [
                 "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP", "Identity", "IdentityManagement", "Actions", "Analytics", "Charts",
-                "TenantFile",
+                "TenantFile", "GraphQLEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -144,6 +159,7 @@ let package = Package(
             name: "tessera",
             dependencies: [
                 "TesseraServer", "TenantFile", "TesseraCore", "TesseraTokens", "TesseraHTTP", "IdentityManagement", "Actions", "Analytics",
+                "GraphQLEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -179,7 +195,7 @@ let package = Package(
             name: "TesseraServerTests",
             dependencies: [
                 "TesseraServer", "TenantFile", "TesseraStore", "TesseraTokens", "TesseraCore", "TesseraHTTP", "IdentityManagement", "Identity",
-                "Actions", "Analytics",
+                "Actions", "Analytics", "GraphQLEngine",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

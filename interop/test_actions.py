@@ -166,8 +166,8 @@ def hasura_receiver(server, tmp_path):
 def test_seed_hasura_actions_claims_and_user_sync(server, discovery, api, spa, user, flow, hasura_receiver):  # noqa: F811
     # As the seed instructs: swap only the URL and the admin secret.
     sync = (EXAMPLES / "hasura-sync-users.js").read_text() \
-        .replace("https://your-hasura-url.hasura.app/v1/graphql", hasura_receiver) \
-        .replace("YOUR_HASURA_GRAPHQL_ADMIN_SECRET", "interop-hasura-admin-secret")
+        .replace("http://127.0.0.1:8080/v1/graphql", hasura_receiver) \
+        .replace("demo-hasura-admin-secret-change-me", "interop-hasura-admin-secret")
     flow.bind({"name": "Hasura claims", "code": (EXAMPLES / "hasura-jwt-claims.js").read_text()},
               {"name": "Hasura sync", "code": sync})
     result = sign_in(discovery, spa, user["email"], user["password"], audience=api["identifier"])

@@ -4,6 +4,20 @@ import IdentityManagement
 import TesseraCore
 import Yams
 
+/// The `graphql` section: a Hasura CLI project folder (relative to the file), the admin secret, and a PostgreSQL URL
+/// for the engine's data (the embedded SQLite file when absent).
+public struct GraphQLSettings: Sendable, Equatable {
+    public var project: String?
+    public var adminSecret: String?
+    public var databaseURL: String?
+
+    public init(project: String? = nil, adminSecret: String? = nil, databaseURL: String? = nil) {
+        self.project = project
+        self.adminSecret = adminSecret
+        self.databaseURL = databaseURL
+    }
+}
+
 /// `tessera.yaml`: the tenant as code. Loading validates the whole file (types, names, references)
 /// before anything is written; applying creates what is missing and updates what differs.
 public struct TenantFile: Sendable {
@@ -47,6 +61,8 @@ public struct TenantFile: Sendable {
     var workspaces: [WorkspaceSpec] = []
     /// `outbound: { allow: [...] }`: where Actions' `fetch` may go; nil leaves the stored policy as it is.
     var outbound: OutboundPolicy?
+    /// `graphql: { project, admin_secret, database_url }`: how the GraphQL engine starts (read before the store opens).
+    public var graphql: GraphQLSettings?
 
     /// Audience alias for the Management API, so files need not spell out the issuer.
     static let managementAlias = "management"
@@ -71,7 +87,7 @@ public struct TenantFile: Sendable {
             throw TenantFileError(file: file, line: 1, column: 1, path: "yaml", message: "\(error)")
         }
         var tenantFile = TenantFile()
-        let sections: Set<String> = ["tenant", "applications", "apis", "roles", "users", "actions", "flows", "workspaces", "outbound"]
+        let sections: Set<String> = ["tenant", "applications", "apis", "roles", "users", "actions", "flows", "workspaces", "outbound", "graphql"]
         for (key, node) in try reader.mapping(root, "tenant file", allowed: sections) {
             switch key {
             case "tenant":
@@ -103,6 +119,17 @@ public struct TenantFile: Sendable {
                 tenantFile.workspaces = try reader.sequence(node, key).enumerated().map {
                     try workspace($1, "workspaces[\($0)]", reader, directory: directory)
                 }
+            case "graphql":
+                var settings = GraphQLSettings()
+                for (field, value) in try reader.mapping(node, "graphql", allowed: ["project", "admin_secret", "database_url"]) {
+                    let text = try reader.string(value, "graphql." + field)
+                    switch field {
+                    case "project": settings.project = URL(fileURLWithPath: text, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).path
+                    case "admin_secret": settings.adminSecret = text.isEmpty ? nil : text
+                    default: settings.databaseURL = text.isEmpty ? nil : text
+                    }
+                }
+                tenantFile.graphql = settings
             case "flows":
                 for (trigger, names) in try reader.mapping(node, "flows", allowed: ["post-login"]) {
                     tenantFile.flows[trigger] = try reader.strings(names, "flows." + trigger)

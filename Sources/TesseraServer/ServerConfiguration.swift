@@ -1,4 +1,5 @@
 import Foundation
+import GraphQLEngine
 import Logging
 import TesseraHTTP
 
@@ -18,10 +19,13 @@ public struct ServerConfiguration: Sendable {
     public var bcryptCost: UInt8
     /// `--trusted-proxies`: peers whose forwarding headers name the client.
     public var trustedProxies: TrustedProxies
+    /// The GraphQL engine, when it is switched on (a `graphql` section, `HASURA_GRAPHQL_ADMIN_SECRET`, or `--dev`).
+    public var graphql: GraphQLConfiguration?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = ".tessera",
                 databaseURL: String? = nil, issuer: String? = nil, masterKeyPassphrase: String? = nil,
-                logLevel: Logger.Level = .info, bcryptCost: UInt8 = 10, trustedProxies: TrustedProxies = .none) {
+                logLevel: Logger.Level = .info, bcryptCost: UInt8 = 10, trustedProxies: TrustedProxies = .none,
+                graphql: GraphQLConfiguration? = nil) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -33,5 +37,6 @@ public struct ServerConfiguration: Sendable {
         self.logLevel = logLevel
         self.bcryptCost = bcryptCost
         self.trustedProxies = trustedProxies
+        self.graphql = graphql
     }
 }

@@ -2,6 +2,7 @@ import Actions
 import Analytics
 import Charts
 import Foundation
+import GraphQLEngine
 import IdentityManagement
 import Logging
 import TenantFile
@@ -21,6 +22,8 @@ public struct TesseraServices: Sendable {
     public let analytics: Analytics
     /// Seals secrets Tessera reads back (action secrets, workspace admin tokens) with the master key, if set.
     public let sealer: SecretSealer
+    /// The Hasura-compatible engine over its own database, when configured.
+    public let graphql: GraphQLService?
 
     /// Opens the store, applies migrations, makes sure signing keys and the Management API exist.
     public static func open(_ configuration: ServerConfiguration, logger: Logger,
@@ -50,8 +53,10 @@ public struct TesseraServices: Sendable {
             let engine = AnalyticsEngine(directory: configuration.dataDirectory + "/analytics", logger: logger)
             let sealer = SecretSealer(masterKey)
             let analytics = Analytics(catalog: Catalog(store: store, clock: clock, sealer: sealer), engine: engine, clock: clock)
+            var graphql: GraphQLService?
+            if let settings = configuration.graphql { graphql = try await GraphQLService.open(settings, logger: logger) }
             return TesseraServices(configuration: configuration, store: store, keyRing: keyRing, tokens: tokens,
-                                   tenant: tenant, clock: clock, analytics: analytics, sealer: sealer)
+                                   tenant: tenant, clock: clock, analytics: analytics, sealer: sealer, graphql: graphql)
         } catch {
             await store.shutdown()
             throw error
@@ -59,6 +64,7 @@ public struct TesseraServices: Sendable {
     }
 
     public func shutdown() async {
+        await graphql?.shutdown()
         await analytics.engine.shutdown()
         await store.shutdown()
     }

@@ -62,6 +62,26 @@ public final class PostgresBackend: StoreBackend {
         }
     }
 
+    public func script(_ statements: [String]) async throws -> TextResult {
+        let logger = self.logger
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                var last = TextResult(columns: [], rows: [])
+                for statement in statements {
+                    // The simple query protocol answers in text, the form `run_sql` returns, whatever the column types.
+                    let rows = try await connection.simpleQuery(statement).get()
+                    last = TextResult(
+                        columns: rows.first.map { row in row.map(\.columnName) } ?? [],
+                        rows: rows.map { row in row.map { cell in cell.bytes.map { String(buffer: $0) } } })
+                }
+                return last
+            }
+        } catch let error as PostgresTransactionError {
+            if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
+            throw error
+        }
+    }
+
     public func shutdown() async {
         runner.cancel()
         _ = await runner.value

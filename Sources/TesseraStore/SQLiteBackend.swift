@@ -22,16 +22,18 @@ public final class SQLiteBackend: StoreBackend {
         self.logger = logger
     }
 
-    public static func open(path: String, readerCount: Int = 2, logger: Logger) async throws -> SQLiteBackend {
+    /// `pragmas` are set on every connection, after Tessera's own.
+    public static func open(path: String, readerCount: Int = 2, pragmas: [String] = [],
+                            logger: Logger) async throws -> SQLiteBackend {
         let writer: SQLiteConnection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         try await configure(writer, pragmas: [
             "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
             "PRAGMA busy_timeout=5000",
-        ])
+        ] + pragmas)
         var readers: [SQLiteConnection] = []
         for _ in 0..<max(1, readerCount) {
             let reader: SQLiteConnection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            try await configure(reader, pragmas: ["PRAGMA busy_timeout=5000", "PRAGMA query_only=ON"])
+            try await configure(reader, pragmas: ["PRAGMA busy_timeout=5000", "PRAGMA query_only=ON"] + pragmas)
             readers.append(reader)
         }
         return SQLiteBackend(writer: writer, readers: readers, logger: logger)
@@ -65,6 +67,36 @@ public final class SQLiteBackend: StoreBackend {
                 try? await database.raw("ROLLBACK").run()
                 throw error
             }
+        }
+    }
+
+    public func script(_ statements: [String]) async throws -> TextResult {
+        try await writeGate.withGate {
+            _ = try await writer.query("BEGIN IMMEDIATE", [])
+            do {
+                var last = TextResult(columns: [], rows: [])
+                for statement in statements {
+                    let rows = try await writer.query(statement, [])
+                    last = TextResult(
+                        columns: rows.first?.columns.map(\.name) ?? [],
+                        rows: rows.map { row in row.columns.map { Self.text($0.data) } })
+                }
+                _ = try await writer.query("COMMIT", [])
+                return last
+            } catch {
+                _ = try? await writer.query("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    private static func text(_ data: SQLiteData) -> String? {
+        switch data {
+        case .null: nil
+        case .integer(let value): String(value)
+        case .float(let value): String(value)
+        case .text(let value): value
+        case .blob(let buffer): "\\x" + buffer.readableBytesView.map { String(format: "%02x", $0) }.joined()
         }
     }
 

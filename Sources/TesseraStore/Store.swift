@@ -19,7 +19,21 @@ public protocol StoreBackend: Sendable {
     var dialect: StoreDialect { get }
     func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
     func transaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    /// Runs SQL statements as text, in one transaction, and answers the last one's rows as text: for scripts
+    /// written by people (migrations, an admin's SQL), not for Tessera's own statements.
+    func script(_ statements: [String]) async throws -> TextResult
     func shutdown() async
+}
+
+/// Rows read as text, as `psql` shows them; `nil` is SQL NULL.
+public struct TextResult: Sendable, Equatable {
+    public var columns: [String]
+    public var rows: [[String?]]
+
+    public init(columns: [String], rows: [[String?]]) {
+        self.columns = columns
+        self.rows = rows
+    }
 }
 
 /// Tessera's database: one API over SQLite (embedded) and PostgreSQL (shared by several instances).
@@ -49,6 +63,10 @@ public struct Store: Sendable {
         await backend.shutdown()
     }
 
+    public func script(_ statements: [String]) async throws -> TextResult {
+        try await backend.script(statements)
+    }
+
     /// Inside a transaction, waits until no other instance holds `lock`, and holds it until the transaction ends.
     /// Instances sharing a PostgreSQL database use it for once-per-tenant work (migrations, first keys);
     /// SQLite needs nothing more, since its writes already take turns.
@@ -58,7 +76,8 @@ public struct Store: Sendable {
     }
 
     /// Opens the store a location names: a `postgres://` URL, or a folder for the embedded SQLite file.
-    public static func open(databaseURL: String?, dataDirectory: String, logger: Logger) async throws -> Store {
+    public static func open(databaseURL: String?, dataDirectory: String, fileName: String = "tessera.sqlite",
+                            sqlitePragmas: [String] = [], logger: Logger) async throws -> Store {
         if let databaseURL {
             guard databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") else {
                 throw DomainError(.invalidInput, code: "invalid_database_url",
@@ -66,7 +85,7 @@ public struct Store: Sendable {
             }
             return Store(backend: try PostgresBackend(url: databaseURL, logger: logger))
         }
-        let path = dataDirectory + "/tessera.sqlite"
-        return Store(backend: try await SQLiteBackend.open(path: path, logger: logger))
+        let path = dataDirectory + "/" + fileName
+        return Store(backend: try await SQLiteBackend.open(path: path, pragmas: sqlitePragmas, logger: logger))
     }
 }

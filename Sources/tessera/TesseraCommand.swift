@@ -1,6 +1,7 @@
 import Actions
 import ArgumentParser
 import Foundation
+import GraphQLEngine
 import IdentityManagement
 import Logging
 import Metrics
@@ -122,14 +123,21 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "A tenant file to apply at start (see README).") var apply: String?
     @Option(name: .long, help: "Reverse proxies (addresses or CIDRs, comma-separated) whose Forwarded / X-Forwarded-For headers name the client.")
     var trustedProxies: String = ""
+    @Flag(name: .long, help: "Development mode: the GraphQL engine runs even without an admin secret, open to anyone who reaches it.")
+    var dev = false
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
+        let tenantFile = try apply.map { path in try reportingErrors { try TenantFile.load(path: path) } }
         let configuration = try {
             var configuration = try store.configuration(host: host, port: port)
             do { configuration.trustedProxies = try TrustedProxies(trustedProxies) } catch let error as DomainError {
                 throw ValidationError(error.message)
             }
+            let settings = tenantFile?.graphql
+            configuration.graphql = GraphQLConfiguration.from(
+                project: settings?.project, adminSecret: settings?.adminSecret, databaseURL: settings?.databaseURL,
+                dataDirectory: configuration.dataDirectory, developmentMode: dev, environment: ProcessInfo.processInfo.environment)
             return configuration
         }()
         let logger = store.logger(configuration)
@@ -143,8 +151,8 @@ struct Serve: AsyncParsableCommand {
                       client_secret: \(credentials.secret)
                     """)
             }
-            if let apply {
-                let report = try await TenantFile.load(path: apply).apply(to: services)
+            if let apply, let tenantFile {
+                let report = try await tenantFile.apply(to: services)
                 say(report.summary(file: apply))
             }
             let hasDemo = try await services.tenant.clients.list().contains { $0.name == DemoRoutes.applicationName }
@@ -160,6 +168,7 @@ struct Serve: AsyncParsableCommand {
                 logger.info("Tessera is listening", metadata: [
                     "url": "http://\(configuration.host):\(port)/", "issuer": .string(configuration.issuer),
                     "store": .string(configuration.databaseURL == nil ? "sqlite" : "postgres"),
+                    "graphql": .string(services.graphql.map { "\($0.dialect)" } ?? "off (set graphql.admin_secret or HASURA_GRAPHQL_ADMIN_SECRET)"),
                 ])
             }
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])

@@ -69,8 +69,8 @@ final class Receiver: Sendable {
         try await withReceiver { base, receiver in
             // As the seed says: "replace the admin_secret and url with your values".
             let code = try seedCode("hasura-sync-users.js")
-                .replacingOccurrences(of: "https://your-hasura-url.hasura.app/v1/graphql", with: base + "/v1/graphql")
-                .replacingOccurrences(of: "YOUR_HASURA_GRAPHQL_ADMIN_SECRET", with: "admin-secret-123")
+                .replacingOccurrences(of: "http://127.0.0.1:8080/v1/graphql", with: base + "/v1/graphql")
+                .replacingOccurrences(of: "demo-hasura-admin-secret-change-me", with: "admin-secret-123")
             let runner = try ActionRunner()
             try runner.checkRequires(code)
             let event = ActionEvent.merged(ActionEvent.samplePostLogin, with: [:], secrets: [:], configuration: [:])

@@ -10,8 +10,8 @@ exports.onExecutePostLogin = async (event, api) => {
   const userId = event.user.user_id;
   const userName = event.user.username ?? null;
 
-  const admin_secret = "YOUR_HASURA_GRAPHQL_ADMIN_SECRET";
-  const url = "https://your-hasura-url.hasura.app/v1/graphql";
+  const admin_secret = "demo-hasura-admin-secret-change-me";
+  const url = "http://127.0.0.1:8080/v1/graphql";
 
   const query = `mutation Auth0SyncUsersAction($userId: String!, $userName: String) {
     insert_users_one(object: {userId: $userId, userName: $userName}, on_conflict: {constraint: users_pkey, update_columns: userName}) {

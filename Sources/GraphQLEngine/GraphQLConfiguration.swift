@@ -1,0 +1,67 @@
+import Foundation
+import TesseraCore
+
+/// How the GraphQL engine runs: where its data lives, the Hasura project it loads and who is admin.
+public struct GraphQLConfiguration: Sendable {
+    /// A `postgres://` URL (`graphql.database_url`, `HASURA_GRAPHQL_DATABASE_URL`); `nil` for an embedded SQLite
+    /// file, `graphql.sqlite`, in the data folder.
+    public var databaseURL: String?
+    public var dataDirectory: String
+    /// A Hasura CLI project folder (`migrations/`, `metadata/`), applied at start.
+    public var projectDirectory: String?
+    /// `x-hasura-admin-secret`. Without one the engine starts only in development mode, where every request is admin.
+    public var adminSecret: String?
+    public var developmentMode: Bool
+    public var limits: GraphQLLimits
+
+    public init(databaseURL: String? = nil, dataDirectory: String, projectDirectory: String? = nil,
+                adminSecret: String? = nil, developmentMode: Bool = false, limits: GraphQLLimits = .init()) {
+        self.databaseURL = databaseURL
+        self.dataDirectory = dataDirectory
+        self.projectDirectory = projectDirectory
+        self.adminSecret = adminSecret
+        self.developmentMode = developmentMode
+        self.limits = limits
+    }
+
+    /// Refuses to run an engine anyone could administer: Hasura runs open without a secret, Tessera only when told.
+    public func validated() throws(DomainError) -> GraphQLConfiguration {
+        if adminSecret?.isEmpty ?? true, !developmentMode {
+            throw DomainError(.invalidInput, code: "graphql_admin_secret_required",
+                              "the GraphQL engine needs an admin secret (graphql.admin_secret in the tenant file, or HASURA_GRAPHQL_ADMIN_SECRET); run with --dev to serve it without one")
+        }
+        return self
+    }
+}
+
+/// Bounds on what one request may ask, so that a hostile query costs little to refuse.
+public struct GraphQLLimits: Sendable {
+    /// Nesting of selection sets (fragments expanded).
+    public var maxDepth: Int
+    /// Fields selected in all, fragments expanded: stops fragment fan-out that grows exponentially.
+    public var maxFields: Int
+    public var maxBodyBytes: Int
+    /// Operations in one batched request.
+    public var maxBatch: Int
+
+    public init(maxDepth: Int = 25, maxFields: Int = 2_000, maxBodyBytes: Int = 1 << 20, maxBatch: Int = 50) {
+        self.maxDepth = maxDepth
+        self.maxFields = maxFields
+        self.maxBodyBytes = maxBodyBytes
+        self.maxBatch = maxBatch
+    }
+}
+
+extension GraphQLConfiguration {
+    /// The engine's configuration from a tenant file's `graphql` values and Hasura's environment variables, or nil
+    /// when nothing asks for the engine.
+    public static func from(project: String?, adminSecret: String?, databaseURL: String?, dataDirectory: String,
+                            developmentMode: Bool, environment: [String: String]) -> GraphQLConfiguration? {
+        func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
+        let secret = nonEmpty(adminSecret) ?? nonEmpty(environment["HASURA_GRAPHQL_ADMIN_SECRET"])
+        let url = nonEmpty(databaseURL) ?? nonEmpty(environment["HASURA_GRAPHQL_DATABASE_URL"])
+        guard project != nil || secret != nil || url != nil || developmentMode else { return nil }
+        return GraphQLConfiguration(databaseURL: url, dataDirectory: dataDirectory, projectDirectory: project,
+                                    adminSecret: secret, developmentMode: developmentMode)
+    }
+}

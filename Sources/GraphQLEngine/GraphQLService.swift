@@ -1,0 +1,326 @@
+import Crypto
+import Foundation
+import GraphQL
+import Logging
+import TesseraCore
+import TesseraStore
+
+/// Who a request runs as. This issue serves the admin role; roles with permissions build on the same plan cache key.
+public struct GraphQLSession: Sendable, Hashable {
+    public var role: String
+    public var variables: [String: String]
+
+    public init(role: String, variables: [String: String] = [:]) {
+        self.role = role
+        self.variables = variables
+    }
+
+    public static let admin = GraphQLSession(role: "admin")
+}
+
+/// One GraphQL request as clients send it (`{"query", "operationName", "variables"}`).
+public struct GraphQLRequest: Sendable {
+    public var query: String
+    public var operationName: String?
+    public var variables: [String: JSONValue]
+
+    public init(query: String, operationName: String? = nil, variables: [String: JSONValue] = [:]) {
+        self.query = query
+        self.operationName = operationName
+        self.variables = variables
+    }
+
+    /// Reads a request object; `path` locates it in a batch.
+    public init(json: JSONValue, path: String = "$") throws(HasuraError) {
+        guard case .object(let fields) = json else {
+            throw HasuraError.parseFailed("expected an object with a 'query'", path: path)
+        }
+        guard case .string(let query) = fields["query"] ?? .null else {
+            throw HasuraError.parseFailed("the key 'query' was not found", path: path)
+        }
+        self.query = query
+        switch fields["operationName"] ?? .null {
+        case .null: operationName = nil
+        case .string(let name): operationName = name
+        default: throw HasuraError.parseFailed("expected a string for 'operationName'", path: "\(path).operationName")
+        }
+        switch fields["variables"] ?? .null {
+        case .null: variables = [:]
+        case .object(let values): variables = values
+        default: throw HasuraError.parseFailed("expected an object for 'variables'", path: "\(path).variables")
+        }
+    }
+}
+
+/// The Hasura-compatible engine: its own database (the `default` source), metadata, the generated schema and the
+/// cache of planned operations. Handlers call it with a decoded request and a session; it answers JSON text.
+public final class GraphQLService: Sendable {
+    public let configuration: GraphQLConfiguration
+    let store: Store
+    let state: EngineState
+    let catalog: MetadataCatalog
+    /// Admin changes (metadata, run_sql) take turns, so each builds on the one before.
+    let metadataGate = AsyncGate()
+    let logger: Logger
+    private let adminSecretDigest: String?
+
+    public var dialect: StoreDialect { store.dialect }
+
+    private init(configuration: GraphQLConfiguration, store: Store, state: EngineState, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.state = state
+        self.catalog = MetadataCatalog(store: store)
+        self.logger = logger
+        self.adminSecretDigest = configuration.adminSecret.flatMap { $0.isEmpty ? nil : Self.digest($0) }
+    }
+
+    /// Opens the database, applies the project's migrations and metadata, and builds the schema.
+    public static func open(_ configuration: GraphQLConfiguration, logger: Logger) async throws -> GraphQLService {
+        let configuration = try configuration.validated()
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let store = try await Store.open(databaseURL: configuration.databaseURL, dataDirectory: configuration.dataDirectory,
+                                         fileName: "graphql.sqlite",
+                                         // Hasura's _like is case-sensitive, as PostgreSQL's LIKE is; SQLite's is not by default.
+                                         sqlitePragmas: ["PRAGMA case_sensitive_like=ON"], logger: logger)
+        do {
+            let catalog = MetadataCatalog(store: store)
+            try await catalog.prepare()
+            var stored = try await catalog.load() ?? .init(metadata: .empty, resourceVersion: 1, projectDigest: nil)
+            if let directory = configuration.projectDirectory {
+                let project = HasuraProject(directory: directory)
+                let ran = try await catalog.apply(try project.migrations())
+                if !ran.isEmpty { logger.info("applied GraphQL migrations", metadata: ["versions": "\(ran)"]) }
+                if let metadata = try project.metadata() {
+                    let digest = Self.digest(metadata.json.jsonText())
+                    if digest != stored.projectDigest {
+                        stored = .init(metadata: metadata, resourceVersion: stored.resourceVersion + 1, projectDigest: digest)
+                        logger.info("applied GraphQL metadata from the project", metadata: ["tables": "\(metadata.trackedTables.count)"])
+                    }
+                }
+            }
+            try await catalog.save(stored)
+            let schema = try GraphSchema.build(metadata: stored.metadata, database: try await DatabaseIntrospection.tables(in: store))
+            for problem in schema.inconsistencies { logger.warning("inconsistent GraphQL metadata", metadata: ["object": "\(problem)"]) }
+            let state = EngineState(metadata: stored.metadata, resourceVersion: stored.resourceVersion,
+                                    projectDigest: stored.projectDigest, schema: schema)
+            return GraphQLService(configuration: configuration, store: store, state: state, logger: logger)
+        } catch {
+            await store.shutdown()
+            throw error
+        }
+    }
+
+    public func shutdown() async {
+        await store.shutdown()
+    }
+
+    static func digest(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    // MARK: - Admin
+
+    /// Whether a request may act as admin: the secret matches (in constant time), or there is none in development.
+    public func isAdmin(secret: String?) throws(HasuraError) -> Bool {
+        guard let expected = adminSecretDigest else { return configuration.developmentMode }
+        guard let secret else { return false }
+        let actual = Array(Self.digest(secret).utf8)
+        var difference: UInt8 = 0
+        for (a, b) in zip(actual, Array(expected.utf8)) { difference |= a ^ b }
+        guard difference == 0 else { throw HasuraError.accessDenied("invalid x-hasura-admin-secret/x-hasura-access-key") }
+        return true
+    }
+
+    // MARK: - Queries
+
+    /// Runs one operation and answers the response object's JSON text; errors are answered, not thrown.
+    public func execute(_ request: GraphQLRequest, session: GraphQLSession) async -> String {
+        let schema = await state.schema
+        do {
+            return try await run(request, session: session, schema: schema)
+        } catch let error as HasuraError {
+            return Self.errorResponse(error)
+        } catch {
+            if let translated = DatabaseErrors.translate(error, schema: schema) { return Self.errorResponse(translated) }
+            logger.error("GraphQL execution failed", metadata: ["error": "\(String(reflecting: error))"])
+            return Self.errorResponse(.unexpected)
+        }
+    }
+
+    static func errorResponse(_ error: HasuraError) -> String {
+        JSONValue.object(["errors": .array([.object([
+            "message": .string(error.message),
+            "extensions": .object(["path": .string(error.path), "code": .string(error.code)]),
+        ])])]).jsonText()
+    }
+
+    private func run(_ request: GraphQLRequest, session: GraphQLSession, schema: GraphSchema) async throws -> String {
+        let key = PlanKey(query: request.query, operationName: request.operationName, role: session.role)
+        let prepared: PreparedOperation
+        if let cached = await state.cached(key, generation: schema.generation) {
+            prepared = cached
+        } else {
+            prepared = try prepare(request, schema: schema)
+            await state.remember(prepared, for: key, generation: schema.generation)
+        }
+        let variables = try prepared.effectiveVariables(request.variables)
+        var plan: OperationPlan
+        var statement: SQLStatement?
+        if let reusable = prepared.plan {
+            plan = reusable
+            statement = prepared.statement
+        } else {
+            var resolver = OperationResolver(schema: schema, document: prepared.document, variables: variables, limits: configuration.limits)
+            plan = try resolver.plan(prepared.operation)
+            statement = plan.kind == .query ? PlanExecutor.queryStatement(plan, schema: schema, dialect: store.dialect) : nil
+        }
+        let executor = PlanExecutor(store: store, schema: schema, variables: variables)
+        var values: [String: String] = [:]
+        switch plan.kind {
+        case .query:
+            if let statement {
+                let tableKeys = plan.roots.filter { if case .typename = $0.plan { false } else if case .introspection = $0.plan { false } else { true } }
+                    .map(\.key)
+                for (key, value) in zip(tableKeys, try await executor.query(statement, count: tableKeys.count)) { values[key] = value }
+            }
+        case .mutation:
+            values = try await executor.mutate(plan)
+        }
+        if plan.hasIntrospection {
+            for (key, value) in try await introspect(prepared, variables: variables, schema: schema) { values[key] = value }
+        }
+        var output = "{\"data\":{"
+        for (index, root) in plan.roots.enumerated() {
+            if index > 0 { output += "," }
+            output += JSONValue.string(root.key).jsonText() + ":"
+            if case .typename(let name) = root.plan { output += JSONValue.string(name).jsonText() } else { output += values[root.key] ?? "null" }
+        }
+        return output + "}}"
+    }
+
+    /// Parses, picks the operation, plans it and checks it against the GraphQL specification's rules.
+    private func prepare(_ request: GraphQLRequest, schema: GraphSchema) throws -> PreparedOperation {
+        let document: Document
+        do {
+            document = try parse(source: request.query, noLocation: false)
+        } catch {
+            throw HasuraError.validation("not a valid graphql query", path: "$.query")
+        }
+        let operation = try OperationResolver.operation(in: document, named: request.operationName)
+        let prepared = PreparedOperation(document: document, operation: operation)
+        var resolver = OperationResolver(schema: schema, document: document, variables: try prepared.effectiveVariables(request.variables),
+                                         limits: configuration.limits)
+        let plan = try resolver.plan(operation)
+        if let problem = GraphQL.validate(schema: schema.library, ast: document).first {
+            throw HasuraError.validation(problem.message, path: "$")
+        }
+        var result = prepared
+        if plan.reusable {
+            result.plan = plan
+            result.statement = plan.kind == .query ? PlanExecutor.queryStatement(plan, schema: schema, dialect: store.dialect) : nil
+        }
+        return result
+    }
+
+    /// `__schema` and `__type`, answered by the GraphQL library over the generated SDL.
+    private func introspect(_ prepared: PreparedOperation, variables: [String: JSONValue], schema: GraphSchema) async throws -> [String: String] {
+        let result = try await GraphQL.execute(schema: schema.library, documentAST: prepared.document, rootValue: (), context: (),
+                                               variableValues: try variables.mapValues { try Map($0) }, operationName: prepared.operation.name?.value)
+        guard case .dictionary(let data) = result.data ?? .null else {
+            throw HasuraError.validation(result.errors.first?.message ?? "introspection failed", path: "$")
+        }
+        var values: [String: String] = [:]
+        for (key, value) in data { values[key] = MapText.json(value) }
+        return values
+    }
+}
+
+struct PlanKey: Hashable, Sendable {
+    var query: String
+    var operationName: String?
+    var role: String
+}
+
+/// A parsed and checked operation; with its plan (and, for a query, its SQL) when variables do not shape it.
+struct PreparedOperation: @unchecked Sendable {
+    // The GraphQL library's AST is immutable once parsed; it is shared read-only between requests.
+    let document: Document
+    let operation: OperationDefinition
+    var plan: OperationPlan?
+    var statement: SQLStatement?
+
+    init(document: Document, operation: OperationDefinition) {
+        self.document = document
+        self.operation = operation
+    }
+
+    /// The request's variables with the operation's defaults, checked against what the operation declares.
+    func effectiveVariables(_ provided: [String: JSONValue]) throws(HasuraError) -> [String: JSONValue] {
+        let declared = Set(operation.variableDefinitions.map(\.variable.name.value))
+        let unexpected = provided.keys.filter { !declared.contains($0) }.sorted()
+        if !unexpected.isEmpty {
+            throw HasuraError.validation("unexpected variables in variableValues: \(unexpected.joined(separator: ", "))", path: "$")
+        }
+        var values = provided
+        for definition in operation.variableDefinitions {
+            let name = definition.variable.name.value
+            if values[name] == nil, let fallback = definition.defaultValue { values[name] = InputValue(fallback).json }
+            if definition.type is NonNullType, (values[name] ?? .null) == .null {
+                throw HasuraError.validation("expecting a value for non-nullable variable: \"\(name)\"", path: "$.variableValues")
+            }
+        }
+        return values
+    }
+}
+
+/// The engine's changing state: metadata, its version, the schema built from it, and plans keyed by document.
+actor EngineState {
+    var metadata: Metadata
+    var resourceVersion: Int
+    var projectDigest: String?
+    var schema: GraphSchema
+    private var plans: [PlanKey: PreparedOperation] = [:]
+    private let maxPlans = 1_000
+
+    init(metadata: Metadata, resourceVersion: Int, projectDigest: String?, schema: GraphSchema) {
+        self.metadata = metadata
+        self.resourceVersion = resourceVersion
+        self.projectDigest = projectDigest
+        self.schema = schema
+    }
+
+    func cached(_ key: PlanKey, generation: Int) -> PreparedOperation? {
+        generation == schema.generation ? plans[key] : nil
+    }
+
+    func remember(_ operation: PreparedOperation, for key: PlanKey, generation: Int) {
+        guard generation == schema.generation else { return }
+        // A bounded cache: past the bound it starts over, which costs one planning per document.
+        if plans.count >= maxPlans { plans.removeAll(keepingCapacity: true) }
+        plans[key] = operation
+    }
+
+    func replace(metadata: Metadata, resourceVersion: Int, schema: GraphSchema) {
+        self.metadata = metadata
+        self.resourceVersion = resourceVersion
+        self.schema = schema
+        plans.removeAll()
+    }
+}
+
+/// The GraphQL library's `Map` values as JSON text, in the library's key order.
+enum MapText {
+    static func json(_ value: Map) -> String {
+        switch value {
+        case .undefined, .null: return "null"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .number(let number):
+            return number.storageType == .double ? JSONValue.number(number.doubleValue).jsonText() : String(number.intValue)
+        case .string(let text): return JSONValue.string(text).jsonText()
+        case .array(let values): return "[" + values.map(json).joined(separator: ",") + "]"
+        case .dictionary(let fields):
+            return "{" + fields.map { JSONValue.string($0.key).jsonText() + ":" + json($0.value) }.joined(separator: ",") + "}"
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import GraphQL
+import TesseraCore
+
+/// A relationship from metadata, resolved against the database's foreign keys into column pairs.
+struct RelationshipModel: Sendable {
+    var name: String
+    var remote: QualifiedTable
+    /// (column of this table, column of the remote table), compared for equality.
+    var mapping: [(local: String, remote: String)]
+    var isArray: Bool
+}
+
+/// The root fields of one table, with Hasura's default names or the metadata's `custom_root_fields`.
+enum RootFieldKind: String, CaseIterable, Sendable {
+    case select, selectByPk = "select_by_pk", selectAggregate = "select_aggregate"
+    case insert, insertOne = "insert_one", update, updateByPk = "update_by_pk", updateMany = "update_many"
+    case delete, deleteByPk = "delete_by_pk"
+
+    var isMutation: Bool { ![.select, .selectByPk, .selectAggregate].contains(self) }
+
+    func defaultName(_ type: String) -> String {
+        switch self {
+        case .select: type
+        case .selectByPk: "\(type)_by_pk"
+        case .selectAggregate: "\(type)_aggregate"
+        case .insert: "insert_\(type)"
+        case .insertOne: "insert_\(type)_one"
+        case .update: "update_\(type)"
+        case .updateByPk: "update_\(type)_by_pk"
+        case .updateMany: "update_\(type)_many"
+        case .delete: "delete_\(type)"
+        case .deleteByPk: "delete_\(type)_by_pk"
+        }
+    }
+}
+
+struct TableModel: Sendable {
+    var info: TableInfo
+    /// The GraphQL type: the table's name in `public`, `<schema>_<name>` elsewhere, or `custom_name`.
+    var typeName: String
+    var relationships: [String: RelationshipModel]
+
+    var table: QualifiedTable { info.table }
+    var columns: [ColumnInfo] { info.columns }
+    var numericColumns: [ColumnInfo] { columns.filter(\.scalar.isNumeric) }
+    var comparableColumns: [ColumnInfo] { columns.filter { $0.scalar.category != .json && $0.scalar.category != .boolean } }
+}
+
+struct RootField: Sendable {
+    var kind: RootFieldKind
+    var table: QualifiedTable
+}
+
+/// What clients can ask of the engine: the tables metadata exposes, their root fields and relationships, and the same
+/// as GraphQL SDL built into the library's schema, which answers introspection and checks documents against the spec.
+struct GraphSchema: Sendable {
+    var tables: [QualifiedTable: TableModel]
+    var queryFields: [String: RootField]
+    var mutationFields: [String: RootField]
+    var library: GraphQLSchema
+    /// Counts rebuilds, so plans made for an older schema are not reused.
+    var generation = 0
+    /// Metadata objects that could not be served (a table that is gone, a relationship without a foreign key).
+    var inconsistencies: [String]
+
+    func table(_ name: QualifiedTable) -> TableModel { tables[name]! }
+
+    static func build(metadata: Metadata, database: [QualifiedTable: TableInfo], generation: Int = 0) throws -> GraphSchema {
+        var inconsistencies: [String] = []
+        var models: [QualifiedTable: TableModel] = [:]
+        var entries: [QualifiedTable: [String: JSONValue]] = [:]
+        for entry in metadata.tables {
+            guard let name = try? Metadata.qualifiedTable(entry["table"]!, path: "$") else { continue }
+            guard let info = database[name] else {
+                inconsistencies.append("table \"\(name)\" is tracked in metadata but does not exist in the database")
+                continue
+            }
+            let configuration = entry["configuration"]?.objectValue ?? [:]
+            let typeName = configuration["custom_name"]?.stringValue
+                ?? (name.schema == "public" ? name.name : "\(name.schema)_\(name.name)")
+            guard Naming.isValid(typeName) else {
+                inconsistencies.append("table \"\(name)\" has no valid GraphQL name")
+                continue
+            }
+            var usable = info
+            usable.columns = info.columns.filter { Naming.isValid($0.name) }
+            models[name] = TableModel(info: usable, typeName: typeName, relationships: [:])
+            entries[name] = entry
+        }
+        for (name, entry) in entries {
+            for kind in [RelationshipKind.object, .array] {
+                for relationship in entry[kind.key]?.arrayValue ?? [] {
+                    do {
+                        let model = try resolve(relationship, kind: kind, of: models[name]!.info, tables: models)
+                        models[name]!.relationships[model.name] = model
+                    } catch {
+                        inconsistencies.append("relationship on \"\(name)\": \(error)")
+                    }
+                }
+            }
+        }
+        var queryFields: [String: RootField] = [:]
+        var mutationFields: [String: RootField] = [:]
+        for (name, model) in models {
+            let custom = entries[name]?["configuration"]?.objectValue?["custom_root_fields"]?.objectValue ?? [:]
+            for kind in RootFieldKind.allCases {
+                if [.selectByPk, .updateByPk, .deleteByPk].contains(kind), model.info.primaryKey == nil { continue }
+                let field = custom[kind.rawValue]?.stringValue ?? kind.defaultName(model.typeName)
+                if kind.isMutation { mutationFields[field] = RootField(kind: kind, table: name) }
+                else { queryFields[field] = RootField(kind: kind, table: name) }
+            }
+        }
+        let sdl = SDLWriter(tables: models, queryFields: queryFields, mutationFields: mutationFields).write()
+        let library = try buildSchema(source: sdl)
+        return GraphSchema(tables: models, queryFields: queryFields, mutationFields: mutationFields, library: library,
+                           generation: generation, inconsistencies: inconsistencies)
+    }
+
+    private static func resolve(_ value: JSONValue, kind: RelationshipKind, of table: TableInfo,
+                                tables: [QualifiedTable: TableModel]) throws -> RelationshipModel {
+        guard let fields = value.objectValue, let name = fields["name"]?.stringValue, Naming.isValid(name),
+              let using = fields["using"]?.objectValue else {
+            throw HasuraError.parseFailed("a relationship needs a valid 'name' and 'using'")
+        }
+        guard table.column(name) == nil else {
+            throw HasuraError("already-exists", "column/relationship \"\(name)\" of table \"\(table.table)\" already exists")
+        }
+        if let manual = using["manual_configuration"]?.objectValue {
+            let remote = try Metadata.qualifiedTable(manual["remote_table"] ?? .null, path: "$")
+            guard let remoteModel = tables[remote] else { throw HasuraError.notFound("table \"\(remote)\" is not tracked") }
+            let pairs = (manual["column_mapping"]?.objectValue ?? [:]).sorted { $0.key < $1.key }
+                .compactMap { pair in pair.value.stringValue.map { (local: pair.key, remote: $0) } }
+            guard !pairs.isEmpty, pairs.allSatisfy({ table.column($0.local) != nil && remoteModel.info.column($0.remote) != nil }) else {
+                throw HasuraError.parseFailed("column_mapping must pair columns of both tables")
+            }
+            return RelationshipModel(name: name, remote: remote, mapping: pairs, isArray: kind == .array)
+        }
+        guard let constraint = using["foreign_key_constraint_on"] else {
+            throw HasuraError.parseFailed("'using' needs foreign_key_constraint_on or manual_configuration")
+        }
+        if let remoteSide = constraint.objectValue {
+            // The foreign key is on the other table and points here.
+            let remote = try Metadata.qualifiedTable(remoteSide["table"] ?? .null, path: "$")
+            guard let remoteModel = tables[remote] else { throw HasuraError.notFound("table \"\(remote)\" is not tracked") }
+            let columns = remoteSide["columns"]?.arrayValue?.compactMap(\.stringValue)
+                ?? remoteSide["column"]?.stringValue.map { [$0] } ?? []
+            guard let key = remoteModel.info.foreignKeys.first(where: { $0.columns == columns && $0.referencedTable == table.table }) else {
+                throw HasuraError.notFound("no foreign key constraint exists on the given column(s)")
+            }
+            return RelationshipModel(name: name, remote: remote, mapping: Array(zip(key.referencedColumns, key.columns)).map { ($0, $1) },
+                                     isArray: kind == .array)
+        }
+        let columns = constraint.arrayValue?.compactMap(\.stringValue) ?? constraint.stringValue.map { [$0] } ?? []
+        guard kind == .object,
+              let key = table.foreignKeys.first(where: { $0.columns == columns }), tables[key.referencedTable] != nil else {
+            throw HasuraError.notFound("no foreign key constraint exists on the given column(s)")
+        }
+        return RelationshipModel(name: name, remote: key.referencedTable,
+                                 mapping: Array(zip(key.columns, key.referencedColumns)).map { ($0, $1) }, isArray: false)
+    }
+}
+
+enum Naming {
+    /// GraphQL names: `[_A-Za-z][_0-9A-Za-z]*`, and not the reserved `__` prefix.
+    static func isValid(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !name.hasPrefix("__") else { return false }
+        func letter(_ byte: UInt8) -> Bool { (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95 }
+        return letter(first) && name.utf8.allSatisfy { letter($0) || ($0 >= 48 && $0 <= 57) }
+    }
+}

@@ -1,0 +1,111 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import TesseraCore
+import TesseraHTTP
+
+/// Hasura's HTTP API on Tessera's port: `/v1/graphql` (POST, GET with `?query=`, batches), `/v1/version`,
+/// `/v1/metadata`, and `/v2/query` (`run_sql`).
+public struct GraphQLRoutes<Context: RequestContext>: Sendable {
+    let service: GraphQLService
+
+    public init(service: GraphQLService) {
+        self.service = service
+    }
+
+    public func addRoutes(to router: Router<Context>) {
+        let graphql = router.group("v1/graphql").add(middleware: ErrorEnvelopeMiddleware<HasuraGraphQLErrors, Context>())
+        graphql.post { request, _ in try await self.graphQLPost(request) }
+        graphql.get { request, _ in try await self.graphQLGet(request) }
+        router.get("v1/version") { _, _ in
+            JSONResponse.text(#"{"version":"v2.48.0","server_type":"ce"}"#)
+        }
+        let admin = router.group().add(middleware: ErrorEnvelopeMiddleware<HasuraAdminErrors, Context>())
+        admin.post("v1/metadata") { request, _ in try await self.metadata(request) }
+        admin.post("v2/query") { request, _ in try await self.query(request) }
+    }
+
+    private func session(_ request: Request) throws(HasuraError) -> GraphQLSession {
+        let secret = request.headers[HTTPField.Name.hasuraAdminSecret] ?? request.headers[HTTPField.Name.hasuraAccessKey]
+        guard try service.isAdmin(secret: secret) else {
+            throw HasuraError.accessDenied("x-hasura-admin-secret/x-hasura-access-key required, but not found")
+        }
+        // The admin secret may act as any role, as Hasura allows, to try a role's view of the schema.
+        let role = request.headers[HTTPField.Name.hasuraRole]?.lowercased()
+        return GraphQLSession(role: role ?? "admin", variables: Self.sessionVariables(request.headers))
+    }
+
+    private func graphQLPost(_ request: Request) async throws -> Response {
+        let session = try session(request)
+        let buffer = try await BodyReader.bytes(request, limit: service.configuration.limits.maxBodyBytes)
+        let body: JSONValue
+        do { body = try JSONValue.parse(bytes: Array(buffer: buffer)) } catch {
+            throw HasuraError("invalid-json", "invalid json")
+        }
+        if case .array(let operations) = body {
+            guard operations.count <= service.configuration.limits.maxBatch else {
+                throw HasuraError.validation("a batch may hold at most \(service.configuration.limits.maxBatch) operations", path: "$")
+            }
+            var answers: [String] = []
+            for (index, operation) in operations.enumerated() {
+                do {
+                    answers.append(await service.execute(try GraphQLRequest(json: operation, path: "$[\(index)]"), session: session))
+                } catch {
+                    answers.append(GraphQLService.errorResponse(error))
+                }
+            }
+            return JSONResponse.text("[" + answers.joined(separator: ",") + "]")
+        }
+        return JSONResponse.text(await service.execute(try GraphQLRequest(json: body), session: session))
+    }
+
+    private func graphQLGet(_ request: Request) async throws -> Response {
+        let session = try session(request)
+        let query = try request.query
+        var fields: [String: JSONValue] = [:]
+        if let text = query["query"] { fields["query"] = .string(text) }
+        if let name = query["operationName"], !name.isEmpty { fields["operationName"] = .string(name) }
+        if let variables = query["variables"], !variables.isEmpty {
+            guard let parsed = try? JSONValue.parse(variables) else {
+                throw HasuraError("invalid-json", "the variables parameter is not valid JSON", path: "$.variables")
+            }
+            fields["variables"] = parsed
+        }
+        return JSONResponse.text(await service.execute(try GraphQLRequest(json: .object(fields)), session: session))
+    }
+
+    private func adminBody(_ request: Request) async throws -> JSONValue {
+        guard try service.isAdmin(secret: request.headers[HTTPField.Name.hasuraAdminSecret] ?? request.headers[HTTPField.Name.hasuraAccessKey]) else {
+            throw HasuraError.accessDenied("x-hasura-admin-secret/x-hasura-access-key required, but not found")
+        }
+        let buffer = try await BodyReader.bytes(request, limit: service.configuration.limits.maxBodyBytes)
+        do { return try JSONValue.parse(bytes: Array(buffer: buffer)) } catch {
+            throw HasuraError("invalid-json", "invalid json")
+        }
+    }
+
+    private func metadata(_ request: Request) async throws -> Response {
+        JSONResponse.text(try await service.metadataCommand(try await adminBody(request)).jsonText())
+    }
+
+    private func query(_ request: Request) async throws -> Response {
+        JSONResponse.text(try await service.schemaCommand(try await adminBody(request)).jsonText())
+    }
+
+    /// `x-hasura-*` headers other than the secrets: session variables, names lowercased as Hasura compares them.
+    static func sessionVariables(_ headers: HTTPFields) -> [String: String] {
+        var variables: [String: String] = [:]
+        for field in headers {
+            let name = field.name.canonicalName.lowercased()
+            guard name.hasPrefix("x-hasura-"), name != "x-hasura-admin-secret", name != "x-hasura-access-key" else { continue }
+            variables[name] = field.value
+        }
+        return variables
+    }
+}
+
+extension HTTPField.Name {
+    static let hasuraAdminSecret = HTTPField.Name("x-hasura-admin-secret")!
+    static let hasuraAccessKey = HTTPField.Name("x-hasura-access-key")!
+    static let hasuraRole = HTTPField.Name("x-hasura-role")!
+}

@@ -1,0 +1,126 @@
+/// What one GraphQL operation asks of the tables, checked against the schema, before any SQL is written.
+/// Values are `Operand`s: known constants, or variables read when the plan runs, so the same plan serves every call
+/// of a document whose variables fill single values.
+
+enum Operand: Sendable {
+    case value(SQLValue)
+    /// A variable filling one value: `nullable` says whether null may stand there (an inserted value may be null,
+    /// a comparison may not).
+    case variable(name: String, path: String, scalar: ScalarType, nullable: Bool)
+}
+
+struct Selection: Sendable {
+    var fields: [(key: String, field: SelectedField)]
+}
+
+indirect enum SelectedField: Sendable {
+    case column(ColumnInfo)
+    case typename(String)
+    case object(RelationshipModel, Selection)
+    case array(RelationshipModel, RowArguments, Selection)
+    case aggregate(RelationshipModel, RowArguments, AggregateSelection)
+}
+
+struct RowArguments: Sendable {
+    var filter: BoolExp?
+    var orderBy: [OrderTerm] = []
+    var limit: Operand?
+    var offset: Operand?
+    var distinctOn: [ColumnInfo] = []
+}
+
+enum ComparisonOperator: String, Sendable, CaseIterable {
+    case eq = "_eq", neq = "_neq", gt = "_gt", lt = "_lt", gte = "_gte", lte = "_lte"
+    case like = "_like", nlike = "_nlike", ilike = "_ilike", nilike = "_nilike"
+}
+
+indirect enum BoolExp: Sendable {
+    case and([BoolExp])
+    case or([BoolExp])
+    case not(BoolExp)
+    case compare(ColumnInfo, ComparisonOperator, Operand)
+    case within(ColumnInfo, negated: Bool, [Operand])
+    case isNull(ColumnInfo, Operand)
+    case relationship(RelationshipModel, BoolExp)
+}
+
+struct OrderTerm: Sendable {
+    enum Target: Sendable {
+        case column(ColumnInfo)
+        case count(RelationshipModel)
+    }
+    /// Object relationships walked from the row to the ordered value.
+    var path: [RelationshipModel]
+    var target: Target
+    var descending: Bool
+    var nullsFirst: Bool
+}
+
+struct AggregateSelection: Sendable {
+    enum Field: Sendable {
+        case typename(String)
+        case nodes(Selection)
+        case aggregate([(key: String, op: Operation)])
+    }
+    enum Operation: Sendable {
+        case typename(String)
+        case count(columns: [ColumnInfo], distinct: Bool)
+        /// `sum`, `avg`, `max`, `min` over columns; a nil column is `__typename`, answered with `typename`.
+        case function(String, typename: String, [(key: String, column: ColumnInfo?)])
+    }
+    var fields: [(key: String, field: Field)]
+}
+
+struct MutationSelection: Sendable {
+    enum Field: Sendable {
+        case typename(String)
+        case affectedRows
+        case returning(Selection)
+    }
+    var fields: [(key: String, field: Field)]
+}
+
+struct ColumnValue: Sendable {
+    var column: ColumnInfo
+    var value: Operand
+}
+
+struct OnConflict: Sendable {
+    var constraint: ConstraintInfo
+    var updateColumns: [ColumnInfo]
+    var filter: BoolExp?
+}
+
+struct UpdateSpec: Sendable {
+    var filter: BoolExp
+    var set: [ColumnValue]
+    var increment: [ColumnValue]
+}
+
+enum MutationOutput: Sendable {
+    case response(MutationSelection)
+    case row(Selection)
+}
+
+enum RootPlan: Sendable {
+    case typename(String)
+    /// `__schema` / `__type`: answered by the GraphQL library from the generated SDL.
+    case introspection
+    case rows(TableModel, RowArguments, Selection)
+    case row(TableModel, BoolExp, Selection)
+    case aggregate(TableModel, RowArguments, AggregateSelection)
+    case insert(TableModel, [[ColumnValue]], OnConflict?, MutationOutput)
+    case update(TableModel, UpdateSpec, MutationOutput)
+    case updateMany(TableModel, [UpdateSpec], MutationSelection)
+    case delete(TableModel, BoolExp, MutationOutput)
+}
+
+struct OperationPlan: Sendable {
+    enum Kind: Sendable { case query, mutation }
+    var kind: Kind
+    var roots: [(key: String, plan: RootPlan)]
+    /// False when a variable shaped the plan (a whole `where` or `objects` passed as a variable, a `@skip(if: $x)`):
+    /// then the plan holds that call's values and is rebuilt for the next.
+    var reusable: Bool
+    var hasIntrospection: Bool { roots.contains { if case .introspection = $0.plan { true } else { false } } }
+}

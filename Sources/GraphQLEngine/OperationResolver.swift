@@ -1,0 +1,680 @@
+import GraphQL
+import TesseraCore
+
+/// Reads one operation of a parsed document against the generated schema and produces its plan, with Hasura's error
+/// messages and paths (`field 'x' not found in type: 'query_root'` at `$.selectionSet.x`). Fragments are expanded,
+/// `@include`/`@skip` applied, and depth and size bounded on the way, so a hostile document stops early.
+struct OperationResolver {
+    let schema: GraphSchema
+    let fragments: [String: FragmentDefinition]
+    let variables: [String: JSONValue]
+    let limits: GraphQLLimits
+    private(set) var reusable = true
+    private var fieldCount = 0
+
+    init(schema: GraphSchema, document: Document, variables: [String: JSONValue], limits: GraphQLLimits) {
+        self.schema = schema
+        self.variables = variables
+        self.limits = limits
+        var fragments: [String: FragmentDefinition] = [:]
+        for case let fragment as FragmentDefinition in document.definitions { fragments[fragment.name.value] = fragment }
+        self.fragments = fragments
+    }
+
+    /// The operation a request names, or the only one in the document.
+    static func operation(in document: Document, named name: String?) throws(HasuraError) -> OperationDefinition {
+        let operations = document.definitions.compactMap { $0 as? OperationDefinition }
+        if let name {
+            guard let operation = operations.first(where: { $0.name?.value == name }) else {
+                throw HasuraError.validation("no such operation found in the document: \"\(name)\"", path: "$")
+            }
+            return operation
+        }
+        guard operations.count == 1 else {
+            throw HasuraError.validation(
+                operations.isEmpty ? "no operations found in the document"
+                    : "exactly one operation has to be present in the document when operationName is not specified",
+                path: "$")
+        }
+        return operations[0]
+    }
+
+    mutating func plan(_ operation: OperationDefinition) throws(HasuraError) -> OperationPlan {
+        let kind: OperationPlan.Kind
+        let rootType: String
+        let fields: [String: RootField]
+        switch operation.operation {
+        case .query: (kind, rootType, fields) = (.query, "query_root", schema.queryFields)
+        case .mutation:
+            guard !schema.mutationFields.isEmpty else { throw HasuraError.validation("no mutations exist", path: "$") }
+            (kind, rootType, fields) = (.mutation, "mutation_root", schema.mutationFields)
+        case .subscription:
+            throw HasuraError.notSupported("subscriptions are not supported over HTTP; Tessera serves queries and mutations")
+        }
+        var roots: [(key: String, plan: RootPlan)] = []
+        for (field, path) in try collect(operation.selectionSet, typeName: rootType, path: "$", depth: 1) {
+            let key = field.alias?.value ?? field.name.value
+            let name = field.name.value
+            let fieldPath = "\(path).selectionSet.\(name)"
+            switch name {
+            case "__typename": roots.append((key, .typename(rootType)))
+            case "__schema" where kind == .query, "__type" where kind == .query: roots.append((key, .introspection))
+            default:
+                guard let root = fields[name] else { throw HasuraError.fieldNotFound(name, in: rootType, path: fieldPath) }
+                roots.append((key, try rootPlan(root, field, path: fieldPath)))
+            }
+        }
+        return OperationPlan(kind: kind, roots: roots, reusable: reusable)
+    }
+
+    // MARK: - Selections
+
+    /// The fields of a selection set, fragments expanded and directives applied, in document order.
+    private mutating func collect(_ set: SelectionSet, typeName: String, path: String, depth: Int) throws(HasuraError) -> [(Field, String)] {
+        guard depth <= limits.maxDepth else {
+            throw HasuraError.validation("the query exceeds the maximum depth of \(limits.maxDepth)", path: path)
+        }
+        var fields: [(Field, String)] = []
+        for selection in set.selections {
+            switch selection {
+            case let field as Field:
+                guard try included(field.directives, path: path) else { continue }
+                fieldCount += 1
+                guard fieldCount <= limits.maxFields else {
+                    throw HasuraError.validation("the query selects more than \(limits.maxFields) fields", path: path)
+                }
+                fields.append((field, path))
+            case let spread as FragmentSpread:
+                guard try included(spread.directives, path: path) else { continue }
+                guard let fragment = fragments[spread.name.value] else {
+                    throw HasuraError.validation("fragment '\(spread.name.value)' not found", path: path)
+                }
+                guard fragment.typeCondition.name.value == typeName else { continue }
+                fields += try collect(fragment.selectionSet, typeName: typeName, path: path, depth: depth + 1)
+            case let inline as InlineFragment:
+                guard try included(inline.directives, path: path) else { continue }
+                if let condition = inline.typeCondition, condition.name.value != typeName { continue }
+                fields += try collect(inline.selectionSet, typeName: typeName, path: path, depth: depth + 1)
+            default: continue
+            }
+        }
+        return fields
+    }
+
+    private mutating func included(_ directives: [Directive], path: String) throws(HasuraError) -> Bool {
+        for directive in directives {
+            let name = directive.name.value
+            guard name == "include" || name == "skip" else { continue }
+            guard let argument = directive.arguments.first(where: { $0.name.value == "if" }) else {
+                throw HasuraError.validation("missing required field 'if'", path: "\(path).directives.\(name)")
+            }
+            guard case .bool(let flag) = try structural(InputValue(argument.value)) else {
+                throw HasuraError.validation("expected a boolean for 'if'", path: "\(path).directives.\(name)")
+            }
+            if (name == "include") != flag { return false }
+        }
+        return true
+    }
+
+    private mutating func subselection(_ field: Field, typeName: String, path: String, depth: Int) throws(HasuraError) -> [(Field, String)] {
+        guard let set = field.selectionSet else {
+            throw HasuraError.validation("missing selection set for '\(typeName)'", path: path)
+        }
+        return try collect(set, typeName: typeName, path: path, depth: depth + 1)
+    }
+
+    private func leaf(_ field: Field, path: String) throws(HasuraError) {
+        if field.selectionSet != nil {
+            throw HasuraError.validation("unexpected subselection set for non-object field", path: path)
+        }
+    }
+
+    mutating func selection(_ field: Field, of table: TableModel, path: String, depth: Int) throws(HasuraError) -> Selection {
+        var result: [(key: String, field: SelectedField)] = []
+        for (child, base) in try subselection(field, typeName: table.typeName, path: path, depth: depth) {
+            let name = child.name.value
+            let key = child.alias?.value ?? name
+            let childPath = "\(base).selectionSet.\(name)"
+            if name == "__typename" {
+                result.append((key, .typename(table.typeName)))
+            } else if let column = table.info.column(name) {
+                try leaf(child, path: childPath)
+                try noArguments(child, path: childPath)
+                result.append((key, .column(column)))
+            } else if let relationship = table.relationships[name] {
+                let remote = schema.table(relationship.remote)
+                if relationship.isArray {
+                    let arguments = try rowArguments(child.arguments, of: remote, path: childPath)
+                    result.append((key, .array(relationship, arguments, try selection(child, of: remote, path: childPath, depth: depth + 1))))
+                } else {
+                    try noArguments(child, path: childPath)
+                    result.append((key, .object(relationship, try selection(child, of: remote, path: childPath, depth: depth + 1))))
+                }
+            } else if name.hasSuffix("_aggregate"), let relationship = table.relationships[String(name.dropLast(10))], relationship.isArray {
+                let remote = schema.table(relationship.remote)
+                let arguments = try rowArguments(child.arguments, of: remote, path: childPath)
+                result.append((key, .aggregate(relationship, arguments,
+                                               try aggregateSelection(child, of: remote, path: childPath, depth: depth + 1))))
+            } else {
+                throw HasuraError.fieldNotFound(name, in: table.typeName, path: childPath)
+            }
+        }
+        return Selection(fields: result)
+    }
+
+    private mutating func aggregateSelection(_ field: Field, of table: TableModel, path: String, depth: Int) throws(HasuraError) -> AggregateSelection {
+        let t = table.typeName
+        var fields: [(key: String, field: AggregateSelection.Field)] = []
+        for (child, base) in try subselection(field, typeName: "\(t)_aggregate", path: path, depth: depth) {
+            let name = child.name.value
+            let key = child.alias?.value ?? name
+            let childPath = "\(base).selectionSet.\(name)"
+            switch name {
+            case "__typename": fields.append((key, .typename("\(t)_aggregate")))
+            case "nodes": fields.append((key, .nodes(try selection(child, of: table, path: childPath, depth: depth + 1))))
+            case "aggregate":
+                var operations: [(key: String, op: AggregateSelection.Operation)] = []
+                for (op, opBase) in try subselection(child, typeName: "\(t)_aggregate_fields", path: childPath, depth: depth + 1) {
+                    let opName = op.name.value
+                    let opKey = op.alias?.value ?? opName
+                    let opPath = "\(opBase).selectionSet.\(opName)"
+                    switch opName {
+                    case "__typename": operations.append((opKey, .typename("\(t)_aggregate_fields")))
+                    case "count":
+                        try leaf(op, path: opPath)
+                        var columns: [ColumnInfo] = []
+                        var distinct = false
+                        for argument in op.arguments {
+                            let argumentPath = "\(opPath).args.\(argument.name.value)"
+                            switch argument.name.value {
+                            case "columns": columns = try enumList(argument.value, typeName: "\(t)_select_column", path: argumentPath).map { name throws(HasuraError) in
+                                guard let column = table.info.column(name) else {
+                                    throw HasuraError.validation("expected one of the values \(table.columns.map(\.name)) for type '\(t)_select_column', but found '\(name)'", path: argumentPath)
+                                }
+                                return column
+                            }
+                            case "distinct":
+                                guard case .bool(let flag) = try structural(InputValue(argument.value)) else {
+                                    throw HasuraError.validation("expected a boolean for type 'Boolean'", path: argumentPath)
+                                }
+                                distinct = flag
+                            default:
+                                throw HasuraError.validation("'count' has no argument named '\(argument.name.value)'", path: argumentPath)
+                            }
+                        }
+                        operations.append((opKey, .count(columns: columns, distinct: distinct)))
+                    case "sum", "avg", "max", "min":
+                        let typeName = "\(t)_\(opName)_fields"
+                        let allowed = opName == "sum" || opName == "avg" ? table.numericColumns : table.comparableColumns
+                        var columns: [(key: String, column: ColumnInfo?)] = []
+                        for (column, columnBase) in try subselection(op, typeName: typeName, path: opPath, depth: depth + 2) {
+                            let columnName = column.name.value
+                            let columnKey = column.alias?.value ?? columnName
+                            if columnName == "__typename" { columns.append((columnKey, nil)); continue }
+                            guard let info = allowed.first(where: { $0.name == columnName }) else {
+                                throw HasuraError.fieldNotFound(columnName, in: typeName, path: "\(columnBase).selectionSet.\(columnName)")
+                            }
+                            columns.append((columnKey, info))
+                        }
+                        operations.append((opKey, .function(opName, typename: typeName, columns)))
+                    default:
+                        throw HasuraError.fieldNotFound(opName, in: "\(t)_aggregate_fields", path: opPath)
+                    }
+                }
+                fields.append((key, .aggregate(operations)))
+            default:
+                throw HasuraError.fieldNotFound(name, in: "\(t)_aggregate", path: childPath)
+            }
+        }
+        return AggregateSelection(fields: fields)
+    }
+
+    private mutating func mutationSelection(_ field: Field, of table: TableModel, path: String) throws(HasuraError) -> MutationSelection {
+        let typeName = "\(table.typeName)_mutation_response"
+        var fields: [(key: String, field: MutationSelection.Field)] = []
+        for (child, base) in try subselection(field, typeName: typeName, path: path, depth: 1) {
+            let name = child.name.value
+            let key = child.alias?.value ?? name
+            let childPath = "\(base).selectionSet.\(name)"
+            switch name {
+            case "__typename": fields.append((key, .typename(typeName)))
+            case "affected_rows": try leaf(child, path: childPath); fields.append((key, .affectedRows))
+            case "returning": fields.append((key, .returning(try selection(child, of: table, path: childPath, depth: 2))))
+            default: throw HasuraError.fieldNotFound(name, in: typeName, path: childPath)
+            }
+        }
+        return MutationSelection(fields: fields)
+    }
+
+    // MARK: - Root fields
+
+    private mutating func rootPlan(_ root: RootField, _ field: Field, path: String) throws(HasuraError) -> RootPlan {
+        let table = schema.table(root.table)
+        switch root.kind {
+        case .select:
+            return .rows(table, try rowArguments(field.arguments, of: table, path: path), try selection(field, of: table, path: path, depth: 1))
+        case .selectAggregate:
+            return .aggregate(table, try rowArguments(field.arguments, of: table, path: path),
+                              try aggregateSelection(field, of: table, path: path, depth: 1))
+        case .selectByPk:
+            let arguments = try namedArguments(field, allowed: table.info.primaryKey!.columns, path: path)
+            return .row(table, try primaryKeyFilter(table, arguments, path: path), try selection(field, of: table, path: path, depth: 1))
+        case .insert, .insertOne:
+            let one = root.kind == .insertOne
+            let arguments = try namedArguments(field, allowed: [one ? "object" : "objects", "on_conflict"], path: path)
+            let objectsKey = one ? "object" : "objects"
+            guard let objectsValue = arguments[objectsKey] else {
+                throw HasuraError.validation("missing required field '\(objectsKey)'", path: "\(path).args")
+            }
+            var objects: [InputValue]
+            switch try structuralShallow(objectsValue) {
+            case .list(let values) where !one: objects = values
+            case .object: objects = [try structuralShallow(objectsValue)]
+            default: throw HasuraError.validation("expected an object for type '\(table.typeName)_insert_input'", path: "\(path).args.\(objectsKey)")
+            }
+            var rows: [[ColumnValue]] = []
+            for (index, object) in objects.enumerated() {
+                let objectPath = one ? "\(path).args.object" : "\(path).args.objects[\(index)]"
+                rows.append(try columnValues(try structuralShallow(object), of: table, typeName: "\(table.typeName)_insert_input",
+                                             nullable: true, path: objectPath))
+            }
+            let conflict = try arguments["on_conflict"].flatMap { value throws(HasuraError) in
+                try onConflict(value, of: table, path: "\(path).args.on_conflict")
+            }
+            let output: MutationOutput = one ? .row(try selection(field, of: table, path: path, depth: 1))
+                : .response(try mutationSelection(field, of: table, path: path))
+            return .insert(table, rows, conflict, output)
+        case .update:
+            let arguments = try namedArguments(field, allowed: ["where", "_set", "_inc"], path: path)
+            guard let filter = arguments["where"] else { throw HasuraError.validation("missing required field 'where'", path: "\(path).args") }
+            let spec = try updateSpec(filter: try boolExp(filter, of: table, path: "\(path).args.where"), arguments, of: table, path: path)
+            return .update(table, spec, .response(try mutationSelection(field, of: table, path: path)))
+        case .updateByPk:
+            let arguments = try namedArguments(field, allowed: ["pk_columns", "_set", "_inc"], path: path)
+            guard let keyValue = arguments["pk_columns"], case .object(let keyFields) = try structural(keyValue) else {
+                throw HasuraError.validation("missing required field 'pk_columns'", path: "\(path).args")
+            }
+            let keys = Dictionary(keyFields.map { ($0.key, $0.value) }, uniquingKeysWith: { _, b in b })
+            for key in keys.keys where !table.info.primaryKey!.columns.contains(key) {
+                throw HasuraError.fieldNotFound(key, in: "\(table.typeName)_pk_columns_input", path: "\(path).args.pk_columns.\(key)")
+            }
+            let spec = try updateSpec(filter: try primaryKeyFilter(table, keys, path: "\(path).args.pk_columns"), arguments, of: table, path: path)
+            return .update(table, spec, .row(try selection(field, of: table, path: path, depth: 1)))
+        case .updateMany:
+            let arguments = try namedArguments(field, allowed: ["updates"], path: path)
+            guard let updates = arguments["updates"] else { throw HasuraError.validation("missing required field 'updates'", path: "\(path).args") }
+            var specs: [UpdateSpec] = []
+            let list: [InputValue]
+            switch try structural(updates) {
+            case .list(let values): list = values
+            case let value: list = [value]
+            }
+            for (index, update) in list.enumerated() {
+                let updatePath = "\(path).args.updates[\(index)]"
+                guard case .object(let fields) = update else {
+                    throw HasuraError.validation("expected an object for type '\(table.typeName)_updates'", path: updatePath)
+                }
+                let entries = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { _, b in b })
+                for key in entries.keys where !["where", "_set", "_inc"].contains(key) {
+                    throw HasuraError.fieldNotFound(key, in: "\(table.typeName)_updates", path: "\(updatePath).\(key)")
+                }
+                guard let filter = entries["where"] else { throw HasuraError.validation("missing required field 'where'", path: updatePath) }
+                specs.append(try updateSpec(filter: try boolExp(filter, of: table, path: "\(updatePath).where"), entries, of: table, path: updatePath))
+            }
+            return .updateMany(table, specs, try mutationSelection(field, of: table, path: path))
+        case .delete:
+            let arguments = try namedArguments(field, allowed: ["where"], path: path)
+            guard let filter = arguments["where"] else { throw HasuraError.validation("missing required field 'where'", path: "\(path).args") }
+            return .delete(table, try boolExp(filter, of: table, path: "\(path).args.where"),
+                           .response(try mutationSelection(field, of: table, path: path)))
+        case .deleteByPk:
+            let arguments = try namedArguments(field, allowed: table.info.primaryKey!.columns, path: path)
+            return .delete(table, try primaryKeyFilter(table, arguments, path: path), .row(try selection(field, of: table, path: path, depth: 1)))
+        }
+    }
+
+    private func noArguments(_ field: Field, path: String) throws(HasuraError) {
+        if let argument = field.arguments.first {
+            throw HasuraError.validation("'\(field.name.value)' has no argument named '\(argument.name.value)'", path: "\(path).args.\(argument.name.value)")
+        }
+    }
+
+    private func namedArguments(_ field: Field, allowed: [String], path: String) throws(HasuraError) -> [String: InputValue] {
+        var arguments: [String: InputValue] = [:]
+        for argument in field.arguments {
+            let name = argument.name.value
+            guard allowed.contains(name) else {
+                throw HasuraError.validation("'\(field.name.value)' has no argument named '\(name)'", path: "\(path).args.\(name)")
+            }
+            arguments[name] = InputValue(argument.value)
+        }
+        return arguments
+    }
+
+    private mutating func primaryKeyFilter(_ table: TableModel, _ arguments: [String: InputValue], path: String) throws(HasuraError) -> BoolExp {
+        var terms: [BoolExp] = []
+        for name in table.info.primaryKey!.columns {
+            guard let value = arguments[name], let column = table.info.column(name) else {
+                throw HasuraError.validation("missing required field '\(name)'", path: "\(path).args")
+            }
+            terms.append(.compare(column, .eq, try operand(value, column.scalar, nullable: false, path: "\(path).args.\(name)")))
+        }
+        return .and(terms)
+    }
+
+    private mutating func updateSpec(filter: BoolExp, _ arguments: [String: InputValue], of table: TableModel, path: String) throws(HasuraError) -> UpdateSpec {
+        var spec = UpdateSpec(filter: filter, set: [], increment: [])
+        if let set = arguments["_set"] {
+            spec.set = try columnValues(try structuralShallow(set), of: table, typeName: "\(table.typeName)_set_input", nullable: true,
+                                        path: "\(path).args._set")
+        }
+        if let increment = arguments["_inc"] {
+            spec.increment = try columnValues(try structuralShallow(increment), of: table, typeName: "\(table.typeName)_inc_input",
+                                              nullable: false, path: "\(path).args._inc", numericOnly: true)
+        }
+        return spec
+    }
+
+    private mutating func columnValues(_ value: InputValue, of table: TableModel, typeName: String, nullable: Bool, path: String,
+                                       numericOnly: Bool = false) throws(HasuraError) -> [ColumnValue] {
+        guard case .object(let fields) = value else {
+            if case .null = value { return [] }
+            throw HasuraError.validation("expected an object for type '\(typeName)', but found \(value.kindName)", path: path)
+        }
+        var values: [ColumnValue] = []
+        for (key, fieldValue) in fields {
+            guard let column = table.info.column(key), !numericOnly || column.scalar.isNumeric else {
+                if table.relationships[key] != nil, !numericOnly {
+                    throw HasuraError.notSupported("nested inserts through relationships are not supported yet", path: "\(path).\(key)")
+                }
+                throw HasuraError.fieldNotFound(key, in: typeName, path: "\(path).\(key)")
+            }
+            if values.contains(where: { $0.column.name == key }) { continue }
+            values.append(ColumnValue(column: column, value: try operand(fieldValue, column.scalar, nullable: nullable, path: "\(path).\(key)")))
+        }
+        return values
+    }
+
+    private mutating func onConflict(_ value: InputValue, of table: TableModel, path: String) throws(HasuraError) -> OnConflict? {
+        let typeName = "\(table.typeName)_on_conflict"
+        guard !table.info.constraints.isEmpty else {
+            throw HasuraError.validation("'\(table.typeName)' has no unique or primary key constraint for on_conflict", path: path)
+        }
+        guard case .object(let fields) = try structuralShallow(value) else {
+            if case .null = try structural(value) { return nil }
+            throw HasuraError.validation("expected an object for type '\(typeName)'", path: path)
+        }
+        var constraint: ConstraintInfo?
+        var updateColumns: [ColumnInfo] = []
+        var filter: BoolExp?
+        for (key, fieldValue) in fields {
+            switch key {
+            case "constraint":
+                guard case let name?? = try enumName(fieldValue, path: "\(path).constraint"),
+                      let found = table.info.constraints.first(where: { $0.name == name }) else {
+                    throw HasuraError.validation(
+                        "expected one of the values \(table.info.constraints.map(\.name)) for type '\(table.typeName)_constraint'",
+                        path: "\(path).constraint")
+                }
+                constraint = found
+            case "update_columns":
+                updateColumns = try enumList(fieldValue, typeName: "\(table.typeName)_update_column", path: "\(path).update_columns")
+                    .map { name throws(HasuraError) in
+                        guard let column = table.info.column(name) else {
+                            throw HasuraError.validation("expected one of the values \(table.columns.map(\.name)) for type '\(table.typeName)_update_column', but found '\(name)'",
+                                                         path: "\(path).update_columns")
+                        }
+                        return column
+                    }
+            case "where": filter = try boolExp(fieldValue, of: table, path: "\(path).where")
+            default: throw HasuraError.fieldNotFound(key, in: typeName, path: "\(path).\(key)")
+            }
+        }
+        guard let constraint else { throw HasuraError.validation("missing required field 'constraint'", path: path) }
+        return OnConflict(constraint: constraint, updateColumns: updateColumns, filter: filter)
+    }
+
+    // MARK: - Arguments of row selections
+
+    private mutating func rowArguments(_ arguments: [Argument], of table: TableModel, path: String) throws(HasuraError) -> RowArguments {
+        var result = RowArguments()
+        for argument in arguments {
+            let name = argument.name.value
+            let value = InputValue(argument.value)
+            let argumentPath = "\(path).args.\(name)"
+            switch name {
+            case "where": result.filter = try boolExp(value, of: table, path: argumentPath)
+            case "limit": result.limit = try count(value, path: argumentPath)
+            case "offset": result.offset = try count(value, path: argumentPath)
+            case "order_by": result.orderBy = try orderBy(value, of: table, path: argumentPath)
+            case "distinct_on":
+                result.distinctOn = try enumList(value, typeName: "\(table.typeName)_select_column", path: argumentPath).map { name throws(HasuraError) in
+                    guard let column = table.info.column(name) else {
+                        throw HasuraError.validation("expected one of the values \(table.columns.map(\.name)) for type '\(table.typeName)_select_column', but found '\(name)'", path: argumentPath)
+                    }
+                    return column
+                }
+            default:
+                throw HasuraError.validation("'\(path.split(separator: ".").last ?? "")' has no argument named '\(name)'", path: argumentPath)
+            }
+        }
+        if !result.distinctOn.isEmpty {
+            // PostgreSQL's rule, which Hasura keeps: DISTINCT ON columns lead the ORDER BY.
+            let leading = result.orderBy.prefix(result.distinctOn.count).map { term -> String? in
+                if term.path.isEmpty, case .column(let column) = term.target { return column.name }
+                return nil
+            }
+            if !result.orderBy.isEmpty, Set(leading.compactMap { $0 }) != Set(result.distinctOn.map(\.name)) || leading.count < result.distinctOn.count {
+                throw HasuraError.validation("\"distinct_on\" columns must match initial \"order_by\" columns", path: "\(path).args")
+            }
+        }
+        return result
+    }
+
+    private mutating func count(_ value: InputValue, path: String) throws(HasuraError) -> Operand? {
+        if case .null = value { return nil }
+        let operand = try operand(value, .int, nullable: true, path: path)
+        if case .value(.integer(let number)) = operand, number < 0 {
+            throw HasuraError.validation("unexpected negative value", path: path)
+        }
+        return operand
+    }
+
+    private mutating func orderBy(_ value: InputValue, of table: TableModel, path: String) throws(HasuraError) -> [OrderTerm] {
+        let items: [InputValue]
+        switch try structuralShallow(value) {
+        case .list(let values): items = values
+        case .null: return []
+        case let single: items = [single]
+        }
+        var terms: [OrderTerm] = []
+        for (index, item) in items.enumerated() {
+            terms += try orderTerms(try structuralShallow(item), of: table, through: [], path: items.count == 1 ? path : "\(path)[\(index)]")
+        }
+        return terms
+    }
+
+    private mutating func orderTerms(_ value: InputValue, of table: TableModel, through path: [RelationshipModel],
+                                     path location: String) throws(HasuraError) -> [OrderTerm] {
+        guard case .object(let fields) = value else {
+            throw HasuraError.validation("expected an object for type '\(table.typeName)_order_by', but found \(value.kindName)", path: location)
+        }
+        var terms: [OrderTerm] = []
+        for (key, fieldValue) in fields {
+            let fieldPath = "\(location).\(key)"
+            if let column = table.info.column(key) {
+                guard let direction = try orderDirection(fieldValue, path: fieldPath) else { continue }
+                terms.append(OrderTerm(path: path, target: .column(column), descending: direction.descending, nullsFirst: direction.nullsFirst))
+            } else if let relationship = table.relationships[key], !relationship.isArray {
+                terms += try orderTerms(try structuralShallow(fieldValue), of: schema.table(relationship.remote), through: path + [relationship],
+                                        path: fieldPath)
+            } else if key.hasSuffix("_aggregate"), let relationship = table.relationships[String(key.dropLast(10))], relationship.isArray {
+                guard case .object(let aggregate) = try structuralShallow(fieldValue) else {
+                    throw HasuraError.validation("expected an object for type '\(schema.table(relationship.remote).typeName)_aggregate_order_by'", path: fieldPath)
+                }
+                for (aggregateKey, direction) in aggregate {
+                    guard aggregateKey == "count" else {
+                        throw HasuraError.fieldNotFound(aggregateKey, in: "\(schema.table(relationship.remote).typeName)_aggregate_order_by",
+                                                        path: "\(fieldPath).\(aggregateKey)")
+                    }
+                    guard let order = try orderDirection(direction, path: "\(fieldPath).count") else { continue }
+                    terms.append(OrderTerm(path: path, target: .count(relationship), descending: order.descending, nullsFirst: order.nullsFirst))
+                }
+            } else {
+                throw HasuraError.fieldNotFound(key, in: "\(table.typeName)_order_by", path: fieldPath)
+            }
+        }
+        return terms
+    }
+
+    private mutating func orderDirection(_ value: InputValue, path: String) throws(HasuraError) -> (descending: Bool, nullsFirst: Bool)? {
+        guard case let name?? = try enumName(value, path: path) else { return nil }
+        switch name {
+        case "asc", "asc_nulls_last": return (false, false)
+        case "asc_nulls_first": return (false, true)
+        case "desc", "desc_nulls_first": return (true, true)
+        case "desc_nulls_last": return (true, false)
+        default:
+            throw HasuraError.validation("expected one of the values [\"asc\",\"asc_nulls_first\",\"asc_nulls_last\",\"desc\",\"desc_nulls_first\",\"desc_nulls_last\"] for type 'order_by', but found '\(name)'", path: path)
+        }
+    }
+
+    // MARK: - Boolean expressions
+
+    mutating func boolExp(_ value: InputValue, of table: TableModel, path: String) throws(HasuraError) -> BoolExp {
+        let typeName = "\(table.typeName)_bool_exp"
+        guard case .object(let fields) = try structuralShallow(value) else {
+            throw HasuraError.validation("expected an object for type '\(typeName)', but found \(try structuralShallow(value).kindName)", path: path)
+        }
+        var terms: [BoolExp] = []
+        for (key, fieldValue) in fields {
+            let fieldPath = "\(path).\(key)"
+            switch key {
+            case "_and", "_or":
+                let items: [InputValue]
+                switch try structuralShallow(fieldValue) {
+                case .list(let values): items = values
+                case let single: items = [single]
+                }
+                var nested: [BoolExp] = []
+                for (index, item) in items.enumerated() {
+                    nested.append(try boolExp(item, of: table, path: "\(fieldPath)[\(index)]"))
+                }
+                terms.append(key == "_and" ? .and(nested) : .or(nested))
+            case "_not":
+                terms.append(.not(try boolExp(fieldValue, of: table, path: fieldPath)))
+            default:
+                if let column = table.info.column(key) {
+                    terms.append(contentsOf: try comparisons(fieldValue, column, path: fieldPath))
+                } else if let relationship = table.relationships[key] {
+                    terms.append(.relationship(relationship, try boolExp(fieldValue, of: schema.table(relationship.remote), path: fieldPath)))
+                } else {
+                    throw HasuraError.fieldNotFound(key, in: typeName, path: fieldPath)
+                }
+            }
+        }
+        return terms.count == 1 ? terms[0] : .and(terms)
+    }
+
+    private mutating func comparisons(_ value: InputValue, _ column: ColumnInfo, path: String) throws(HasuraError) -> [BoolExp] {
+        let typeName = "\(column.scalar.name)_comparison_exp"
+        guard case .object(let fields) = try structuralShallow(value) else {
+            throw HasuraError.validation("expected an object for type '\(typeName)', but found \(try structuralShallow(value).kindName)", path: path)
+        }
+        var terms: [BoolExp] = []
+        for (key, operatorValue) in fields {
+            let operatorPath = "\(path).\(key)"
+            if let op = ComparisonOperator(rawValue: key) {
+                let isText = [.like, .nlike, .ilike, .nilike].contains(op)
+                guard !isText || column.scalar.name == "String" else { throw HasuraError.fieldNotFound(key, in: typeName, path: operatorPath) }
+                terms.append(.compare(column, op, try operand(operatorValue, isText ? .string : column.scalar, nullable: false, path: operatorPath)))
+            } else if key == "_in" || key == "_nin" {
+                let items: [InputValue]
+                switch try structuralShallow(operatorValue) {
+                case .list(let values): items = values
+                case let single: items = [single]
+                }
+                var operands: [Operand] = []
+                for (index, item) in items.enumerated() {
+                    operands.append(try operand(item, column.scalar, nullable: false, path: "\(operatorPath)[\(index)]"))
+                }
+                terms.append(.within(column, negated: key == "_nin", operands))
+            } else if key == "_is_null" {
+                terms.append(.isNull(column, try operand(operatorValue, .boolean, nullable: false, path: operatorPath)))
+            } else {
+                throw HasuraError.fieldNotFound(key, in: typeName, path: operatorPath)
+            }
+        }
+        return terms
+    }
+
+    // MARK: - Values
+
+    /// A single value: a variable stays a reference, so the plan can be reused; a literal is checked now.
+    private func operand(_ value: InputValue, _ scalar: ScalarType, nullable: Bool, path: String) throws(HasuraError) -> Operand {
+        if case .variable(let name) = value {
+            return .variable(name: name, path: path, scalar: scalar, nullable: nullable)
+        }
+        if case .null = value, !nullable {
+            throw HasuraError.validation("unexpected null value for type '\(scalar.name)'", path: path)
+        }
+        return .value(try scalar.sqlValue(value, path: path))
+    }
+
+    /// A value whose shape decides the plan: variables anywhere inside it are replaced by their values.
+    private mutating func structural(_ value: InputValue) throws(HasuraError) -> InputValue {
+        switch value {
+        case .variable(let name):
+            reusable = false
+            return InputValue(json: variables[name] ?? .null)
+        case .list(let values):
+            var result: [InputValue] = []
+            for item in values { result.append(try structural(item)) }
+            return .list(result)
+        case .object(let fields):
+            var result: [(key: String, value: InputValue)] = []
+            for field in fields { result.append((field.key, try structural(field.value))) }
+            return .object(result)
+        default: return value
+        }
+    }
+
+    /// Replaces a variable standing for the whole value, leaving variables inside it as references.
+    private mutating func structuralShallow(_ value: InputValue) throws(HasuraError) -> InputValue {
+        guard case .variable(let name) = value else { return value }
+        reusable = false
+        return InputValue(json: variables[name] ?? .null)
+    }
+
+    private mutating func enumName(_ value: InputValue, path: String) throws(HasuraError) -> String?? {
+        switch try structural(value) {
+        case .enumValue(let name), .string(let name): return .some(name)
+        case .null: return .some(nil)
+        case let other: throw HasuraError.validation("expected an enum value, but found \(other.kindName)", path: path)
+        }
+    }
+
+    private mutating func enumList(_ value: any Value, typeName: String, path: String) throws(HasuraError) -> [String] {
+        try enumList(InputValue(value), typeName: typeName, path: path)
+    }
+
+    private mutating func enumList(_ value: InputValue, typeName: String, path: String) throws(HasuraError) -> [String] {
+        var names: [String] = []
+        switch try structural(value) {
+        case .list(let values):
+            for item in values {
+                guard case .some(.some(let name)) = try enumName(item, path: path) else {
+                    throw HasuraError.validation("expected a list of '\(typeName)' values", path: path)
+                }
+                names.append(name)
+            }
+        case .null: break
+        case let single:
+            guard case .some(.some(let name)) = try enumName(single, path: path) else {
+                throw HasuraError.validation("expected a list of '\(typeName)' values", path: path)
+            }
+            names.append(name)
+        }
+        return names
+    }
+}
