@@ -188,7 +188,8 @@ public final class GraphQLService: Sendable {
             values = try await executor.mutate(plan)
         }
         if plan.hasIntrospection {
-            for (key, value) in try await introspect(prepared, variables: variables, schema: schema) { values[key] = value }
+            let introspected = try await introspect(prepared, variables: variables, schema: schema)
+            for (key, root) in plan.roots { if case .introspection = root { values[key] = introspected[key] } }
         }
         var output = "{\"data\":{"
         for (index, root) in plan.roots.enumerated() {

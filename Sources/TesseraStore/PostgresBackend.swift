@@ -68,17 +68,35 @@ public final class PostgresBackend: StoreBackend {
             return try await client.withTransaction(logger: logger) { connection in
                 var last = TextResult(columns: [], rows: [])
                 for statement in statements {
-                    // The simple query protocol answers in text, the form `run_sql` returns, whatever the column types.
                     let rows = try await connection.simpleQuery(statement).get()
                     last = TextResult(
                         columns: rows.first.map { row in row.map(\.columnName) } ?? [],
-                        rows: rows.map { row in row.map { cell in cell.bytes.map { String(buffer: $0) } } })
+                        rows: rows.map { row in row.map(Self.text) })
                 }
                 return last
             }
         } catch let error as PostgresTransactionError {
             if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
             throw error
+        }
+    }
+
+    /// A value as `psql` prints it. PostgresNIO reads results in binary: the common types are turned back into
+    /// PostgreSQL's text forms (booleans as `t`/`f`); anything else is read as the text it most likely is.
+    static func text(_ cell: PostgresCell) -> String? {
+        guard cell.bytes != nil else { return nil }
+        switch cell.dataType {
+        case .bool: return (try? cell.decode(Bool.self)).map { $0 ? "t" : "f" }
+        case .int2, .int4, .int8, .oid: return (try? cell.decode(Int64.self)).map { String($0) }
+        case .float4, .float8: return (try? cell.decode(Double.self)).map { String($0) }
+        case .numeric: return (try? cell.decode(Decimal.self)).map { "\($0)" }
+        case .uuid: return (try? cell.decode(UUID.self)).map { $0.uuidString.lowercased() }
+        case .timestamp, .timestamptz, .date:
+            guard let date = try? cell.decode(Date.self) else { return nil }
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = cell.dataType == .date ? [.withFullDate] : [.withInternetDateTime, .withFractionalSeconds]
+            return formatter.string(from: date)
+        default: return try? cell.decode(String.self)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GraphQLEngine
 import Hummingbird
 import HummingbirdTesting
 import IdentityManagement
@@ -48,7 +49,12 @@ struct Harness: Sendable {
         return logger
     }
 
-    static func make(_ kind: StoreKind = .sqlite, masterKey: String? = nil) async throws -> Harness {
+    /// The GraphQL engine's admin secret when `make(graphql: true)` switches the engine on.
+    static let graphQLAdminSecret = "graphql-test-admin-secret"
+
+    /// `graphql` switches the GraphQL engine on, over a database of its own (a second PostgreSQL database on PostgreSQL).
+    static func make(_ kind: StoreKind = .sqlite, masterKey: String? = nil, graphql: Bool = false,
+                     graphQLProject: String? = nil) async throws -> Harness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-test-\(UUID().uuidString)").path
         let clock = TestClock()
         var databaseURL: String?
@@ -56,16 +62,26 @@ struct Harness: Sendable {
         if kind == .postgres {
             (databaseURL, dropDatabase) = try await makePostgresDatabase()
         }
+        var graphQLDrop: (@Sendable () async -> Void)?
+        var graphQLConfiguration: GraphQLConfiguration?
+        if graphql {
+            var graphQLURL: String?
+            if kind == .postgres { (graphQLURL, graphQLDrop) = try await makePostgresDatabase() }
+            graphQLConfiguration = GraphQLConfiguration(databaseURL: graphQLURL, dataDirectory: directory,
+                                                        projectDirectory: graphQLProject, adminSecret: graphQLAdminSecret)
+        }
         let configuration = ServerConfiguration(
             dataDirectory: directory, databaseURL: databaseURL, issuer: issuer,
             masterKeyPassphrase: masterKey ?? (kind == .postgres ? String(repeating: "k", count: 32) : nil),
-            logLevel: .warning, bcryptCost: 4
+            logLevel: .warning, bcryptCost: 4, graphql: graphQLConfiguration
         )
         let services = try await TesseraServices.open(configuration, logger: logger, clock: clock.clock)
         let drop = dropDatabase
+        let dropGraphQL = graphQLDrop
         return Harness(services: services, clock: clock) {
             await services.shutdown()
             await drop?()
+            await dropGraphQL?()
             try? FileManager.default.removeItem(atPath: directory)
         }
     }

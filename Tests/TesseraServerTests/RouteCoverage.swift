@@ -45,7 +45,7 @@ enum RouteHits {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["TESSERA_ROUTE_COVERAGE"] == "1",
                    "runs after the suite, on the routes it recorded"))
     func everyRouteIsExercised() async throws {
-        let harness = try await Harness.make()
+        let harness = try await Harness.make(graphql: true)
         let router = try await TesseraApplication.router(services: harness.services, metrics: nil)
         await harness.cleanup()
         let routes = Set(router.routes.map { "\($0.method) \($0.path)" })

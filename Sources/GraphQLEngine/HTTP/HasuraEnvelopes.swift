@@ -8,11 +8,9 @@ import TesseraHTTP
 public enum HasuraGraphQLErrors: ErrorEnvelope {
     public static let family = "GraphQL API"
 
-    public static func status(for kind: DomainError.Kind) -> HTTPResponse.Status { .ok }
-
+    /// `status` names the kind of error (it picks Hasura's code); the response itself is 200.
     public static func response(status: HTTPResponse.Status, code: String?, message: String) -> Response {
-        let error = HasuraError(HasuraCodes.code(forStatus: status, domainCode: code), message)
-        return JSONResponse.text(GraphQLService.errorResponse(error), status: status.code >= 500 ? .ok : status)
+        JSONResponse.text(GraphQLService.errorResponse(HasuraError(HasuraCodes.code(forStatus: status, domainCode: code), message)))
     }
 
     public static func response(toFamilyError error: any Error) -> Response? {
