@@ -36,6 +36,9 @@ STARTUP_TIMEOUT = 60
 START_ATTEMPTS = 3
 LISTENING = "Tessera is listening"
 DEFAULT_BIN = Path(__file__).resolve().parent.parent / ".build" / "debug" / "tessera"
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+# The GraphQL admin secret of the example tenant (`make run` exports it; seed 004's sync Action carries it).
+DEMO_HASURA_SECRET = "demo-hasura-admin-secret-change-me"
 LOG_LEVEL = os.environ.get("TESSERA_INTEROP_LOG_LEVEL", "trace")
 
 # Values that must never appear in a server's log, whatever its level.
@@ -151,12 +154,24 @@ class RunningTessera:
     stdout_path: str
 
 
-def start_tessera(*extra_args: str, env=None, prefix: str = "tessera-interop-",
+def example_tenant(base: str) -> str:
+    """examples/tessera.yaml for a server at `base`: a copy of examples/ in which seed 004's sync Action calls that
+    server's /v1/graphql instead of port 8080, the one swap the seed asks for. Pass it as an argument to
+    `start_tessera`, which calls it with the server's URL."""
+    target = Path(tempfile.mkdtemp(prefix="tessera-examples-")) / "examples"
+    shutil.copytree(EXAMPLES_DIR, target, ignore=shutil.ignore_patterns("__pycache__", ".venv"))
+    sync = target / "actions" / "hasura-sync-users.js"
+    sync.write_text(sync.read_text().replace("http://127.0.0.1:8080/v1/graphql", base + "v1/graphql"))
+    return str(target / "tessera.yaml")
+
+
+def start_tessera(*extra_args, env=None, prefix: str = "tessera-interop-",
                   timeout: float = STARTUP_TIMEOUT) -> RunningTessera:
     """`tessera serve` on a loopback port with a fresh data folder, once it has logged that it listens there.
 
     `env` is the server's environment: a dict, or a function of the base URL that returns one (for variables that
-    name the server's own URL); None inherits this process's environment."""
+    name the server's own URL); None inherits this process's environment. An argument may also be a function of the
+    base URL (see `example_tenant`)."""
     binary = _binary()
     for attempt in range(START_ATTEMPTS):
         tmp = tempfile.mkdtemp(prefix=prefix)
@@ -166,10 +181,11 @@ def start_tessera(*extra_args: str, env=None, prefix: str = "tessera-interop-",
         stdout_path = os.path.join(tmp, "stdout.log")
         port = _free_port()
         base = f"http://127.0.0.1:{port}/"
+        args = [arg(base) if callable(arg) else arg for arg in extra_args]
         with open(stderr_path, "wb") as err, open(stdout_path, "wb") as out:
             process = subprocess.Popen(
                 [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--issuer", base, "--data-dir", data_dir,
-                 *([] if "--log-level" in extra_args else ["--log-level", LOG_LEVEL]), *extra_args],
+                 *([] if "--log-level" in args else ["--log-level", LOG_LEVEL]), *args],
                 stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env(base) if callable(env) else env,
             )
         deadline = time.monotonic() + timeout
@@ -214,7 +230,12 @@ def stop_tessera(running: RunningTessera) -> None:
 @pytest.fixture(scope="module")
 def server():
     """A Tessera server of this test module's own: fresh data folder, bootstrap admin client, nothing else."""
-    running = start_tessera()
+    yield from serve_module()
+
+
+def serve_module(*args, env=None):
+    """`start_tessera(*args, env=env)` as a `TesseraServer`, stopped when the generator is closed (a fixture's body)."""
+    running = start_tessera(*args, env=env)
     with open(os.path.join(running.data_dir, "admin-client.json")) as handle:
         credentials = json.load(handle)
     remember_secret(credentials["client_secret"])

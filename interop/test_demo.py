@@ -14,7 +14,8 @@ import jwt
 import pytest
 import requests
 
-from conftest import STRONG_PASSWORD, TIMEOUT, _tail, new_email, remember_secret, start_tessera, stop_tessera
+from conftest import (DEMO_HASURA_SECRET, STRONG_PASSWORD, TIMEOUT, _tail, example_tenant, new_email, remember_secret,
+                      start_tessera, stop_tessera)
 from test_browser import ARTIFACTS, WAIT, browser  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,10 +73,11 @@ def demo(flask_port):
     """`tessera serve --apply examples/tessera.yaml`, as `make run` does, on a loopback port of its own."""
     def env(base):
         return dict(os.environ, TESSERA_URL=base.rstrip("/"), TINYBIRD_ADMIN_TOKEN=ADMIN_TOKEN,
+                    HASURA_GRAPHQL_ADMIN_SECRET=DEMO_HASURA_SECRET,
                     TESSERA_DEMO_PASSWORD="Demo-Passw0rd-interop!",
                     TESSERA_FRAME_ANCESTORS=f"http://localhost:{flask_port} http://127.0.0.1:{flask_port}")
 
-    running = start_tessera("--apply", str(ROOT / "examples/tessera.yaml"), env=env, prefix="tessera-demo-", timeout=90)
+    running = start_tessera("--apply", example_tenant, env=env, prefix="tessera-demo-", timeout=90)
     try:
         # The tenant file is applied before the server listens: the demo is ready.
         config = requests.get(running.base + "demo/config.json", timeout=TIMEOUT)
