@@ -280,7 +280,7 @@ def test_local_validation_refuses_before_sending(engine):
             session.execute(gql("{ author { id nope } }"))
         with pytest.raises(GraphQLError, match="author_constraint"):
             session.execute(gql('mutation { insert_author(objects: [{id: 1, name: "x"}], '
-                                'on_conflict: {constraint: no_such_key}) { affected_rows } }'))
+                                'on_conflict: {constraint: no_such_key, update_columns: []}) { affected_rows } }'))
         with pytest.raises(GraphQLError):
             session.execute(gql("{ author(where: {id: {_like: 1}}) { id } }"))
         assert sent == []
@@ -559,18 +559,35 @@ def test_upsert_with_empty_update_columns_does_nothing(data):
       }
     }""")
     assert result == {"insert_author": {"affected_rows": 0, "returning": []}}
-    result = data.execute("""mutation {
+    # update_columns defaults to []: the conflicting row is skipped, the other inserted. (Sent without local
+    # validation: see test_on_conflict_update_columns_default_is_introspected.)
+    result = data.execute_plain("""mutation {
       insert_author(objects: [{id: 30, name: "Ann"}, {id: 31, name: "Ivy"}], on_conflict: {constraint: author_name_key}) {
         affected_rows returning { id name }
       }
     }""")
-    # update_columns defaults to []: the conflicting row is skipped, the other inserted.
     assert result == {"insert_author": {"affected_rows": 1, "returning": [{"id": 31, "name": "Ivy"}]}}
     result = data.execute("""mutation {
       insert_author_one(object: {id: 2, name: "Bob"}, on_conflict: {constraint: author_pkey, update_columns: []}) { id }
     }""")
     assert result == {"insert_author_one": None}
     assert author_names(data) == AUTHORS + [{"id": 31, "name": "Ivy"}]
+
+
+@pytest.mark.xfail(strict=True, reason="introspection answers defaultValue null for every input-object field: "
+                                       "GraphQLSwift's __InputValue.defaultValue resolver only reads "
+                                       "GraphQLArgumentDefinition, and input fields are InputObjectFieldDefinition; so "
+                                       "the SDL's `update_columns: [author_update_column!]! = []` (Hasura's) reaches "
+                                       "gql as a required field without default, and gql refuses on_conflict without "
+                                       "update_columns, which Hasura accepts")
+def test_on_conflict_update_columns_default_is_introspected(data):
+    response = data.post("v1/graphql", {"query": '{ __type(name: "author_on_conflict") { inputFields { name defaultValue } } }'})
+    fields = {field["name"]: field["defaultValue"] for field in response.json()["data"]["__type"]["inputFields"]}
+    assert fields == {"constraint": None, "update_columns": "[]", "where": None}
+    result = data.execute("""mutation {
+      insert_author(objects: [{id: 30, name: "Ann"}], on_conflict: {constraint: author_name_key}) { affected_rows }
+    }""")
+    assert result == {"insert_author": {"affected_rows": 0}}
 
 
 def test_upsert_with_where(data):
