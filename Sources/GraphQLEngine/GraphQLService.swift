@@ -3,6 +3,7 @@ import Foundation
 import GraphQL
 import Logging
 import TesseraCore
+import SQLiteNIO
 import TesseraStore
 
 /// Who a request runs as. This issue serves the admin role; roles with permissions build on the same plan cache key.
@@ -34,6 +35,9 @@ public struct GraphQLRequest: Sendable {
     public init(json: JSONValue, path: String = "$") throws(HasuraError) {
         guard case .object(let fields) = json else {
             throw HasuraError.parseFailed("expected an object with a 'query'", path: path)
+        }
+        if fields["extensions"]?.objectValue?["persistedQuery"] != nil {
+            throw HasuraError.notSupported("Automatic Persisted Queries is not enabled", path: path)
         }
         guard case .string(let query) = fields["query"] ?? .null else {
             throw HasuraError.parseFailed("the key 'query' was not found", path: path)
@@ -82,7 +86,12 @@ public final class GraphQLService: Sendable {
         let store = try await Store.open(databaseURL: configuration.databaseURL, dataDirectory: configuration.dataDirectory,
                                          fileName: "graphql.sqlite",
                                          // Hasura's _like is case-sensitive, as PostgreSQL's LIKE is; SQLite's is not by default.
-                                         sqlitePragmas: ["PRAGMA case_sensitive_like=ON"], logger: logger)
+                                         sqlitePragmas: ["PRAGMA case_sensitive_like=ON"],
+                                         // stddev and variance need a square root, which SQLite builds may leave out.
+                                         sqliteFunctions: [SQLiteCustomFunction("sqrt", argumentCount: 1, pure: true) { values in
+                                             guard let value = values.first?.double, value >= 0 else { return nil as Double? }
+                                             return value.squareRoot()
+                                         }], logger: logger)
         do {
             let catalog = MetadataCatalog(store: store)
             try await catalog.prepare()
@@ -102,7 +111,7 @@ public final class GraphQLService: Sendable {
             try await catalog.save(stored)
             let schema = try GraphSchema.build(metadata: stored.metadata, database: try await DatabaseIntrospection.tables(in: store))
             for problem in schema.inconsistencies { logger.warning("inconsistent GraphQL metadata", metadata: ["object": "\(problem)"]) }
-            let state = EngineState(metadata: stored.metadata, resourceVersion: stored.resourceVersion,
+            let state = try EngineState(metadata: stored.metadata, resourceVersion: stored.resourceVersion,
                                     projectDigest: stored.projectDigest, schema: schema)
             return GraphQLService(configuration: configuration, store: store, state: state, logger: logger)
         } catch {
@@ -136,7 +145,7 @@ public final class GraphQLService: Sendable {
 
     /// Runs one operation and answers the response object's JSON text; errors are answered, not thrown.
     public func execute(_ request: GraphQLRequest, session: GraphQLSession) async -> String {
-        let schema = await state.schema
+        let schema = await state.schema(for: session.role)
         do {
             return try await run(request, session: session, schema: schema)
         } catch let error as HasuraError {
@@ -189,7 +198,7 @@ public final class GraphQLService: Sendable {
         }
         if plan.hasIntrospection {
             let introspected = try await introspect(prepared, variables: variables, schema: schema)
-            for (key, root) in plan.roots { if case .introspection = root { values[key] = introspected[key] } }
+            for root in plan.roots { if case .introspection = root.plan { values[root.key] = introspected[root.key] } }
         }
         var output = "{\"data\":{"
         for (index, root) in plan.roots.enumerated() {
@@ -213,7 +222,8 @@ public final class GraphQLService: Sendable {
         var resolver = OperationResolver(schema: schema, document: document, variables: try prepared.effectiveVariables(request.variables),
                                          limits: configuration.limits)
         let plan = try resolver.plan(operation)
-        if let problem = GraphQL.validate(schema: schema.library, ast: document).first {
+        // Hasura accepts a declared variable the operation does not use; the specification's rule does not.
+        if let problem = GraphQL.validate(schema: schema.library, ast: document).first(where: { !$0.message.contains("is never used") }) {
             throw HasuraError.validation(problem.message, path: "$")
         }
         var result = prepared
@@ -232,7 +242,17 @@ public final class GraphQLService: Sendable {
             throw HasuraError.validation(result.errors.first?.message ?? "introspection failed", path: "$")
         }
         var values: [String: String] = [:]
-        for (key, value) in data { values[key] = MapText.json(value) }
+        // `__type(name: …)` may leave the type's name out of its selection: the argument says which type it is.
+        var typeNames: [String: String] = [:]
+        for case let field as Field in prepared.operation.selectionSet.selections where field.name.value == "__type" {
+            guard let argument = field.arguments.first(where: { $0.name.value == "name" }) else { continue }
+            let name: JSONValue = switch InputValue(argument.value) {
+            case .variable(let variable): variables[variable] ?? .null
+            case let literal: literal.json
+            }
+            if let name = name.stringValue { typeNames[field.alias?.value ?? "__type"] = name }
+        }
+        for (key, value) in data { values[key] = MapText.json(schema.restoringInputDefaults(value, typeName: typeNames[key])) }
         return values
     }
 }
@@ -268,7 +288,7 @@ struct PreparedOperation: @unchecked Sendable {
             let name = definition.variable.name.value
             if values[name] == nil, let fallback = definition.defaultValue { values[name] = InputValue(fallback).json }
             if definition.type is NonNullType, (values[name] ?? .null) == .null {
-                throw HasuraError.validation("expecting a value for non-nullable variable: \"\(name)\"", path: "$.variableValues")
+                throw HasuraError.validation("expecting a value for non-nullable variable: \"\(name)\"", path: "$")
             }
         }
         return values
@@ -284,11 +304,20 @@ actor EngineState {
     private var plans: [PlanKey: PreparedOperation] = [:]
     private let maxPlans = 1_000
 
-    init(metadata: Metadata, resourceVersion: Int, projectDigest: String?, schema: GraphSchema) {
+    /// What a role without permissions sees: no tables (Hasura's answer is `field … not found in type: 'query_root'`).
+    private let emptySchema: GraphSchema
+
+    init(metadata: Metadata, resourceVersion: Int, projectDigest: String?, schema: GraphSchema) throws {
         self.metadata = metadata
         self.resourceVersion = resourceVersion
         self.projectDigest = projectDigest
         self.schema = schema
+        self.emptySchema = try GraphSchema.build(metadata: .empty, database: [:])
+    }
+
+    /// The schema a role queries: everything for admin; roles are served with permissions in JWT mode (next).
+    func schema(for role: String) -> GraphSchema {
+        role == "admin" ? schema : emptySchema
     }
 
     func cached(_ key: PlanKey, generation: Int) -> PreparedOperation? {

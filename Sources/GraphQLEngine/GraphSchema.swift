@@ -58,6 +58,9 @@ struct GraphSchema: Sendable {
     var queryFields: [String: RootField]
     var mutationFields: [String: RootField]
     var library: GraphQLSchema
+    /// Defaults of input object fields (`<table>_on_conflict.update_columns = []`), by type and field: GraphQLSwift's
+    /// introspection reports defaults of arguments only, so ``restoringInputDefaults(_:)`` puts these back.
+    var inputDefaults: [String: [String: String]] = [:]
     /// Counts rebuilds, so plans made for an older schema are not reused.
     var generation = 0
     /// Metadata objects that could not be served (a table that is gone, a relationship without a foreign key).
@@ -112,8 +115,12 @@ struct GraphSchema: Sendable {
         }
         let sdl = SDLWriter(tables: models, queryFields: queryFields, mutationFields: mutationFields).write()
         let library = try buildSchema(source: sdl)
+        var inputDefaults: [String: [String: String]] = [:]
+        for model in models.values where !model.info.constraints.isEmpty {
+            inputDefaults["\(model.typeName)_on_conflict"] = ["update_columns": "[]"]
+        }
         return GraphSchema(tables: models, queryFields: queryFields, mutationFields: mutationFields, library: library,
-                           generation: generation, inconsistencies: inconsistencies)
+                           inputDefaults: inputDefaults, generation: generation, inconsistencies: inconsistencies)
     }
 
     private static func resolve(_ value: JSONValue, kind: RelationshipKind, of table: TableInfo,
@@ -157,6 +164,31 @@ struct GraphSchema: Sendable {
         }
         return RelationshipModel(name: name, remote: key.referencedTable,
                                  mapping: Array(zip(key.columns, key.referencedColumns)).map { ($0, $1) }, isArray: false)
+    }
+}
+
+extension GraphSchema {
+    /// An introspection result with the input field defaults the SDL declares, so that clients validating against it
+    /// (gql, codegen) accept `on_conflict` without `update_columns`, as the server does.
+    func restoringInputDefaults(_ value: Map, typeName: String? = nil) -> Map {
+        switch value {
+        case .array(let items): return .array(items.map { restoringInputDefaults($0) })
+        case .dictionary(var fields):
+            var name = typeName
+            if case .string(let named) = fields["name"] ?? .null { name = named }
+            if let name, let defaults = inputDefaults[name],
+               case .array(let inputs) = fields["inputFields"] ?? .null {
+                fields["inputFields"] = .array(inputs.map { input in
+                    guard case .dictionary(var inputField) = input, case .string(let field) = inputField["name"] ?? .null,
+                          let fallback = defaults[field], (inputField["defaultValue"] ?? .null).isNull || (inputField["defaultValue"] ?? .null).isUndefined else { return input }
+                    inputField["defaultValue"] = .string(fallback)
+                    return .dictionary(inputField)
+                })
+            }
+            for (key, nested) in fields where key != "inputFields" { fields[key] = restoringInputDefaults(nested) }
+            return .dictionary(fields)
+        default: return value
+        }
     }
 }
 

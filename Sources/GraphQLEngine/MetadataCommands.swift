@@ -128,6 +128,20 @@ extension GraphQLService {
         await state.replace(metadata: target, resourceVersion: version, schema: schema)
     }
 
+    /// After SQL that may have created, altered or dropped tables: tables that are gone leave the metadata (with the
+    /// relationships that pointed at them), as Hasura's run_sql does, and the schema serves what the database holds.
+    private func reconcile() async throws {
+        try await metadataGate.withGate {
+            let database = try await DatabaseIntrospection.tables(in: store)
+            var metadata = await state.metadataState().metadata
+            let vanished = metadata.trackedTables.filter { database[$0] == nil }
+            guard !vanished.isEmpty else { return try await rebuild(with: nil) }
+            for table in vanished { try metadata.untrack(table) }
+            logger.info("untracked tables dropped by run_sql", metadata: ["tables": "\(vanished.map(\.description))"])
+            try await rebuild(with: metadata)
+        }
+    }
+
     /// `run_sql`: the statements in one transaction; the last one's rows as text, first row the column names.
     private func runSQL(_ args: JSONValue) async throws -> JSONValue {
         guard case .object(let fields) = args, case .string(let sql) = fields["sql"] ?? .null else {
@@ -146,8 +160,7 @@ extension GraphQLService {
                               "query execution failed: \(DatabaseErrors.message(error))", path: "$")
         }
         if fields["read_only"] != .bool(true) {
-            // The SQL may have created, altered or dropped tables: serve what the database now holds.
-            try await rebuild(with: nil)
+            try await reconcile()
         }
         guard SQLScript.returnsRows(statements.last!) || !result.columns.isEmpty else {
             return .object(["result_type": .string("CommandOk"), "result": .null])

@@ -48,12 +48,25 @@ struct OrderTerm: Sendable {
     enum Target: Sendable {
         case column(ColumnInfo)
         case count(RelationshipModel)
+        /// `avg`, `max`, … of a column over an array relationship's rows.
+        case aggregate(RelationshipModel, String, ColumnInfo)
     }
     /// Object relationships walked from the row to the ordered value.
     var path: [RelationshipModel]
     var target: Target
     var descending: Bool
     var nullsFirst: Bool
+}
+
+/// Hasura's aggregate functions: the statistical ones take numeric columns, `max` and `min` any comparable column.
+enum AggregateFunctions {
+    static let numeric = ["avg", "stddev", "stddev_pop", "stddev_samp", "sum", "var_pop", "var_samp", "variance"]
+    static let comparable = ["max", "min"]
+    static let all = numeric + comparable
+
+    static func columns(_ function: String, of table: TableModel) -> [ColumnInfo] {
+        comparable.contains(function) ? table.comparableColumns : table.numericColumns
+    }
 }
 
 struct AggregateSelection: Sendable {
@@ -118,7 +131,8 @@ enum RootPlan: Sendable {
 struct OperationPlan: Sendable {
     enum Kind: Sendable { case query, mutation }
     var kind: Kind
-    var roots: [(key: String, plan: RootPlan)]
+    /// Each root field: its response key, its path in the document (`$.selectionSet.insert_users`), and its plan.
+    var roots: [(key: String, path: String, plan: RootPlan)]
     /// False when a variable shaped the plan (a whole `where` or `objects` passed as a variable, a `@skip(if: $x)`):
     /// then the plan holds that call's values and is rebuilt for the next.
     var reusable: Bool

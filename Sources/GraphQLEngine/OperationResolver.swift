@@ -51,17 +51,20 @@ struct OperationResolver {
         case .subscription:
             throw HasuraError.notSupported("subscriptions are not supported over HTTP; Tessera serves queries and mutations")
         }
-        var roots: [(key: String, plan: RootPlan)] = []
-        for (field, path) in try collect(operation.selectionSet, typeName: rootType, path: "$", depth: 1) {
-            let key = field.alias?.value ?? field.name.value
-            let name = field.name.value
+        var roots: [(key: String, path: String, plan: RootPlan)] = []
+        for directive in operation.directives where ["include", "skip"].contains(directive.name.value) {
+            throw HasuraError.validation("directive \"\(directive.name.value)\" is not allowed on a \(operation.operation.rawValue)", path: "$")
+        }
+        for (field, path) in try collect([(operation.selectionSet, [])], typeName: rootType, path: "$", depth: 1) {
+            let key = field.key
+            let name = field.name
             let fieldPath = "\(path).selectionSet.\(name)"
             switch name {
-            case "__typename": roots.append((key, .typename(rootType)))
-            case "__schema" where kind == .query, "__type" where kind == .query: roots.append((key, .introspection))
+            case "__typename": roots.append((key, fieldPath, .typename(rootType)))
+            case "__schema" where kind == .query, "__type" where kind == .query: roots.append((key, fieldPath, .introspection))
             default:
                 guard let root = fields[name] else { throw HasuraError.fieldNotFound(name, in: rootType, path: fieldPath) }
-                roots.append((key, try rootPlan(root, field, path: fieldPath)))
+                roots.append((key, fieldPath, try rootPlan(root, field, path: fieldPath)))
             }
         }
         return OperationPlan(kind: kind, roots: roots, reusable: reusable)
@@ -69,71 +72,100 @@ struct OperationResolver {
 
     // MARK: - Selections
 
-    /// The fields of a selection set, fragments expanded and directives applied, in document order.
-    private mutating func collect(_ set: SelectionSet, typeName: String, path: String, depth: Int) throws(HasuraError) -> [(Field, String)] {
+    /// The fields of selection sets, fragments expanded and directives applied, in document order; fields with one
+    /// response key merge (their selection sets are read together), as the specification collects fields. Each keeps
+    /// the fragments it was reached through, so a fragment that spreads itself is found however deep.
+    private mutating func collect(_ sets: [(set: SelectionSet, fragments: [String])], typeName: String, path: String,
+                                  depth: Int) throws(HasuraError) -> [(CollectedField, String)] {
         guard depth <= limits.maxDepth else {
             throw HasuraError.validation("the query exceeds the maximum depth of \(limits.maxDepth)", path: path)
         }
-        var fields: [(Field, String)] = []
-        for selection in set.selections {
-            switch selection {
-            case let field as Field:
-                guard try included(field.directives, path: path) else { continue }
-                fieldCount += 1
-                guard fieldCount <= limits.maxFields else {
-                    throw HasuraError.validation("the query selects more than \(limits.maxFields) fields", path: path)
-                }
-                fields.append((field, path))
-            case let spread as FragmentSpread:
-                guard try included(spread.directives, path: path) else { continue }
-                guard let fragment = fragments[spread.name.value] else {
-                    throw HasuraError.validation("fragment '\(spread.name.value)' not found", path: path)
-                }
-                guard fragment.typeCondition.name.value == typeName else { continue }
-                fields += try collect(fragment.selectionSet, typeName: typeName, path: path, depth: depth + 1)
-            case let inline as InlineFragment:
-                guard try included(inline.directives, path: path) else { continue }
-                if let condition = inline.typeCondition, condition.name.value != typeName { continue }
-                fields += try collect(inline.selectionSet, typeName: typeName, path: path, depth: depth + 1)
-            default: continue
+        var fields: [CollectedField] = []
+        var bases: [String] = []
+        func add(_ field: Field, fragments: [String], base: String) {
+            let key = field.alias?.value ?? field.name.value
+            if let index = fields.firstIndex(where: { $0.key == key }) {
+                if let set = field.selectionSet { fields[index].sets.append((set, fragments)) }
+            } else {
+                fields.append(CollectedField(field: field, sets: field.selectionSet.map { [($0, fragments)] } ?? [], fragments: fragments))
+                bases.append(base)
             }
         }
-        return fields
+        func gather(_ set: SelectionSet, fragments: [String], base: String) throws(HasuraError) {
+            for selection in set.selections {
+                switch selection {
+                case let field as Field:
+                    guard try included(field.directives, path: path) else { continue }
+                    fieldCount += 1
+                    guard fieldCount <= limits.maxFields else {
+                        throw HasuraError.validation("the query selects more than \(limits.maxFields) fields", path: path)
+                    }
+                    add(field, fragments: fragments, base: base)
+                case let spread as FragmentSpread:
+                    guard try included(spread.directives, path: path) else { continue }
+                    let name = spread.name.value
+                    if let start = fragments.firstIndex(of: name) {
+                        let via = (fragments[(start + 1)...] + [name]).joined(separator: ",")
+                        throw HasuraError.validation("cannot spread fragment \"\(name)\" within itself via \(via)", path: "\(base).selectionSet")
+                    }
+                    guard let fragment = self.fragments[name] else {
+                        throw HasuraError.validation("fragment '\(name)' not found", path: "\(base).selectionSet")
+                    }
+                    guard fragment.typeCondition.name.value == typeName else { continue }
+                    try gather(fragment.selectionSet, fragments: fragments + [name], base: "\(base).selectionSet.\(name)")
+                case let inline as InlineFragment:
+                    guard try included(inline.directives, path: path) else { continue }
+                    if let condition = inline.typeCondition, condition.name.value != typeName { continue }
+                    try gather(inline.selectionSet, fragments: fragments, base: base)
+                default: continue
+                }
+            }
+        }
+        for (set, fragments) in sets { try gather(set, fragments: fragments, base: path) }
+        return Array(zip(fields, bases))
     }
 
     private mutating func included(_ directives: [Directive], path: String) throws(HasuraError) -> Bool {
+        let names = directives.map(\.name.value)
+        let repeated = Set(names.filter { name in names.filter { $0 == name }.count > 1 }).sorted()
+        if !repeated.isEmpty {
+            throw HasuraError.validation("the following directives are used more than once: \(repeated.joined(separator: ", "))",
+                                         path: "\(path).selectionSet")
+        }
         for directive in directives {
             let name = directive.name.value
-            guard name == "include" || name == "skip" else { continue }
+            guard name == "include" || name == "skip" else {
+                throw HasuraError.validation("directive \"\(name)\" is not defined in the schema", path: "\(path).selectionSet")
+            }
             guard let argument = directive.arguments.first(where: { $0.name.value == "if" }) else {
-                throw HasuraError.validation("missing required field 'if'", path: "\(path).directives.\(name)")
+                throw HasuraError.validation("missing required field 'if'", path: "\(path).selectionSet")
             }
             guard case .bool(let flag) = try structural(InputValue(argument.value)) else {
-                throw HasuraError.validation("expected a boolean for 'if'", path: "\(path).directives.\(name)")
+                throw HasuraError.validation("expected a boolean for 'if'", path: "\(path).selectionSet")
             }
             if (name == "include") != flag { return false }
         }
         return true
     }
 
-    private mutating func subselection(_ field: Field, typeName: String, path: String, depth: Int) throws(HasuraError) -> [(Field, String)] {
-        guard let set = field.selectionSet else {
+    private mutating func subselection(_ field: CollectedField, typeName: String, path: String, depth: Int) throws(HasuraError) -> [(CollectedField, String)] {
+        guard !field.sets.isEmpty else {
             throw HasuraError.validation("missing selection set for '\(typeName)'", path: path)
         }
-        return try collect(set, typeName: typeName, path: path, depth: depth + 1)
+        return try collect(field.sets, typeName: typeName, path: path, depth: depth + 1)
     }
 
-    private func leaf(_ field: Field, path: String) throws(HasuraError) {
-        if field.selectionSet != nil {
+    private func leaf(_ field: CollectedField, path: String) throws(HasuraError) {
+        if !field.sets.isEmpty {
             throw HasuraError.validation("unexpected subselection set for non-object field", path: path)
         }
     }
 
-    mutating func selection(_ field: Field, of table: TableModel, path: String, depth: Int) throws(HasuraError) -> Selection {
+    mutating func selection(_ field: CollectedField, of table: TableModel, path: String, depth: Int) throws(HasuraError) -> Selection {
         var result: [(key: String, field: SelectedField)] = []
         for (child, base) in try subselection(field, typeName: table.typeName, path: path, depth: depth) {
-            let name = child.name.value
-            let key = child.alias?.value ?? name
+            let name = child.name
+            let key = child.key
             let childPath = "\(base).selectionSet.\(name)"
             if name == "__typename" {
                 result.append((key, .typename(table.typeName)))
@@ -162,12 +194,12 @@ struct OperationResolver {
         return Selection(fields: result)
     }
 
-    private mutating func aggregateSelection(_ field: Field, of table: TableModel, path: String, depth: Int) throws(HasuraError) -> AggregateSelection {
+    private mutating func aggregateSelection(_ field: CollectedField, of table: TableModel, path: String, depth: Int) throws(HasuraError) -> AggregateSelection {
         let t = table.typeName
         var fields: [(key: String, field: AggregateSelection.Field)] = []
         for (child, base) in try subselection(field, typeName: "\(t)_aggregate", path: path, depth: depth) {
-            let name = child.name.value
-            let key = child.alias?.value ?? name
+            let name = child.name
+            let key = child.key
             let childPath = "\(base).selectionSet.\(name)"
             switch name {
             case "__typename": fields.append((key, .typename("\(t)_aggregate")))
@@ -175,8 +207,8 @@ struct OperationResolver {
             case "aggregate":
                 var operations: [(key: String, op: AggregateSelection.Operation)] = []
                 for (op, opBase) in try subselection(child, typeName: "\(t)_aggregate_fields", path: childPath, depth: depth + 1) {
-                    let opName = op.name.value
-                    let opKey = op.alias?.value ?? opName
+                    let opName = op.name
+                    let opKey = op.key
                     let opPath = "\(opBase).selectionSet.\(opName)"
                     switch opName {
                     case "__typename": operations.append((opKey, .typename("\(t)_aggregate_fields")))
@@ -203,13 +235,13 @@ struct OperationResolver {
                             }
                         }
                         operations.append((opKey, .count(columns: columns, distinct: distinct)))
-                    case "sum", "avg", "max", "min":
+                    case _ where AggregateFunctions.all.contains(opName) && !AggregateFunctions.columns(opName, of: table).isEmpty:
                         let typeName = "\(t)_\(opName)_fields"
-                        let allowed = opName == "sum" || opName == "avg" ? table.numericColumns : table.comparableColumns
+                        let allowed = AggregateFunctions.columns(opName, of: table)
                         var columns: [(key: String, column: ColumnInfo?)] = []
                         for (column, columnBase) in try subselection(op, typeName: typeName, path: opPath, depth: depth + 2) {
-                            let columnName = column.name.value
-                            let columnKey = column.alias?.value ?? columnName
+                            let columnName = column.name
+                            let columnKey = column.key
                             if columnName == "__typename" { columns.append((columnKey, nil)); continue }
                             guard let info = allowed.first(where: { $0.name == columnName }) else {
                                 throw HasuraError.fieldNotFound(columnName, in: typeName, path: "\(columnBase).selectionSet.\(columnName)")
@@ -229,12 +261,12 @@ struct OperationResolver {
         return AggregateSelection(fields: fields)
     }
 
-    private mutating func mutationSelection(_ field: Field, of table: TableModel, path: String) throws(HasuraError) -> MutationSelection {
+    private mutating func mutationSelection(_ field: CollectedField, of table: TableModel, path: String) throws(HasuraError) -> MutationSelection {
         let typeName = "\(table.typeName)_mutation_response"
         var fields: [(key: String, field: MutationSelection.Field)] = []
         for (child, base) in try subselection(field, typeName: typeName, path: path, depth: 1) {
-            let name = child.name.value
-            let key = child.alias?.value ?? name
+            let name = child.name
+            let key = child.key
             let childPath = "\(base).selectionSet.\(name)"
             switch name {
             case "__typename": fields.append((key, .typename(typeName)))
@@ -248,7 +280,7 @@ struct OperationResolver {
 
     // MARK: - Root fields
 
-    private mutating func rootPlan(_ root: RootField, _ field: Field, path: String) throws(HasuraError) -> RootPlan {
+    private mutating func rootPlan(_ root: RootField, _ field: CollectedField, path: String) throws(HasuraError) -> RootPlan {
         let table = schema.table(root.table)
         switch root.kind {
         case .select:
@@ -333,18 +365,18 @@ struct OperationResolver {
         }
     }
 
-    private func noArguments(_ field: Field, path: String) throws(HasuraError) {
+    private func noArguments(_ field: CollectedField, path: String) throws(HasuraError) {
         if let argument = field.arguments.first {
-            throw HasuraError.validation("'\(field.name.value)' has no argument named '\(argument.name.value)'", path: "\(path).args.\(argument.name.value)")
+            throw HasuraError.validation("'\(field.name)' has no argument named '\(argument.name.value)'", path: "\(path).args.\(argument.name.value)")
         }
     }
 
-    private func namedArguments(_ field: Field, allowed: [String], path: String) throws(HasuraError) -> [String: InputValue] {
+    private func namedArguments(_ field: CollectedField, allowed: [String], path: String) throws(HasuraError) -> [String: InputValue] {
         var arguments: [String: InputValue] = [:]
         for argument in field.arguments {
             let name = argument.name.value
             guard allowed.contains(name) else {
-                throw HasuraError.validation("'\(field.name.value)' has no argument named '\(name)'", path: "\(path).args.\(name)")
+                throw HasuraError.validation("'\(field.name)' has no argument named '\(name)'", path: "\(path).args.\(name)")
             }
             arguments[name] = InputValue(argument.value)
         }
@@ -371,6 +403,12 @@ struct OperationResolver {
         if let increment = arguments["_inc"] {
             spec.increment = try columnValues(try structuralShallow(increment), of: table, typeName: "\(table.typeName)_inc_input",
                                               nullable: false, path: "\(path).args._inc", numericOnly: true)
+        }
+        let incremented = Set(spec.increment.map(\.column.name))
+        let twice = spec.set.map(\.column.name).filter(incremented.contains)
+        if !twice.isEmpty {
+            throw HasuraError.validation("column found in multiple operators; " + twice.map { "\"\($0)\" in _set, _inc" }.joined(separator: ". "),
+                                         path: "$")
         }
         return spec
     }
@@ -475,7 +513,7 @@ struct OperationResolver {
         if case .null = value { return nil }
         let operand = try operand(value, .int, nullable: true, path: path)
         if case .value(.integer(let number)) = operand, number < 0 {
-            throw HasuraError.validation("unexpected negative value", path: path)
+            throw HasuraError.notSupported("unexpected negative value", path: path)
         }
         return operand
     }
@@ -512,13 +550,29 @@ struct OperationResolver {
                 guard case .object(let aggregate) = try structuralShallow(fieldValue) else {
                     throw HasuraError.validation("expected an object for type '\(schema.table(relationship.remote).typeName)_aggregate_order_by'", path: fieldPath)
                 }
+                let remote = schema.table(relationship.remote)
                 for (aggregateKey, direction) in aggregate {
-                    guard aggregateKey == "count" else {
-                        throw HasuraError.fieldNotFound(aggregateKey, in: "\(schema.table(relationship.remote).typeName)_aggregate_order_by",
-                                                        path: "\(fieldPath).\(aggregateKey)")
+                    let aggregatePath = "\(fieldPath).\(aggregateKey)"
+                    if aggregateKey == "count" {
+                        guard let order = try orderDirection(direction, path: aggregatePath) else { continue }
+                        terms.append(OrderTerm(path: path, target: .count(relationship), descending: order.descending, nullsFirst: order.nullsFirst))
+                        continue
                     }
-                    guard let order = try orderDirection(direction, path: "\(fieldPath).count") else { continue }
-                    terms.append(OrderTerm(path: path, target: .count(relationship), descending: order.descending, nullsFirst: order.nullsFirst))
+                    let columns = AggregateFunctions.all.contains(aggregateKey) ? AggregateFunctions.columns(aggregateKey, of: remote) : []
+                    guard !columns.isEmpty else {
+                        throw HasuraError.fieldNotFound(aggregateKey, in: "\(remote.typeName)_aggregate_order_by", path: aggregatePath)
+                    }
+                    guard case .object(let byColumn) = try structuralShallow(direction) else {
+                        throw HasuraError.validation("expected an object for type '\(remote.typeName)_\(aggregateKey)_order_by'", path: aggregatePath)
+                    }
+                    for (columnName, columnDirection) in byColumn {
+                        guard let column = columns.first(where: { $0.name == columnName }) else {
+                            throw HasuraError.fieldNotFound(columnName, in: "\(remote.typeName)_\(aggregateKey)_order_by", path: "\(aggregatePath).\(columnName)")
+                        }
+                        guard let order = try orderDirection(columnDirection, path: "\(aggregatePath).\(columnName)") else { continue }
+                        terms.append(OrderTerm(path: path, target: .aggregate(relationship, aggregateKey, column),
+                                               descending: order.descending, nullsFirst: order.nullsFirst))
+                    }
                 }
             } else {
                 throw HasuraError.fieldNotFound(key, in: "\(table.typeName)_order_by", path: fieldPath)
@@ -677,4 +731,16 @@ struct OperationResolver {
         }
         return names
     }
+}
+
+/// A field as the selection names it, under one response key: its first occurrence (name, alias, arguments) and
+/// the selection sets of every occurrence, each with the fragments it was reached through.
+struct CollectedField {
+    let field: Field
+    var sets: [(set: SelectionSet, fragments: [String])]
+    let fragments: [String]
+
+    var name: String { field.name.value }
+    var key: String { field.alias?.value ?? field.name.value }
+    var arguments: [Argument] { field.arguments }
 }

@@ -26,8 +26,8 @@ struct PlanExecutor {
     static func queryStatement(_ plan: OperationPlan, schema: GraphSchema, dialect: StoreDialect) -> SQLStatement? {
         var generator = SQLGenerator(dialect: dialect, schema: schema)
         var expressions: [String] = []
-        for (_, root) in plan.roots {
-            switch root {
+        for root in plan.roots {
+            switch root.plan {
             case .rows(let table, let arguments, let selection):
                 expressions.append(generator.rowsJSON(selection, of: table, arguments: arguments, correlation: nil))
             case .row(let table, let filter, let selection):
@@ -55,8 +55,12 @@ struct PlanExecutor {
         let executor = self
         return try await store.transaction { db in
             var results: [String: String] = [:]
-            for (key, root) in roots {
-                results[key] = try await executor.mutate(root, db)
+            for root in roots {
+                do {
+                    results[root.key] = try await executor.mutate(root.plan, db)
+                } catch {
+                    throw executor.located(error, root.plan, path: root.path)
+                }
             }
             return results
         }
@@ -97,11 +101,20 @@ struct PlanExecutor {
         }
     }
 
+    /// A database refusal of an insert points at the objects, as Hasura's path does
+    /// (`$.selectionSet.insert_author.args.objects`); other errors keep theirs.
+    func located(_ error: any Error, _ plan: RootPlan, path: String) -> any Error {
+        guard !(error is HasuraError), var translated = DatabaseErrors.translate(error, schema: schema) else { return error }
+        if case .insert(_, _, _, let output) = plan {
+            if case .row = output { translated.path = path + ".args.object" } else { translated.path = path + ".args.objects" }
+        }
+        return translated
+    }
+
     private func update(_ spec: UpdateSpec, _ table: TableModel, _ db: any SQLDatabase) async throws -> [String] {
         var generator = SQLGenerator(dialect: store.dialect, schema: schema)
-        if spec.set.isEmpty && spec.increment.isEmpty {
-            return try await identities(generator.statement(generator.matchingIdentities(spec.filter, of: table)), db)
-        }
+        // Nothing to set changes no row, and Hasura reports none (`affected_rows: 0`).
+        if spec.set.isEmpty && spec.increment.isEmpty { return [] }
         return try await identities(generator.statement(generator.update(spec, of: table)), db)
     }
 
@@ -159,6 +172,7 @@ struct PlanExecutor {
                     throw HasuraError.validation("unexpected null value for type '\(scalar.name)'", path: path)
                 }
                 value = try scalar.sqlValue(input, path: path)
+                if store.dialect == .sqlite, scalar.isTimestamp, case .text(let text) = value { value = .text(SQLiteTimestamps.stored(text)) }
             }
             if store.dialect == .postgres { value = value.asText }
             values.append(value)

@@ -71,22 +71,20 @@ struct SDLWriter {
         out.append("\"select columns of table \\\"\(table.table.name)\\\"\"\nenum \(t)_select_column { \(table.columns.map(\.name).joined(separator: " ")) }")
         // Aggregates.
         var aggregateFields = ["count(columns: [\(t)_select_column!], distinct: Boolean): Int!"]
-        if !table.numericColumns.isEmpty {
-            for op in ["avg", "sum"] {
-                aggregateFields.append("\(op): \(t)_\(op)_fields")
-                let fields = table.numericColumns.map { "\($0.name): \(op == "avg" ? "Float" : $0.scalar.name)" }
-                out.append("type \(t)_\(op)_fields { \(fields.joined(separator: " ")) }")
-            }
-        }
-        if !table.comparableColumns.isEmpty {
-            for op in ["max", "min"] {
-                aggregateFields.append("\(op): \(t)_\(op)_fields")
-                out.append("type \(t)_\(op)_fields { \(table.comparableColumns.map { "\($0.name): \($0.scalar.name)" }.joined(separator: " ")) }")
-            }
+        var aggregateOrder = ["count: order_by"]
+        for op in AggregateFunctions.all {
+            let columns = AggregateFunctions.columns(op, of: table)
+            guard !columns.isEmpty else { continue }
+            // Sums, maxima and minima keep the column's type; the statistics are Float.
+            let fields = columns.map { "\($0.name): \(["sum", "max", "min"].contains(op) ? $0.scalar.name : "Float")" }
+            aggregateFields.append("\(op): \(t)_\(op)_fields")
+            out.append("type \(t)_\(op)_fields { \(fields.joined(separator: " ")) }")
+            aggregateOrder.append("\(op): \(t)_\(op)_order_by")
+            out.append("input \(t)_\(op)_order_by { \(columns.map { "\($0.name): order_by" }.joined(separator: " ")) }")
         }
         out.append("type \(t)_aggregate { aggregate: \(t)_aggregate_fields nodes: [\(t)!]! }")
         out.append("type \(t)_aggregate_fields { \(aggregateFields.sorted().joined(separator: " ")) }")
-        out.append("input \(t)_aggregate_order_by { count: order_by }")
+        out.append("input \(t)_aggregate_order_by { \(aggregateOrder.sorted().joined(separator: " ")) }")
         // Mutations.
         out.append("input \(t)_insert_input { \(table.columns.map { "\($0.name): \($0.scalar.name)" }.joined(separator: " ")) }")
         out.append("input \(t)_set_input { \(table.columns.map { "\($0.name): \($0.scalar.name)" }.joined(separator: " ")) }")

@@ -1,3 +1,4 @@
+import Foundation
 import TesseraStore
 
 /// One SQL statement and the values it binds, in placeholder order (`?1` on SQLite, `$1` on PostgreSQL, so the text
@@ -45,7 +46,11 @@ struct SQLGenerator {
     }
 
     mutating func placeholder(_ operand: Operand, _ scalar: ScalarType) -> String {
-        binds.append(operand)
+        if dialect == .sqlite, scalar.isTimestamp, case .value(.text(let text)) = operand {
+            binds.append(.value(.text(SQLiteTimestamps.stored(text))))
+        } else {
+            binds.append(operand)
+        }
         switch dialect {
         case .sqlite: return "?\(binds.count)"
         case .postgres: return "$\(binds.count)::\(Self.quote(scalar.postgresType))"
@@ -84,7 +89,9 @@ struct SQLGenerator {
         switch info.scalar.category {
         case .boolean: return "json(CASE WHEN \(value) IS NULL THEN 'null' WHEN \(value) THEN 'true' ELSE 'false' END)"
         case .json: return "json(\(value))"
-        default: return info.scalar.isTimestamp ? "replace(\(value), ' ', 'T')" : value
+        default:
+            guard info.scalar.isTimestamp else { return value }
+            return info.scalar.name == "timestamptz" ? "(replace(\(value), ' ', 'T') || '+00:00')" : "replace(\(value), ' ', 'T')"
         }
     }
 
@@ -189,7 +196,7 @@ struct SQLGenerator {
                     case .function(let function, let typename, let columns):
                         let inner = columns.map { entry -> (key: String, value: String) in
                             guard let info = entry.column else { return (entry.key, Self.literal(typename)) }
-                            let value = "\(function)(\(rows).\(Self.quote(info.name)))"
+                            let value = aggregate(function, "\(rows).\(Self.quote(info.name))")
                             return (entry.key, dialect == .sqlite && info.scalar.isTimestamp ? "replace(\(value), ' ', 'T')" : value)
                         }
                         values.append((opKey, jsonObject(inner)))
@@ -199,6 +206,19 @@ struct SQLGenerator {
             }
         }
         return "(SELECT \(jsonObject(pairs)))"
+    }
+
+    /// An aggregate function of a column. PostgreSQL has them all; SQLite has `avg`, `sum`, `max` and `min`, and the
+    /// variances are written out (the sample one is NULL for fewer than two rows, as PostgreSQL's is).
+    private func aggregate(_ function: String, _ value: String) -> String {
+        guard dialect == .sqlite, !["avg", "sum", "max", "min"].contains(function) else { return "\(function)(\(value))" }
+        let squares = "(sum(\(value) * \(value) * 1.0) - sum(\(value) * 1.0) * sum(\(value)) / count(\(value)))"
+        switch function {
+        case "var_pop": return "(\(squares) / count(\(value)))"
+        case "stddev_pop": return "sqrt(\(squares) / count(\(value)))"
+        case "var_samp", "variance": return "(\(squares) / (count(\(value)) - 1))"
+        default: return "sqrt(\(squares) / (count(\(value)) - 1))"
+        }
     }
 
     private func countExpression(_ columns: [ColumnInfo], distinct: Bool, rows: String) -> String {
@@ -232,6 +252,10 @@ struct SQLGenerator {
                 let inner = self.alias()
                 let remote = schema.table(relationship.remote)
                 expression = "(SELECT count(*) FROM \(tableName(remote.table)) AS \(inner) WHERE \(join(relationship, from: currentAlias, to: inner)))"
+            case .aggregate(let relationship, let function, let info):
+                let inner = self.alias()
+                let remote = schema.table(relationship.remote)
+                expression = "(SELECT \(aggregate(function, column(inner, info))) FROM \(tableName(remote.table)) AS \(inner) WHERE \(join(relationship, from: currentAlias, to: inner)))"
             }
             for (relationship, outer, inner) in lookups.reversed() {
                 let remote = schema.table(relationship.remote)
@@ -358,5 +382,21 @@ struct SQLGenerator {
         "SELECT " + expressions.enumerated().map { index, expression in
             dialect == .postgres ? "(\(expression))::text AS \"f\(index)\"" : "\(expression) AS \"f\(index)\""
         }.joined(separator: ", ")
+    }
+}
+
+/// SQLite keeps timestamps as text in its own form, `YYYY-MM-DD HH:MM:SS[.SSS]` in UTC (what CURRENT_TIMESTAMP writes),
+/// so that they sort and compare as text; values clients send in ISO 8601 (`T`, `Z`, `+00:00`) are stored in that form
+/// and read back as ISO 8601, as PostgreSQL answers them.
+enum SQLiteTimestamps {
+    static func stored(_ text: String) -> String {
+        var value = text.trimmingCharacters(in: .whitespaces)
+        guard value.count >= 19, value.dropFirst(10).first == "T" else { return value }
+        value = value.replacingOccurrences(of: "T", with: " ")
+        for suffix in ["Z", "z", "+00:00", "+0000", "+00"] where value.hasSuffix(suffix) {
+            value.removeLast(suffix.count)
+            break
+        }
+        return value
     }
 }

@@ -22,10 +22,11 @@ public final class SQLiteBackend: StoreBackend {
         self.logger = logger
     }
 
-    /// `pragmas` are set on every connection, after Tessera's own.
-    public static func open(path: String, readerCount: Int = 2, pragmas: [String] = [],
+    /// `pragmas` are set on every connection, after Tessera's own, and `functions` installed on each.
+    public static func open(path: String, readerCount: Int = 2, pragmas: [String] = [], functions: [SQLiteCustomFunction] = [],
                             logger: Logger) async throws -> SQLiteBackend {
         let writer: SQLiteConnection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        for function in functions { try await writer.install(customFunction: function) }
         try await configure(writer, pragmas: [
             "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
             "PRAGMA busy_timeout=5000",
@@ -33,6 +34,7 @@ public final class SQLiteBackend: StoreBackend {
         var readers: [SQLiteConnection] = []
         for _ in 0..<max(1, readerCount) {
             let reader: SQLiteConnection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            for function in functions { try await reader.install(customFunction: function) }
             try await configure(reader, pragmas: ["PRAGMA busy_timeout=5000", "PRAGMA query_only=ON"] + pragmas)
             readers.append(reader)
         }

@@ -1,5 +1,6 @@
 import Logging
 import SQLKit
+import SQLiteNIO
 import TesseraCore
 
 /// The SQL dialects Tessera runs on. Domain code asks only where a statement must differ.
@@ -77,7 +78,8 @@ public struct Store: Sendable {
 
     /// Opens the store a location names: a `postgres://` URL, or a folder for the embedded SQLite file.
     public static func open(databaseURL: String?, dataDirectory: String, fileName: String = "tessera.sqlite",
-                            sqlitePragmas: [String] = [], logger: Logger) async throws -> Store {
+                            sqlitePragmas: [String] = [], sqliteFunctions: [SQLiteCustomFunction] = [],
+                            logger: Logger) async throws -> Store {
         if let databaseURL {
             guard databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") else {
                 throw DomainError(.invalidInput, code: "invalid_database_url",
@@ -86,6 +88,6 @@ public struct Store: Sendable {
             return Store(backend: try PostgresBackend(url: databaseURL, logger: logger))
         }
         let path = dataDirectory + "/" + fileName
-        return Store(backend: try await SQLiteBackend.open(path: path, pragmas: sqlitePragmas, logger: logger))
+        return Store(backend: try await SQLiteBackend.open(path: path, pragmas: sqlitePragmas, functions: sqliteFunctions, logger: logger))
     }
 }
