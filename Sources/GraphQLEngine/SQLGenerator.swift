@@ -89,10 +89,15 @@ struct SQLGenerator {
         switch info.scalar.category {
         case .boolean: return "json(CASE WHEN \(value) IS NULL THEN 'null' WHEN \(value) THEN 'true' ELSE 'false' END)"
         case .json: return "json(\(value))"
-        default:
-            guard info.scalar.isTimestamp else { return value }
-            return info.scalar.name == "timestamptz" ? "(replace(\(value), ' ', 'T') || '+00:00')" : "replace(\(value), ' ', 'T')"
+        default: return info.scalar.isTimestamp ? isoTimestamp(value, info.scalar) : value
         }
+    }
+
+    /// A timestamp SQLite holds as text, in ISO 8601 as PostgreSQL's JSON writes it: UTC (strftime reads any offset),
+    /// fractional seconds only when there are some, `+00:00` for timestamptz.
+    private func isoTimestamp(_ value: String, _ scalar: ScalarType) -> String {
+        let time = "(CASE WHEN strftime('%f', \(value)) LIKE '%.000' THEN strftime('%Y-%m-%dT%H:%M:%S', \(value)) ELSE strftime('%Y-%m-%dT%H:%M:%f', \(value)) END)"
+        return scalar.name == "timestamptz" ? "(\(time) || '+00:00')" : time
     }
 
     // MARK: - Selections
@@ -197,7 +202,7 @@ struct SQLGenerator {
                         let inner = columns.map { entry -> (key: String, value: String) in
                             guard let info = entry.column else { return (entry.key, Self.literal(typename)) }
                             let value = aggregate(function, "\(rows).\(Self.quote(info.name))")
-                            return (entry.key, dialect == .sqlite && info.scalar.isTimestamp ? "replace(\(value), ' ', 'T')" : value)
+                            return (entry.key, dialect == .sqlite && info.scalar.isTimestamp ? isoTimestamp(value, info.scalar) : value)
                         }
                         values.append((opKey, jsonObject(inner)))
                     }
