@@ -13,15 +13,20 @@ public struct GraphQLConfiguration: Sendable {
     public var adminSecret: String?
     public var developmentMode: Bool
     public var limits: GraphQLLimits
+    /// `HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES`: bigint, numeric and double precision values answered as JSON strings,
+    /// since JSON numbers lose precision past 2^53 in most clients.
+    public var stringifyNumericTypes: Bool
 
     public init(databaseURL: String? = nil, dataDirectory: String, projectDirectory: String? = nil,
-                adminSecret: String? = nil, developmentMode: Bool = false, limits: GraphQLLimits = .init()) {
+                adminSecret: String? = nil, developmentMode: Bool = false, limits: GraphQLLimits = .init(),
+                stringifyNumericTypes: Bool = false) {
         self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
         self.projectDirectory = projectDirectory
         self.adminSecret = adminSecret
         self.developmentMode = developmentMode
         self.limits = limits
+        self.stringifyNumericTypes = stringifyNumericTypes
     }
 
     /// Refuses to run an engine anyone could administer: Hasura runs open without a secret, Tessera only when told.
@@ -62,6 +67,7 @@ extension GraphQLConfiguration {
         let url = nonEmpty(databaseURL) ?? nonEmpty(environment["HASURA_GRAPHQL_DATABASE_URL"])
         guard project != nil || secret != nil || url != nil || developmentMode else { return nil }
         return GraphQLConfiguration(databaseURL: url, dataDirectory: dataDirectory, projectDirectory: project,
-                                    adminSecret: secret, developmentMode: developmentMode)
+                                    adminSecret: secret, developmentMode: developmentMode,
+                                    stringifyNumericTypes: environment["HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES"]?.lowercased() == "true")
     }
 }

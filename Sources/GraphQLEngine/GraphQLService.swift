@@ -109,7 +109,8 @@ public final class GraphQLService: Sendable {
                 }
             }
             try await catalog.save(stored)
-            let schema = try GraphSchema.build(metadata: stored.metadata, database: try await DatabaseIntrospection.tables(in: store))
+            let schema = try GraphSchema.build(metadata: stored.metadata, database: try await DatabaseIntrospection.tables(in: store),
+                                               stringifyNumbers: configuration.stringifyNumericTypes)
             for problem in schema.inconsistencies { logger.warning("inconsistent GraphQL metadata", metadata: ["object": "\(problem)"]) }
             let state = try EngineState(metadata: stored.metadata, resourceVersion: stored.resourceVersion,
                                     projectDigest: stored.projectDigest, schema: schema)

@@ -61,6 +61,8 @@ struct GraphSchema: Sendable {
     /// Defaults of input object fields (`<table>_on_conflict.update_columns = []`), by type and field: GraphQLSwift's
     /// introspection reports defaults of arguments only, so ``restoringInputDefaults(_:)`` puts these back.
     var inputDefaults: [String: [String: String]] = [:]
+    /// Whether bigint, numeric and double precision values are answered as strings (`HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES`).
+    var stringifyNumbers = false
     /// Counts rebuilds, so plans made for an older schema are not reused.
     var generation = 0
     /// Metadata objects that could not be served (a table that is gone, a relationship without a foreign key).
@@ -68,7 +70,8 @@ struct GraphSchema: Sendable {
 
     func table(_ name: QualifiedTable) -> TableModel { tables[name]! }
 
-    static func build(metadata: Metadata, database: [QualifiedTable: TableInfo], generation: Int = 0) throws -> GraphSchema {
+    static func build(metadata: Metadata, database: [QualifiedTable: TableInfo], generation: Int = 0,
+                      stringifyNumbers: Bool = false) throws -> GraphSchema {
         var inconsistencies: [String] = []
         var models: [QualifiedTable: TableModel] = [:]
         var entries: [QualifiedTable: [String: JSONValue]] = [:]
@@ -120,7 +123,8 @@ struct GraphSchema: Sendable {
             inputDefaults["\(model.typeName)_on_conflict"] = ["update_columns": "[]"]
         }
         return GraphSchema(tables: models, queryFields: queryFields, mutationFields: mutationFields, library: library,
-                           inputDefaults: inputDefaults, generation: generation, inconsistencies: inconsistencies)
+                           inputDefaults: inputDefaults, stringifyNumbers: stringifyNumbers, generation: generation,
+                           inconsistencies: inconsistencies)
     }
 
     private static func resolve(_ value: JSONValue, kind: RelationshipKind, of table: TableInfo,

@@ -117,7 +117,7 @@ extension GraphQLService {
         let target = metadata ?? current.metadata
         let old = await state.schema
         let schema = try GraphSchema.build(metadata: target, database: try await DatabaseIntrospection.tables(in: store),
-                                           generation: old.generation + 1)
+                                           generation: old.generation + 1, stringifyNumbers: configuration.stringifyNumericTypes)
         if previous != nil, let problem = schema.inconsistencies.first(where: { !old.inconsistencies.contains($0) }) {
             throw HasuraError("invalid-configuration", "Inconsistent object: \(problem)")
         }

@@ -85,6 +85,9 @@ struct SQLGenerator {
 
     private func columnJSON(_ alias: String, _ info: ColumnInfo) -> String {
         let value = column(alias, info)
+        if schema.stringifyNumbers, ["bigint", "numeric", "float8"].contains(info.scalar.name) {
+            return dialect == .sqlite ? "CAST(\(value) AS TEXT)" : "(\(value))::text"
+        }
         guard dialect == .sqlite else { return value }
         switch info.scalar.category {
         case .boolean: return "json(CASE WHEN \(value) IS NULL THEN 'null' WHEN \(value) THEN 'true' ELSE 'false' END)"

@@ -383,6 +383,22 @@ import TesseraCore
         }
     }
 
+    /// `HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES=true`: bigint, numeric and double precision come back as strings.
+    @Test func stringifiedNumericTypes() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graphql-numbers-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = try #require(GraphQLConfiguration.from(
+            project: nil, adminSecret: "numbers-secret", databaseURL: nil, dataDirectory: directory, developmentMode: false,
+            environment: ["HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES": "true"]))
+        let service = try await GraphQLService.open(configuration, logger: Harness.logger)
+        _ = try await service.schemaCommand(["type": "run_sql", "args": ["sql": "CREATE TABLE n (id INTEGER PRIMARY KEY, big bigint, ratio float8, small int)"]])
+        _ = try await service.metadataCommand(["type": "pg_track_table", "args": ["table": "n"]])
+        let inserted = await service.execute(GraphQLRequest(query: #"mutation { insert_n_one(object: {id: 1, big: "9007199254740993", ratio: 0.5, small: 7}) { big ratio small } }"#),
+                                             session: .admin)
+        #expect(try JSONValue.parse(inserted) == ["data": ["insert_n_one": ["big": "9007199254740993", "ratio": "0.5", "small": 7]]])
+        await service.shutdown()
+    }
+
     static func write(_ root: URL, _ path: String, _ text: String) throws {
         let file = root.appendingPathComponent(path)
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
