@@ -2,6 +2,7 @@
 upserts the signed-in user into the GraphQL engine's `users` table through /v1/graphql during real sign-ins, and a
 second sign-in takes the `on_conflict` path on the same row."""
 import os
+import uuid
 
 import requests
 
@@ -55,6 +56,31 @@ def test_sign_ins_upsert_the_user_through_graphql(server, discovery, spa, user):
     second = graphql(server, ROW, {"id": user["user_id"]})["data"]
     assert second["users_by_pk"] == {"userId": user["user_id"], "userName": None, "lastSeen": row["lastSeen"]}
     assert second["users_aggregate"] == {"aggregate": {"count": 1}}
+
+
+def bearer(server, query, token):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = requests.post(server.url("v1/graphql"), json={"query": query}, headers=headers, timeout=TIMEOUT)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_access_token_reads_only_its_own_row(server, discovery, spa, user, admin):  # noqa: F811
+    # Seed 004's last steps: the user role reads its own row with the Bearer token, and nothing without it.
+    other = admin.post(server.url("api/v2/users"), json={"connection": "Username-Password-Authentication",
+                                                         "email": f"other-{uuid.uuid4().hex[:8]}@example.com",
+                                                         "password": "Passw0rd-Ok"}, timeout=TIMEOUT).json()
+    sign_in(discovery, spa, other["email"], "Passw0rd-Ok", audience=GRAPHQL_API)
+    result = sign_in(discovery, spa, user["email"], user["password"], audience=GRAPHQL_API)
+    token = result.token["access_token"]
+    rows = bearer(server, "{ users { userId } }", token)
+    assert rows == {"data": {"users": [{"userId": user["user_id"]}]}}, rows
+    assert graphql(server, "{ users_aggregate { aggregate { count } } }")["data"]["users_aggregate"]["aggregate"]["count"] >= 2
+    assert bearer(server, "{ users { userId } }", None) == {"errors": [{
+        "message": "Missing 'Authorization' or 'Cookie' header in JWT authentication mode",
+        "extensions": {"path": "$", "code": "invalid-headers"}}]}
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert bearer(server, "{ users { userId } }", forged)["errors"][0]["extensions"]["code"] == "invalid-jwt"
 
 
 def test_the_engine_refuses_a_wrong_admin_secret(server):

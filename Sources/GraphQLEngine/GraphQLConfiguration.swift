@@ -16,10 +16,14 @@ public struct GraphQLConfiguration: Sendable {
     /// `HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES`: bigint, numeric and double precision values answered as JSON strings,
     /// since JSON numbers lose precision past 2^53 in most clients.
     public var stringifyNumericTypes: Bool
+    /// JWT mode (`HASURA_GRAPHQL_JWT_SECRET`); nil is admin-secret-only mode.
+    public var jwt: JWTSettings?
+    /// `HASURA_GRAPHQL_UNAUTHORIZED_ROLE`: the role of requests that carry no credentials.
+    public var unauthorizedRole: String?
 
     public init(databaseURL: String? = nil, dataDirectory: String, projectDirectory: String? = nil,
                 adminSecret: String? = nil, developmentMode: Bool = false, limits: GraphQLLimits = .init(),
-                stringifyNumericTypes: Bool = false) {
+                stringifyNumericTypes: Bool = false, jwt: JWTSettings? = nil, unauthorizedRole: String? = nil) {
         self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
         self.projectDirectory = projectDirectory
@@ -27,6 +31,8 @@ public struct GraphQLConfiguration: Sendable {
         self.developmentMode = developmentMode
         self.limits = limits
         self.stringifyNumericTypes = stringifyNumericTypes
+        self.jwt = jwt
+        self.unauthorizedRole = unauthorizedRole
     }
 
     /// Refuses to run an engine anyone could administer: Hasura runs open without a secret, Tessera only when told.
@@ -60,14 +66,31 @@ public struct GraphQLLimits: Sendable {
 extension GraphQLConfiguration {
     /// The engine's configuration from a tenant file's `graphql` values and Hasura's environment variables, or nil
     /// when nothing asks for the engine.
-    public static func from(project: String?, adminSecret: String?, databaseURL: String?, dataDirectory: String,
-                            developmentMode: Bool, environment: [String: String]) -> GraphQLConfiguration? {
+    ///
+    /// JWT mode comes from `jwtSecret` (the tenant file's `graphql.jwt_secret`), else `HASURA_GRAPHQL_JWT_SECRET`,
+    /// else, Tessera being the issuer, its own JWKS and issuer (`defaultIssuer`).
+    public static func from(project: String?, adminSecret: String?, databaseURL: String?, jwtSecret: JSONValue? = nil,
+                            unauthorizedRole: String? = nil, dataDirectory: String, developmentMode: Bool,
+                            defaultIssuer: String? = nil, environment: [String: String]) throws(DomainError) -> GraphQLConfiguration? {
         func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
         let secret = nonEmpty(adminSecret) ?? nonEmpty(environment["HASURA_GRAPHQL_ADMIN_SECRET"])
         let url = nonEmpty(databaseURL) ?? nonEmpty(environment["HASURA_GRAPHQL_DATABASE_URL"])
         guard project != nil || secret != nil || url != nil || developmentMode else { return nil }
+        var jwt: JWTSettings?
+        switch jwtSecret {
+        case .string(let text)?: jwt = try JWTSettings(jsonText: text)
+        case .object?: jwt = try JWTSettings(json: jwtSecret!)
+        default:
+            if let text = nonEmpty(environment["HASURA_GRAPHQL_JWT_SECRET"]) {
+                jwt = try JWTSettings(jsonText: text)
+            } else if let issuer = defaultIssuer, let jwks = URL(string: issuer + ".well-known/jwks.json") {
+                jwt = JWTSettings(source: .jwkURL(jwks), issuer: issuer)
+            }
+        }
         return GraphQLConfiguration(databaseURL: url, dataDirectory: dataDirectory, projectDirectory: project,
                                     adminSecret: secret, developmentMode: developmentMode,
-                                    stringifyNumericTypes: environment["HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES"]?.lowercased() == "true")
+                                    stringifyNumericTypes: environment["HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES"]?.lowercased() == "true",
+                                    jwt: jwt,
+                                    unauthorizedRole: nonEmpty(unauthorizedRole) ?? nonEmpty(environment["HASURA_GRAPHQL_UNAUTHORIZED_ROLE"]))
     }
 }

@@ -6,12 +6,13 @@ import TesseraCore
 import SQLiteNIO
 import TesseraStore
 
-/// Who a request runs as. This issue serves the admin role; roles with permissions build on the same plan cache key.
+/// Who a request runs as: `admin`, or a role whose permissions in metadata decide what it sees.
 public struct GraphQLSession: Sendable, Hashable {
     public var role: String
-    public var variables: [String: String]
+    /// `x-hasura-*` session variables, names lowercased; JSON so a claim may hold an array or a number.
+    public var variables: [String: JSONValue]
 
-    public init(role: String, variables: [String: String] = [:]) {
+    public init(role: String, variables: [String: JSONValue] = [:]) {
         self.role = role
         self.variables = variables
     }
@@ -67,16 +68,25 @@ public final class GraphQLService: Sendable {
     let metadataGate = AsyncGate()
     let logger: Logger
     private let adminSecretDigest: String?
+    let authentication: Authentication
 
     public var dialect: StoreDialect { store.dialect }
 
-    private init(configuration: GraphQLConfiguration, store: Store, state: EngineState, logger: Logger) {
+    private init(configuration: GraphQLConfiguration, store: Store, state: EngineState, verifier: JWTVerifier?, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.state = state
         self.catalog = MetadataCatalog(store: store)
         self.logger = logger
-        self.adminSecretDigest = configuration.adminSecret.flatMap { $0.isEmpty ? nil : Self.digest($0) }
+        let digest = configuration.adminSecret.flatMap { $0.isEmpty ? nil : Self.digest($0) }
+        self.adminSecretDigest = digest
+        self.authentication = Authentication(adminSecretDigest: digest, developmentMode: configuration.developmentMode,
+                                             verifier: verifier, unauthorizedRole: configuration.unauthorizedRole)
+    }
+
+    /// The session a request's headers and cookies give it, or Hasura's error for why they give none.
+    public func session(_ credentials: GraphQLCredentials) async throws(HasuraError) -> GraphQLSession {
+        try await authentication.session(credentials)
     }
 
     /// Opens the database, applies the project's migrations and metadata, and builds the schema.
@@ -112,9 +122,11 @@ public final class GraphQLService: Sendable {
             let schema = try GraphSchema.build(metadata: stored.metadata, database: try await DatabaseIntrospection.tables(in: store),
                                                stringifyNumbers: configuration.stringifyNumericTypes)
             for problem in schema.inconsistencies { logger.warning("inconsistent GraphQL metadata", metadata: ["object": "\(problem)"]) }
-            let state = try EngineState(metadata: stored.metadata, resourceVersion: stored.resourceVersion,
+            let state = EngineState(metadata: stored.metadata, resourceVersion: stored.resourceVersion,
                                     projectDigest: stored.projectDigest, schema: schema)
-            return GraphQLService(configuration: configuration, store: store, state: state, logger: logger)
+            var verifier: JWTVerifier?
+            if let jwt = configuration.jwt { verifier = try await JWTVerifier(settings: jwt, logger: logger) }
+            return GraphQLService(configuration: configuration, store: store, state: state, verifier: verifier, logger: logger)
         } catch {
             await store.shutdown()
             throw error
@@ -155,7 +167,7 @@ public final class GraphQLService: Sendable {
         let key = PlanKey(query: request.query, operationName: request.operationName, role: session.role)
         let (schema, cached) = await state.lookup(key)
         do {
-            return try await run(request, key: key, cached: cached, schema: schema)
+            return try await run(request, key: key, cached: cached, schema: schema, session: session)
         } catch let error as HasuraError {
             return Self.errorResponse(error)
         } catch {
@@ -172,7 +184,8 @@ public final class GraphQLService: Sendable {
         ])])]).jsonText()
     }
 
-    private func run(_ request: GraphQLRequest, key: PlanKey, cached: PreparedOperation?, schema: GraphSchema) async throws -> String {
+    private func run(_ request: GraphQLRequest, key: PlanKey, cached: PreparedOperation?, schema: GraphSchema,
+                     session: GraphQLSession) async throws -> String {
         let prepared: PreparedOperation
         if let cached {
             prepared = cached
@@ -191,7 +204,8 @@ public final class GraphQLService: Sendable {
             plan = try resolver.plan(prepared.operation)
             statement = plan.kind == .query ? PlanExecutor.queryStatement(plan, schema: schema, dialect: store.dialect) : nil
         }
-        let executor = PlanExecutor(store: store, schema: schema, variables: variables)
+        var executor = PlanExecutor(store: store, schema: schema, variables: variables)
+        executor.session = session.variables
         var values: [String: String] = [:]
         switch plan.kind {
         case .query:
@@ -311,20 +325,26 @@ actor EngineState {
     private var plans: [PlanKey: PreparedOperation] = [:]
     private let maxPlans = 1_000
 
-    /// What a role without permissions sees: no tables (Hasura's answer is `field … not found in type: 'query_root'`).
-    private let emptySchema: GraphSchema
+    /// Each role's schema, built from the same metadata and database on first use, dropped with every change.
+    private var roleSchemas: [String: GraphSchema] = [:]
 
-    init(metadata: Metadata, resourceVersion: Int, projectDigest: String?, schema: GraphSchema) throws {
+    init(metadata: Metadata, resourceVersion: Int, projectDigest: String?, schema: GraphSchema) {
         self.metadata = metadata
         self.resourceVersion = resourceVersion
         self.projectDigest = projectDigest
         self.schema = schema
-        self.emptySchema = try GraphSchema.build(metadata: .empty, database: [:])
     }
 
-    /// The schema a role queries: everything for admin; roles are served with permissions in JWT mode (next).
+    /// The schema a role queries: everything for admin; for another role what its permissions give it (a role
+    /// without any sees an empty query root, and Hasura's `field … not found in type: 'query_root'`).
     func schema(for role: String) -> GraphSchema {
-        role == "admin" ? schema : emptySchema
+        if role == "admin" { return schema }
+        if let built = roleSchemas[role] { return built }
+        let built = (try? GraphSchema.build(metadata: metadata, database: schema.database, generation: schema.generation,
+                                            stringifyNumbers: schema.stringifyNumbers, role: role))
+            ?? (try! GraphSchema.build(metadata: .empty, database: [:], generation: schema.generation, role: role))
+        roleSchemas[role] = built
+        return built
     }
 
     /// The schema a request's role queries, and the plan already made for its document, in one hop.
@@ -344,6 +364,7 @@ actor EngineState {
         self.resourceVersion = resourceVersion
         self.schema = schema
         plans.removeAll()
+        roleSchemas.removeAll()
     }
 }
 

@@ -35,13 +35,21 @@ enum RootFieldKind: String, CaseIterable, Sendable {
 }
 
 struct TableModel: Sendable {
+    /// The table as the database has it: every column, which permission filters may read.
     var info: TableInfo
     /// The GraphQL type: the table's name in `public`, `<schema>_<name>` elsewhere, or `custom_name`.
     var typeName: String
     var relationships: [String: RelationshipModel]
+    /// The columns the role may use (all of them for admin).
+    var columns: [ColumnInfo]
+    /// The role's select permission; nil for admin, who reads every row.
+    var permission: SelectPermission?
 
     var table: QualifiedTable { info.table }
-    var columns: [ColumnInfo] { info.columns }
+    var allowsAggregations: Bool { permission?.allowAggregations ?? true }
+
+    /// A column the role may use, by name.
+    func column(_ name: String) -> ColumnInfo? { columns.first { $0.name == name } }
     var numericColumns: [ColumnInfo] { columns.filter(\.scalar.isNumeric) }
     var comparableColumns: [ColumnInfo] { columns.filter { $0.scalar.category != .json && $0.scalar.category != .boolean } }
 }
@@ -63,6 +71,8 @@ struct GraphSchema: Sendable {
     var inputDefaults: [String: [String: String]] = [:]
     /// Whether bigint, numeric and double precision values are answered as strings (`HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES`).
     var stringifyNumbers = false
+    /// The database's tables the schema was built from, so a role's schema is built without reading them again.
+    var database: [QualifiedTable: TableInfo] = [:]
     /// Counts rebuilds, so plans made for an older schema are not reused.
     var generation = 0
     /// Metadata objects that could not be served (a table that is gone, a relationship without a foreign key).
@@ -70,8 +80,10 @@ struct GraphSchema: Sendable {
 
     func table(_ name: QualifiedTable) -> TableModel { tables[name]! }
 
+    /// The schema `role` sees: nil (admin) sees every tracked table; another role only the tables, columns, rows and
+    /// root fields its select permissions give it, and no mutations yet.
     static func build(metadata: Metadata, database: [QualifiedTable: TableInfo], generation: Int = 0,
-                      stringifyNumbers: Bool = false) throws -> GraphSchema {
+                      stringifyNumbers: Bool = false, role: String? = nil) throws -> GraphSchema {
         var inconsistencies: [String] = []
         var models: [QualifiedTable: TableModel] = [:]
         var entries: [QualifiedTable: [String: JSONValue]] = [:]
@@ -90,7 +102,13 @@ struct GraphSchema: Sendable {
             }
             var usable = info
             usable.columns = info.columns.filter { Naming.isValid($0.name) }
-            models[name] = TableModel(info: usable, typeName: typeName, relationships: [:])
+            var permission: SelectPermission?
+            if let role {
+                guard let granted = SelectPermission.of(role: role, in: entry) else { continue }
+                permission = granted
+            }
+            let visible = usable.columns.filter { permission?.columns?.contains($0.name) ?? true }
+            models[name] = TableModel(info: usable, typeName: typeName, relationships: [:], columns: visible, permission: permission)
             entries[name] = entry
         }
         for (name, entry) in entries {
@@ -111,10 +129,20 @@ struct GraphSchema: Sendable {
             let custom = entries[name]?["configuration"]?.objectValue?["custom_root_fields"]?.objectValue ?? [:]
             for kind in RootFieldKind.allCases {
                 if [.selectByPk, .updateByPk, .deleteByPk].contains(kind), model.info.primaryKey == nil { continue }
+                if let permission = model.permission {
+                    guard !kind.isMutation, kind != .selectAggregate || permission.allowAggregations,
+                          permission.rootFields?.contains(kind.rawValue) ?? true else { continue }
+                    // by_pk needs every key column readable.
+                    if kind == .selectByPk, !(model.info.primaryKey?.columns.allSatisfy { model.column($0) != nil } ?? false) { continue }
+                }
                 let field = custom[kind.rawValue]?.stringValue ?? kind.defaultName(model.typeName)
                 if kind.isMutation { mutationFields[field] = RootField(kind: kind, table: name) }
                 else { queryFields[field] = RootField(kind: kind, table: name) }
             }
+        }
+        // A relationship to a table the role cannot read does not exist for it.
+        for name in models.keys {
+            models[name]!.relationships = models[name]!.relationships.filter { models[$0.value.remote] != nil }
         }
         let sdl = SDLWriter(tables: models, queryFields: queryFields, mutationFields: mutationFields).write()
         let library = try buildSchema(source: sdl)
@@ -123,7 +151,7 @@ struct GraphSchema: Sendable {
             inputDefaults["\(model.typeName)_on_conflict"] = ["update_columns": "[]"]
         }
         return GraphSchema(tables: models, queryFields: queryFields, mutationFields: mutationFields, library: library,
-                           inputDefaults: inputDefaults, stringifyNumbers: stringifyNumbers, generation: generation,
+                           inputDefaults: inputDefaults, stringifyNumbers: stringifyNumbers, database: database, generation: generation,
                            inconsistencies: inconsistencies)
     }
 

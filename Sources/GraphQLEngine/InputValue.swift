@@ -14,13 +14,15 @@ indirect enum InputValue: Sendable, Equatable {
     case list([InputValue])
     case object([(key: String, value: InputValue)])
     case variable(String)
+    /// A session variable (`x-hasura-user-id`) named in a permission, read from the request's session.
+    case session(String)
 
     static func == (lhs: InputValue, rhs: InputValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
         case let (.bool(a), .bool(b)): a == b
         case let (.int(a), .int(b)), let (.float(a), .float(b)), let (.string(a), .string(b)), let (.enumValue(a), .enumValue(b)),
-             let (.variable(a), .variable(b)): a == b
+             let (.variable(a), .variable(b)), let (.session(a), .session(b)): a == b
         case let (.list(a), .list(b)): a == b
         case let (.object(a), .object(b)): a.map(\.key) == b.map(\.key) && a.map(\.value) == b.map(\.value)
         default: false
@@ -64,13 +66,14 @@ indirect enum InputValue: Sendable, Equatable {
         case .list: "a list"
         case .object: "an object"
         case .variable: "a variable"
+        case .session: "a session variable"
         }
     }
 
     /// The JSON a literal stands for (jsonb columns take any).
     var json: JSONValue {
         switch self {
-        case .null, .variable: .null
+        case .null, .variable, .session: .null
         case .bool(let value): .bool(value)
         case .int(let text), .float(let text): .number(Double(text) ?? 0)
         case .string(let value), .enumValue(let value): .string(value)

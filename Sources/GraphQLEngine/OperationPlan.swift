@@ -7,6 +7,8 @@ enum Operand: Sendable {
     /// A variable filling one value: `nullable` says whether null may stand there (an inserted value may be null,
     /// a comparison may not).
     case variable(name: String, path: String, scalar: ScalarType, nullable: Bool)
+    /// A session variable a permission compares with (`x-hasura-user-id`, lowercased).
+    case session(name: String, scalar: ScalarType)
 }
 
 struct Selection: Sendable {
@@ -16,7 +18,8 @@ struct Selection: Sendable {
 indirect enum SelectedField: Sendable {
     case column(ColumnInfo)
     case typename(String)
-    case object(RelationshipModel, Selection)
+    /// The related row, when the filter (the role's permission on the remote table) lets it be read.
+    case object(RelationshipModel, BoolExp?, Selection)
     case array(RelationshipModel, RowArguments, Selection)
     case aggregate(RelationshipModel, RowArguments, AggregateSelection)
 }
@@ -27,6 +30,8 @@ struct RowArguments: Sendable {
     var limit: Operand?
     var offset: Operand?
     var distinctOn: [ColumnInfo] = []
+    /// The role's `limit` on the table: no more rows than this, whatever the request asks.
+    var permissionLimit: Int?
 }
 
 enum ComparisonOperator: String, Sendable, CaseIterable {

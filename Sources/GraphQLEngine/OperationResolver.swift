@@ -11,6 +11,8 @@ struct OperationResolver {
     let limits: GraphQLLimits
     private(set) var reusable = true
     private var fieldCount = 0
+    /// Set while a permission's filter is read: it may name columns the role cannot see.
+    private var readingPermission = false
 
     init(schema: GraphSchema, document: Document, variables: [String: JSONValue], limits: GraphQLLimits) {
         self.schema = schema
@@ -169,22 +171,24 @@ struct OperationResolver {
             let childPath = "\(base).selectionSet.\(name)"
             if name == "__typename" {
                 result.append((key, .typename(table.typeName)))
-            } else if let column = table.info.column(name) {
+            } else if let column = column(of: table, name) {
                 try leaf(child, path: childPath)
                 try noArguments(child, path: childPath)
                 result.append((key, .column(column)))
             } else if let relationship = table.relationships[name] {
                 let remote = schema.table(relationship.remote)
                 if relationship.isArray {
-                    let arguments = try rowArguments(child.arguments, of: remote, path: childPath)
+                    let arguments = try permitted(try rowArguments(child.arguments, of: remote, path: childPath), on: remote)
                     result.append((key, .array(relationship, arguments, try selection(child, of: remote, path: childPath, depth: depth + 1))))
                 } else {
                     try noArguments(child, path: childPath)
-                    result.append((key, .object(relationship, try selection(child, of: remote, path: childPath, depth: depth + 1))))
+                    result.append((key, .object(relationship, try permittedRows(remote),
+                                                try selection(child, of: remote, path: childPath, depth: depth + 1))))
                 }
-            } else if name.hasSuffix("_aggregate"), let relationship = table.relationships[String(name.dropLast(10))], relationship.isArray {
+            } else if name.hasSuffix("_aggregate"), let relationship = table.relationships[String(name.dropLast(10))], relationship.isArray,
+                      schema.table(relationship.remote).allowsAggregations {
                 let remote = schema.table(relationship.remote)
-                let arguments = try rowArguments(child.arguments, of: remote, path: childPath)
+                let arguments = try permitted(try rowArguments(child.arguments, of: remote, path: childPath), on: remote)
                 result.append((key, .aggregate(relationship, arguments,
                                                try aggregateSelection(child, of: remote, path: childPath, depth: depth + 1))))
             } else {
@@ -220,7 +224,7 @@ struct OperationResolver {
                             let argumentPath = "\(opPath).args.\(argument.name.value)"
                             switch argument.name.value {
                             case "columns": columns = try enumList(argument.value, typeName: "\(t)_select_column", path: argumentPath).map { name throws(HasuraError) in
-                                guard let column = table.info.column(name) else {
+                                guard let column = column(of: table, name) else {
                                     throw HasuraError.validation("expected one of the values \(table.columns.map(\.name)) for type '\(t)_select_column', but found '\(name)'", path: argumentPath)
                                 }
                                 return column
@@ -284,13 +288,15 @@ struct OperationResolver {
         let table = schema.table(root.table)
         switch root.kind {
         case .select:
-            return .rows(table, try rowArguments(field.arguments, of: table, path: path), try selection(field, of: table, path: path, depth: 1))
+            return .rows(table, try permitted(try rowArguments(field.arguments, of: table, path: path), on: table),
+                         try selection(field, of: table, path: path, depth: 1))
         case .selectAggregate:
-            return .aggregate(table, try rowArguments(field.arguments, of: table, path: path),
+            return .aggregate(table, try permitted(try rowArguments(field.arguments, of: table, path: path), on: table),
                               try aggregateSelection(field, of: table, path: path, depth: 1))
         case .selectByPk:
             let arguments = try namedArguments(field, allowed: table.info.primaryKey!.columns, path: path)
-            return .row(table, try primaryKeyFilter(table, arguments, path: path), try selection(field, of: table, path: path, depth: 1))
+            return .row(table, try restricted(try primaryKeyFilter(table, arguments, path: path), to: table)!,
+                        try selection(field, of: table, path: path, depth: 1))
         case .insert, .insertOne:
             let one = root.kind == .insertOne
             let arguments = try namedArguments(field, allowed: [one ? "object" : "objects", "on_conflict"], path: path)
@@ -386,7 +392,7 @@ struct OperationResolver {
     private mutating func primaryKeyFilter(_ table: TableModel, _ arguments: [String: InputValue], path: String) throws(HasuraError) -> BoolExp {
         var terms: [BoolExp] = []
         for name in table.info.primaryKey!.columns {
-            guard let value = arguments[name], let column = table.info.column(name) else {
+            guard let value = arguments[name], let column = column(of: table, name) else {
                 throw HasuraError.validation("missing required field '\(name)'", path: "\(path).args")
             }
             terms.append(.compare(column, .eq, try operand(value, column.scalar, nullable: false, path: "\(path).args.\(name)")))
@@ -421,7 +427,7 @@ struct OperationResolver {
         }
         var values: [ColumnValue] = []
         for (key, fieldValue) in fields {
-            guard let column = table.info.column(key), !numericOnly || column.scalar.isNumeric else {
+            guard let column = column(of: table, key), !numericOnly || column.scalar.isNumeric else {
                 if table.relationships[key] != nil, !numericOnly {
                     throw HasuraError.notSupported("nested inserts through relationships are not supported yet", path: "\(path).\(key)")
                 }
@@ -458,7 +464,7 @@ struct OperationResolver {
             case "update_columns":
                 updateColumns = try enumList(fieldValue, typeName: "\(table.typeName)_update_column", path: "\(path).update_columns")
                     .map { name throws(HasuraError) in
-                        guard let column = table.info.column(name) else {
+                        guard let column = column(of: table, name) else {
                             throw HasuraError.validation("expected one of the values \(table.columns.map(\.name)) for type '\(table.typeName)_update_column', but found '\(name)'",
                                                          path: "\(path).update_columns")
                         }
@@ -487,7 +493,7 @@ struct OperationResolver {
             case "order_by": result.orderBy = try orderBy(value, of: table, path: argumentPath)
             case "distinct_on":
                 result.distinctOn = try enumList(value, typeName: "\(table.typeName)_select_column", path: argumentPath).map { name throws(HasuraError) in
-                    guard let column = table.info.column(name) else {
+                    guard let column = column(of: table, name) else {
                         throw HasuraError.validation("expected one of the values \(table.columns.map(\.name)) for type '\(table.typeName)_select_column', but found '\(name)'", path: argumentPath)
                     }
                     return column
@@ -540,7 +546,7 @@ struct OperationResolver {
         var terms: [OrderTerm] = []
         for (key, fieldValue) in fields {
             let fieldPath = "\(location).\(key)"
-            if let column = table.info.column(key) {
+            if let column = column(of: table, key) {
                 guard let direction = try orderDirection(fieldValue, path: fieldPath) else { continue }
                 terms.append(OrderTerm(path: path, target: .column(column), descending: direction.descending, nullsFirst: direction.nullsFirst))
             } else if let relationship = table.relationships[key], !relationship.isArray {
@@ -618,10 +624,13 @@ struct OperationResolver {
             case "_not":
                 terms.append(.not(try boolExp(fieldValue, of: table, path: fieldPath)))
             default:
-                if let column = table.info.column(key) {
+                if let column = column(of: table, key) {
                     terms.append(contentsOf: try comparisons(fieldValue, column, path: fieldPath))
                 } else if let relationship = table.relationships[key] {
-                    terms.append(.relationship(relationship, try boolExp(fieldValue, of: schema.table(relationship.remote), path: fieldPath)))
+                    let remote = schema.table(relationship.remote)
+                    let nested = try boolExp(fieldValue, of: remote, path: fieldPath)
+                    // Through a relationship, a filter sees only the rows the role may read there.
+                    terms.append(.relationship(relationship, readingPermission ? nested : try restricted(nested, to: remote)!))
                 } else {
                     throw HasuraError.fieldNotFound(key, in: typeName, path: fieldPath)
                 }
@@ -662,12 +671,45 @@ struct OperationResolver {
         return terms
     }
 
+    /// A column by name: one the role may use, or, while reading a permission's own filter, any column of the table.
+    private func column(of table: TableModel, _ name: String) -> ColumnInfo? {
+        readingPermission ? table.info.column(name) : table.column(name)
+    }
+
+    /// The rows of `table` the role may read, as a condition (nil for admin, and for a permission of `{}`).
+    private mutating func permittedRows(_ table: TableModel) throws(HasuraError) -> BoolExp? {
+        guard let permission = table.permission, permission.filter != .object([:]) else { return nil }
+        let outer = readingPermission
+        readingPermission = true
+        defer { readingPermission = outer }
+        return try boolExp(PermissionExpressions.input(permission.filter, columns: Set(table.info.columns.map(\.name))), of: table,
+                           path: "$.permission")
+    }
+
+    /// A selection's arguments with the role's row filter and limit added.
+    private mutating func permitted(_ arguments: RowArguments, on table: TableModel) throws(HasuraError) -> RowArguments {
+        var result = arguments
+        result.filter = try restricted(arguments.filter, to: table)
+        result.permissionLimit = table.permission?.limit
+        return result
+    }
+
+    /// A user's condition and the permission's, both to hold.
+    private mutating func restricted(_ filter: BoolExp?, to table: TableModel) throws(HasuraError) -> BoolExp? {
+        guard let permitted = try permittedRows(table) else { return filter }
+        guard let filter else { return permitted }
+        return .and([filter, permitted])
+    }
+
     // MARK: - Values
 
     /// A single value: a variable stays a reference, so the plan can be reused; a literal is checked now.
     private func operand(_ value: InputValue, _ scalar: ScalarType, nullable: Bool, path: String) throws(HasuraError) -> Operand {
         if case .variable(let name) = value {
             return .variable(name: name, path: path, scalar: scalar, nullable: nullable)
+        }
+        if case .session(let name) = value {
+            return .session(name: name, scalar: scalar)
         }
         if case .null = value, !nullable {
             throw HasuraError.validation("unexpected null value for type '\(scalar.name)'", path: path)

@@ -21,6 +21,8 @@ struct PlanExecutor {
     let store: Store
     let schema: GraphSchema
     let variables: [String: JSONValue]
+    /// The session's variables (`x-hasura-user-id`), which permissions compare with.
+    var session: [String: JSONValue] = [:]
 
     /// The statement answering every table field of a query, one JSON text column per root field.
     static func queryStatement(_ plan: OperationPlan, schema: GraphSchema, dialect: StoreDialect) -> SQLStatement? {
@@ -158,6 +160,19 @@ struct PlanExecutor {
         return try row.decode(column: "f0", as: String?.self) ?? "null"
     }
 
+    /// A session variable as a value of the column it is compared with: sessions carry text ("42"), so text is read
+    /// as the column's type; JSON numbers and booleans (claims may hold them) are taken as they are.
+    static func sessionValue(_ raw: JSONValue, _ scalar: ScalarType, name: String) throws(HasuraError) -> SQLValue {
+        let input: InputValue
+        switch (raw, scalar.category) {
+        case (.string(let text), .integer) where Int64(text) != nil: input = .int(text)
+        case (.string(let text), .float) where Double(text) != nil: input = .float(text)
+        case (.string(let text), .boolean) where text == "true" || text == "false": input = .bool(text == "true")
+        default: input = InputValue(json: raw)
+        }
+        return try scalar.sqlValue(input, path: "$.session.\(name)")
+    }
+
     /// The statement with this request's values in place of its operands.
     func bind(_ statement: SQLStatement) throws(HasuraError) -> BoundSQL {
         var values: [SQLValue] = []
@@ -173,6 +188,11 @@ struct PlanExecutor {
                 }
                 value = try scalar.sqlValue(input, path: path)
                 if store.dialect == .sqlite, scalar.isTimestamp, case .text(let text) = value { value = .text(SQLiteTimestamps.stored(text)) }
+            case .session(let name, let scalar):
+                guard let raw = session[name] else {
+                    throw HasuraError("not-found", "missing session variables: \"\(name)\"")
+                }
+                value = try Self.sessionValue(raw, scalar, name: name)
             }
             if store.dialect == .postgres { value = value.asText }
             values.append(value)

@@ -57,7 +57,9 @@ struct SDLWriter {
             let r = remote.typeName
             if relationship.isArray {
                 objectFields.append("\(relationship.name)\(Self.selectArguments(r)): [\(r)!]!")
-                objectFields.append("\(relationship.name)_aggregate\(Self.selectArguments(r)): \(r)_aggregate!")
+                if remote.allowsAggregations {
+                    objectFields.append("\(relationship.name)_aggregate\(Self.selectArguments(r)): \(r)_aggregate!")
+                }
                 orderFields.append("\(relationship.name)_aggregate: \(r)_aggregate_order_by")
             } else {
                 objectFields.append("\(relationship.name): \(r)")
@@ -85,7 +87,8 @@ struct SDLWriter {
         out.append("type \(t)_aggregate { aggregate: \(t)_aggregate_fields nodes: [\(t)!]! }")
         out.append("type \(t)_aggregate_fields { \(aggregateFields.sorted().joined(separator: " ")) }")
         out.append("input \(t)_aggregate_order_by { \(aggregateOrder.sorted().joined(separator: " ")) }")
-        // Mutations.
+        // Mutations, for the roles that have them.
+        guard !mutationFields.isEmpty else { return out }
         out.append("input \(t)_insert_input { \(table.columns.map { "\($0.name): \($0.scalar.name)" }.joined(separator: " ")) }")
         out.append("input \(t)_set_input { \(table.columns.map { "\($0.name): \($0.scalar.name)" }.joined(separator: " ")) }")
         if !table.numericColumns.isEmpty {

@@ -111,11 +111,12 @@ struct SQLGenerator {
             switch field {
             case .column(let info): pairs.append((key, columnJSON(alias, info)))
             case .typename(let name): pairs.append((key, Self.literal(name)))
-            case .object(let relationship, let nested):
+            case .object(let relationship, let filter, let nested):
                 let remote = schema.table(relationship.remote)
                 let inner = self.alias()
                 let object = objectJSON(nested, of: remote, alias: inner)
-                pairs.append((key, embed("(SELECT \(object) FROM \(tableName(remote.table)) AS \(inner) WHERE \(join(relationship, from: alias, to: inner)) LIMIT 1)")))
+                let permitted = filter.map { " AND " + condition($0, of: remote, alias: inner) } ?? ""
+                pairs.append((key, embed("(SELECT \(object) FROM \(tableName(remote.table)) AS \(inner) WHERE \(join(relationship, from: alias, to: inner))\(permitted) LIMIT 1)")))
             case .array(let relationship, let arguments, let nested):
                 let remote = schema.table(relationship.remote)
                 pairs.append((key, embed(rowsJSON(nested, of: remote, arguments: arguments, correlation: (relationship, alias)))))
@@ -156,6 +157,13 @@ struct SQLGenerator {
     }
 
     private mutating func limitClause(_ arguments: RowArguments) -> String {
+        if let cap = arguments.permissionLimit {
+            // The role's limit caps the request's: min(asked, cap), or the cap when nothing is asked.
+            let asked = arguments.limit.map { placeholder($0, dialect == .sqlite ? .int : ScalarType.forDeclaredType("bigint")) }
+            let limit = asked.map { dialect == .sqlite ? "min(coalesce(\($0), \(cap)), \(cap))" : "LEAST(coalesce(\($0), \(cap)), \(cap))" } ?? "\(cap)"
+            let offset = arguments.offset.map { " OFFSET coalesce(\(placeholder($0, dialect == .sqlite ? .int : ScalarType.forDeclaredType("bigint"))), 0)" } ?? ""
+            return " LIMIT \(limit)" + offset
+        }
         switch (arguments.limit, arguments.offset, dialect) {
         case (nil, nil, _): return ""
         case (let limit?, let offset, .sqlite):

@@ -10,6 +10,9 @@ public struct GraphQLSettings: Sendable, Equatable {
     public var project: String?
     public var adminSecret: String?
     public var databaseURL: String?
+    /// `jwt_secret`: Hasura's JWT configuration (an object, or its JSON text).
+    public var jwtSecret: JSONValue?
+    public var unauthorizedRole: String?
 
     public init(project: String? = nil, adminSecret: String? = nil, databaseURL: String? = nil) {
         self.project = project
@@ -121,9 +124,16 @@ public struct TenantFile: Sendable {
                 }
             case "graphql":
                 var settings = GraphQLSettings()
-                for (field, value) in try reader.mapping(node, "graphql", allowed: ["project", "admin_secret", "database_url"]) {
+                for (field, value) in try reader.mapping(node, "graphql", allowed: ["project", "admin_secret", "database_url",
+                                                                                   "jwt_secret", "unauthorized_role"]) {
+                    if field == "jwt_secret" {
+                        // Hasura's JSON, as a YAML mapping or as the JSON text of HASURA_GRAPHQL_JWT_SECRET.
+                        settings.jwtSecret = try reader.json(value, "graphql.jwt_secret")
+                        continue
+                    }
                     let text = try reader.string(value, "graphql." + field)
                     switch field {
+                    case "unauthorized_role": settings.unauthorizedRole = text.isEmpty ? nil : text
                     case "project": settings.project = URL(fileURLWithPath: text, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).path
                     case "admin_secret": settings.adminSecret = text.isEmpty ? nil : text
                     default: settings.databaseURL = text.isEmpty ? nil : text

@@ -135,9 +135,15 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError(error.message)
             }
             let settings = tenantFile?.graphql
-            configuration.graphql = GraphQLConfiguration.from(
-                project: settings?.project, adminSecret: settings?.adminSecret, databaseURL: settings?.databaseURL,
-                dataDirectory: configuration.dataDirectory, developmentMode: dev, environment: ProcessInfo.processInfo.environment)
+            do {
+                configuration.graphql = try GraphQLConfiguration.from(
+                    project: settings?.project, adminSecret: settings?.adminSecret, databaseURL: settings?.databaseURL,
+                    jwtSecret: settings?.jwtSecret, unauthorizedRole: settings?.unauthorizedRole,
+                    dataDirectory: configuration.dataDirectory, developmentMode: dev, defaultIssuer: configuration.issuer,
+                    environment: ProcessInfo.processInfo.environment)
+            } catch let error as DomainError {
+                throw ValidationError(error.message)
+            }
             return configuration
         }()
         let logger = store.logger(configuration)

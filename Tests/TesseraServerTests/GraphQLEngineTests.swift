@@ -387,7 +387,7 @@ import TesseraCore
     @Test func stringifiedNumericTypes() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graphql-numbers-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let configuration = try #require(GraphQLConfiguration.from(
+        let configuration = try #require(try GraphQLConfiguration.from(
             project: nil, adminSecret: "numbers-secret", databaseURL: nil, dataDirectory: directory, developmentMode: false,
             environment: ["HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES": "true"]))
         let service = try await GraphQLService.open(configuration, logger: Harness.logger)

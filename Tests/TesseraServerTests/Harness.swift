@@ -54,7 +54,8 @@ struct Harness: Sendable {
 
     /// `graphql` switches the GraphQL engine on, over a database of its own (a second PostgreSQL database on PostgreSQL).
     static func make(_ kind: StoreKind = .sqlite, masterKey: String? = nil, graphql: Bool = false,
-                     graphQLProject: String? = nil) async throws -> Harness {
+                     graphQLProject: String? = nil, graphQLJWT: JWTSettings? = nil,
+                     graphQLUnauthorizedRole: String? = nil) async throws -> Harness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-test-\(UUID().uuidString)").path
         let clock = TestClock()
         var databaseURL: String?
@@ -68,7 +69,8 @@ struct Harness: Sendable {
             var graphQLURL: String?
             if kind == .postgres { (graphQLURL, graphQLDrop) = try await makePostgresDatabase() }
             graphQLConfiguration = GraphQLConfiguration(databaseURL: graphQLURL, dataDirectory: directory,
-                                                        projectDirectory: graphQLProject, adminSecret: graphQLAdminSecret)
+                                                        projectDirectory: graphQLProject, adminSecret: graphQLAdminSecret,
+                                                        jwt: graphQLJWT, unauthorizedRole: graphQLUnauthorizedRole)
         }
         let configuration = ServerConfiguration(
             dataDirectory: directory, databaseURL: databaseURL, issuer: issuer,

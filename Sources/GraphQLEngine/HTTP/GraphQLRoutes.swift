@@ -25,18 +25,23 @@ public struct GraphQLRoutes<Context: RequestContext>: Sendable {
         admin.post("v2/query") { request, _ in try await self.query(request) }
     }
 
-    private func session(_ request: Request) throws(HasuraError) -> GraphQLSession {
-        let secret = request.headers[HTTPField.Name.hasuraAdminSecret] ?? request.headers[HTTPField.Name.hasuraAccessKey]
-        guard try service.isAdmin(secret: secret) else {
-            throw HasuraError.accessDenied("x-hasura-admin-secret/x-hasura-access-key required, but not found")
+    /// Who the request runs as: the admin secret (which may act as any role with `x-hasura-role`, as Hasura allows),
+    /// a JWT, or the unauthorized role.
+    private func session(_ request: Request) async throws(HasuraError) -> GraphQLSession {
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+        var cookies: [String: String] = [:]
+        for field in request.headers[values: .cookie] {
+            for pair in field.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if parts.count == 2 { cookies[parts[0]] = parts[1] }
+            }
         }
-        // The admin secret may act as any role, as Hasura allows, to try a role's view of the schema.
-        let role = request.headers[HTTPField.Name.hasuraRole]?.lowercased()
-        return GraphQLSession(role: role ?? "admin", variables: Self.sessionVariables(request.headers))
+        return try await service.session(GraphQLCredentials(headers: headers, cookies: cookies))
     }
 
     private func graphQLPost(_ request: Request) async throws -> Response {
-        let session = try session(request)
+        let session = try await session(request)
         let buffer = try await BodyReader.bytes(request, limit: service.configuration.limits.maxBodyBytes)
         let body: JSONValue
         do { body = try JSONValue.parse(bytes: Array(buffer: buffer)) } catch {
@@ -60,7 +65,7 @@ public struct GraphQLRoutes<Context: RequestContext>: Sendable {
     }
 
     private func graphQLGet(_ request: Request) async throws -> Response {
-        let session = try session(request)
+        let session = try await session(request)
         let query = try request.query
         var fields: [String: JSONValue] = [:]
         if let text = query["query"] { fields["query"] = .string(text) }
@@ -92,16 +97,6 @@ public struct GraphQLRoutes<Context: RequestContext>: Sendable {
         JSONResponse.text(try await service.schemaCommand(try await adminBody(request)).jsonText())
     }
 
-    /// `x-hasura-*` headers other than the secrets: session variables, names lowercased as Hasura compares them.
-    static func sessionVariables(_ headers: HTTPFields) -> [String: String] {
-        var variables: [String: String] = [:]
-        for field in headers {
-            let name = field.name.canonicalName.lowercased()
-            guard name.hasPrefix("x-hasura-"), name != "x-hasura-admin-secret", name != "x-hasura-access-key" else { continue }
-            variables[name] = field.value
-        }
-        return variables
-    }
 }
 
 extension HTTPField.Name {

@@ -1,0 +1,70 @@
+import TesseraCore
+
+/// A role's select permission on a table, as Hasura's metadata declares it (`select_permissions[].permission`).
+struct SelectPermission: Sendable {
+    /// Columns the role may read; nil is every column (`"*"`).
+    var columns: Set<String>?
+    /// A boolean expression in metadata form: `$`-prefixed or `_`-prefixed operators, bare values for equality,
+    /// `X-Hasura-*` strings for session variables.
+    var filter: JSONValue
+    var limit: Int?
+    var allowAggregations: Bool
+    /// `query_root_fields`: which of `select`, `select_by_pk`, `select_aggregate` the role gets; nil is all.
+    var rootFields: Set<String>?
+
+    init(json: JSONValue) {
+        let fields = json.objectValue ?? [:]
+        switch fields["columns"] {
+        case .array(let names)?: columns = Set(names.compactMap(\.stringValue))
+        default: columns = nil
+        }
+        filter = fields["filter"] ?? .object([:])
+        limit = fields["limit"]?.numberValue.map { Int($0) }
+        allowAggregations = fields["allow_aggregations"] == .bool(true)
+        rootFields = fields["query_root_fields"]?.arrayValue.map { Set($0.compactMap(\.stringValue)) }
+    }
+
+    /// The select permission of `role` in a table's metadata entry.
+    static func of(role: String, in entry: [String: JSONValue]) -> SelectPermission? {
+        for item in entry["select_permissions"]?.arrayValue ?? [] {
+            guard let object = item.objectValue, object["role"]?.stringValue == role else { continue }
+            return SelectPermission(json: object["permission"] ?? .object([:]))
+        }
+        return nil
+    }
+}
+
+/// Metadata boolean expressions in the form the GraphQL `where` argument takes: `$eq` is `_eq`, a bare value is
+/// `{_eq: value}`, and `X-Hasura-*` strings become references to the session's variables.
+enum PermissionExpressions {
+    static func input(_ value: JSONValue, columns: Set<String>) -> InputValue {
+        guard case .object(let fields) = value else { return InputValue(json: value) }
+        return .object(fields.sorted { $0.key < $1.key }.map { key, nested in
+            let name = key.hasPrefix("$") ? "_" + key.dropFirst() : key
+            if columns.contains(name) {
+                // A column compared with a bare value means equality.
+                if case .object = nested { return (name, comparison(nested)) }
+                return (name, .object([("_eq", leaf(nested))]))
+            }
+            if name == "_and" || name == "_or", case .array(let items) = nested {
+                return (name, .list(items.map { input($0, columns: columns) }))
+            }
+            return (name, input(nested, columns: columns))
+        })
+    }
+
+    /// Operators of one column, with session variables as references.
+    private static func comparison(_ value: JSONValue) -> InputValue {
+        guard case .object(let operators) = value else { return leaf(value) }
+        return .object(operators.sorted { $0.key < $1.key }.map { key, operand in
+            let name = key.hasPrefix("$") ? "_" + key.dropFirst() : key
+            if case .array(let items) = operand { return (name, .list(items.map(leaf))) }
+            return (name, leaf(operand))
+        })
+    }
+
+    private static func leaf(_ value: JSONValue) -> InputValue {
+        if case .string(let text) = value, text.lowercased().hasPrefix("x-hasura-") { return .session(text.lowercased()) }
+        return InputValue(json: value)
+    }
+}

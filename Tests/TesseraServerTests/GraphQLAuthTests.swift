@@ -1,0 +1,175 @@
+import Crypto
+import Foundation
+import GraphQLEngine
+import HTTPTypes
+import Testing
+import TesseraCore
+
+/// JWT mode, roles and select permissions, on SQLite and PostgreSQL: what seed 004's `user` role may read.
+@Suite struct GraphQLAuthTests {
+    static let key = "graphql-auth-test-hs256-key-0123456789abcdef"
+    static let settings: JWTSettings = {
+        var settings = try! JWTSettings(json: ["type": "HS256", "key": .string(key), "audience": "https://graphql.example/",
+                                              "issuer": "https://issuer.example/"])
+        settings.allowedSkew = 0
+        return settings
+    }()
+
+    static let setupSQL = """
+        CREATE TABLE "users" ("userId" text PRIMARY KEY, "userName" text, "secret" text);
+        CREATE TABLE "posts" ("id" INTEGER PRIMARY KEY, "userId" text REFERENCES "users"("userId"), "body" text, "org" INTEGER);
+        INSERT INTO "users" VALUES ('u1', 'Ann', 's1'), ('u2', 'Bob', 's2');
+        INSERT INTO "posts" VALUES (1, 'u1', 'a', 7), (2, 'u1', 'b', 8), (3, 'u2', 'c', 7), (4, 'u1', 'd', 7);
+        """
+
+    static let metadata: JSONValue = ["version": 3, "sources": [["name": "default", "kind": "postgres", "tables": [
+        ["table": ["schema": "public", "name": "users"],
+         "array_relationships": [["name": "posts", "using": ["foreign_key_constraint_on": ["table": "posts", "column": "userId"]]]],
+         "select_permissions": [["role": "user", "permission": [
+            "columns": ["userId", "userName"], "filter": ["userId": ["_eq": "X-Hasura-User-Id"]]]],
+            ["role": "anonymous", "permission": ["columns": ["userName"], "filter": [:]]]]],
+        ["table": ["schema": "public", "name": "posts"],
+         "object_relationships": [["name": "author", "using": ["foreign_key_constraint_on": "userId"]]],
+         "select_permissions": [["role": "user", "permission": [
+            "columns": "*", "filter": ["$and": [["userId": "X-Hasura-User-Id"], ["org": ["$eq": "x-hasura-org-id"]]]],
+            "limit": 2, "allow_aggregations": true]]]],
+    ]]]]
+
+    static func setUp(_ http: TestHTTP) async throws {
+        _ = try await http.hasura("v2/query", ["type": "run_sql", "args": ["sql": .string(setupSQL)]])
+        let replaced = try await http.hasura("v1/metadata", ["type": "replace_metadata", "args": metadata])
+        #expect(replaced.json == ["message": "success"], "\(replaced.text)")
+    }
+
+    /// An HS256 token, signed as any issuer would sign it.
+    static func token(_ claims: [String: JSONValue], header: JSONValue = ["alg": "HS256", "typ": "JWT"], key: String = key) -> String {
+        func encode(_ value: JSONValue) -> String {
+            Data(value.jsonText().utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let input = encode(header) + "." + encode(.object(claims))
+        let signature = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: Data(key.utf8)))
+        return input + "." + Data(signature).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func claims(user: String = "u1", roles: JSONValue = ["user"], extra: [String: JSONValue] = ["x-hasura-org-id": "7"],
+                       expires: TimeInterval = 600) -> [String: JSONValue] {
+        var namespace: [String: JSONValue] = ["x-hasura-default-role": "user", "x-hasura-allowed-roles": roles, "x-hasura-user-id": .string(user)]
+        namespace.merge(extra) { $1 }
+        return ["sub": .string(user), "aud": "https://graphql.example/", "iss": "https://issuer.example/",
+                "exp": .number((Date().timeIntervalSince1970 + expires).rounded()), "https://hasura.io/jwt/claims": .object(namespace)]
+    }
+
+    static func query(_ http: TestHTTP, _ query: String, token: String?, headers extra: HTTPFields = [:]) async throws -> JSONValue {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        let response = try await http.request(.post, "/v1/graphql", json: ["query": .string(query)], headers: headers)
+        #expect(response.status == .ok, "\(response.text)")
+        return response.json
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aUserReadsOnlyTheirRows(_ kind: StoreKind) async throws {
+        try await Harness.make(kind, graphql: true, graphQLJWT: Self.settings).test { http in
+            try await Self.setUp(http)
+            let token = Self.token(Self.claims())
+            #expect(try await Self.query(http, "{ users { userId userName } }", token: token) ==
+                    ["data": ["users": [["userId": "u1", "userName": "Ann"]]]])
+            #expect(try await Self.query(http, #"{ me: users_by_pk(userId: "u1") { userName } other: users_by_pk(userId: "u2") { userName } }"#, token: token) ==
+                    ["data": ["me": ["userName": "Ann"], "other": .null]])
+            // Through relationships, the remote table's permission holds too: posts of u1 in org 7, at most 2.
+            #expect(try await Self.query(http, "{ users { posts(order_by: {id: asc}) { id author { userId } } } }", token: token) ==
+                    ["data": ["users": [["posts": [["id": 1, "author": ["userId": "u1"]], ["id": 4, "author": ["userId": "u1"]]]]]]])
+            #expect(try await Self.query(http, "{ posts(order_by: {id: desc}, limit: 10) { id } }", token: token) ==
+                    ["data": ["posts": [["id": 4], ["id": 1]]]])
+            #expect(try await Self.query(http, "{ posts_aggregate { aggregate { count } } }", token: token) ==
+                    ["data": ["posts_aggregate": ["aggregate": ["count": 2]]]])
+            // Filters cannot reach rows the permission hides, even through a relationship.
+            #expect(try await Self.query(http, #"{ posts(where: {author: {userId: {_eq: "u2"}}}) { id } }"#, token: token) ==
+                    ["data": ["posts": []]])
+            // What the role may not use does not exist for it.
+            #expect(try await Self.query(http, "{ users { secret } }", token: token) ==
+                    Self.error("field 'secret' not found in type: 'users'", "validation-failed", "$.selectionSet.users.selectionSet.secret"))
+            #expect(try await Self.query(http, "{ users_aggregate { aggregate { count } } }", token: token) ==
+                    Self.error("field 'users_aggregate' not found in type: 'query_root'", "validation-failed", "$.selectionSet.users_aggregate"))
+            #expect(try await Self.query(http, #"mutation { delete_users(where: {}) { affected_rows } }"#, token: token) ==
+                    Self.error("no mutations exist", "validation-failed", "$"))
+            let introspected = try await Self.query(http, #"{ __type(name: "users") { fields { name } } }"#, token: token)
+            let names = introspected.objectValue?["data"]?.objectValue?["__type"]?.objectValue?["fields"]?.arrayValue?
+                .compactMap { $0.objectValue?["name"]?.stringValue }
+            #expect(Set(names ?? []) == ["userId", "userName", "posts", "posts_aggregate"])
+            // A session variable the filter needs but the token lacks.
+            let noOrg = Self.token(Self.claims(extra: [:]))
+            #expect(try await Self.query(http, "{ posts { id } }", token: noOrg) ==
+                    Self.error("missing session variables: \"x-hasura-org-id\"", "not-found", "$"))
+            // The admin secret still reads everything, and may act as a role.
+            let asAdmin = try await http.graphql("{ users_aggregate { aggregate { count } } }")
+            #expect(asAdmin == ["data": ["users_aggregate": ["aggregate": ["count": 2]]]])
+            let asUser = try await http.request(.post, "/v1/graphql", json: ["query": "{ users { userId } }"],
+                                                headers: [.init("x-hasura-admin-secret")!: Harness.graphQLAdminSecret, .init("x-hasura-role")!: "user",
+                                                          .init("x-hasura-user-id")!: "u2"])
+            #expect(asUser.json == ["data": ["users": [["userId": "u2"]]]])
+        }
+    }
+
+    @Test func tokensAreRefusedInHasurasWords() async throws {
+        try await Harness.make(graphql: true, graphQLJWT: Self.settings).test { http in
+            try await Self.setUp(http)
+            let query = "{ users { userId } }"
+            let cases: [(String?, HTTPFields, JSONValue)] = [
+                (nil, [:], Self.error("Missing 'Authorization' or 'Cookie' header in JWT authentication mode", "invalid-headers", "$")),
+                (nil, [.authorization: "Token abc"], Self.error("Malformed Authorization header", "invalid-headers", "$")),
+                (Self.token(Self.claims(expires: -60)), [:], Self.error("Could not verify JWT: JWTExpired", "invalid-jwt", "$")),
+                (Self.token(Self.claims(), key: String(repeating: "w", count: 48)), [:],
+                 Self.error("Could not verify JWT: JWSError JWSInvalidSignature", "invalid-jwt", "$")),
+                (Self.token(Self.claims(), header: ["alg": "none"]), [:], Self.error("Could not verify JWT: JWSError JWSInvalidSignature", "invalid-jwt", "$")),
+                (Self.token(Self.claims().merging(["aud": "https://other.example/"]) { $1 }), [:],
+                 Self.error("Could not verify JWT: JWTNotInAudience", "invalid-jwt", "$")),
+                (Self.token(Self.claims().merging(["iss": "https://evil.example/"]) { $1 }), [:],
+                 Self.error("Could not verify JWT: JWTNotInIssuer", "invalid-jwt", "$")),
+                (Self.token(Self.claims().filter { $0.key != "https://hasura.io/jwt/claims" }), [:],
+                 Self.error("claims key: 'https://hasura.io/jwt/claims' not found", "jwt-invalid-claims", "$")),
+                (Self.token(Self.claims(roles: "user")), [:],
+                 Self.error("invalid x-hasura-allowed-roles; should be a list of roles: parsing [] failed, expected Array, but encountered String", "jwt-invalid-claims", "$")),
+                (Self.token(Self.claims(), header: ["alg": "HS256"]), [.init("x-hasura-role")!: "editor"],
+                 Self.error("Your requested role is not in allowed roles", "access-denied", "$")),
+                ("not.a.jwt", [:], Self.error("Could not verify JWT: JWSError JWSInvalidSignature", "invalid-jwt", "$")),
+            ]
+            for (token, headers, expected) in cases {
+                #expect(try await Self.query(http, query, token: token, headers: headers) == expected, "\(String(describing: token)) \(headers)")
+            }
+            var noAllowed = Self.claims()
+            noAllowed["https://hasura.io/jwt/claims"] = ["x-hasura-default-role": "user", "x-hasura-user-id": "u1"]
+            #expect(try await Self.query(http, query, token: Self.token(noAllowed)) ==
+                    Self.error("JWT claim does not contain x-hasura-allowed-roles", "jwt-missing-role-claims", "$"))
+        }
+    }
+
+    @Test func unauthorizedRoleAndOtherTokenLocations() async throws {
+        var settings = Self.settings
+        settings.location = .cookie("hasura_token")
+        try await Harness.make(graphql: true, graphQLJWT: settings, graphQLUnauthorizedRole: "anonymous").test { http in
+            try await Self.setUp(http)
+            #expect(try await Self.query(http, "{ users(order_by: {userName: asc}) { userName } }", token: nil) ==
+                    ["data": ["users": [["userName": "Ann"], ["userName": "Bob"]]]])
+            let cookie = try await http.request(.post, "/v1/graphql", json: ["query": "{ users { userId } }"],
+                                                headers: [.cookie: "other=1; hasura_token=\(Self.token(Self.claims(user: "u2")))"])
+            #expect(cookie.json == ["data": ["users": [["userId": "u2"]]]])
+        }
+    }
+
+    @Test func jwtSettingsAreCheckedAtStart() throws {
+        #expect(throws: DomainError.self) { try JWTSettings(json: ["type": "HS256", "key": "short"]) }
+        #expect(throws: DomainError.self) { try JWTSettings(json: ["type": "RS256"]) }
+        #expect(throws: DomainError.self) { try JWTSettings(json: ["type": "HS256", "key": .string(Self.key), "jwk_url": "https://x/"]) }
+        #expect(throws: DomainError.self) { try JWTSettings(json: ["type": "XS256", "key": .string(Self.key)]) }
+        let mapped = try JWTSettings(jsonText: #"{"jwk_url":"https://issuer.example/.well-known/jwks.json","claims_map":{"x-hasura-allowed-roles":{"path":"$.roles"},"x-hasura-default-role":"user","x-hasura-user-id":{"path":"$.sub"}},"header":{"type":"CustomHeader","name":"X-Token"}}"#)
+        #expect(mapped.location == .customHeader("x-token"))
+        #expect(mapped.claimsMap?["x-hasura-user-id"] == .path("$.sub", fallback: nil))
+    }
+
+    static func error(_ message: String, _ code: String, _ path: String) -> JSONValue {
+        ["errors": [["message": .string(message), "extensions": ["path": .string(path), "code": .string(code)]]]]
+    }
+}
