@@ -28,13 +28,19 @@ struct RawClaims: JWTPayload {
 actor JWTVerifier {
     let settings: JWTSettings
     private var keys = JWTKeyCollection()
+    /// The `kid`s of the fetched JWKS: jwt-kit falls back to a default key for an unknown one, so the verifier keeps
+    /// its own list to know when a token names a key it does not hold.
+    private var kids: Set<String> = []
     private var expires: Date?
     private var lastFetch: Date?
     private var inFlight: Task<Void, any Error>?
     private let logger: Logger
     private let now: @Sendable () -> Date
-    /// Refetches for an unknown key are at most this often, so tokens with made-up `kid`s cannot flood the issuer.
-    static let refetchInterval: TimeInterval = 5
+    /// Refetches for unknown keys: at most `refetchBudget` in any `refetchWindow`, so tokens with made-up `kid`s
+    /// cannot flood the issuer, while a rotation (however soon after the last fetch) is followed at once.
+    static let refetchWindow: TimeInterval = 10
+    static let refetchBudget = 3
+    private var refetches: [Date] = []
 
     init(settings: JWTSettings, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) async throws {
         self.settings = settings
@@ -77,7 +83,9 @@ actor JWTVerifier {
             guard algorithm == expected else { throw Self.failure("JWSError JWSInvalidSignature") }
         case .jwkURL:
             guard algorithm != "none", !algorithm.hasPrefix("HS") else { throw Self.failure("JWSError JWSInvalidSignature") }
-            try await ensureKeys(kid: header["kid"]?.stringValue)
+            let kid = header["kid"]?.stringValue
+            try await ensureKeys(kid: kid)
+            if let kid, !kids.contains(kid) { throw Self.failure("JWSError NoUsableKeys") }
         }
         let verified: RawClaims
         do {
@@ -125,9 +133,11 @@ actor JWTVerifier {
         let current = now()
         let stale = lastFetch == nil || (expires.map { current >= $0 } ?? false)
         var missing = false
-        if let kid, !stale { missing = await (try? keys.getKey(for: JWKIdentifier(string: kid))) == nil }
-        let mayRefetch = lastFetch.map { current.timeIntervalSince($0) >= Self.refetchInterval } ?? true
+        if let kid, !stale { missing = !kids.contains(kid) }
+        refetches.removeAll { current.timeIntervalSince($0) >= Self.refetchWindow }
+        let mayRefetch = refetches.count < Self.refetchBudget
         guard stale || (missing && mayRefetch) else { return }
+        if !stale { refetches.append(current) }
         do {
             try await fetch()
         } catch {
@@ -165,6 +175,7 @@ actor JWTVerifier {
         let fresh = JWTKeyCollection()
         try await fresh.add(jwksJSON: json)
         keys = fresh
+        kids = Set((try? JSONValue.parse(json))?.objectValue?["keys"]?.arrayValue?.compactMap { $0.objectValue?["kid"]?.stringValue } ?? [])
         lastFetch = now()
         expires = Self.expiry(cacheControl: http?.value(forHTTPHeaderField: "Cache-Control"),
                               expires: http?.value(forHTTPHeaderField: "Expires"), now: now())
