@@ -44,6 +44,18 @@ struct TableModel: Sendable {
     var columns: [ColumnInfo]
     /// The role's select permission; nil for admin, who reads every row.
     var permission: SelectPermission?
+    /// The role's write permissions; nil for admin, and for a role without that permission (then `isAdmin` says which).
+    var insertPermission: WritePermission?
+    var updatePermission: WritePermission?
+    var deletePermission: WritePermission?
+    var isAdmin: Bool { permission == nil }
+
+    /// Columns an insert may name, and an update may set.
+    var insertColumns: [ColumnInfo] { isAdmin ? info.columns : insertPermission?.writable(info.columns) ?? [] }
+    var updateColumns: [ColumnInfo] { isAdmin ? info.columns : updatePermission?.writable(info.columns) ?? [] }
+    var mayInsert: Bool { isAdmin || insertPermission != nil }
+    var mayUpdate: Bool { isAdmin || updatePermission != nil }
+    var mayDelete: Bool { isAdmin || deletePermission != nil }
 
     var table: QualifiedTable { info.table }
     var allowsAggregations: Bool { permission?.allowAggregations ?? true }
@@ -81,7 +93,7 @@ struct GraphSchema: Sendable {
     func table(_ name: QualifiedTable) -> TableModel { tables[name]! }
 
     /// The schema `role` sees: nil (admin) sees every tracked table; another role only the tables, columns, rows and
-    /// root fields its select permissions give it, and no mutations yet.
+    /// root fields its permissions give it (a table it may not select is not there for it at all).
     static func build(metadata: Metadata, database: [QualifiedTable: TableInfo], generation: Int = 0,
                       stringifyNumbers: Bool = false, role: String? = nil) throws -> GraphSchema {
         var inconsistencies: [String] = []
@@ -108,7 +120,13 @@ struct GraphSchema: Sendable {
                 permission = granted
             }
             let visible = usable.columns.filter { permission?.columns?.contains($0.name) ?? true }
-            models[name] = TableModel(info: usable, typeName: typeName, relationships: [:], columns: visible, permission: permission)
+            var model = TableModel(info: usable, typeName: typeName, relationships: [:], columns: visible, permission: permission)
+            if let role {
+                model.insertPermission = WritePermission.of("insert", role: role, in: entry)
+                model.updatePermission = WritePermission.of("update", role: role, in: entry)
+                model.deletePermission = WritePermission.of("delete", role: role, in: entry)
+            }
+            models[name] = model
             entries[name] = entry
         }
         for (name, entry) in entries {
@@ -130,8 +148,14 @@ struct GraphSchema: Sendable {
             for kind in RootFieldKind.allCases {
                 if [.selectByPk, .updateByPk, .deleteByPk].contains(kind), model.info.primaryKey == nil { continue }
                 if let permission = model.permission {
-                    guard !kind.isMutation, kind != .selectAggregate || permission.allowAggregations,
-                          permission.rootFields?.contains(kind.rawValue) ?? true else { continue }
+                    switch kind {
+                    case .insert, .insertOne: guard model.mayInsert else { continue }
+                    case .update, .updateByPk, .updateMany: guard model.mayUpdate else { continue }
+                    case .delete, .deleteByPk: guard model.mayDelete else { continue }
+                    default:
+                        guard kind != .selectAggregate || permission.allowAggregations,
+                              permission.rootFields?.contains(kind.rawValue) ?? true else { continue }
+                    }
                     // by_pk needs every key column readable.
                     if kind == .selectByPk, !(model.info.primaryKey?.columns.allSatisfy { model.column($0) != nil } ?? false) { continue }
                 }

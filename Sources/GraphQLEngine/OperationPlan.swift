@@ -113,6 +113,8 @@ struct UpdateSpec: Sendable {
     var filter: BoolExp
     var set: [ColumnValue]
     var increment: [ColumnValue]
+    /// The role's `check`: what every updated row must satisfy afterwards, or the mutation fails.
+    var check: BoolExp?
 }
 
 enum MutationOutput: Sendable {
@@ -127,7 +129,8 @@ enum RootPlan: Sendable {
     case rows(TableModel, RowArguments, Selection)
     case row(TableModel, BoolExp, Selection)
     case aggregate(TableModel, RowArguments, AggregateSelection)
-    case insert(TableModel, [[ColumnValue]], OnConflict?, MutationOutput)
+    /// Rows to insert, the upsert, the role's `check` on every inserted row, and what to answer.
+    case insert(TableModel, [[ColumnValue]], OnConflict?, BoolExp?, MutationOutput)
     case update(TableModel, UpdateSpec, MutationOutput)
     case updateMany(TableModel, [UpdateSpec], MutationSelection)
     case delete(TableModel, BoolExp, MutationOutput)

@@ -299,7 +299,8 @@ struct OperationResolver {
                         try selection(field, of: table, path: path, depth: 1))
         case .insert, .insertOne:
             let one = root.kind == .insertOne
-            let arguments = try namedArguments(field, allowed: [one ? "object" : "objects", "on_conflict"], path: path)
+            let arguments = try namedArguments(field, allowed: [one ? "object" : "objects"] + (table.mayUpdate ? ["on_conflict"] : []),
+                                               path: path)
             let objectsKey = one ? "object" : "objects"
             guard let objectsValue = arguments[objectsKey] else {
                 throw HasuraError.validation("missing required field '\(objectsKey)'", path: "\(path).args")
@@ -313,15 +314,16 @@ struct OperationResolver {
             var rows: [[ColumnValue]] = []
             for (index, object) in objects.enumerated() {
                 let objectPath = one ? "\(path).args.object" : "\(path).args.objects[\(index)]"
-                rows.append(try columnValues(try structuralShallow(object), of: table, typeName: "\(table.typeName)_insert_input",
-                                             nullable: true, path: objectPath))
+                rows.append(try columnValues(try structuralShallow(object), of: table, allowed: table.insertColumns,
+                                             typeName: "\(table.typeName)_insert_input", nullable: true, path: objectPath)
+                            + presets(table.insertPermission, of: table))
             }
             let conflict = try arguments["on_conflict"].flatMap { value throws(HasuraError) in
                 try onConflict(value, of: table, path: "\(path).args.on_conflict")
             }
             let output: MutationOutput = one ? .row(try selection(field, of: table, path: path, depth: 1))
                 : .response(try mutationSelection(field, of: table, path: path))
-            return .insert(table, rows, conflict, output)
+            return .insert(table, rows, conflict, try permissionCondition(table.insertPermission?.check, on: table), output)
         case .update:
             let arguments = try namedArguments(field, allowed: ["where", "_set", "_inc"], path: path)
             guard let filter = arguments["where"] else { throw HasuraError.validation("missing required field 'where'", path: "\(path).args") }
@@ -363,11 +365,12 @@ struct OperationResolver {
         case .delete:
             let arguments = try namedArguments(field, allowed: ["where"], path: path)
             guard let filter = arguments["where"] else { throw HasuraError.validation("missing required field 'where'", path: "\(path).args") }
-            return .delete(table, try boolExp(filter, of: table, path: "\(path).args.where"),
+            return .delete(table, try deletable(try boolExp(filter, of: table, path: "\(path).args.where"), of: table),
                            .response(try mutationSelection(field, of: table, path: path)))
         case .deleteByPk:
             let arguments = try namedArguments(field, allowed: table.info.primaryKey!.columns, path: path)
-            return .delete(table, try primaryKeyFilter(table, arguments, path: path), .row(try selection(field, of: table, path: path, depth: 1)))
+            return .delete(table, try deletable(try primaryKeyFilter(table, arguments, path: path), of: table),
+                           .row(try selection(field, of: table, path: path, depth: 1)))
         }
     }
 
@@ -401,15 +404,20 @@ struct OperationResolver {
     }
 
     private mutating func updateSpec(filter: BoolExp, _ arguments: [String: InputValue], of table: TableModel, path: String) throws(HasuraError) -> UpdateSpec {
-        var spec = UpdateSpec(filter: filter, set: [], increment: [])
+        // The role updates only the rows its update permission's filter gives it.
+        let permitted = try permissionCondition(table.updatePermission?.filter, on: table)
+        var spec = UpdateSpec(filter: permitted.map { .and([filter, $0]) } ?? filter, set: [], increment: [],
+                              check: try permissionCondition(table.updatePermission?.check, on: table))
         if let set = arguments["_set"] {
-            spec.set = try columnValues(try structuralShallow(set), of: table, typeName: "\(table.typeName)_set_input", nullable: true,
-                                        path: "\(path).args._set")
+            spec.set = try columnValues(try structuralShallow(set), of: table, allowed: table.updateColumns,
+                                        typeName: "\(table.typeName)_set_input", nullable: true, path: "\(path).args._set")
         }
         if let increment = arguments["_inc"] {
-            spec.increment = try columnValues(try structuralShallow(increment), of: table, typeName: "\(table.typeName)_inc_input",
-                                              nullable: false, path: "\(path).args._inc", numericOnly: true)
+            spec.increment = try columnValues(try structuralShallow(increment), of: table, allowed: table.updateColumns,
+                                              typeName: "\(table.typeName)_inc_input", nullable: false, path: "\(path).args._inc",
+                                              numericOnly: true)
         }
+        if !spec.set.isEmpty || !spec.increment.isEmpty { spec.set += presets(table.updatePermission, of: table) }
         let incremented = Set(spec.increment.map(\.column.name))
         let twice = spec.set.map(\.column.name).filter(incremented.contains)
         if !twice.isEmpty {
@@ -419,15 +427,28 @@ struct OperationResolver {
         return spec
     }
 
-    private mutating func columnValues(_ value: InputValue, of table: TableModel, typeName: String, nullable: Bool, path: String,
-                                       numericOnly: Bool = false) throws(HasuraError) -> [ColumnValue] {
+    /// A permission's `set`: columns written with a literal or a session variable, whatever the request says.
+    private func presets(_ permission: WritePermission?, of table: TableModel) -> [ColumnValue] {
+        guard let permission else { return [] }
+        return permission.presets.sorted { $0.key < $1.key }.compactMap { name, value in
+            guard let column = table.info.column(name) else { return nil }
+            if case .string(let text) = value, text.lowercased().hasPrefix("x-hasura-") {
+                return ColumnValue(column: column, value: .session(name: text.lowercased(), scalar: column.scalar))
+            }
+            guard let literal = try? column.scalar.sqlValue(InputValue(json: value), path: "$") else { return nil }
+            return ColumnValue(column: column, value: .value(literal))
+        }
+    }
+
+    private mutating func columnValues(_ value: InputValue, of table: TableModel, allowed: [ColumnInfo], typeName: String,
+                                       nullable: Bool, path: String, numericOnly: Bool = false) throws(HasuraError) -> [ColumnValue] {
         guard case .object(let fields) = value else {
             if case .null = value { return [] }
             throw HasuraError.validation("expected an object for type '\(typeName)', but found \(value.kindName)", path: path)
         }
         var values: [ColumnValue] = []
         for (key, fieldValue) in fields {
-            guard let column = column(of: table, key), !numericOnly || column.scalar.isNumeric else {
+            guard let column = allowed.first(where: { $0.name == key }), !numericOnly || column.scalar.isNumeric else {
                 if table.relationships[key] != nil, !numericOnly {
                     throw HasuraError.notSupported("nested inserts through relationships are not supported yet", path: "\(path).\(key)")
                 }
@@ -464,8 +485,8 @@ struct OperationResolver {
             case "update_columns":
                 updateColumns = try enumList(fieldValue, typeName: "\(table.typeName)_update_column", path: "\(path).update_columns")
                     .map { name throws(HasuraError) in
-                        guard let column = column(of: table, name) else {
-                            throw HasuraError.validation("expected one of the values \(table.columns.map(\.name)) for type '\(table.typeName)_update_column', but found '\(name)'",
+                        guard let column = table.updateColumns.first(where: { $0.name == name }) else {
+                            throw HasuraError.validation("expected one of the values \(table.updateColumns.map(\.name)) for type '\(table.typeName)_update_column', but found '\(name)'",
                                                          path: "\(path).update_columns")
                         }
                         return column
@@ -475,6 +496,10 @@ struct OperationResolver {
             }
         }
         guard let constraint else { throw HasuraError.validation("missing required field 'constraint'", path: path) }
+        // An upsert updates only rows the role's update permission lets it update.
+        if let permitted = try permissionCondition(table.updatePermission?.filter, on: table) {
+            filter = filter.map { .and([$0, permitted]) } ?? permitted
+        }
         return OnConflict(constraint: constraint, updateColumns: updateColumns, filter: filter)
     }
 
@@ -678,12 +703,23 @@ struct OperationResolver {
 
     /// The rows of `table` the role may read, as a condition (nil for admin, and for a permission of `{}`).
     private mutating func permittedRows(_ table: TableModel) throws(HasuraError) -> BoolExp? {
-        guard let permission = table.permission, permission.filter != .object([:]) else { return nil }
+        try permissionCondition(table.permission?.filter, on: table)
+    }
+
+    /// A permission's boolean expression (`filter` or `check`) as a condition; nil when there is none or it is `{}`.
+    private mutating func permissionCondition(_ expression: JSONValue?, on table: TableModel) throws(HasuraError) -> BoolExp? {
+        guard let expression, expression != .object([:]) else { return nil }
         let outer = readingPermission
         readingPermission = true
         defer { readingPermission = outer }
-        return try boolExp(PermissionExpressions.input(permission.filter, columns: Set(table.info.columns.map(\.name))), of: table,
+        return try boolExp(PermissionExpressions.input(expression, columns: Set(table.info.columns.map(\.name))), of: table,
                            path: "$.permission")
+    }
+
+    /// A delete's condition, held to the role's delete permission.
+    private mutating func deletable(_ filter: BoolExp, of table: TableModel) throws(HasuraError) -> BoolExp {
+        guard let permitted = try permissionCondition(table.deletePermission?.filter, on: table) else { return filter }
+        return .and([filter, permitted])
     }
 
     /// A selection's arguments with the role's row filter and limit added.

@@ -34,6 +34,40 @@ struct SelectPermission: Sendable {
     }
 }
 
+/// A role's insert, update or delete permission: the columns it may write, the rows it may touch (`filter`), what
+/// written rows must satisfy (`check`), and the values set for it (`set`, literals or `X-Hasura-*` session variables).
+struct WritePermission: Sendable {
+    var columns: Set<String>?
+    var filter: JSONValue
+    var check: JSONValue
+    var presets: [String: JSONValue]
+
+    init(json: JSONValue) {
+        let fields = json.objectValue ?? [:]
+        switch fields["columns"] {
+        case .array(let names)?: columns = Set(names.compactMap(\.stringValue))
+        default: columns = nil
+        }
+        filter = fields["filter"] ?? .object([:])
+        check = fields["check"] ?? .object([:])
+        presets = fields["set"]?.objectValue ?? [:]
+    }
+
+    /// `kind` is `insert`, `update` or `delete`.
+    static func of(_ kind: String, role: String, in entry: [String: JSONValue]) -> WritePermission? {
+        for item in entry["\(kind)_permissions"]?.arrayValue ?? [] {
+            guard let object = item.objectValue, object["role"]?.stringValue == role else { continue }
+            return WritePermission(json: object["permission"] ?? .object([:]))
+        }
+        return nil
+    }
+
+    /// The columns a request may give values to: permitted, and not preset.
+    func writable(_ columns: [ColumnInfo]) -> [ColumnInfo] {
+        columns.filter { (self.columns?.contains($0.name) ?? true) && presets[$0.name] == nil }
+    }
+}
+
 /// Metadata boolean expressions in the form the GraphQL `where` argument takes: `$eq` is `_eq`, a bare value is
 /// `{_eq: value}`, and `X-Hasura-*` strings become references to the session's variables.
 enum PermissionExpressions {

@@ -70,13 +70,14 @@ struct PlanExecutor {
 
     private func mutate(_ root: RootPlan, _ db: any SQLDatabase) async throws -> String? {
         switch root {
-        case .insert(let table, let rows, let conflict, let output):
+        case .insert(let table, let rows, let conflict, let check, let output):
             var identities: [String] = []
             for row in rows {
                 var generator = SQLGenerator(dialect: store.dialect, schema: schema)
                 let text = generator.insert(row, into: table, onConflict: conflict)
                 identities += try await self.identities(generator.statement(text), db)
             }
+            try await enforce(check, on: table, identities: identities, db)
             return try await respond(output, table: table, identities: identities, db)
         case .update(let table, let spec, let output):
             return try await respond(output, table: table, identities: try await update(spec, table, db), db)
@@ -107,7 +108,7 @@ struct PlanExecutor {
     /// (`$.selectionSet.insert_author.args.objects`); other errors keep theirs.
     func located(_ error: any Error, _ plan: RootPlan, path: String) -> any Error {
         guard !(error is HasuraError), var translated = DatabaseErrors.translate(error, schema: schema) else { return error }
-        if case .insert(_, _, _, let output) = plan {
+        if case .insert(_, _, _, _, let output) = plan {
             if case .row = output { translated.path = path + ".args.object" } else { translated.path = path + ".args.objects" }
         }
         return translated
@@ -117,7 +118,20 @@ struct PlanExecutor {
         var generator = SQLGenerator(dialect: store.dialect, schema: schema)
         // Nothing to set changes no row, and Hasura reports none (`affected_rows: 0`).
         if spec.set.isEmpty && spec.increment.isEmpty { return [] }
-        return try await identities(generator.statement(generator.update(spec, of: table)), db)
+        let updated = try await identities(generator.statement(generator.update(spec, of: table)), db)
+        try await enforce(spec.check, on: table, identities: updated, db)
+        return updated
+    }
+
+    /// A permission's `check` on the rows just written: one that fails it fails the mutation (and its transaction).
+    private func enforce(_ check: BoolExp?, on table: TableModel, identities: [String], _ db: any SQLDatabase) async throws {
+        guard let check, !identities.isEmpty else { return }
+        var generator = SQLGenerator(dialect: store.dialect, schema: schema)
+        let text = generator.failingCheck(check, of: table, identities: generator.identityList(identities))
+        guard let row = try await db.execute(try bind(generator.statement(text))).first,
+              try row.decode(column: "failed", as: Int.self) == 0 else {
+            throw HasuraError("permission-error", "check constraint of an insert/update permission has failed")
+        }
     }
 
     private func identities(_ statement: SQLStatement, _ db: any SQLDatabase) async throws -> [String] {

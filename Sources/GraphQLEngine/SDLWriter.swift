@@ -89,15 +89,20 @@ struct SDLWriter {
         out.append("input \(t)_aggregate_order_by { \(aggregateOrder.sorted().joined(separator: " ")) }")
         // Mutations, for the roles that have them.
         guard !mutationFields.isEmpty else { return out }
-        out.append("input \(t)_insert_input { \(table.columns.map { "\($0.name): \($0.scalar.name)" }.joined(separator: " ")) }")
-        out.append("input \(t)_set_input { \(table.columns.map { "\($0.name): \($0.scalar.name)" }.joined(separator: " ")) }")
-        if !table.numericColumns.isEmpty {
-            out.append("input \(t)_inc_input { \(table.numericColumns.map { "\($0.name): \($0.scalar.name)" }.joined(separator: " ")) }")
+        func fields(_ columns: [ColumnInfo]) -> String {
+            // An input type needs a field; Hasura's stand-in for "nothing to give" is _PLACEHOLDER.
+            columns.isEmpty ? "_PLACEHOLDER: String" : columns.map { "\($0.name): \($0.scalar.name)" }.joined(separator: " ")
+        }
+        out.append("input \(t)_insert_input { \(fields(table.insertColumns)) }")
+        out.append("input \(t)_set_input { \(fields(table.updateColumns)) }")
+        if !Self.incrementable(table).isEmpty {
+            out.append("input \(t)_inc_input { \(fields(Self.incrementable(table))) }")
         }
         out.append("type \(t)_mutation_response { affected_rows: Int! returning: [\(t)!]! }")
         out.append("input \(t)_updates { \(updateArguments(table)) where: \(t)_bool_exp! }")
-        out.append("enum \(t)_update_column { \(table.columns.map(\.name).joined(separator: " ")) }")
-        if !table.info.constraints.isEmpty {
+        let updatable = table.updateColumns.map(\.name)
+        out.append("enum \(t)_update_column { \(updatable.isEmpty ? "_PLACEHOLDER" : updatable.joined(separator: " ")) }")
+        if !table.info.constraints.isEmpty, table.mayUpdate {
             out.append("enum \(t)_constraint { \(table.info.constraints.map(\.name).joined(separator: " ")) }")
             out.append("input \(t)_on_conflict { constraint: \(t)_constraint! update_columns: [\(t)_update_column!]! = [] where: \(t)_bool_exp }")
         }
@@ -108,8 +113,10 @@ struct SDLWriter {
     }
 
     private func updateArguments(_ table: TableModel) -> String {
-        (table.numericColumns.isEmpty ? "" : "_inc: \(table.typeName)_inc_input ") + "_set: \(table.typeName)_set_input"
+        (Self.incrementable(table).isEmpty ? "" : "_inc: \(table.typeName)_inc_input ") + "_set: \(table.typeName)_set_input"
     }
+
+    static func incrementable(_ table: TableModel) -> [ColumnInfo] { table.updateColumns.filter(\.scalar.isNumeric) }
 
     private func pkArguments(_ table: TableModel, _ key: ConstraintInfo) -> String {
         key.columns.compactMap { name in table.info.column(name).map { "\(name): \($0.scalar.name)!" } }.joined(separator: ", ")
@@ -120,7 +127,7 @@ struct SDLWriter {
         for (field, root) in fields.sorted(by: { $0.key < $1.key }) {
             guard let table = tables[root.table] else { continue }
             let t = table.typeName
-            let conflict = table.info.constraints.isEmpty ? "" : ", on_conflict: \(t)_on_conflict"
+            let conflict = table.info.constraints.isEmpty || !table.mayUpdate ? "" : ", on_conflict: \(t)_on_conflict"
             switch root.kind {
             case .select: lines.append("\(field)\(Self.selectArguments(t)): [\(t)!]!")
             case .selectAggregate: lines.append("\(field)\(Self.selectArguments(t)): \(t)_aggregate!")

@@ -385,6 +385,18 @@ struct SQLGenerator {
         }
     }
 
+    /// How many of the rows with these identities fail `check`.
+    mutating func failingCheck(_ check: BoolExp, of table: TableModel, identities: SQLValue) -> String {
+        let alias = self.alias()
+        let list: String
+        switch dialect {
+        case .sqlite: list = "\(alias).rowid IN (SELECT value FROM json_each(\(placeholder(.value(identities), .string))))"
+        case .postgres:
+            list = "\(alias).ctid = ANY(\(placeholder(.value(identities), ScalarType(name: "tid", category: .string, postgresType: "_tid"))))"
+        }
+        return "SELECT count(*) AS failed FROM \(tableName(table.table)) AS \(alias) WHERE \(list) AND NOT coalesce(\(condition(check, of: table, alias: alias)), \(dialect == .sqlite ? "0" : "false"))"
+    }
+
     /// Identities as one bound value: a JSON array for SQLite's json_each, an array literal for PostgreSQL.
     func identityList(_ identities: [String]) -> SQLValue {
         switch dialect {

@@ -32,7 +32,12 @@ import TesseraCore
          "object_relationships": [["name": "author", "using": ["foreign_key_constraint_on": "userId"]]],
          "select_permissions": [["role": "user", "permission": [
             "columns": "*", "filter": ["$and": [["userId": "X-Hasura-User-Id"], ["org": ["$eq": "x-hasura-org-id"]]]],
-            "limit": 2, "allow_aggregations": true]]]],
+            "limit": 2, "allow_aggregations": true]]],
+         "insert_permissions": [["role": "user", "permission": [
+            "check": ["userId": ["_eq": "X-Hasura-User-Id"]], "set": ["org": "x-hasura-org-id"], "columns": ["id", "body", "userId"]]]],
+         "update_permissions": [["role": "user", "permission": [
+            "columns": ["body"], "filter": ["userId": ["_eq": "X-Hasura-User-Id"]], "check": ["body": ["_neq": ""]]]]],
+         "delete_permissions": [["role": "user", "permission": ["filter": ["userId": ["_eq": "X-Hasura-User-Id"]]]]]],
     ]]]]
 
     static func setUp(_ http: TestHTTP) async throws {
@@ -94,7 +99,7 @@ import TesseraCore
             #expect(try await Self.query(http, "{ users_aggregate { aggregate { count } } }", token: token) ==
                     Self.error("field 'users_aggregate' not found in type: 'query_root'", "validation-failed", "$.selectionSet.users_aggregate"))
             #expect(try await Self.query(http, #"mutation { delete_users(where: {}) { affected_rows } }"#, token: token) ==
-                    Self.error("no mutations exist", "validation-failed", "$"))
+                    Self.error("field 'delete_users' not found in type: 'mutation_root'", "validation-failed", "$.selectionSet.delete_users"))
             let introspected = try await Self.query(http, #"{ __type(name: "users") { fields { name } } }"#, token: token)
             let names = introspected.objectValue?["data"]?.objectValue?["__type"]?.objectValue?["fields"]?.arrayValue?
                 .compactMap { $0.objectValue?["name"]?.stringValue }
@@ -110,6 +115,40 @@ import TesseraCore
                                                 headers: [.init("x-hasura-admin-secret")!: Harness.graphQLAdminSecret, .init("x-hasura-role")!: "user",
                                                           .init("x-hasura-user-id")!: "u2"])
             #expect(asUser.json == ["data": ["users": [["userId": "u2"]]]])
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func writesFollowTheRolesPermissions(_ kind: StoreKind) async throws {
+        try await Harness.make(kind, graphql: true, graphQLJWT: Self.settings).test { http in
+            try await Self.setUp(http)
+            let token = Self.token(Self.claims())
+            // Insert: the check holds for the user's own rows; `org` is preset from the session, not from the request.
+            #expect(try await Self.query(http, #"mutation { insert_posts_one(object: {id: 10, body: "mine", userId: "u1"}) { id body org } }"#, token: token) ==
+                    ["data": ["insert_posts_one": ["id": 10, "body": "mine", "org": 7]]])
+            #expect(try await Self.query(http, #"mutation { insert_posts_one(object: {id: 11, body: "theirs", userId: "u2"}) { id } }"#, token: token) ==
+                    Self.error("check constraint of an insert/update permission has failed", "permission-error", "$"))
+            #expect(try await Self.query(http, #"mutation { insert_posts_one(object: {id: 12, org: 8, userId: "u1"}) { id } }"#, token: token) ==
+                    Self.error("field 'org' not found in type: 'posts_insert_input'", "validation-failed", "$.selectionSet.insert_posts_one.args.object.org"))
+            // Update: only the permitted column, only the user's rows, and the check afterwards.
+            #expect(try await Self.query(http, #"mutation { update_posts(where: {}, _set: {body: "edited"}) { affected_rows } }"#, token: token) ==
+                    ["data": ["update_posts": ["affected_rows": 4]]])
+            #expect(try await Self.query(http, #"mutation { update_posts_by_pk(pk_columns: {id: 3}, _set: {body: "x"}) { id } }"#, token: token) ==
+                    ["data": ["update_posts_by_pk": .null]])
+            #expect(try await Self.query(http, #"mutation { update_posts(where: {id: {_eq: 1}}, _set: {body: ""}) { affected_rows } }"#, token: token) ==
+                    Self.error("check constraint of an insert/update permission has failed", "permission-error", "$"))
+            #expect(try await Self.query(http, #"mutation { update_posts(where: {}, _set: {userId: "u2"}) { affected_rows } }"#, token: token) ==
+                    Self.error("field 'userId' not found in type: 'posts_set_input'", "validation-failed", "$.selectionSet.update_posts.args._set.userId"))
+            // Upsert where the role may update.
+            #expect(try await Self.query(http, #"mutation { insert_posts_one(object: {id: 10, body: "again", userId: "u1"}, on_conflict: {constraint: posts_pkey, update_columns: [body]}) { body } }"#, token: token) ==
+                    ["data": ["insert_posts_one": ["body": "again"]]])
+            // Delete: only the user's rows.
+            #expect(try await Self.query(http, #"mutation { delete_posts(where: {id: {_in: [3, 4]}}) { affected_rows } }"#, token: token) ==
+                    ["data": ["delete_posts": ["affected_rows": 1]]])
+            // Nothing the refusals tried was written.
+            let rows = try await http.graphql("{ posts(order_by: {id: asc}) { id userId body org } }")
+            #expect(rows == ["data": ["posts": [["id": 1, "userId": "u1", "body": "edited", "org": 7], ["id": 2, "userId": "u1", "body": "edited", "org": 8],
+                                                ["id": 3, "userId": "u2", "body": "c", "org": 7], ["id": 10, "userId": "u1", "body": "again", "org": 7]]]])
         }
     }
 
