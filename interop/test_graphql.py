@@ -781,9 +781,11 @@ def test_uniqueness_violation_path(data):
 
 def test_admin_secret_missing_or_wrong(data):
     missing = data.client(headers={})
+    # Tessera being the issuer, the engine is in JWT mode by default (its own JWKS and issuer): a request with
+    # neither the secret nor a token gets JWT mode's answer.
     assert data.errors_of("{ author { id } }", client=missing) == [{
-        "message": "x-hasura-admin-secret/x-hasura-access-key required, but not found",
-        "extensions": {"path": "$", "code": "access-denied"}}]
+        "message": "Missing 'Authorization' or 'Cookie' header in JWT authentication mode",
+        "extensions": {"path": "$", "code": "invalid-headers"}}]
     wrong = data.client(headers={"x-hasura-admin-secret": data.secret + "x"})
     assert data.errors_of("{ author { id } }", client=wrong) == [{
         "message": "invalid x-hasura-admin-secret/x-hasura-access-key",
