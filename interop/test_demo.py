@@ -118,6 +118,11 @@ def test_sign_up_sign_in_and_see_your_own_chart(demo, browser):
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(browser, WAIT)
+    # Another person's row is already in seed 004's users table: the page must not show it.
+    seeded = requests.post(demo + "v1/graphql", headers={"x-hasura-admin-secret": DEMO_HASURA_SECRET}, timeout=TIMEOUT,
+                           json={"query": 'mutation { insert_users_one(object: {userId: "auth0|someone-else", userName: "Else"}, '
+                                          'on_conflict: {constraint: users_pkey, update_columns: []}) { userId } }'})
+    assert seeded.status_code == 200 and "errors" not in seeded.json(), seeded.text
     browser.get(demo + "demo/")
     wait.until(EC.element_to_be_clickable((By.ID, "sign-up"))).click()
     wait.until(EC.visibility_of_element_located((By.ID, "email"))).send_keys(new_email())
@@ -145,6 +150,17 @@ def test_sign_up_sign_in_and_see_your_own_chart(demo, browser):
     assert set(bars) == set(revenue) and len(bars) == 8, "one bar per city in the sample data"
     assert bars == pytest.approx(revenue, abs=0.01)
     assert any(title.startswith("Madrid · revenue: ") for title in titles), titles
+
+    # Seed 004: the page read the person's own row from /v1/graphql with their access token, and only that row.
+    wait.until(lambda driver: driver.find_element(By.ID, "graphql-data").text.strip())
+    rows = json.loads(browser.find_element(By.ID, "graphql-data").text)
+    assert [row["userId"] for row in rows["data"]["users"]] == [claims["sub"]], rows
+    denied = json.loads(browser.find_element(By.ID, "graphql-denied").text)
+    assert denied == {"errors": [{"message": "Missing 'Authorization' or 'Cookie' header in JWT authentication mode",
+                                  "extensions": {"path": "$", "code": "invalid-headers"}}]}
+    everyone = requests.post(demo + "v1/graphql", headers={"x-hasura-admin-secret": DEMO_HASURA_SECRET}, timeout=TIMEOUT,
+                             json={"query": "{ users_aggregate { aggregate { count } } }"}).json()
+    assert everyone["data"]["users_aggregate"]["aggregate"]["count"] >= 2, "both people are in the table"
 
     browser.set_window_size(1280, 1700)
     time.sleep(0.5)

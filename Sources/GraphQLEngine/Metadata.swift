@@ -124,6 +124,29 @@ public struct Metadata: Sendable, Equatable {
         }
     }
 
+    /// `pg_create_<kind>_permission`: one permission per role and kind.
+    mutating func addPermission(_ kind: String, on table: QualifiedTable, role: String, _ permission: JSONValue) throws(HasuraError) {
+        guard let index = entryIndex(table) else { throw HasuraError.notFound("table \"\(table)\" does not exist") }
+        let key = "\(kind)_permissions"
+        var list = tables[index][key]?.arrayValue ?? []
+        if list.contains(where: { $0.objectValue?["role"]?.stringValue == role }) {
+            throw HasuraError("already-exists", "\(kind) permission already defined on table \"\(table)\" with role \"\(role)\"")
+        }
+        list.append(.object(["role": .string(role), "permission": permission]))
+        tables[index][key] = .array(list)
+    }
+
+    mutating func dropPermission(_ kind: String, on table: QualifiedTable, role: String) throws(HasuraError) {
+        guard let index = entryIndex(table) else { throw HasuraError.notFound("table \"\(table)\" does not exist") }
+        let key = "\(kind)_permissions"
+        let list = tables[index][key]?.arrayValue ?? []
+        let kept = list.filter { $0.objectValue?["role"]?.stringValue != role }
+        guard kept.count < list.count else {
+            throw HasuraError("permission-denied", "\(kind) permission does not exist on table \"\(table)\" for role \"\(role)\"")
+        }
+        tables[index][key] = kept.isEmpty ? nil : .array(kept)
+    }
+
     private func relationshipNames(at index: Int) -> [String] {
         ["object_relationships", "array_relationships"].flatMap { key in
             (tables[index][key]?.arrayValue ?? []).compactMap { $0.objectValue?["name"]?.stringValue }

@@ -74,6 +74,24 @@ extension GraphQLService {
                 throw HasuraError.parseFailed("the key 'relationship' was not found", path: "\(path).args")
             }
             try metadata.dropRelationship(name, on: try table())
+        case _ where type.hasSuffix("_permission") && (type.hasPrefix("pg_create_") || type.hasPrefix("create_")
+                                                      || type.hasPrefix("pg_drop_") || type.hasPrefix("drop_")):
+            let words = type.split(separator: "_").map(String.init).filter { $0 != "pg" }
+            guard words.count == 3, ["select", "insert", "update", "delete"].contains(words[1]) else {
+                throw HasuraError.parseFailed("unknown metadata command \"\(type)\"", path: "\(path).type")
+            }
+            guard let role = fields["role"]?.stringValue, !role.isEmpty else {
+                throw HasuraError.parseFailed("the key 'role' was not found", path: "\(path).args")
+            }
+            guard role != "admin" else { throw HasuraError("constraint-violation", "cannot define permission for admin role") }
+            if words[0] == "create" {
+                guard case .object = fields["permission"] ?? .null else {
+                    throw HasuraError.parseFailed("the key 'permission' was not found", path: "\(path).args")
+                }
+                try metadata.addPermission(words[1], on: try table(), role: role, fields["permission"]!)
+            } else {
+                try metadata.dropPermission(words[1], on: try table(), role: role)
+            }
         case "replace_metadata":
             // Version 2 wraps the metadata in {"metadata": …}; version 1 sends it as the args.
             let object = fields["metadata"] ?? args

@@ -7,9 +7,12 @@ import TesseraCore
 import TesseraHTTP
 
 /// `/demo/`: a small page (plain JS, no third-party code) that signs a person up or in with PKCE through the
-/// application named "Demo SPA", then shows the seeds' Tinybird path end to end with the JWT from their ID token.
+/// application named "Demo SPA", then shows the seeds' Tinybird path end to end with the JWT from their ID token, and
+/// seed 004's: the person's own row from `/v1/graphql` with their access token, and the error without it.
 public struct DemoRoutes: Sendable {
     public static let applicationName = "Demo SPA"
+    /// The example tenant's API for seed 004 (examples/tessera.yaml).
+    static let graphQLAudience = "https://graphql.example/"
     static let files: [String: String] = ["": "index.html", "demo.js": "demo.js", "demo.css": "demo.css"]
     static let contentTypes = ["html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"]
     static let policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -56,8 +59,11 @@ public struct DemoRoutes: Sendable {
         guard let client = try await tenant.clients.list().first(where: { $0.name == Self.applicationName }) else {
             throw HTTPError(.notFound, message: "No application is named \(Self.applicationName): apply examples/tessera.yaml (make run does)")
         }
-        return JSONResponse.text(JSONValue.object([
+        var config: [String: JSONValue] = [
             "client_id": .string(client.clientID), "redirect_uri": .string(tenant.issuer + "demo/"), "issuer": .string(tenant.issuer),
-        ]).jsonText())
+        ]
+        // Seed 004's API: with it, the access token is a JWT the GraphQL engine verifies.
+        if try await tenant.resourceServers.find(Self.graphQLAudience) != nil { config["audience"] = .string(Self.graphQLAudience) }
+        return JSONResponse.text(JSONValue.object(config).jsonText())
     }
 }

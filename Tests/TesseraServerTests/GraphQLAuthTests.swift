@@ -152,6 +152,29 @@ import TesseraCore
         }
     }
 
+    @Test func permissionsThroughTheMetadataAPI() async throws {
+        try await Harness.make(graphql: true, graphQLJWT: Self.settings).test { http in
+            try await Self.setUp(http)
+            let token = Self.token(Self.claims())
+            let dropped = try await http.hasura("v1/metadata", ["type": "pg_drop_select_permission", "args": ["table": "users", "role": "user"]])
+            #expect(dropped.json == ["message": "success"], "\(dropped.text)")
+            #expect(try await Self.query(http, "{ users { userId } }", token: token) ==
+                    Self.error("field 'users' not found in type: 'query_root'", "validation-failed", "$.selectionSet.users"))
+            let created = try await http.hasura("v1/metadata", ["type": "pg_create_select_permission", "args": [
+                "source": "default", "table": "users", "role": "user",
+                "permission": ["columns": "*", "filter": ["userId": ["_eq": "X-Hasura-User-Id"]]]]])
+            #expect(created.json == ["message": "success"], "\(created.text)")
+            #expect(try await Self.query(http, "{ users { userId secret } }", token: token) ==
+                    ["data": ["users": [["userId": "u1", "secret": "s1"]]]])
+            let twice = try await http.hasura("v1/metadata", ["type": "pg_create_select_permission", "args": [
+                "table": "users", "role": "user", "permission": ["columns": "*", "filter": [:]]]])
+            #expect(twice.status == .badRequest && twice["code"] == "already-exists")
+            let admin = try await http.hasura("v1/metadata", ["type": "pg_create_insert_permission", "args": [
+                "table": "users", "role": "admin", "permission": ["check": [:]]]])
+            #expect(admin.status == .badRequest)
+        }
+    }
+
     @Test func tokensAreRefusedInHasurasWords() async throws {
         try await Harness.make(graphql: true, graphQLJWT: Self.settings).test { http in
             try await Self.setUp(http)

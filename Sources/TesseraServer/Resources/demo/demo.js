@@ -1,5 +1,6 @@
 // The demo's whole client: OpenID Connect sign-in with PKCE (no library), then seed 001's fetch and seed 002's
-// iframe with the analytics JWT that seed 000's Action put in the ID token.
+// iframe with the analytics JWT that seed 000's Action put in the ID token, and seed 004's GraphQL request with the
+// access token.
 'use strict';
 
 const storageKey = 'tessera-demo-sign-in';
@@ -20,6 +21,7 @@ async function signIn(config, signUp) {
     state, nonce, code_challenge: challenge, code_challenge_method: 'S256', prompt: 'login',
   });
   if (signUp) query.set('screen_hint', 'signup');
+  if (config.audience) query.set('audience', config.audience);
   location.assign(`/authorize?${query}`);
 }
 
@@ -45,6 +47,19 @@ async function finishSignIn(config, params) {
   const claims = decodePart(tokens.id_token, 1);
   if (claims.nonce !== saved.nonce) return fail('The ID token was not issued for this sign-in (nonce).');
   await show(claims);
+  await showGraphQL(tokens.access_token);
+}
+
+// Seed 004's last steps: the user role reads its own row with the access token, and nothing without it.
+async function showGraphQL(accessToken) {
+  const query = '{ users { userId userName lastSeen } }';
+  const ask = (headers) => fetch('/v1/graphql', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ query }),
+  }).then((response) => response.json());
+  const rows = await ask({ Authorization: `Bearer ${accessToken}` });
+  $('graphql-status').textContent = rows.errors ? `Error: ${rows.errors[0].message}` : `${rows.data.users.length} row(s) for you`;
+  $('graphql-data').textContent = JSON.stringify(rows, null, 2);
+  $('graphql-denied').textContent = JSON.stringify(await ask({}), null, 2);
 }
 
 async function show(user) {
