@@ -14,10 +14,7 @@ struct SelectPermission: Sendable {
 
     init(json: JSONValue) {
         let fields = json.objectValue ?? [:]
-        switch fields["columns"] {
-        case .array(let names)?: columns = Set(names.compactMap(\.stringValue))
-        default: columns = nil
-        }
+        columns = PermissionEntries.columns(fields)
         filter = fields["filter"] ?? .object([:])
         limit = fields["limit"]?.numberValue.map { Int($0) }
         allowAggregations = fields["allow_aggregations"] == .bool(true)
@@ -26,11 +23,7 @@ struct SelectPermission: Sendable {
 
     /// The select permission of `role` in a table's metadata entry.
     static func of(role: String, in entry: [String: JSONValue]) -> SelectPermission? {
-        for item in entry["select_permissions"]?.arrayValue ?? [] {
-            guard let object = item.objectValue, object["role"]?.stringValue == role else { continue }
-            return SelectPermission(json: object["permission"] ?? .object([:]))
-        }
-        return nil
+        PermissionEntries.permission("select", role: role, in: entry).map(SelectPermission.init(json:))
     }
 }
 
@@ -44,10 +37,7 @@ struct WritePermission: Sendable {
 
     init(json: JSONValue) {
         let fields = json.objectValue ?? [:]
-        switch fields["columns"] {
-        case .array(let names)?: columns = Set(names.compactMap(\.stringValue))
-        default: columns = nil
-        }
+        columns = PermissionEntries.columns(fields)
         filter = fields["filter"] ?? .object([:])
         check = fields["check"] ?? .object([:])
         presets = fields["set"]?.objectValue ?? [:]
@@ -55,16 +45,30 @@ struct WritePermission: Sendable {
 
     /// `kind` is `insert`, `update` or `delete`.
     static func of(_ kind: String, role: String, in entry: [String: JSONValue]) -> WritePermission? {
-        for item in entry["\(kind)_permissions"]?.arrayValue ?? [] {
-            guard let object = item.objectValue, object["role"]?.stringValue == role else { continue }
-            return WritePermission(json: object["permission"] ?? .object([:]))
-        }
-        return nil
+        PermissionEntries.permission(kind, role: role, in: entry).map(WritePermission.init(json:))
     }
 
     /// The columns a request may give values to: permitted, and not preset.
     func writable(_ columns: [ColumnInfo]) -> [ColumnInfo] {
         columns.filter { (self.columns?.contains($0.name) ?? true) && presets[$0.name] == nil }
+    }
+}
+
+/// Reading `<kind>_permissions` lists of a table's metadata entry.
+enum PermissionEntries {
+    /// The `permission` object of `role` under `<kind>_permissions`.
+    static func permission(_ kind: String, role: String, in entry: [String: JSONValue]) -> JSONValue? {
+        for item in entry["\(kind)_permissions"]?.arrayValue ?? [] {
+            guard let object = item.objectValue, object["role"]?.stringValue == role else { continue }
+            return object["permission"] ?? .object([:])
+        }
+        return nil
+    }
+
+    /// `columns`: a list of names, or `"*"` (nil: every column).
+    static func columns(_ fields: [String: JSONValue]) -> Set<String>? {
+        guard case .array(let names)? = fields["columns"] else { return nil }
+        return Set(names.compactMap(\.stringValue))
     }
 }
 

@@ -62,11 +62,24 @@ struct Authentication: Sendable {
         switch location {
         case .authorization:
             guard let header = credentials.headers["authorization"] else { return nil }
-            let words = header.split(whereSeparator: \.isWhitespace)
-            guard words.count == 2, words[0] == "Bearer" else {
+            // Exactly `Bearer <token>`, as Hasura splits it on white space. Read as bytes: a token is long, and
+            // splitting it by Character costs more than verifying it.
+            let bytes = Array(header.utf8)
+            func space(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+            var start = 0
+            while start < bytes.count, space(bytes[start]) { start += 1 }
+            var end = bytes.count
+            while end > start, space(bytes[end - 1]) { end -= 1 }
+            let scheme = Array("Bearer".utf8)
+            guard end - start > scheme.count + 1, Array(bytes[start..<start + scheme.count]) == scheme, space(bytes[start + scheme.count]) else {
                 throw HasuraError("invalid-headers", "Malformed Authorization header", status: 400)
             }
-            return String(words[1])
+            var tokenStart = start + scheme.count
+            while tokenStart < end, space(bytes[tokenStart]) { tokenStart += 1 }
+            guard tokenStart < end, !bytes[tokenStart..<end].contains(where: space) else {
+                throw HasuraError("invalid-headers", "Malformed Authorization header", status: 400)
+            }
+            return String(decoding: bytes[tokenStart..<end], as: UTF8.self)
         case .cookie(let name): return credentials.cookies[name].flatMap { $0.isEmpty ? nil : $0 }
         case .customHeader(let name): return credentials.headers[name].flatMap { $0.isEmpty ? nil : $0 }
         }

@@ -72,8 +72,31 @@ actor JWTVerifier {
         HasuraError("invalid-jwt", "Could not verify JWT: \(reason)", status: 400)
     }
 
+    /// Tokens verified lately and their claims: a client sends the same token many times, and verifying it again
+    /// (RSA, JSON decoding) would cost more than the query. Times, audience and issuer are checked again on every use;
+    /// an entry lives a minute at most, and all go when the keys are fetched again.
+    private var verified: [String: (claims: JSONValue, until: Date)] = [:]
+    static let verifiedLifetime: TimeInterval = 60
+    static let verifiedCapacity = 10_000
+
     /// The verified token's claims.
     func claims(of token: String) async throws(HasuraError) -> JSONValue {
+        if let hit = verified[token] {
+            if hit.until > now() {
+                try check(hit.claims)
+                return hit.claims
+            }
+            verified[token] = nil
+        }
+        let claims = try await verify(token)
+        if verified.count >= Self.verifiedCapacity { verified.removeAll(keepingCapacity: true) }
+        var until = now().addingTimeInterval(Self.verifiedLifetime)
+        if let expiry = claims.objectValue?["exp"]?.numberValue { until = min(until, Date(timeIntervalSince1970: expiry + Double(settings.allowedSkew))) }
+        verified[token] = (claims, until)
+        return claims
+    }
+
+    private func verify(_ token: String) async throws(HasuraError) -> JSONValue {
         let header = try Self.header(of: token)
         let algorithm = header["alg"]?.stringValue ?? "none"
         switch settings.source {
@@ -117,11 +140,12 @@ actor JWTVerifier {
     }
 
     private static func header(of token: String) throws(HasuraError) -> [String: JSONValue] {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else {
-            throw failure("JWSError (CompactDecodeError Invalid number of parts: Expected 3 parts; got \(parts.count))")
+        let dots = token.utf8.indices.filter { token.utf8[$0] == UInt8(ascii: ".") }
+        guard dots.count == 2 else {
+            throw failure("JWSError (CompactDecodeError Invalid number of parts: Expected 3 parts; got \(dots.count + 1))")
         }
-        guard let data = Data(base64URLEncodedJWT: String(parts[0])), case .object(let header)? = try? JSONValue.parse(bytes: Array(data)) else {
+        let first = String(token[token.startIndex..<dots[0]])
+        guard let data = Data(base64URLEncodedJWT: first), case .object(let header)? = try? JSONValue.parse(bytes: Array(data)) else {
             throw failure("JWSError JWSInvalidSignature")
         }
         return header
@@ -175,6 +199,7 @@ actor JWTVerifier {
         let fresh = JWTKeyCollection()
         try await fresh.add(jwksJSON: json)
         keys = fresh
+        verified.removeAll()
         kids = Set((try? JSONValue.parse(json))?.objectValue?["keys"]?.arrayValue?.compactMap { $0.objectValue?["kid"]?.stringValue } ?? [])
         lastFetch = now()
         expires = Self.expiry(cacheControl: http?.value(forHTTPHeaderField: "Cache-Control"),
