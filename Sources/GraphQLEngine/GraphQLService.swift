@@ -123,7 +123,7 @@ public final class GraphQLService: Sendable {
                                                stringifyNumbers: configuration.stringifyNumericTypes)
             for problem in schema.inconsistencies { logger.warning("inconsistent GraphQL metadata", metadata: ["object": "\(problem)"]) }
             let state = EngineState(metadata: stored.metadata, resourceVersion: stored.resourceVersion,
-                                    projectDigest: stored.projectDigest, schema: schema)
+                                    projectDigest: stored.projectDigest, schema: schema, logger: logger)
             var verifier: JWTVerifier?
             if let jwt = configuration.jwt { verifier = try await JWTVerifier(settings: jwt, logger: logger) }
             return GraphQLService(configuration: configuration, store: store, state: state, verifier: verifier, logger: logger)
@@ -328,7 +328,10 @@ actor EngineState {
     /// Each role's schema, built from the same metadata and database on first use, dropped with every change.
     private var roleSchemas: [String: GraphSchema] = [:]
 
-    init(metadata: Metadata, resourceVersion: Int, projectDigest: String?, schema: GraphSchema) {
+    private let logger: Logger
+
+    init(metadata: Metadata, resourceVersion: Int, projectDigest: String?, schema: GraphSchema, logger: Logger) {
+        self.logger = logger
         self.metadata = metadata
         self.resourceVersion = resourceVersion
         self.projectDigest = projectDigest
@@ -340,9 +343,15 @@ actor EngineState {
     func schema(for role: String) -> GraphSchema {
         if role == "admin" { return schema }
         if let built = roleSchemas[role] { return built }
-        let built = (try? GraphSchema.build(metadata: metadata, database: schema.database, generation: schema.generation,
-                                            stringifyNumbers: schema.stringifyNumbers, role: role))
-            ?? (try! GraphSchema.build(metadata: .empty, database: [:], generation: schema.generation, role: role))
+        let built: GraphSchema
+        do {
+            built = try GraphSchema.build(metadata: metadata, database: schema.database, generation: schema.generation,
+                                          stringifyNumbers: schema.stringifyNumbers, role: role)
+        } catch {
+            // A schema the permissions cannot make (a bug, not the client's doing): the role sees nothing, and it is said.
+            logger.error("could not build a role's GraphQL schema", metadata: ["role": "\(role)", "error": "\(error)"])
+            built = try! GraphSchema.build(metadata: .empty, database: [:], generation: schema.generation, role: role)
+        }
         roleSchemas[role] = built
         return built
     }

@@ -44,11 +44,16 @@ struct TableModel: Sendable {
     var columns: [ColumnInfo]
     /// The role's select permission; nil for admin, who reads every row.
     var permission: SelectPermission?
+    /// False in a role's schema. A table the role may not select is still there, hidden: its permissions' filters
+    /// may go through it.
+    var isAdmin = true
+    var hidden = false
+    /// Every relationship, for reading permission filters; `relationships` holds those the role may follow.
+    var allRelationships: [String: RelationshipModel] = [:]
     /// The role's write permissions; nil for admin, and for a role without that permission (then `isAdmin` says which).
     var insertPermission: WritePermission?
     var updatePermission: WritePermission?
     var deletePermission: WritePermission?
-    var isAdmin: Bool { permission == nil }
 
     /// Columns an insert may name, and an update may set.
     var insertColumns: [ColumnInfo] { isAdmin ? info.columns : insertPermission?.writable(info.columns) ?? [] }
@@ -115,13 +120,14 @@ struct GraphSchema: Sendable {
             var usable = info
             usable.columns = info.columns.filter { Naming.isValid($0.name) }
             var permission: SelectPermission?
-            if let role {
-                guard let granted = SelectPermission.of(role: role, in: entry) else { continue }
-                permission = granted
-            }
-            let visible = usable.columns.filter { permission?.columns?.contains($0.name) ?? true }
+            if let role { permission = SelectPermission.of(role: role, in: entry) }
+            // Admin sees every column; a role those its permission lists (`"*"` is all), none without one.
+            let visible = usable.columns.filter { column in permission.map { $0.columns?.contains(column.name) ?? true } ?? (role == nil) }
             var model = TableModel(info: usable, typeName: typeName, relationships: [:], columns: visible, permission: permission)
             if let role {
+                model.isAdmin = false
+                // Without a select permission, or with no column to read, the table does not exist for the role.
+                model.hidden = permission == nil || visible.isEmpty
                 model.insertPermission = WritePermission.of("insert", role: role, in: entry)
                 model.updatePermission = WritePermission.of("update", role: role, in: entry)
                 model.deletePermission = WritePermission.of("delete", role: role, in: entry)
@@ -143,7 +149,7 @@ struct GraphSchema: Sendable {
         }
         var queryFields: [String: RootField] = [:]
         var mutationFields: [String: RootField] = [:]
-        for (name, model) in models {
+        for (name, model) in models where !model.hidden {
             let custom = entries[name]?["configuration"]?.objectValue?["custom_root_fields"]?.objectValue ?? [:]
             for kind in RootFieldKind.allCases {
                 if [.selectByPk, .updateByPk, .deleteByPk].contains(kind), model.info.primaryKey == nil { continue }
@@ -164,11 +170,12 @@ struct GraphSchema: Sendable {
                 else { queryFields[field] = RootField(kind: kind, table: name) }
             }
         }
-        // A relationship to a table the role cannot read does not exist for it.
+        // A relationship to a table the role cannot read does not exist for it (its permissions may still use it).
         for name in models.keys {
-            models[name]!.relationships = models[name]!.relationships.filter { models[$0.value.remote] != nil }
+            models[name]!.allRelationships = models[name]!.relationships
+            models[name]!.relationships = models[name]!.relationships.filter { models[$0.value.remote]?.hidden == false }
         }
-        let sdl = SDLWriter(tables: models, queryFields: queryFields, mutationFields: mutationFields).write()
+        let sdl = SDLWriter(tables: models.filter { !$0.value.hidden }, queryFields: queryFields, mutationFields: mutationFields).write()
         let library = try buildSchema(source: sdl)
         var inputDefaults: [String: [String: String]] = [:]
         for model in models.values where !model.info.constraints.isEmpty {

@@ -651,7 +651,7 @@ struct OperationResolver {
             default:
                 if let column = column(of: table, key) {
                     terms.append(contentsOf: try comparisons(fieldValue, column, path: fieldPath))
-                } else if let relationship = table.relationships[key] {
+                } else if let relationship = readingPermission ? table.allRelationships[key] : table.relationships[key] {
                     let remote = schema.table(relationship.remote)
                     let nested = try boolExp(fieldValue, of: remote, path: fieldPath)
                     // Through a relationship, a filter sees only the rows the role may read there.

@@ -11,14 +11,15 @@ struct SDLWriter {
         var out: [String] = []
         let mutations = !mutationFields.isEmpty
         out.append("schema { query: query_root\(mutations ? " mutation: mutation_root" : "") }")
-        var scalars = Set(tables.values.flatMap { $0.columns.map(\.scalar) }.filter { !$0.isBuiltIn }.map(\.name))
+        // Every column's scalar, read or only written by the role (an insert may name a column it cannot select).
+        var scalars = Set(tables.values.flatMap { $0.info.columns.map(\.scalar) }.filter { !$0.isBuiltIn }.map(\.name))
         scalars.remove("")
         for scalar in scalars.sorted() { out.append("scalar \(scalar)") }
         out.append("""
             \"column ordering options\"
             enum order_by { asc asc_nulls_first asc_nulls_last desc desc_nulls_first desc_nulls_last }
             """)
-        let scalarTypes = Dictionary(tables.values.flatMap { $0.columns.map { ($0.scalar.name, $0.scalar) } }, uniquingKeysWith: { a, _ in a })
+        let scalarTypes = Dictionary(tables.values.flatMap { $0.info.columns.map { ($0.scalar.name, $0.scalar) } }, uniquingKeysWith: { a, _ in a })
         for (name, scalar) in scalarTypes.sorted(by: { $0.key < $1.key }) {
             out.append(comparison(name, scalar))
         }

@@ -31,7 +31,8 @@ struct Authentication: Sendable {
 
     func session(_ credentials: GraphQLCredentials) async throws(HasuraError) -> GraphQLSession {
         let headers = credentials.headers
-        let requestedRole = headers["x-hasura-role"]?.lowercased()
+        // Header names are case-insensitive; role names are not (Hasura compares them as written).
+        let requestedRole = headers["x-hasura-role"]
         if adminSecretDigest == nil, developmentMode {
             return GraphQLSession(role: requestedRole ?? "admin", variables: credentials.sessionHeaders)
         }
@@ -141,8 +142,8 @@ enum SessionClaims {
         guard case .array(let allowedItems) = allowedValue else {
             throw invalid("invalid x-hasura-allowed-roles; should be a list of roles: parsing [] failed, expected Array, but encountered \(kind(allowedValue))")
         }
-        let allowed = allowedItems.compactMap(\.stringValue).map { $0.lowercased() }
-        guard let defaultRole = variables["x-hasura-default-role"]?.stringValue?.lowercased() else {
+        let allowed = allowedItems.compactMap(\.stringValue)
+        guard let defaultRole = variables["x-hasura-default-role"]?.stringValue else {
             throw HasuraError("jwt-missing-role-claims", "JWT claim does not contain x-hasura-default-role", status: 400)
         }
         let role = requestedRole ?? defaultRole
