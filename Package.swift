@@ -122,13 +122,13 @@ let package = Package(
         .target(
             name: "GraphQLEngine",
             dependencies: [
-                "TesseraCore", "TesseraStore", "TesseraHTTP",
+                "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP",
                 .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict

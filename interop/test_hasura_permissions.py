@@ -22,10 +22,9 @@ must leave the list).
 import os
 
 import pytest
-import yaml
 
 import test_hasura_suite as suite
-from test_hasura_suite import ROOT, Folder, FolderServer, check_case, databases, is_support_file
+from test_hasura_suite import ROOT, Folder, FolderServer, databases, is_support_file, run_case_file
 
 PERMISSION_TYPES = {f"{prefix}create_{kind}_permission" for prefix in ("", "pg_")
                     for kind in ("select", "insert", "update", "delete")} | {
@@ -136,23 +135,7 @@ def servers():
 
 @pytest.mark.parametrize("database,folder,case", cases())
 def test_hasura_permission_case(servers, database, folder, case):
-    server = servers(database, folder)
-    spec = FOLDERS[folder]
-    confs = yaml.safe_load((ROOT / case).read_text())
-    confs = confs if isinstance(confs, list) else [confs]
-    for name in spec.before_each:
-        server.run_setup_file(name)
-    failures = []
-    try:
-        for index, conf in enumerate(confs):
-            try:
-                check_case(server, conf, f"{database}:{case}" + (f" [{index}]" if len(confs) > 1 else ""))
-            except AssertionError as failure:
-                failures.append(str(failure))
-        assert not failures, "\n\n".join(failures)
-    finally:
-        for name in spec.after_each:
-            server.run_setup_file(name)
+    run_case_file(servers(database, folder), FOLDERS[folder], database, case)
 
 
 def test_enough_cases_are_ported():

@@ -343,8 +343,11 @@ def differences(expected, got, path="$", found=None, limit=15):
 
 @pytest.mark.parametrize("database,folder,case", cases())
 def test_hasura_case(servers, database, folder, case):
-    server = servers(database, folder)
-    spec = FOLDERS[folder]
+    run_case_file(servers(database, folder), FOLDERS[folder], database, case)
+
+
+def run_case_file(server, spec, database, case):
+    """Runs one case file (one case or a list) on a folder's server, between its before/after-each setups."""
     confs = yaml.safe_load((ROOT / case).read_text())
     confs = confs if isinstance(confs, list) else [confs]
     for name in spec.before_each:

@@ -1,10 +1,10 @@
-import Crypto
 import Foundation
 import GraphQL
 import Logging
 import TesseraCore
 import SQLiteNIO
 import TesseraStore
+import TesseraTokens
 
 /// Who a request runs as: `admin`, or a role whose permissions in metadata decide what it sees.
 public struct GraphQLSession: Sendable, Hashable {
@@ -67,7 +67,6 @@ public final class GraphQLService: Sendable {
     /// Admin changes (metadata, run_sql) take turns, so each builds on the one before.
     let metadataGate = AsyncGate()
     let logger: Logger
-    private let adminSecretDigest: String?
     let authentication: Authentication
 
     public var dialect: StoreDialect { store.dialect }
@@ -78,9 +77,8 @@ public final class GraphQLService: Sendable {
         self.state = state
         self.catalog = MetadataCatalog(store: store)
         self.logger = logger
-        let digest = configuration.adminSecret.flatMap { $0.isEmpty ? nil : Self.digest($0) }
-        self.adminSecretDigest = digest
-        self.authentication = Authentication(adminSecretDigest: digest, developmentMode: configuration.developmentMode,
+        self.authentication = Authentication(adminSecretDigest: configuration.adminSecret.flatMap { $0.isEmpty ? nil : OpaqueSecret.digest($0) },
+                                             developmentMode: configuration.developmentMode,
                                              verifier: verifier, unauthorizedRole: configuration.unauthorizedRole)
     }
 
@@ -111,7 +109,7 @@ public final class GraphQLService: Sendable {
                 let ran = try await catalog.apply(try project.migrations())
                 if !ran.isEmpty { logger.info("applied GraphQL migrations", metadata: ["versions": "\(ran)"]) }
                 if let metadata = try project.metadata() {
-                    let digest = Self.digest(metadata.json.jsonText())
+                    let digest = OpaqueSecret.digest(metadata.json.jsonText())
                     if digest != stored.projectDigest {
                         stored = .init(metadata: metadata, resourceVersion: stored.resourceVersion + 1, projectDigest: digest)
                         logger.info("applied GraphQL metadata from the project", metadata: ["tables": "\(metadata.trackedTables.count)"])
@@ -137,27 +135,17 @@ public final class GraphQLService: Sendable {
         await store.shutdown()
     }
 
-    static func digest(_ text: String) -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var digits: [UInt8] = []
-        for byte in SHA256.hash(data: Data(text.utf8)) {
-            digits.append(hex[Int(byte >> 4)])
-            digits.append(hex[Int(byte & 0x0F)])
-        }
-        return String(decoding: digits, as: UTF8.self)
-    }
-
     // MARK: - Admin
 
-    /// Whether a request may act as admin: the secret matches (in constant time), or there is none in development.
+    /// Whether a request may act as admin (the admin endpoints): see ``Authentication/isAdmin(secret:)``.
     public func isAdmin(secret: String?) throws(HasuraError) -> Bool {
-        guard let expected = adminSecretDigest else { return configuration.developmentMode }
-        guard let secret else { return false }
-        // Digests of equal length, compared without an early exit: the time says nothing of the secret.
-        var difference: UInt8 = 0
-        for (a, b) in zip(Self.digest(secret).utf8, expected.utf8) { difference |= a ^ b }
-        guard difference == 0 else { throw HasuraError.accessDenied("invalid x-hasura-admin-secret/x-hasura-access-key") }
-        return true
+        try authentication.isAdmin(secret: secret)
+    }
+
+    /// The cookie JWT mode reads the token from, when it is configured so.
+    public var tokenCookie: String? {
+        if case .cookie(let name)? = configuration.jwt?.location { return name }
+        return nil
     }
 
     // MARK: - Queries

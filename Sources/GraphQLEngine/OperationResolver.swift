@@ -550,12 +550,8 @@ struct OperationResolver {
     }
 
     private mutating func orderBy(_ value: InputValue, of table: TableModel, path: String) throws(HasuraError) -> [OrderTerm] {
-        let items: [InputValue]
-        switch try structuralShallow(value) {
-        case .list(let values): items = values
-        case .null: return []
-        case let single: items = [single]
-        }
+        if case .null = try structuralShallow(value) { return [] }
+        let items = try listItems(value)
         var terms: [OrderTerm] = []
         for (index, item) in items.enumerated() {
             terms += try orderTerms(try structuralShallow(item), of: table, through: [], path: items.count == 1 ? path : "\(path)[\(index)]")
@@ -636,11 +632,7 @@ struct OperationResolver {
             let fieldPath = "\(path).\(key)"
             switch key {
             case "_and", "_or":
-                let items: [InputValue]
-                switch try structuralShallow(fieldValue) {
-                case .list(let values): items = values
-                case let single: items = [single]
-                }
+                let items = try listItems(fieldValue)
                 var nested: [BoolExp] = []
                 for (index, item) in items.enumerated() {
                     nested.append(try boolExp(item, of: table, path: "\(fieldPath)[\(index)]"))
@@ -677,11 +669,7 @@ struct OperationResolver {
                 guard !isText || column.scalar.name == "String" else { throw HasuraError.fieldNotFound(key, in: typeName, path: operatorPath) }
                 terms.append(.compare(column, op, try operand(operatorValue, isText ? .string : column.scalar, nullable: false, path: operatorPath)))
             } else if key == "_in" || key == "_nin" {
-                let items: [InputValue]
-                switch try structuralShallow(operatorValue) {
-                case .list(let values): items = values
-                case let single: items = [single]
-                }
+                let items = try listItems(operatorValue)
                 var operands: [Operand] = []
                 for (index, item) in items.enumerated() {
                     operands.append(try operand(item, column.scalar, nullable: false, path: "\(operatorPath)[\(index)]"))
@@ -768,6 +756,14 @@ struct OperationResolver {
             for field in fields { result.append((field.key, try structural(field.value))) }
             return .object(result)
         default: return value
+        }
+    }
+
+    /// A list argument's items; a single value where a list is expected is a list of one (GraphQL's input coercion).
+    private mutating func listItems(_ value: InputValue) throws(HasuraError) -> [InputValue] {
+        switch try structuralShallow(value) {
+        case .list(let values): return values
+        case let single: return [single]
         }
     }
 

@@ -31,12 +31,7 @@ public struct GraphQLRoutes<Context: RequestContext>: Sendable {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
         var cookies: [String: String] = [:]
-        for field in request.headers[values: .cookie] {
-            for pair in field.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                if parts.count == 2 { cookies[parts[0]] = parts[1] }
-            }
-        }
+        if let name = service.tokenCookie, let token = request.cookie(name) { cookies[name] = token }
         return try await service.session(GraphQLCredentials(headers: headers, cookies: cookies))
     }
 
@@ -102,5 +97,4 @@ public struct GraphQLRoutes<Context: RequestContext>: Sendable {
 extension HTTPField.Name {
     static let hasuraAdminSecret = HTTPField.Name("x-hasura-admin-secret")!
     static let hasuraAccessKey = HTTPField.Name("x-hasura-access-key")!
-    static let hasuraRole = HTTPField.Name("x-hasura-role")!
 }
