@@ -50,7 +50,6 @@ KNOWN_DIFFERENCES = {
 }
 
 ENGINE_GAPS = {
-    Q + "in_and_nin.yaml": "a session variable holding an array ({Camilla,DSP}) for _in / _nin is not supported",
     Q + "iregex.yaml": "no _iregex operator (its permission is left out of the adapted setup)",
     Q + "jsonb_has_all.yaml": "no jsonb operators ($has_keys_all; its permission is left out of the adapted setup)",
     Q + "jsonb_has_any.yaml": "no jsonb operators ($has_keys_any; its permission is left out of the adapted setup)",

@@ -9,6 +9,9 @@ enum Operand: Sendable {
     case variable(name: String, path: String, scalar: ScalarType, nullable: Bool)
     /// A session variable a permission compares with (`x-hasura-user-id`, lowercased).
     case session(name: String, scalar: ScalarType)
+    /// A session variable holding a list (a JSON array claim, or Hasura's `{a,b}` header form), for `_in`/`_nin`:
+    /// bound as one JSON array of the column's values.
+    case sessionList(name: String, scalar: ScalarType)
 }
 
 struct Selection: Sendable {
@@ -45,6 +48,8 @@ indirect enum BoolExp: Sendable {
     case not(BoolExp)
     case compare(ColumnInfo, ComparisonOperator, Operand)
     case within(ColumnInfo, negated: Bool, [Operand])
+    /// `_in`/`_nin` against a list known only when the request runs (a session variable's).
+    case withinList(ColumnInfo, negated: Bool, Operand)
     case isNull(ColumnInfo, Operand)
     case relationship(RelationshipModel, BoolExp)
 }

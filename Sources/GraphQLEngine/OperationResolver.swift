@@ -668,6 +668,8 @@ struct OperationResolver {
                 let isText = [.like, .nlike, .ilike, .nilike].contains(op)
                 guard !isText || column.scalar.name == "String" else { throw HasuraError.fieldNotFound(key, in: typeName, path: operatorPath) }
                 terms.append(.compare(column, op, try operand(operatorValue, isText ? .string : column.scalar, nullable: false, path: operatorPath)))
+            } else if key == "_in" || key == "_nin", case .session(let name) = operatorValue {
+                terms.append(.withinList(column, negated: key == "_nin", .sessionList(name: name, scalar: column.scalar)))
             } else if key == "_in" || key == "_nin" {
                 let items = try listItems(operatorValue)
                 var operands: [Operand] = []

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresNIO
 import SQLKit
 import SQLiteNIO
@@ -187,6 +188,21 @@ struct PlanExecutor {
         return try scalar.sqlValue(input, path: "$.session.\(name)")
     }
 
+    /// A list-valued session variable as one JSON array text of the column's values, which the statement unpacks
+    /// (`json_each` on SQLite, `json_array_elements_text` on PostgreSQL).
+    private func sessionListValue(_ raw: JSONValue, _ scalar: ScalarType, name: String) throws(HasuraError) -> SQLValue {
+        var values: [SQLValue] = []
+        for item in try SessionList.items(raw, name: name) where item != .null {
+            var value = try Self.sessionValue(item, scalar, name: name)
+            if store.dialect == .sqlite, scalar.isTimestamp, case .text(let text) = value { value = .text(SQLiteTimestamps.stored(text)) }
+            values.append(store.dialect == .postgres ? value.asText : value)
+        }
+        guard let data = try? JSONEncoder().encode(values) else {
+            throw HasuraError("parse-failed", "session variable \"\(name)\" holds a value that is not a finite number")
+        }
+        return .text(String(decoding: data, as: UTF8.self))
+    }
+
     /// The statement with this request's values in place of its operands.
     func bind(_ statement: SQLStatement) throws(HasuraError) -> BoundSQL {
         var values: [SQLValue] = []
@@ -207,6 +223,11 @@ struct PlanExecutor {
                     throw HasuraError("not-found", "missing session variables: \"\(name)\"")
                 }
                 value = try Self.sessionValue(raw, scalar, name: name)
+            case .sessionList(let name, let scalar):
+                guard let raw = session[name] else {
+                    throw HasuraError("not-found", "missing session variables: \"\(name)\"")
+                }
+                value = try sessionListValue(raw, scalar, name: name)
             }
             if store.dialect == .postgres { value = value.asText }
             values.append(value)

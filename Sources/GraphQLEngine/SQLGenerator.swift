@@ -312,6 +312,12 @@ struct SQLGenerator {
             guard !operands.isEmpty else { return negated ? "(1 = 1)" : "(1 = 0)" }
             let list = operands.map { placeholder($0, info.scalar) }.joined(separator: ", ")
             return "(\(column(alias, info)) \(negated ? "NOT IN" : "IN") (\(list)))"
+        case .withinList(let info, let negated, let operand):
+            binds.append(operand)
+            let elements = dialect == .sqlite
+                ? "SELECT value FROM json_each(?\(binds.count))"
+                : "SELECT CAST(value AS \(Self.quote(info.scalar.postgresType))) FROM json_array_elements_text($\(binds.count)::json)"
+            return "(\(column(alias, info)) \(negated ? "NOT IN" : "IN") (\(elements)))"
         case .isNull(let info, let operand):
             if case .value(.boolean(let flag)) = operand { return "(\(column(alias, info)) IS \(flag ? "" : "NOT ")NULL)" }
             return "((\(column(alias, info)) IS NULL) = \(placeholder(operand, .boolean)))"

@@ -221,6 +221,43 @@ import TesseraCore
         }
     }
 
+    /// Beyond Hasura: a claim holding a JSON array (or a number) is usable with `_in`/`_nin` as it is; Hasura's own
+    /// form, a PostgreSQL array literal in a header or string claim, works too.
+    @Test(arguments: StoreKind.available)
+    func sessionListsFilterWithInAndNin(_ kind: StoreKind) async throws {
+        try await Harness.make(kind, graphql: true, graphQLJWT: Self.settings).test { http in
+            try await Self.setUp(http)
+            for (role, op) in [("reader", "_in"), ("outsider", "_nin")] {
+                let created = try await http.hasura("v1/metadata", ["type": "pg_create_select_permission", "args": [
+                    "table": "posts", "role": .string(role),
+                    "permission": ["columns": ["id"], "filter": ["id": .object([op: "X-Hasura-Post-Ids"])]]]])
+                #expect(created.json == ["message": "success"], "\(created.text)")
+            }
+            func posts(role: String, ids: JSONValue) async throws -> JSONValue {
+                let token = Self.token(Self.claims(roles: ["reader", "outsider"], extra: ["x-hasura-post-ids": ids]))
+                return try await Self.query(http, "{ posts(order_by: {id: asc}) { id } }", token: token,
+                                            headers: [.init("x-hasura-role")!: role])
+            }
+            func rows(_ ids: [Int]) -> JSONValue { ["data": ["posts": .array(ids.map { ["id": .number(Double($0))] })]] }
+            #expect(try await posts(role: "reader", ids: [1, 3]) == rows([1, 3]))
+            #expect(try await posts(role: "reader", ids: ["2", "4", "99"]) == rows([2, 4]))
+            #expect(try await posts(role: "reader", ids: 3) == rows([3]))
+            #expect(try await posts(role: "reader", ids: []) == rows([]))
+            #expect(try await posts(role: "reader", ids: "{1, 4}") == rows([1, 4]))
+            #expect(try await posts(role: "outsider", ids: [1, 3]) == rows([2, 4]))
+            #expect(try await posts(role: "outsider", ids: "{}") == rows([1, 2, 3, 4]))
+            let bad = try await posts(role: "reader", ids: ["x"])
+            #expect(bad == Self.error("expected a 32-bit integer for type 'Int', but found a string", "validation-failed", "$.session.x-hasura-post-ids"), "\(bad)")
+            #expect(try await posts(role: "reader", ids: "{1,") ==
+                    Self.error("session variable \"x-hasura-post-ids\": malformed array literal: {1,", "parse-failed", "$"))
+            // Hasura's header form, through the admin secret acting as the role.
+            let header = try await http.request(.post, "/v1/graphql", json: ["query": "{ posts(order_by: {id: asc}) { id } }"],
+                                                headers: [.init("x-hasura-admin-secret")!: Harness.graphQLAdminSecret,
+                                                          .init("x-hasura-role")!: "reader", .init("X-Hasura-Post-Ids")!: "{\"2\",3}"])
+            #expect(header.json == rows([2, 3]))
+        }
+    }
+
     @Test func jwtSettingsAreCheckedAtStart() throws {
         #expect(throws: DomainError.self) { try JWTSettings(json: ["type": "HS256", "key": "short"]) }
         #expect(throws: DomainError.self) { try JWTSettings(json: ["type": "RS256"]) }
