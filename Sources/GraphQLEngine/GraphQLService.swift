@@ -11,10 +11,14 @@ public struct GraphQLSession: Sendable, Hashable {
     public var role: String
     /// `x-hasura-*` session variables, names lowercased; JSON so a claim may hold an array or a number.
     public var variables: [String: JSONValue]
+    /// `x-hasura-use-backend-only-permissions: true` with the admin secret: the role's `backend_only` write
+    /// permissions apply instead of its others.
+    public var backendOnly: Bool
 
-    public init(role: String, variables: [String: JSONValue] = [:]) {
+    public init(role: String, variables: [String: JSONValue] = [:], backendOnly: Bool = false) {
         self.role = role
         self.variables = variables
+        self.backendOnly = backendOnly
     }
 
     public static let admin = GraphQLSession(role: "admin")
@@ -152,7 +156,8 @@ public final class GraphQLService: Sendable {
 
     /// Runs one operation and answers the response object's JSON text; errors are answered, not thrown.
     public func execute(_ request: GraphQLRequest, session: GraphQLSession) async -> String {
-        let key = PlanKey(query: request.query, operationName: request.operationName, role: session.role)
+        let key = PlanKey(query: request.query, operationName: request.operationName,
+                          role: RoleKey(role: session.role, backendOnly: session.backendOnly))
         let (schema, cached) = await state.lookup(key)
         do {
             return try await run(request, key: key, cached: cached, schema: schema, session: session)
@@ -269,7 +274,13 @@ public final class GraphQLService: Sendable {
 struct PlanKey: Hashable, Sendable {
     var query: String
     var operationName: String?
+    var role: RoleKey
+}
+
+/// Which schema a request queries: its role's, with the role's backend-only write permissions or its others.
+struct RoleKey: Hashable, Sendable {
     var role: String
+    var backendOnly: Bool = false
 }
 
 /// A parsed and checked operation; with its plan (and, for a query, its SQL) when variables do not shape it.
@@ -314,7 +325,7 @@ actor EngineState {
     private let maxPlans = 1_000
 
     /// Each role's schema, built from the same metadata and database on first use, dropped with every change.
-    private var roleSchemas: [String: GraphSchema] = [:]
+    private var roleSchemas: [RoleKey: GraphSchema] = [:]
 
     private let logger: Logger
 
@@ -328,19 +339,20 @@ actor EngineState {
 
     /// The schema a role queries: everything for admin; for another role what its permissions give it (a role
     /// without any sees an empty query root, and Hasura's `field … not found in type: 'query_root'`).
-    func schema(for role: String) -> GraphSchema {
+    func schema(for key: RoleKey) -> GraphSchema {
+        let role = key.role
         if role == "admin" { return schema }
-        if let built = roleSchemas[role] { return built }
+        if let built = roleSchemas[key] { return built }
         let built: GraphSchema
         do {
             built = try GraphSchema.build(metadata: metadata, database: schema.database, generation: schema.generation,
-                                          stringifyNumbers: schema.stringifyNumbers, role: role)
+                                          stringifyNumbers: schema.stringifyNumbers, role: role, backendOnly: key.backendOnly)
         } catch {
             // A schema the permissions cannot make (a bug, not the client's doing): the role sees nothing, and it is said.
             logger.error("could not build a role's GraphQL schema", metadata: ["role": "\(role)", "error": "\(error)"])
             built = try! GraphSchema.build(metadata: .empty, database: [:], generation: schema.generation, role: role)
         }
-        roleSchemas[role] = built
+        roleSchemas[key] = built
         return built
     }
 

@@ -61,6 +61,9 @@ struct TableModel: Sendable {
     var mayInsert: Bool { isAdmin || insertPermission != nil }
     var mayUpdate: Bool { isAdmin || updatePermission != nil }
     var mayDelete: Bool { isAdmin || deletePermission != nil }
+    /// A role that may insert into a table it cannot select, as Hasura allows: `insert_<t>` answers `affected_rows`
+    /// only; nothing else of the table exists for the role.
+    var insertOnly: Bool { hidden && !isAdmin && insertPermission != nil }
 
     var table: QualifiedTable { info.table }
     var allowsAggregations: Bool { permission?.allowAggregations ?? true }
@@ -100,7 +103,7 @@ struct GraphSchema: Sendable {
     /// The schema `role` sees: nil (admin) sees every tracked table; another role only the tables, columns, rows and
     /// root fields its permissions give it (a table it may not select is not there for it at all).
     static func build(metadata: Metadata, database: [QualifiedTable: TableInfo], generation: Int = 0,
-                      stringifyNumbers: Bool = false, role: String? = nil) throws -> GraphSchema {
+                      stringifyNumbers: Bool = false, role: String? = nil, backendOnly: Bool = false) throws -> GraphSchema {
         var inconsistencies: [String] = []
         var models: [QualifiedTable: TableModel] = [:]
         var entries: [QualifiedTable: [String: JSONValue]] = [:]
@@ -128,9 +131,14 @@ struct GraphSchema: Sendable {
                 model.isAdmin = false
                 // Without a select permission, or with no column to read, the table does not exist for the role.
                 model.hidden = permission == nil || visible.isEmpty
-                model.insertPermission = WritePermission.of("insert", role: role, in: entry)
-                model.updatePermission = WritePermission.of("update", role: role, in: entry)
-                model.deletePermission = WritePermission.of("delete", role: role, in: entry)
+                // As Hasura builds a role's frontend and backend schemas: backend-only permissions in the one, the
+                // others in the other.
+                func write(_ kind: String) -> WritePermission? {
+                    WritePermission.of(kind, role: role, in: entry).flatMap { $0.backendOnly == backendOnly ? $0 : nil }
+                }
+                model.insertPermission = write("insert")
+                model.updatePermission = write("update")
+                model.deletePermission = write("delete")
             }
             models[name] = model
             entries[name] = entry
@@ -149,10 +157,11 @@ struct GraphSchema: Sendable {
         }
         var queryFields: [String: RootField] = [:]
         var mutationFields: [String: RootField] = [:]
-        for (name, model) in models where !model.hidden {
+        for (name, model) in models where !model.hidden || model.insertOnly {
             let custom = entries[name]?["configuration"]?.objectValue?["custom_root_fields"]?.objectValue ?? [:]
             for kind in RootFieldKind.allCases {
                 if [.selectByPk, .updateByPk, .deleteByPk].contains(kind), model.info.primaryKey == nil { continue }
+                if model.insertOnly, kind != .insert { continue }
                 if let permission = model.permission {
                     switch kind {
                     case .insert, .insertOne: guard model.mayInsert else { continue }
@@ -175,7 +184,7 @@ struct GraphSchema: Sendable {
             models[name]!.allRelationships = models[name]!.relationships
             models[name]!.relationships = models[name]!.relationships.filter { models[$0.value.remote]?.hidden == false }
         }
-        let sdl = SDLWriter(tables: models.filter { !$0.value.hidden }, queryFields: queryFields, mutationFields: mutationFields).write()
+        let sdl = SDLWriter(tables: models.filter { !$0.value.hidden || $0.value.insertOnly }, queryFields: queryFields, mutationFields: mutationFields).write()
         let library = try buildSchema(source: sdl)
         var inputDefaults: [String: [String: String]] = [:]
         for model in models.values where !model.info.constraints.isEmpty {

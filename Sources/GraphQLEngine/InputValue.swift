@@ -56,6 +56,11 @@ indirect enum InputValue: Sendable, Equatable {
         }
     }
 
+    var isObject: Bool {
+        if case .object = self { return true }
+        return false
+    }
+
     var kindName: String {
         switch self {
         case .null: "null"

@@ -52,6 +52,8 @@ indirect enum BoolExp: Sendable {
     case withinList(ColumnInfo, negated: Bool, Operand)
     case isNull(ColumnInfo, Operand)
     case relationship(RelationshipModel, BoolExp)
+    /// A permission's `_exists`: a row of the named table satisfies the condition.
+    case exists(QualifiedTable, BoolExp)
 }
 
 struct OrderTerm: Sendable {

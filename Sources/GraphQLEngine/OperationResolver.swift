@@ -275,7 +275,8 @@ struct OperationResolver {
             switch name {
             case "__typename": fields.append((key, .typename(typeName)))
             case "affected_rows": try leaf(child, path: childPath); fields.append((key, .affectedRows))
-            case "returning": fields.append((key, .returning(try selection(child, of: table, path: childPath, depth: 2))))
+            case "returning" where !table.insertOnly:
+                fields.append((key, .returning(try selection(child, of: table, path: childPath, depth: 2))))
             default: throw HasuraError.fieldNotFound(name, in: typeName, path: childPath)
             }
         }
@@ -640,6 +641,8 @@ struct OperationResolver {
                 terms.append(key == "_and" ? .and(nested) : .or(nested))
             case "_not":
                 terms.append(.not(try boolExp(fieldValue, of: table, path: fieldPath)))
+            case "_exists" where readingPermission:
+                terms.append(try exists(fieldValue, path: fieldPath))
             default:
                 if let column = column(of: table, key) {
                     terms.append(contentsOf: try comparisons(fieldValue, column, path: fieldPath))
@@ -658,6 +661,9 @@ struct OperationResolver {
 
     private mutating func comparisons(_ value: InputValue, _ column: ColumnInfo, path: String) throws(HasuraError) -> [BoolExp] {
         let typeName = "\(column.scalar.name)_comparison_exp"
+        var value = value
+        // In a permission, a column compared with a bare value (or a session variable) means equality.
+        if readingPermission, !value.isObject { value = .object([(key: "_eq", value: value)]) }
         guard case .object(let fields) = try structuralShallow(value) else {
             throw HasuraError.validation("expected an object for type '\(typeName)', but found \(try structuralShallow(value).kindName)", path: path)
         }
@@ -686,6 +692,30 @@ struct OperationResolver {
         return terms
     }
 
+    /// A permission's `_exists: {_table, _where}`: some row of another tracked table satisfies `_where`.
+    private mutating func exists(_ value: InputValue, path: String) throws(HasuraError) -> BoolExp {
+        guard case .object(let fields) = value, let tableValue = fields.first(where: { $0.key == "_table" })?.value else {
+            throw HasuraError.parseFailed("_exists needs _table and _where", path: path)
+        }
+        let name: QualifiedTable
+        switch tableValue {
+        case .string(let table): name = QualifiedTable(name: table)
+        case .object(let parts):
+            guard case .string(let table)? = parts.first(where: { $0.key == "name" })?.value else {
+                throw HasuraError.parseFailed("the key 'name' was not found", path: "\(path)._table")
+            }
+            var schemaName = "public"
+            if case .string(let given)? = parts.first(where: { $0.key == "schema" })?.value { schemaName = given }
+            name = QualifiedTable(schema: schemaName, name: table)
+        default: throw HasuraError.parseFailed("expected a table name or an object with schema and name", path: "\(path)._table")
+        }
+        guard let table = schema.tables[name] else {
+            throw HasuraError("not-exists", "table \"\(name)\" does not exist", path: "\(path)._table")
+        }
+        let condition = fields.first(where: { $0.key == "_where" })?.value ?? .object([])
+        return .exists(name, try boolExp(condition, of: table, path: "\(path)._where"))
+    }
+
     /// A column by name: one the role may use, or, while reading a permission's own filter, any column of the table.
     private func column(of table: TableModel, _ name: String) -> ColumnInfo? {
         readingPermission ? table.info.column(name) : table.column(name)
@@ -702,8 +732,7 @@ struct OperationResolver {
         let outer = readingPermission
         readingPermission = true
         defer { readingPermission = outer }
-        return try boolExp(PermissionExpressions.input(expression, columns: Set(table.info.columns.map(\.name))), of: table,
-                           path: "$.permission")
+        return try boolExp(PermissionExpressions.input(expression), of: table, path: "$.permission")
     }
 
     /// A delete's condition, held to the role's delete permission.

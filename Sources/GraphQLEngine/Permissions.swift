@@ -34,6 +34,8 @@ struct WritePermission: Sendable {
     var filter: JSONValue
     var check: JSONValue
     var presets: [String: JSONValue]
+    /// `backend_only`: usable only by trusted backends (the admin secret with `x-hasura-use-backend-only-permissions`).
+    var backendOnly: Bool
 
     init(json: JSONValue) {
         let fields = json.objectValue ?? [:]
@@ -41,6 +43,7 @@ struct WritePermission: Sendable {
         filter = fields["filter"] ?? .object([:])
         check = fields["check"] ?? .object([:])
         presets = fields["set"]?.objectValue ?? [:]
+        backendOnly = fields["backend_only"] == .bool(true)
     }
 
     /// `kind` is `insert`, `update` or `delete`.
@@ -72,37 +75,19 @@ enum PermissionEntries {
     }
 }
 
-/// Metadata boolean expressions in the form the GraphQL `where` argument takes: `$eq` is `_eq`, a bare value is
-/// `{_eq: value}`, and `X-Hasura-*` strings become references to the session's variables.
+/// Metadata boolean expressions in the form the GraphQL `where` argument takes: `$eq` is `_eq`, and `X-Hasura-*`
+/// strings become references to the session's variables. A column compared with a bare value (equality) is read
+/// as such by the resolver, which knows each table's columns, through relationships and `_exists` too.
 enum PermissionExpressions {
-    static func input(_ value: JSONValue, columns: Set<String>) -> InputValue {
-        guard case .object(let fields) = value else { return InputValue(json: value) }
-        return .object(fields.sorted { $0.key < $1.key }.map { key, nested in
-            let name = key.hasPrefix("$") ? "_" + key.dropFirst() : key
-            if columns.contains(name) {
-                // A column compared with a bare value means equality.
-                if case .object = nested { return (name, comparison(nested)) }
-                return (name, .object([("_eq", leaf(nested))]))
-            }
-            if name == "_and" || name == "_or", case .array(let items) = nested {
-                return (name, .list(items.map { input($0, columns: columns) }))
-            }
-            return (name, input(nested, columns: columns))
-        })
-    }
-
-    /// Operators of one column, with session variables as references.
-    private static func comparison(_ value: JSONValue) -> InputValue {
-        guard case .object(let operators) = value else { return leaf(value) }
-        return .object(operators.sorted { $0.key < $1.key }.map { key, operand in
-            let name = key.hasPrefix("$") ? "_" + key.dropFirst() : key
-            if case .array(let items) = operand { return (name, .list(items.map(leaf))) }
-            return (name, leaf(operand))
-        })
-    }
-
-    private static func leaf(_ value: JSONValue) -> InputValue {
-        if case .string(let text) = value, text.lowercased().hasPrefix("x-hasura-") { return .session(text.lowercased()) }
-        return InputValue(json: value)
+    static func input(_ value: JSONValue) -> InputValue {
+        switch value {
+        case .object(let fields):
+            return .object(fields.sorted { $0.key < $1.key }.map { key, nested in
+                (key.hasPrefix("$") ? "_" + key.dropFirst() : key, input(nested))
+            })
+        case .array(let items): return .list(items.map(input))
+        case .string(let text) where text.lowercased().hasPrefix("x-hasura-"): return .session(text.lowercased())
+        default: return InputValue(json: value)
+        }
     }
 }

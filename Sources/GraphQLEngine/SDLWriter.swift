@@ -48,6 +48,10 @@ struct SDLWriter {
 
     private func types(for table: TableModel) -> [String] {
         let t = table.typeName
+        if table.insertOnly {
+            return ["input \(t)_insert_input { \(Self.inputFields(table.insertColumns)) }",
+                    "type \(t)_mutation_response { affected_rows: Int! }"]
+        }
         var out: [String] = []
         var objectFields = table.columns.map { "\($0.name): \(nullable($0))" }
         var boolFields = ["_and: [\(t)_bool_exp!]", "_not: \(t)_bool_exp", "_or: [\(t)_bool_exp!]"]
@@ -90,10 +94,7 @@ struct SDLWriter {
         out.append("input \(t)_aggregate_order_by { \(aggregateOrder.sorted().joined(separator: " ")) }")
         // Mutations, for the roles that have them.
         guard !mutationFields.isEmpty else { return out }
-        func fields(_ columns: [ColumnInfo]) -> String {
-            // An input type needs a field; Hasura's stand-in for "nothing to give" is _PLACEHOLDER.
-            columns.isEmpty ? "_PLACEHOLDER: String" : columns.map { "\($0.name): \($0.scalar.name)" }.joined(separator: " ")
-        }
+        let fields = Self.inputFields
         out.append("input \(t)_insert_input { \(fields(table.insertColumns)) }")
         out.append("input \(t)_set_input { \(fields(table.updateColumns)) }")
         if !Self.incrementable(table).isEmpty {
@@ -113,6 +114,11 @@ struct SDLWriter {
         return out
     }
 
+    private static func inputFields(_ columns: [ColumnInfo]) -> String {
+        // An input type needs a field; Hasura's stand-in for "nothing to give" is _PLACEHOLDER.
+        columns.isEmpty ? "_PLACEHOLDER: String" : columns.map { "\($0.name): \($0.scalar.name)" }.joined(separator: " ")
+    }
+
     private func updateArguments(_ table: TableModel) -> String {
         (Self.incrementable(table).isEmpty ? "" : "_inc: \(table.typeName)_inc_input ") + "_set: \(table.typeName)_set_input"
     }
@@ -128,7 +134,7 @@ struct SDLWriter {
         for (field, root) in fields.sorted(by: { $0.key < $1.key }) {
             guard let table = tables[root.table] else { continue }
             let t = table.typeName
-            let conflict = table.info.constraints.isEmpty || !table.mayUpdate ? "" : ", on_conflict: \(t)_on_conflict"
+            let conflict = table.info.constraints.isEmpty || !table.mayUpdate || table.insertOnly ? "" : ", on_conflict: \(t)_on_conflict"
             switch root.kind {
             case .select: lines.append("\(field)\(Self.selectArguments(t)): [\(t)!]!")
             case .selectAggregate: lines.append("\(field)\(Self.selectArguments(t)): \(t)_aggregate!")

@@ -325,6 +325,10 @@ struct SQLGenerator {
             let remote = schema.table(relationship.remote)
             let inner = self.alias()
             return "(EXISTS (SELECT 1 FROM \(tableName(remote.table)) AS \(inner) WHERE \(join(relationship, from: alias, to: inner)) AND \(condition(nested, of: remote, alias: inner))))"
+        case .exists(let name, let nested):
+            let other = schema.table(name)
+            let inner = self.alias()
+            return "(EXISTS (SELECT 1 FROM \(tableName(other.table)) AS \(inner) WHERE \(condition(nested, of: other, alias: inner))))"
         }
     }
 

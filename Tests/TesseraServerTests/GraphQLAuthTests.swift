@@ -258,6 +258,66 @@ import TesseraCore
         }
     }
 
+    /// `backend_only` write permissions: only the admin secret with `x-hasura-use-backend-only-permissions: true`
+    /// gets them, and then not the role's other write permissions (Hasura's backend schema); a token never does.
+    @Test func backendOnlyPermissionsNeedTheAdminSecretAndTheHeader() async throws {
+        try await Harness.make(graphql: true, graphQLJWT: Self.settings).test { http in
+            try await Self.setUp(http)
+            for (role, backendOnly) in [("service", true), ("editor", false)] {
+                let created = try await http.hasura("v1/metadata", ["type": "pg_create_insert_permission", "args": [
+                    "table": "users", "role": .string(role),
+                    "permission": ["check": [:], "columns": "*", "backend_only": .bool(backendOnly)]]])
+                #expect(created.json == ["message": "success"], "\(created.text)")
+            }
+            let insert = #"mutation { insert_users(objects: [{userId: "u9", userName: "Zed"}]) { affected_rows } }"#
+            func run(role: String, backend: String?) async throws -> JSONValue {
+                var headers: HTTPFields = [.init("x-hasura-admin-secret")!: Harness.graphQLAdminSecret, .init("x-hasura-role")!: role]
+                if let backend { headers[.init("X-Hasura-Use-Backend-Only-Permissions")!] = backend }
+                return try await http.request(.post, "/v1/graphql", json: ["query": .string(insert)], headers: headers).json
+            }
+            #expect(try await run(role: "service", backend: nil) == Self.error("no mutations exist", "validation-failed", "$"))
+            #expect(try await run(role: "service", backend: "no") == Self.error("no mutations exist", "validation-failed", "$"))
+            #expect(try await run(role: "service", backend: "TRUE") == ["data": ["insert_users": ["affected_rows": 1]]])
+            #expect(try await run(role: "editor", backend: "y") == Self.error("no mutations exist", "validation-failed", "$"))
+            #expect(try await run(role: "service", backend: "maybe") == Self.error(
+                #"x-hasura-use-backend-only-permissions:  Not a valid boolean text. True values are ["true","t","yes","y"] and  False values are ["false","f","no","n"]. All values are case insensitive"#,
+                "bad-request", "$"))
+            // A token's role never gets backend-only permissions, whatever it sends.
+            let token = Self.token(Self.claims(roles: ["service"], extra: ["x-hasura-default-role": "service"]))
+            #expect(try await Self.query(http, insert, token: token, headers: [.init("x-hasura-use-backend-only-permissions")!: "true"]) ==
+                    Self.error("no mutations exist", "validation-failed", "$"))
+        }
+    }
+
+    /// A role may insert into a table it cannot select (Hasura's `affected_rows`-only mutation), and a permission may
+    /// require that some row of another table exists (`_exists`).
+    @Test(arguments: StoreKind.available)
+    func insertWithoutSelectAndExists(_ kind: StoreKind) async throws {
+        try await Harness.make(kind, graphql: true, graphQLJWT: Self.settings).test { http in
+            try await Self.setUp(http)
+            let created = try await http.hasura("v1/metadata", ["type": "pg_create_insert_permission", "args": [
+                "table": "posts", "role": "guest", "permission": ["columns": ["id", "body"], "set": ["userId": "X-Hasura-User-Id"],
+                    "check": ["_exists": ["_table": ["schema": "public", "name": "users"], "_where": ["userId": "X-Hasura-User-Id", "userName": ["$eq": "Bob"]]]]]]])
+            #expect(created.json == ["message": "success"], "\(created.text)")
+            func guest(_ user: String, _ query: String) async throws -> JSONValue {
+                try await Self.query(http, query, token: Self.token(Self.claims(user: user, roles: ["guest"], extra: ["x-hasura-default-role": "guest"])))
+            }
+            let insert = #"mutation { insert_posts(objects: [{id: 20, body: "hi"}]) { affected_rows } }"#
+            #expect(try await guest("u2", insert) == ["data": ["insert_posts": ["affected_rows": 1]]])
+            #expect(try await guest("u1", #"mutation { insert_posts(objects: [{id: 21, body: "x"}]) { affected_rows } }"#) ==
+                    Self.error("check constraint of an insert/update permission has failed", "permission-error", "$"))
+            #expect(try await guest("u2", #"mutation { insert_posts(objects: [{id: 22}]) { returning { id } } }"#) ==
+                    Self.error("field 'returning' not found in type: 'posts_mutation_response'", "validation-failed",
+                               "$.selectionSet.insert_posts.selectionSet.returning"))
+            #expect(try await guest("u2", #"mutation { insert_posts_one(object: {id: 23}) { id } }"#) ==
+                    Self.error("field 'insert_posts_one' not found in type: 'mutation_root'", "validation-failed", "$.selectionSet.insert_posts_one"))
+            #expect(try await guest("u2", "{ posts { id } }") ==
+                    Self.error("field 'posts' not found in type: 'query_root'", "validation-failed", "$.selectionSet.posts"))
+            let written = try await http.graphql("{ posts_by_pk(id: 20) { userId body } }")
+            #expect(written == ["data": ["posts_by_pk": ["userId": "u2", "body": "hi"]]])
+        }
+    }
+
     @Test func jwtSettingsAreCheckedAtStart() throws {
         #expect(throws: DomainError.self) { try JWTSettings(json: ["type": "HS256", "key": "short"]) }
         #expect(throws: DomainError.self) { try JWTSettings(json: ["type": "RS256"]) }

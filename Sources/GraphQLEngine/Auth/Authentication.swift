@@ -15,10 +15,27 @@ public struct GraphQLCredentials: Sendable {
     /// `x-hasura-*` headers other than the secrets and the role: session variables from the request itself.
     var sessionHeaders: [String: JSONValue] {
         var variables: [String: JSONValue] = [:]
-        for (name, value) in headers where name.hasPrefix("x-hasura-") && !["x-hasura-admin-secret", "x-hasura-access-key"].contains(name) {
+        for (name, value) in headers where name.hasPrefix("x-hasura-") && !Self.notSessionVariables.contains(name) {
             variables[name] = .string(value)
         }
         return variables
+    }
+
+    private static let notSessionVariables: Set<String> = ["x-hasura-admin-secret", "x-hasura-access-key", BackendOnlyHeader.name]
+}
+
+/// `x-hasura-use-backend-only-permissions`, read as Hasura reads it: a boolean text, anything else an error.
+enum BackendOnlyHeader {
+    static let name = "x-hasura-use-backend-only-permissions"
+
+    static func value(in headers: [String: String]) throws(HasuraError) -> Bool {
+        guard let text = headers[name] else { return false }
+        switch text.lowercased() {
+        case "true", "t", "yes", "y": return true
+        case "false", "f", "no", "n": return false
+        default:
+            throw HasuraError("bad-request", #"\#(name):  Not a valid boolean text. True values are ["true","t","yes","y"] and  False values are ["false","f","no","n"]. All values are case insensitive"#, status: 400)
+        }
     }
 }
 
@@ -35,11 +52,13 @@ struct Authentication: Sendable {
         // Header names are case-insensitive; role names are not (Hasura compares them as written).
         let requestedRole = headers["x-hasura-role"]
         if adminSecretDigest == nil, developmentMode {
-            return GraphQLSession(role: requestedRole ?? "admin", variables: credentials.sessionHeaders)
+            return GraphQLSession(role: requestedRole ?? "admin", variables: credentials.sessionHeaders,
+                                  backendOnly: try BackendOnlyHeader.value(in: headers))
         }
         if let secret = headers["x-hasura-admin-secret"] ?? headers["x-hasura-access-key"] {
             _ = try isAdmin(secret: secret)
-            return GraphQLSession(role: requestedRole ?? "admin", variables: credentials.sessionHeaders)
+            return GraphQLSession(role: requestedRole ?? "admin", variables: credentials.sessionHeaders,
+                                  backendOnly: try BackendOnlyHeader.value(in: headers))
         }
         if let verifier {
             guard let token = try token(credentials, location: verifier.settings.location) else {
