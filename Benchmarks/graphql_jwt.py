@@ -17,6 +17,9 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 BIN = sys.argv[1]
+# The engine's database: the embedded SQLite file, or PostgreSQL when GRAPHQL_DATABASE_URL names one.
+DATABASE_URL = os.environ.get("GRAPHQL_DATABASE_URL", "")
+DATABASE = "PostgreSQL" if DATABASE_URL else "SQLite"
 DURATION = os.environ.get("DURATION", "10")
 ROUNDS = int(os.environ.get("ROUNDS", "2"))
 SECRET = "bench-graphql-admin-secret-0123456789"
@@ -52,7 +55,8 @@ while True:
 base = f"http://127.0.0.1:{port}/"
 data = tempfile.mkdtemp(prefix="tessera-bench-jwt-")
 server = subprocess.Popen([BIN, "serve", "--port", str(port), "--data-dir", data, "--log-level", "warning"],
-                          env=dict(os.environ, HASURA_GRAPHQL_ADMIN_SECRET=SECRET, HASURA_GRAPHQL_JWT_SECRET=json.dumps(config)),
+                          env=dict(os.environ, HASURA_GRAPHQL_ADMIN_SECRET=SECRET, HASURA_GRAPHQL_JWT_SECRET=json.dumps(config),
+                                   **({"HASURA_GRAPHQL_DATABASE_URL": DATABASE_URL} if DATABASE_URL else {})),
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
 try:
     for _ in range(300):
@@ -108,7 +112,7 @@ try:
         user_p50 = sorted(p for _, p in user_runs)[ROUNDS // 2]
         rows.append((connections, admin_rps, user_rps, admin_p50, user_p50))
     print(f"Machine: {os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}; date: {time.strftime('%Y-%m-%d', time.gmtime())}")
-    print(f"Command: `BIN=<release build> Benchmarks/graphql_jwt.sh` (DURATION={DURATION}, ROUNDS={ROUNDS}), SQLite, 10,000 rows\n")
+    print(f"Command: `BIN=<release build> Benchmarks/graphql_jwt.sh` (DURATION={DURATION}, ROUNDS={ROUNDS}), {DATABASE}, 10,000 rows\n")
     print("| connections | admin req/s | role user + RS256 JWT req/s | cost of JWT + permission | admin p50 ms | user p50 ms |")
     print("|---|---|---|---|---|---|")
     for connections, admin_rps, user_rps, admin_p50, user_p50 in rows:
