@@ -134,9 +134,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Directory",
+            dependencies: [
+                "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TenantFile",
             dependencies: [
-                "TesseraCore", "IdentityManagement", "Actions", "Analytics", "Charts",
+                "TesseraCore", "IdentityManagement", "Actions", "Analytics", "Charts", "Directory",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
@@ -145,7 +154,7 @@ let package = Package(
             name: "TesseraServer",
             dependencies: [
                 "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP", "Identity", "IdentityManagement", "Actions", "Analytics", "Charts",
-                "TenantFile", "GraphQLEngine",
+                "TenantFile", "GraphQLEngine", "Directory",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -159,7 +168,7 @@ let package = Package(
             name: "tessera",
             dependencies: [
                 "TesseraServer", "TenantFile", "TesseraCore", "TesseraTokens", "TesseraHTTP", "IdentityManagement", "Actions", "Analytics",
-                "GraphQLEngine",
+                "GraphQLEngine", "Directory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -195,7 +204,7 @@ let package = Package(
             name: "TesseraServerTests",
             dependencies: [
                 "TesseraServer", "TenantFile", "TesseraStore", "TesseraTokens", "TesseraCore", "TesseraHTTP", "IdentityManagement", "Identity",
-                "Actions", "Analytics", "GraphQLEngine",
+                "Actions", "Analytics", "GraphQLEngine", "Directory",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,5 +1,6 @@
 import Foundation
 import Actions
+import Directory
 import IdentityManagement
 import TesseraCore
 
@@ -51,6 +52,10 @@ extension TenantFile {
         for application in applications { try await applyApplication(application, tenant, &report) }
         for role in roles { try await applyRole(role, tenant, &report) }
         for user in users { try await applyUser(user, tenant, &report) }
+        for spec in directoryKeys {
+            let record = try await services.directory.keys.register(spec.key, description: spec.description, integration: spec.integration, expires: nil)
+            report.changes.append("registered directory API key \(record.id) (\(spec.description.isEmpty ? "no description" : spec.description))")
+        }
         let store = services.actions
         if let outbound, try await store.setOutboundPolicy(outbound) {
             report.changes.append("set the Actions outbound allow list: \(outbound.allow.isEmpty ? "(public addresses only)" : outbound.allow.joined(separator: ", "))")

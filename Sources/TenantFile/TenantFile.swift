@@ -1,3 +1,4 @@
+import Directory
 import Foundation
 import Actions
 import IdentityManagement
@@ -66,6 +67,14 @@ public struct TenantFile: Sendable {
     var outbound: OutboundPolicy?
     /// `graphql: { project, admin_secret, database_url }`: how the GraphQL engine starts (read before the store opens).
     public var graphql: GraphQLSettings?
+    /// `directory: { api_keys: [...] }`: admin API keys of the directory (stored as digests).
+    var directoryKeys: [DirectoryKeySpec] = []
+
+    struct DirectoryKeySpec: Sendable {
+        var description: String
+        var key: String
+        var integration: String?
+    }
 
     /// Audience alias for the Management API, so files need not spell out the issuer.
     static let managementAlias = "management"
@@ -90,7 +99,7 @@ public struct TenantFile: Sendable {
             throw TenantFileError(file: file, line: 1, column: 1, path: "yaml", message: "\(error)")
         }
         var tenantFile = TenantFile()
-        let sections: Set<String> = ["tenant", "applications", "apis", "roles", "users", "actions", "flows", "workspaces", "outbound", "graphql"]
+        let sections: Set<String> = ["tenant", "applications", "apis", "roles", "users", "actions", "flows", "workspaces", "outbound", "graphql", "directory"]
         for (key, node) in try reader.mapping(root, "tenant file", allowed: sections) {
             switch key {
             case "tenant":
@@ -101,6 +110,27 @@ public struct TenantFile: Sendable {
                 tenantFile.apis = try reader.sequence(node, key).enumerated().map { try api($1, "apis[\($0)]", reader) }
             case "roles":
                 tenantFile.roles = try reader.sequence(node, key).enumerated().map { try role($1, "roles[\($0)]", reader) }
+            case "directory":
+                for (_, list) in try reader.mapping(node, "directory", allowed: ["api_keys"]) {
+                    for (index, item) in try reader.sequence(list, "directory.api_keys").enumerated() {
+                        let path = "directory.api_keys[\(index)]"
+                        var spec = DirectoryKeySpec(description: "", key: "")
+                        for (field, value) in try reader.mapping(item, path, allowed: ["description", "key", "integration"]) {
+                            let text = try reader.string(value, "\(path).\(field)")
+                            switch field {
+                            case "description": spec.description = text
+                            case "key":
+                                guard text.utf8.count >= 24 else { throw reader.fail(value, "\(path).key", "at least 24 characters") }
+                                spec.key = text
+                            default:
+                                guard APIKeys.integrations.contains(text) else { throw reader.fail(value, "\(path).integration", "auth0") }
+                                spec.integration = text
+                            }
+                        }
+                        guard !spec.key.isEmpty else { throw reader.fail(item, path, "a key") }
+                        tenantFile.directoryKeys.append(spec)
+                    }
+                }
             case "outbound":
                 var allow: [String] = []
                 for (_, list) in try reader.mapping(node, "outbound", allowed: ["allow"]) {

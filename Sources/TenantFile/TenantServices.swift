@@ -1,6 +1,7 @@
 import Actions
 import Analytics
 import Charts
+import Directory
 import IdentityManagement
 
 /// What a tenant file configures. The importer is a client of every service, so it lives apart from all of them and
@@ -10,11 +11,13 @@ public struct TenantServices: Sendable {
     public let actions: ActionStore
     public let analytics: Analytics
     public let charts: ChartStore
+    public let directory: Directory
 
-    public init(tenant: Tenant, actions: ActionStore, analytics: Analytics, charts: ChartStore) {
+    public init(tenant: Tenant, actions: ActionStore, analytics: Analytics, charts: ChartStore, directory: Directory) {
         self.tenant = tenant
         self.actions = actions
         self.analytics = analytics
         self.charts = charts
+        self.directory = directory
     }
 }

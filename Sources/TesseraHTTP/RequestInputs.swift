@@ -67,4 +67,23 @@ extension RequestContext {
         }
         return decoded
     }
+
+    /// A path parameter that may end in a custom method (`usr_123:undelete`, Google's AIP-136 form): the value,
+    /// percent-decoded, and the method when the text after the last `:` is one of `verbs` (a `:` inside the value
+    /// stays part of it).
+    public func customMethodPathParameter(_ name: String, verbs: Set<String>) throws(DomainError) -> (value: String, verb: String?) {
+        guard let raw = parameters.get(name) else {
+            throw DomainError.invalidQuery("The path parameter \(name) is missing")
+        }
+        var value = Substring(raw)
+        var verb: String?
+        if let colon = raw.lastIndex(of: ":"), verbs.contains(String(raw[raw.index(after: colon)...])) {
+            verb = String(raw[raw.index(after: colon)...])
+            value = raw[..<colon]
+        }
+        guard let decoded = value.removingPercentEncoding else {
+            throw DomainError.invalidQuery("Malformed percent-encoding in the path")
+        }
+        return (decoded, verb)
+    }
 }

@@ -1,6 +1,7 @@
 import Analytics
 import Charts
 import Foundation
+import Directory
 import GraphQLEngine
 import Actions
 import Hummingbird
@@ -52,6 +53,7 @@ public enum TesseraApplication {
                              tokens: services.tokens).addRoutes(to: router)
         AnalyticsAPI<TesseraRequestContext>(analytics: services.analytics).addRoutes(to: router)
         ChartRoutes(analytics: services.analytics, charts: services.charts).addRoutes(to: router)
+        DirectoryAPI<TesseraRequestContext>(directory: services.directory).addRoutes(to: router)
         if let graphql = services.graphql { GraphQLRoutes<TesseraRequestContext>(service: graphql).addRoutes(to: router) }
         try DemoRoutes(tenant: services.tenant).addRoutes(to: router)
         try OpenAPIRoutes().addRoutes(to: router)

@@ -1,6 +1,7 @@
 import Actions
 import Analytics
 import Charts
+import Directory
 import Foundation
 import GraphQLEngine
 import IdentityManagement
@@ -76,13 +77,17 @@ extension TesseraServices {
         ActionStore(store: store, clock: clock, sealer: sealer)
     }
 
+    public var directory: Directory {
+        Directory(store: store, clock: clock)
+    }
+
     public var charts: ChartStore {
         ChartStore(store: store, clock: clock)
     }
 
     /// The services a tenant file configures.
     public var configurable: TenantServices {
-        TenantServices(tenant: tenant, actions: actions, analytics: analytics, charts: charts)
+        TenantServices(tenant: tenant, actions: actions, analytics: analytics, charts: charts, directory: directory)
     }
 }
 

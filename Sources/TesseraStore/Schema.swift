@@ -295,5 +295,64 @@ public enum Schema {
             )
             """,
         ]),
+        // The directory (UserHub's Admin API): users with their profile as JSON beside the columns lists filter and
+        // sort on, the accounts that link them to a connection's users, connections, and admin API keys (digests).
+        Migration(version: 8, name: "directory", statements: [
+            """
+            CREATE TABLE directory_users (
+                id TEXT PRIMARY KEY,
+                unique_id TEXT UNIQUE,
+                profile TEXT NOT NULL,
+                display_name_key TEXT NOT NULL,
+                email_key TEXT NOT NULL,
+                state TEXT NOT NULL,
+                signup_time TEXT,
+                create_time TEXT NOT NULL,
+                update_time TEXT NOT NULL,
+                delete_time TEXT
+            )
+            """,
+            "CREATE INDEX directory_users_display_name ON directory_users (display_name_key, id)",
+            "CREATE INDEX directory_users_email ON directory_users (email_key, id)",
+            "CREATE INDEX directory_users_create_time ON directory_users (create_time, id)",
+            """
+            CREATE TABLE directory_connections (
+                id TEXT PRIMARY KEY,
+                unique_id TEXT UNIQUE,
+                display_name TEXT NOT NULL,
+                type TEXT NOT NULL,
+                config TEXT NOT NULL,
+                state TEXT NOT NULL,
+                state_reason TEXT,
+                sync_state TEXT NOT NULL,
+                create_time TEXT NOT NULL,
+                update_time TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE directory_accounts (
+                connection_id TEXT NOT NULL REFERENCES directory_connections (id) ON DELETE CASCADE,
+                external_id TEXT NOT NULL,
+                user_id TEXT NOT NULL REFERENCES directory_users (id) ON DELETE CASCADE,
+                profile TEXT NOT NULL,
+                pull_time TEXT,
+                push_time TEXT,
+                create_time TEXT NOT NULL,
+                update_time TEXT NOT NULL,
+                PRIMARY KEY (connection_id, external_id)
+            )
+            """,
+            "CREATE INDEX directory_accounts_user ON directory_accounts (user_id)",
+            """
+            CREATE TABLE directory_api_keys (
+                id TEXT PRIMARY KEY,
+                digest TEXT NOT NULL UNIQUE,
+                description TEXT NOT NULL,
+                integration TEXT,
+                expire_time TEXT,
+                create_time TEXT NOT NULL
+            )
+            """,
+        ]),
     ]
 }

@@ -1,0 +1,148 @@
+import Foundation
+import HTTPTypes
+import Testing
+import Directory
+import TesseraCore
+
+/// UserHub's Admin API for users (`/admin/v1/users`), on SQLite and PostgreSQL: what the `userhub-sdk` calls.
+@Suite struct DirectoryAPITests {
+    static func key(_ harness: Harness, integration: String? = nil) async throws -> String {
+        try await harness.services.directory.keys.create(description: "test", integration: integration, expires: nil).key
+    }
+
+    @Test(arguments: StoreKind.available)
+    func usersLiveDieAndComeBack(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
+        let key = try await Self.key(harness)
+        try await harness.test { http in
+            let created = try await http.request(.post, "/admin/v1/users", token: key, json: [
+                "uniqueId": "ann-1", "displayName": "Ann Lee", "email": "Ann@Example.com", "emailVerified": true,
+                "phoneNumber": "+12125550123", "address": ["city": "Paris", "country": "FR"], "signupTime": "2024-05-01T10:00:00+02:00"])
+            #expect(created.status == .ok, "\(created.text)")
+            let id = try #require(created["id"]?.stringValue)
+            #expect(id.hasPrefix("usr_"))
+            #expect(created["state"] == "ACTIVE" && created["displayName"] == "Ann Lee" && created["disabled"] == false)
+            #expect(created["signupTime"] == "2024-05-01T08:00:00.000Z")
+            #expect(created["accountConnections"] == .array([]))
+            // By id and by uniqueId.
+            #expect(try await http.request(.get, "/admin/v1/users/\(id)", token: key)["email"] == "Ann@Example.com")
+            #expect(try await http.request(.get, "/admin/v1/users/ann-1", token: key)["id"] == .string(id))
+            // PATCH changes what it names; null clears.
+            let patched = try await http.request(.patch, "/admin/v1/users/\(id)", token: key, json: ["displayName": "Ann B. Lee", "phoneNumber": .null, "disabled": true])
+            #expect(patched["displayName"] == "Ann B. Lee" && patched["phoneNumber"] == nil && patched["email"] == "Ann@Example.com")
+            #expect(patched["state"] == "DISABLED")
+            // allowMissing creates a user under the uniqueId, then updates it.
+            let upserted = try await http.request(.patch, "/admin/v1/users/bob-2?allowMissing=True", token: key, json: ["displayName": "Bob"])
+            #expect(upserted.status == .ok && upserted["uniqueId"] == "bob-2", "\(upserted.text)")
+            let again = try await http.request(.patch, "/admin/v1/users/bob-2?allowMissing=true", token: key, json: ["email": "bob@example.com"])
+            #expect(again["id"] == upserted["id"] && again["displayName"] == "Bob")
+            let missing = try await http.request(.patch, "/admin/v1/users/carl-3", token: key, json: ["displayName": "Carl"])
+            #expect(missing.status == .notFound && missing["code"] == "NOT_FOUND")
+            let duplicate = try await http.request(.post, "/admin/v1/users", token: key, json: ["uniqueId": "bob-2"])
+            #expect(duplicate.status == .conflict && duplicate["code"] == "ALREADY_EXISTS" && duplicate["param"] == "uniqueId")
+            // Delete is soft: hidden from lists unless showDeleted, refused edits, undeleted, then purged.
+            let deleted = try await http.request(.delete, "/admin/v1/users/\(id)", token: key)
+            #expect(deleted["state"] == "PENDING_DELETION" && deleted["deleteTime"] != nil)
+            #expect(try await http.request(.get, "/admin/v1/users", token: key)["users"]?.arrayValue?.count == 1)
+            #expect(try await http.request(.get, "/admin/v1/users?showDeleted=True", token: key)["users"]?.arrayValue?.count == 2)
+            let edit = try await http.request(.patch, "/admin/v1/users/\(id)", token: key, json: ["displayName": "x"])
+            #expect(edit.status == .badRequest && edit["code"] == "FAILED_PRECONDITION" && edit["reason"] == "USER_PENDING_DELETION")
+            let restored = try await http.request(.post, "/admin/v1/users/\(id):undelete", token: key, json: [:])
+            #expect(restored["state"] == "DISABLED" && restored["deleteTime"] == nil)
+            let early = try await http.request(.post, "/admin/v1/users/\(id):purge", token: key, json: [:])
+            #expect(early.status == .badRequest && early["code"] == "FAILED_PRECONDITION")
+            _ = try await http.request(.delete, "/admin/v1/users/\(id)", token: key)
+            let purged = try await http.request(.post, "/admin/v1/users/\(id):purge", token: key, json: [:])
+            #expect(purged.status == .ok && purged.json == .object([:]))
+            #expect(try await http.request(.get, "/admin/v1/users/\(id)", token: key).status == .notFound)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func listsPageWithoutLosingAnyone(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
+        let key = try await Self.key(harness)
+        try await harness.test { http in
+            for index in 0..<45 {
+                let created = try await http.request(.post, "/admin/v1/users", token: key, json: [
+                    "displayName": .string("User \(index % 7)"), "email": .string("user\(index)@\(index % 2 == 0 ? "even" : "odd").example")])
+                #expect(created.status == .ok)
+            }
+            var seen: [String] = []
+            var token: String?
+            var pages = 0
+            repeat {
+                let page = try await http.request(.get, "/admin/v1/users?pageSize=20" + (token.map { "&pageToken=\($0)" } ?? ""), token: key)
+                #expect(page.status == .ok, "\(page.text)")
+                let users = page["users"]?.arrayValue ?? []
+                let names = users.compactMap { $0.objectValue?["displayName"]?.stringValue }
+                #expect(names == names.sorted())
+                seen += users.compactMap { $0.objectValue?["id"]?.stringValue }
+                token = page["nextPageToken"]?.stringValue
+                pages += 1
+            } while token != nil && pages < 10
+            #expect(pages == 3 && seen.count == 45 && Set(seen).count == 45)
+            let prefix = try await http.request(.get, "/admin/v1/users?email=USER1*&orderBy=email+asc&pageSize=500", token: key)
+            let emails = prefix["users"]?.arrayValue?.compactMap { $0.objectValue?["email"]?.stringValue } ?? []
+            #expect(emails.count == 11 && emails == emails.sorted() && emails.allSatisfy { $0.hasPrefix("user1") })
+            let exact = try await http.request(.get, "/admin/v1/users?email=user3%40odd.example", token: key)
+            #expect(exact["users"]?.arrayValue?.count == 1)
+            let newest = try await http.request(.get, "/admin/v1/users?orderBy=createTime+desc&pageSize=30", token: key)
+            let times = newest["users"]?.arrayValue?.compactMap { $0.objectValue?["createTime"]?.stringValue } ?? []
+            #expect(times.count == 30 && times == times.sorted(by: >))
+            // A token is bound to its query.
+            let first = try await http.request(.get, "/admin/v1/users?pageSize=5", token: key)
+            let other = try await http.request(.get, "/admin/v1/users?pageSize=5&orderBy=email+asc&pageToken=\(first["nextPageToken"]?.stringValue ?? "")", token: key)
+            #expect(other.status == .badRequest && other["param"] == "pageToken")
+            for (query, param) in [("orderBy=height+asc", "orderBy"), ("email=ab*", "email"), ("pageSize=-1", "pageSize"),
+                                   ("pageToken=%25%25", "pageToken"), ("showDeleted=maybe", "showDeleted"), ("color=red", "color")] {
+                let refused = try await http.request(.get, "/admin/v1/users?\(query)", token: key)
+                #expect(refused.status == .badRequest && refused["code"] == "INVALID_ARGUMENT" && refused["param"] == .string(param), "\(query): \(refused.text)")
+            }
+        }
+    }
+
+    @Test func keysAndBadInputAreRefusedInUserHubsWords() async throws {
+        let harness = try await Harness.make()
+        let key = try await Self.key(harness)
+        let auth0Key = try await Self.key(harness, integration: "auth0")
+        try await harness.test { http in
+            let none = try await http.request(.get, "/admin/v1/users")
+            #expect(none.status == .unauthorized && none["code"] == "UNAUTHENTICATED")
+            #expect(try await http.request(.get, "/admin/v1/users", token: "userhub_admin_not-a-real-key").status == .unauthorized)
+            let limited = try await http.request(.get, "/admin/v1/users", token: auth0Key)
+            #expect(limited.status == .forbidden && limited["code"] == "PERMISSION_DENIED")
+            // The integration key passes for the provider paths (there is no connection yet, so the user is not found).
+            let event = try await http.request(.post, "/admin/v1/users/auth0%7C123@conn_none:event", token: auth0Key, json: ["type": "SIGNIN"])
+            #expect(event.status == .notFound && event["reason"] == "CONNECTION_NOT_FOUND", "\(event.text)")
+            let cases: [(HTTPRequest.Method, String, JSONValue?, String?)] = [
+                (.post, "/admin/v1/users", ["nickname": "x"], "nickname"),
+                (.post, "/admin/v1/users", ["phoneNumber": "555-0123"], "phoneNumber"),
+                (.post, "/admin/v1/users", ["displayName": .string(String(repeating: "x", count: 201))], "displayName"),
+                (.post, "/admin/v1/users", ["email": "not-an-email"], "email"),
+                (.post, "/admin/v1/users", ["uniqueId": "usr_reserved"], "uniqueId"),
+                (.post, "/admin/v1/users", ["disabled": "yes"], "disabled"),
+                (.post, "/admin/v1/users", ["imageUrl": "javascript:alert(1)"], "imageUrl"),
+                (.post, "/admin/v1/users", ["address": ["planet": "Mars"]], "address.planet"),
+                (.post, "/admin/v1/users", .array([]), "body"),
+                (.get, "/admin/v1/users/a%20b", nil, "userId"),
+                (.get, "/admin/v1/users/auth0%7C1@", nil, "userId"),
+                (.get, "/admin/v1/users/@conn_x", nil, "userId"),
+                (.post, "/admin/v1/users/usr_x:undelete", ["force": true], "force"),
+            ]
+            for (method, path, body, param) in cases {
+                let response = try await http.request(method, path, token: key, json: body)
+                #expect(response.status == .badRequest && response["code"] == "INVALID_ARGUMENT" && response["param"] == param.map(JSONValue.string),
+                        "\(method) \(path): \(response.text)")
+            }
+            let malformed = try await http.request(.post, "/admin/v1/users", token: key, body: "{\"displayName\":", contentType: "application/json")
+            #expect(malformed.status == .badRequest && malformed["code"] == "INVALID_ARGUMENT")
+            let verb = try await http.request(.post, "/admin/v1/users/usr_x:explode", token: key, json: [:])
+            #expect(verb.status == .notFound && verb["code"] == "NOT_FOUND")
+            let unknown = try await http.request(.get, "/admin/v1/organizations", token: key)
+            #expect(unknown.status == .notFound && unknown["code"] == "NOT_FOUND")
+            let quote = try await http.request(.get, "/admin/v1/users?displayName=O%27Brien%25%3B--", token: key)
+            #expect(quote.status == .ok && quote["users"] == .array([]))
+        }
+    }
+}
