@@ -100,37 +100,63 @@ public struct DirectoryStore: Sendable {
     // MARK: - Listing
 
     /// One page of users, in the query's order; the next page starts after the last user of this one (keyset
-    /// paging: users added or removed meanwhile never shift a page).
-    public func list(_ query: UserQuery) async throws -> (users: [DirectoryUser], nextPageToken: String?) {
+    /// paging: users added or removed meanwhile never shift a page). `previousPageToken` is UserHub's: absent on
+    /// the first page, empty when the previous page is the first.
+    public func list(_ query: UserQuery) async throws -> UserPage {
         let order = query.order
         let key = order.sortExpression
-        var sql: SQLQueryString = "SELECT *, \(unsafeRaw: key) AS sort_value FROM directory_users WHERE 1 = 1"
-        if !query.showDeleted { sql += " AND delete_time IS NULL" }
-        for (column, filter) in [("email_key", query.email), ("display_name_key", query.displayName)] {
-            switch filter {
-            case nil: break
-            case .exact(let value)?: sql += " AND \(unsafeRaw: column) = \(bind: value.lowercased())"
-            case .prefix(let value)?: sql += " AND \(unsafeRaw: column) LIKE \(bind: Self.likePrefix(value.lowercased())) ESCAPE '\\'"
-            }
-        }
-        let direction = order.descending ? "DESC" : "ASC"
+        let forward = order.descending ? "DESC" : "ASC", backward = order.descending ? "ASC" : "DESC"
+        var page = Self.filtered(query)
         if let after = query.after {
             let comparison = order.descending ? "<" : ">"
-            sql += " AND (\(unsafeRaw: key) \(unsafeRaw: comparison) \(bind: after.value) OR (\(unsafeRaw: key) = \(bind: after.value) AND id \(unsafeRaw: comparison) \(bind: after.id)))"
+            page += " AND (\(unsafeRaw: key) \(unsafeRaw: comparison) \(bind: after.value) OR (\(unsafeRaw: key) = \(bind: after.value) AND id \(unsafeRaw: comparison) \(bind: after.id)))"
         }
-        sql += " ORDER BY \(unsafeRaw: key) \(unsafeRaw: direction), id \(unsafeRaw: direction) LIMIT \(literal: query.pageSize + 1)"
-        let statement = sql
+        page += " ORDER BY \(unsafeRaw: key) \(unsafeRaw: forward), id \(unsafeRaw: forward) LIMIT \(literal: query.pageSize + 1)"
+        // The previous page ends with the cursor's row: read back from it, one row past a page, to find where it starts.
+        var previous: SQLQueryString?
+        if let after = query.after {
+            let comparison = order.descending ? ">" : "<"
+            var back = Self.filtered(query)
+            back += " AND (\(unsafeRaw: key) \(unsafeRaw: comparison) \(bind: after.value) OR (\(unsafeRaw: key) = \(bind: after.value) AND id \(unsafeRaw: comparison)= \(bind: after.id)))"
+            back += " ORDER BY \(unsafeRaw: key) \(unsafeRaw: backward), id \(unsafeRaw: backward) LIMIT \(literal: query.pageSize + 1)"
+            previous = back
+        }
+        let statement = page, backStatement = previous
         return try await store.read { db in
             let rows = try await db.raw(statement).all()
             var users: [DirectoryUser] = []
             for row in rows.prefix(query.pageSize) {
                 var user = try Self.decode(row)
-                user.accounts = try await Self.accounts(of: user.id, in: db)
+                if query.view == .full { user.accounts = try await Self.accounts(of: user.id, in: db) }
+                user.view = query.view
                 users.append(user)
             }
-            guard rows.count > query.pageSize, let last = rows.prefix(query.pageSize).last else { return (users, nil) }
-            return (users, query.token(after: UserQuery.Cursor(value: try last.string("sort_value"), id: try last.string("id"))))
+            var result = UserPage(users: users)
+            if rows.count > query.pageSize, let last = rows.prefix(query.pageSize).last {
+                result.nextPageToken = query.token(after: UserQuery.Cursor(value: try last.string("sort_value"), id: try last.string("id")))
+            }
+            if let backStatement {
+                let before = try await db.raw(backStatement).all()
+                result.previousPageToken = before.count > query.pageSize
+                    ? query.token(after: UserQuery.Cursor(value: try before[query.pageSize].string("sort_value"), id: try before[query.pageSize].string("id")))
+                    : ""
+            }
+            return result
         }
+    }
+
+    /// `SELECT` with the query's filters (deleted users, email, display name), before any paging.
+    static func filtered(_ query: UserQuery) -> SQLQueryString {
+        var sql: SQLQueryString = "SELECT *, \(unsafeRaw: query.order.sortExpression) AS sort_value FROM directory_users WHERE 1 = 1"
+        if !query.showDeleted { sql += " AND delete_time IS NULL" }
+        for (column, filter) in [("email_key", query.email), ("display_name_key", query.displayName)] {
+            switch filter {
+            case nil: break
+            case .exact(let value)?: sql += " AND \(unsafeRaw: column) = \(bind: value.lowercased())"
+            case .prefix(let value)?: sql += " AND \(unsafeRaw: column) LIKE \(bind: likePrefix(value.lowercased())) ESCAPE '\\'"
+            }
+        }
+        return sql
     }
 
     static func likePrefix(_ value: String) -> String {

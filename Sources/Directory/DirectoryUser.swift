@@ -14,6 +14,10 @@ public struct DirectoryUser: Sendable, Equatable {
     public var updateTime: String
     public var deleteTime: String?
     public var accounts: [Account] = []
+    /// What the user's JSON carries: FULL (a single user) has the account connections, BASIC (lists by default) not.
+    public var view: View = .full
+
+    public enum View: String, Sendable { case basic = "BASIC", full = "FULL" }
 
     public var isDeleted: Bool { deleteTime != nil }
     public var state: State {
@@ -39,11 +43,11 @@ public struct DirectoryUser: Sendable, Equatable {
         fields["state"] = .string(state.rawValue)
         if let uniqueId { fields["uniqueId"] = .string(uniqueId) }
         fields["disabled"] = .bool(profile["disabled"] == .bool(true))
-        fields["accountConnections"] = .array(accounts.map(\.wire))
+        if view == .full { fields["accountConnections"] = .array(accounts.map(\.wire)) }
         fields["createTime"] = .string(createTime)
         fields["updateTime"] = .string(updateTime)
         if let deleteTime { fields["deleteTime"] = .string(deleteTime) }
-        fields["view"] = "FULL"
+        fields["view"] = .string(view.rawValue)
         return .object(fields)
     }
 }

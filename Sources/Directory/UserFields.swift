@@ -15,8 +15,12 @@ public enum UserFields {
         "updateTime", "deleteTime",
     ]
     /// The profile fields an account connection shows.
+    /// The fields an identity provider owns: refreshed from it on every pull.
+    static let sourceFields: Set<String> = [
+        "displayName", "email", "emailVerified", "phoneNumber", "phoneNumberVerified", "imageUrl", "signupTime", "disabled",
+    ]
     static let accountFields: Set<String> = ["displayName", "email", "emailVerified", "phoneNumber", "phoneNumberVerified", "disabled"]
-    static let addressFields: Set<String> = ["line1", "line2", "city", "state", "postalCode", "country"]
+    static let addressFields: Set<String> = ["lines", "city", "state", "postalCode", "country"]
 
     /// A checked change: `uniqueId` when the body names it (`.some(nil)` clears it), and each profile field the body
     /// names, nil to clear.
@@ -64,13 +68,23 @@ public enum UserFields {
             return value
         case "address":
             guard case .object(let parts) = value else { throw DirectoryError.invalid(name, "address must be an object") }
+            var kept: [String: JSONValue] = [:]
             for (key, part) in parts {
                 guard addressFields.contains(key) else { throw DirectoryError.invalid("address.\(key)", "Unknown field: address.\(key)") }
+                if key == "lines" {
+                    guard case .array(let lines) = part, lines.count <= 5,
+                          lines.allSatisfy({ $0.stringValue.map { $0.count <= 200 } ?? false }) else {
+                        throw DirectoryError.invalid("address.lines", "address.lines must be at most 5 strings of at most 200 characters")
+                    }
+                    if !lines.isEmpty { kept[key] = part }
+                    continue
+                }
                 guard case .string(let text) = part, text.count <= 200 else {
                     throw DirectoryError.invalid("address.\(key)", "address.\(key) must be a string of at most 200 characters")
                 }
+                if !text.isEmpty { kept[key] = part }
             }
-            return value
+            return .object(kept)
         default:
             break
         }

@@ -65,6 +65,8 @@ public struct UserQuery: Sendable, Equatable {
     public var order: Order = .displayName
     public var pageSize = 20
     public var showDeleted = false
+    /// BASIC (the list's default) leaves out the account connections; FULL has them.
+    public var view: DirectoryUser.View = .basic
     var after: Cursor?
 
     public init() {}
@@ -84,8 +86,9 @@ public struct UserQuery: Sendable, Equatable {
             pageSize = number == 0 ? 20 : min(number, 100)
         }
         if let flag = parameters["showDeleted"] { showDeleted = try Self.boolean(flag, param: "showDeleted") }
-        if let view = parameters["view"], !["", "BASIC", "FULL"].contains(view) {
-            throw DirectoryError.invalid("view", "view must be BASIC or FULL")
+        if let view = parameters["view"], !view.isEmpty {
+            guard let chosen = DirectoryUser.View(rawValue: view) else { throw DirectoryError.invalid("view", "view must be BASIC or FULL") }
+            self.view = chosen
         }
         if let token = parameters["pageToken"], !token.isEmpty { after = try cursor(from: token) }
     }
@@ -100,7 +103,7 @@ public struct UserQuery: Sendable, Equatable {
 
     /// What a token must agree with: everything but the page itself.
     private var fingerprint: JSONValue {
-        ["o": .string(order.rawValue), "e": email.map { .string($0.text) } ?? .null, "d": displayName.map { .string($0.text) } ?? .null,
+        ["o": .string(order.rawValue), "w": .string(view.rawValue), "e": email.map { .string($0.text) } ?? .null, "d": displayName.map { .string($0.text) } ?? .null,
          "s": .bool(showDeleted)]
     }
 
@@ -118,5 +121,19 @@ public struct UserQuery: Sendable, Equatable {
             throw DirectoryError.invalid("pageToken", "The page token was made for other parameters: keep them as they were")
         }
         return Cursor(value: value, id: id)
+    }
+}
+
+/// One page of a list, with UserHub's tokens.
+public struct UserPage: Sendable {
+    public var users: [DirectoryUser]
+    public var nextPageToken: String?
+    public var previousPageToken: String?
+
+    public var wire: JSONValue {
+        var body: [String: JSONValue] = ["users": .array(users.map(\.wire))]
+        if let nextPageToken { body["nextPageToken"] = .string(nextPageToken) }
+        if let previousPageToken { body["previousPageToken"] = .string(previousPageToken) }
+        return .object(body)
     }
 }

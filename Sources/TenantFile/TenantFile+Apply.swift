@@ -52,6 +52,13 @@ extension TenantFile {
         for application in applications { try await applyApplication(application, tenant, &report) }
         for role in roles { try await applyRole(role, tenant, &report) }
         for user in users { try await applyUser(user, tenant, &report) }
+        for connection in directoryConnections {
+            if try await services.directory.connections.save(connection) {
+                report.changes.append("saved directory connection \(connection.id) (\(connection.domain))")
+            } else {
+                report.unchanged += 1
+            }
+        }
         for spec in directoryKeys {
             let record = try await services.directory.keys.register(spec.key, description: spec.description, integration: spec.integration, expires: nil)
             report.changes.append("registered directory API key \(record.id) (\(spec.description.isEmpty ? "no description" : spec.description))")

@@ -69,6 +69,9 @@ public struct TenantFile: Sendable {
     public var graphql: GraphQLSettings?
     /// `directory: { api_keys: [...] }`: admin API keys of the directory (stored as digests).
     var directoryKeys: [DirectoryKeySpec] = []
+    var directoryConnections: [Connection] = []
+    /// `directory.resync_interval`: how often every connection is synced again (`1h` by default; `0` for never).
+    public var directoryResyncSeconds: Int?
 
     struct DirectoryKeySpec: Sendable {
         var description: String
@@ -111,7 +114,19 @@ public struct TenantFile: Sendable {
             case "roles":
                 tenantFile.roles = try reader.sequence(node, key).enumerated().map { try role($1, "roles[\($0)]", reader) }
             case "directory":
-                for (_, list) in try reader.mapping(node, "directory", allowed: ["api_keys"]) {
+                for (section, list) in try reader.mapping(node, "directory", allowed: ["api_keys", "connections", "resync_interval"]) {
+                    if section == "resync_interval" {
+                        let text = try reader.string(list, "directory.resync_interval")
+                        guard let seconds = Self.seconds(text) else { throw reader.fail(list, "directory.resync_interval", "a duration such as 30m, 1h or 0") }
+                        tenantFile.directoryResyncSeconds = seconds
+                        continue
+                    }
+                    if section == "connections" {
+                        for (index, item) in try reader.sequence(list, "directory.connections").enumerated() {
+                            tenantFile.directoryConnections.append(try directoryConnection(item, "directory.connections[\(index)]", reader))
+                        }
+                        continue
+                    }
                     for (index, item) in try reader.sequence(list, "directory.api_keys").enumerated() {
                         let path = "directory.api_keys[\(index)]"
                         var spec = DirectoryKeySpec(description: "", key: "")
@@ -362,5 +377,28 @@ public struct TenantFile: Sendable {
         if let name = duplicate(apis.map(\.identifier)) { throw reader.fail(root, "apis", "\(name) appears twice") }
         if let name = duplicate(roles.map(\.name)) { throw reader.fail(root, "roles", "\(name) appears twice") }
         if let name = duplicate(users.map(\.email)) { throw reader.fail(root, "users", "\(name) appears twice") }
+    }
+}
+
+extension TenantFile {
+    /// `{id: conn_…, name, domain, client_id, client_secret}`: an Auth0 (or Tessera) tenant to import users from.
+    static func directoryConnection(_ node: Node, _ path: String, _ reader: YAMLReader) throws -> Connection {
+        var fields: [String: String] = [:]
+        for (field, value) in try reader.mapping(node, path, allowed: ["id", "name", "domain", "client_id", "client_secret"]) {
+            fields[field] = try reader.string(value, "\(path).\(field)")
+        }
+        for required in ["id", "domain", "client_id", "client_secret"] where (fields[required] ?? "").isEmpty {
+            throw reader.fail(node, "\(path).\(required)", "a value")
+        }
+        return Connection(id: fields["id"]!, displayName: fields["name"] ?? "Auth0", domain: fields["domain"]!,
+                          clientId: fields["client_id"]!, clientSecret: fields["client_secret"]!)
+    }
+
+    /// `90`, `30s`, `15m`, `1h`, `2d`; nil when it is none of those.
+    static func seconds(_ text: String) -> Int? {
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        if let plain = Int(text), plain >= 0 { return plain }
+        guard let unit = text.last, let multiplier = units[unit], let count = Int(text.dropLast()), count >= 0 else { return nil }
+        return count * multiplier
     }
 }

@@ -25,6 +25,8 @@ public struct TesseraServices: Sendable {
     public let sealer: SecretSealer
     /// The Hasura-compatible engine over its own database, when configured.
     public let graphql: GraphQLService?
+    /// The user directory; its background sync starts with `serve` (``DirectorySync/start()``).
+    public let directory: Directory
 
     /// Opens the store, applies migrations, makes sure signing keys and the Management API exist.
     public static func open(_ configuration: ServerConfiguration, logger: Logger,
@@ -56,8 +58,10 @@ public struct TesseraServices: Sendable {
             let analytics = Analytics(catalog: Catalog(store: store, clock: clock, sealer: sealer), engine: engine, clock: clock)
             var graphql: GraphQLService?
             if let settings = configuration.graphql { graphql = try await GraphQLService.open(settings, logger: logger) }
+            let directory = Directory(store: store, clock: clock, sealer: sealer, logger: logger)
             return TesseraServices(configuration: configuration, store: store, keyRing: keyRing, tokens: tokens,
-                                   tenant: tenant, clock: clock, analytics: analytics, sealer: sealer, graphql: graphql)
+                                   tenant: tenant, clock: clock, analytics: analytics, sealer: sealer, graphql: graphql,
+                                   directory: directory)
         } catch {
             await store.shutdown()
             throw error
@@ -65,6 +69,7 @@ public struct TesseraServices: Sendable {
     }
 
     public func shutdown() async {
+        await directory.sync.stop()
         await graphql?.shutdown()
         await analytics.engine.shutdown()
         await store.shutdown()
@@ -75,10 +80,6 @@ extension TesseraServices {
     /// Actions as data, with secrets sealed as this server seals them.
     public var actions: ActionStore {
         ActionStore(store: store, clock: clock, sealer: sealer)
-    }
-
-    public var directory: Directory {
-        Directory(store: store, clock: clock)
     }
 
     public var charts: ChartStore {

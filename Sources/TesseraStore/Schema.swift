@@ -337,6 +337,7 @@ public enum Schema {
                 profile TEXT NOT NULL,
                 pull_time TEXT,
                 push_time TEXT,
+                seen_sync TEXT,
                 create_time TEXT NOT NULL,
                 update_time TEXT NOT NULL,
                 PRIMARY KEY (connection_id, external_id)

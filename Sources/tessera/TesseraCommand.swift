@@ -162,7 +162,10 @@ struct Serve: AsyncParsableCommand {
                 say(report.summary(file: apply))
             }
             let hasDemo = try await services.tenant.clients.list().contains { $0.name == DemoRoutes.applicationName }
+            if let seconds = tenantFile?.directoryResyncSeconds { await services.directory.sync.configure(interval: .seconds(seconds)) }
             let app = try await TesseraApplication.make(services: services, metrics: registry, logger: logger) { port in
+                // The directory may import from Tessera itself, so its passes start once the port is open.
+                await services.directory.sync.start()
                 if hasDemo {
                     say("""
 

@@ -71,9 +71,13 @@ import TesseraCore
             var seen: [String] = []
             var token: String?
             var pages = 0
+            var tokens: [String?] = []
             repeat {
                 let page = try await http.request(.get, "/admin/v1/users?pageSize=20" + (token.map { "&pageToken=\($0)" } ?? ""), token: key)
                 #expect(page.status == .ok, "\(page.text)")
+                // UserHub's previousPageToken: absent on the first page, "" when the previous page is the first.
+                #expect(page["previousPageToken"]?.stringValue == (pages == 0 ? nil : pages == 1 ? "" : tokens[pages - 1]))
+                tokens.append(token)
                 let users = page["users"]?.arrayValue ?? []
                 let names = users.compactMap { $0.objectValue?["displayName"]?.stringValue }
                 #expect(names == names.sorted())
@@ -82,6 +86,12 @@ import TesseraCore
                 pages += 1
             } while token != nil && pages < 10
             #expect(pages == 3 && seen.count == 45 && Set(seen).count == 45)
+            let back = try await http.request(.get, "/admin/v1/users?pageSize=20&pageToken=\(tokens[2]!)", token: key)
+            let again = try await http.request(.get, "/admin/v1/users?pageSize=20&pageToken=\(back["previousPageToken"]?.stringValue ?? "")", token: key)
+            #expect(again["users"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue } == Array(seen[20..<40]))
+            #expect(back["users"]?.arrayValue?.first?.objectValue?["accountConnections"] == nil && back["users"]?.arrayValue?.first?.objectValue?["view"] == "BASIC")
+            let full = try await http.request(.get, "/admin/v1/users?pageSize=1&view=FULL", token: key)
+            #expect(full["users"]?.arrayValue?.first?.objectValue?["accountConnections"] == .array([]))
             let prefix = try await http.request(.get, "/admin/v1/users?email=USER1*&orderBy=email+asc&pageSize=500", token: key)
             let emails = prefix["users"]?.arrayValue?.compactMap { $0.objectValue?["email"]?.stringValue } ?? []
             #expect(emails.count == 11 && emails == emails.sorted() && emails.allSatisfy { $0.hasPrefix("user1") })

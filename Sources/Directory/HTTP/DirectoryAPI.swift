@@ -21,10 +21,7 @@ public struct DirectoryAPI<Context: RequestContext>: Sendable {
         admin.get("users") { request, _ in
             try await authorize(request, verb: nil)
             let query = try UserQuery(parameters: try request.query.firstValues)
-            let page = try await directory.users.list(query)
-            var body: [String: JSONValue] = ["users": .array(page.users.map(\.wire))]
-            if let next = page.nextPageToken { body["nextPageToken"] = .string(next) }
-            return JSONResponse.text(JSONValue.object(body).jsonText())
+            return JSONResponse.text(try await directory.users.list(query).wire.jsonText())
         }
         admin.post("users") { request, _ in
             try await authorize(request, verb: nil)
@@ -70,14 +67,64 @@ public struct DirectoryAPI<Context: RequestContext>: Sendable {
                 try Self.noFields(fields)
                 try await directory.users.purge(identifier)
                 return JSONResponse.text("{}")
+            case "import":
+                try Self.noFields(fields)
+                return JSONResponse.text(try await importAccount(identifier).wire.jsonText())
             default:
-                throw DirectoryError(.notFound, "No connection can import \(DirectoryStore.describe(identifier)): connections are not set up",
-                                     reason: "CONNECTION_NOT_FOUND")
+                try await reportEvent(identifier, fields, verb: verb)
+                return JSONResponse.text("{}")
             }
         }
+        addConnectionRoutes(admin)
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
             admin.on("**", method: method) { request, _ -> Response in
                 throw DirectoryError(.notFound, "Unknown endpoint \(request.method) \(request.uri.path)")
+            }
+        }
+    }
+
+    /// `:import`: the user behind `<externalId>@<connectionId>`, pulled from the connection when it is new.
+    func importAccount(_ identifier: UserIdentifier) async throws -> DirectoryUser {
+        guard case .account(let externalId, let connectionId) = identifier else {
+            throw DirectoryError.invalid("userId", "Import takes an <externalId>@<connectionId> identifier")
+        }
+        _ = try await directory.connections.connection(connectionId)
+        do {
+            return try await directory.users.user(identifier)
+        } catch let error as DirectoryError where error.kind == .notFound {
+            return try await directory.importer.pull(externalId: externalId, connectionId: connectionId)
+        }
+    }
+
+    /// `:event` (`{"type": "SIGNIN|SIGNUP|CHANGED", "wait": bool}`) and its first name `:reportAction`
+    /// (`{"action", "wait"}`): the user is pulled from its connection, in the background unless `wait`.
+    func reportEvent(_ identifier: UserIdentifier, _ fields: [String: JSONValue], verb: String) async throws {
+        let typeField = verb == "event" ? "type" : "action"
+        for name in fields.keys.sorted() where ![typeField, "wait"].contains(name) {
+            throw DirectoryError.invalid(name, "Unknown field: \(name)")
+        }
+        if let type = fields[typeField] {
+            guard let text = type.stringValue, ["CHANGED", "SIGNIN", "SIGNUP"].contains(text) else {
+                throw DirectoryError.invalid(typeField, "\(typeField) must be CHANGED, SIGNIN or SIGNUP")
+            }
+        }
+        var wait = false
+        if let flag = fields["wait"] {
+            guard case .bool(let value) = flag else { throw DirectoryError.invalid("wait", "wait must be a boolean") }
+            wait = value
+        }
+        var targets: [(externalId: String, connectionId: String)] = []
+        if case .account(let externalId, let connectionId) = identifier {
+            _ = try await directory.connections.connection(connectionId)
+            targets = [(externalId, connectionId)]
+        } else {
+            targets = try await directory.users.user(identifier).accounts.map { ($0.externalId, $0.connection.id) }
+        }
+        for target in targets {
+            if wait {
+                _ = try await directory.importer.pull(externalId: target.externalId, connectionId: target.connectionId)
+            } else {
+                await directory.sync.enqueuePull(externalId: target.externalId, connectionId: target.connectionId)
             }
         }
     }
@@ -88,7 +135,7 @@ public struct DirectoryAPI<Context: RequestContext>: Sendable {
     func authorize(_ request: Request, verb: String?) async throws -> APIKey {
         let key = try await directory.keys.authenticate(request.bearerToken)
         if key.integration != nil, !(verb.map(Self.integrationVerbs.contains) ?? false) {
-            throw DirectoryError(.permissionDenied, "This API key is limited to the \(key.integration!) integration's calls (:event, :import)",
+            throw DirectoryError(.permissionDenied, "This API key is limited to the \(key.integration!) integration's calls (:event, :import, :reportAction)",
                                  reason: "API_KEY_INTEGRATION_ONLY")
         }
         return key

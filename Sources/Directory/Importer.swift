@@ -1,0 +1,228 @@
+import Foundation
+import Logging
+import SQLKit
+import TesseraCore
+import TesseraStore
+
+/// Brings a connection's users into the directory and keeps them current.
+///
+/// A full pass pages through the source's users and writes each page in one transaction together with where the
+/// pass stands, so a pass stopped anywhere (a crash, `kill -9`, a restart) resumes at the next page and every user
+/// is written exactly once per pass. Paging uses Tessera's checkpoint pagination (`from`/`take`) where the source
+/// offers it, else Auth0's offset pages (`page`/`per_page`, at most 1,000 users). At the end of a pass, users the
+/// source no longer listed are each confirmed with a `GET` before they are marked deleted.
+public struct Importer: Sendable {
+    let store: Store
+    let connections: ConnectionStore
+    let transport: any OutboundTransport
+    let clock: TesseraClock
+    let logger: Logger
+    let sleep: @Sendable (Double) async throws -> Void
+
+    static let pageSize = 100
+    /// Auth0's ceiling for offset paging of `GET /api/v2/users`.
+    static let offsetCeiling = 1_000
+
+    func client(_ connection: Connection) -> ManagementClient {
+        ManagementClient(connection: connection, transport: transport, clock: clock, logger: logger, sleep: sleep)
+    }
+
+    // MARK: - Testing a connection
+
+    /// UserHub's "test connection": a token for the Management API and one `read:users` call. The connection
+    /// becomes `ACTIVE`, or `FAILED` with the reason.
+    @discardableResult
+    public func test(_ id: String) async throws -> Connection {
+        let connection = try await connections.connection(id)
+        do {
+            _ = try await client(connection).get("users", query: [("per_page", "1"), ("page", "0")])
+            try await connections.setState(id, .active, reason: nil)
+        } catch let error as DirectoryError {
+            try await connections.setState(id, .failed, reason: error.message)
+        }
+        return try await connections.connection(id)
+    }
+
+    // MARK: - One user
+
+    /// Pulls one user from the source (the sign-in path): created in the directory if new, refreshed if known.
+    public func pull(externalId: String, connectionId: String) async throws -> DirectoryUser {
+        let connection = try await connections.connection(connectionId)
+        guard let source = try await client(connection).get("users/" + Self.pathEscaped(externalId)) else {
+            throw DirectoryError(.notFound, "\(connection.domain) has no user \(externalId)", reason: "EXTERNAL_USER_NOT_FOUND")
+        }
+        let now = Timestamp.string(clock.now())
+        try await store.transaction { db in
+            _ = try await Self.upsert(source, connection: connection, pass: nil, now: now, in: db)
+        }
+        return try await DirectoryStore(store: store, clock: clock).user(.account(externalId: externalId, connectionId: connectionId))
+    }
+
+    // MARK: - Full passes
+
+    /// Runs (or resumes) a full pass; `progress` sees the state after every page is saved (and may stop the pass by
+    /// throwing: it resumes from there).
+    @discardableResult
+    public func sync(_ id: String, progress: @Sendable (SyncState) async throws -> Void = { _ in }) async throws -> SyncState {
+        let connection = try await connections.connection(id)
+        let client = client(connection)
+        var state = connection.sync
+        do {
+            if state.pass == nil {
+                state = SyncState()
+                state.pass = RandomToken.identifier(prefix: "pass", bytes: 8)
+                state.startTime = Timestamp.string(clock.now())
+                state.lastPullTime = connection.sync.lastPullTime
+                state.lastPassUsers = connection.sync.lastPassUsers
+                try await save(id, state)
+            } else {
+                logger.info("resuming directory import", metadata: ["connection": "\(id)", "done": "\(state.done)"])
+            }
+            if state.mode == nil {
+                state.mode = try await pagingMode(client)
+                if state.mode == "pages" { state.total = try await total(client) }
+                try await save(id, state)
+            }
+            while true {
+                let page = try await fetchPage(client, state: state)
+                let now = Timestamp.string(clock.now())
+                var next = state
+                next.done += page.users.count
+                next.cursor = page.next
+                let finished = page.next == nil || page.users.isEmpty
+                let pass = state.pass
+                let saved = next
+                try await store.transaction { db in
+                    for user in page.users { _ = try await Self.upsert(user, connection: connection, pass: pass, now: now, in: db) }
+                    try await Self.save(id, saved, in: db)
+                }
+                state = next
+                try await progress(state)
+                if finished { break }
+            }
+            try await confirmMissing(client, connection: connection, pass: state.pass!)
+            state.lastPullTime = Timestamp.string(clock.now())
+            state.lastPassUsers = state.done
+            state.pass = nil
+            state.mode = nil
+            state.cursor = nil
+            state.lastError = nil
+            try await save(id, state)
+            if connection.state != .active { try await connections.setState(id, .active, reason: nil) }
+            return state
+        } catch let error as DirectoryError {
+            state.lastError = error.message
+            try? await save(id, state)
+            throw error
+        }
+    }
+
+    /// Tessera's checkpoint paging if the source answers `take` with `{users, next}`; else Auth0's offset pages
+    /// (refused past 1,000 users).
+    func pagingMode(_ client: ManagementClient) async throws -> String {
+        do {
+            if let probe = try await client.get("users", query: [("take", "1")]), probe.objectValue?["users"] != nil { return "checkpoint" }
+        } catch let error as DirectoryError where error.reason == "SOURCE_REFUSED" {
+            // Auth0 refuses parameters it does not know: offset pages then.
+        }
+        return "pages"
+    }
+
+    func total(_ client: ManagementClient) async throws -> Int {
+        let totals = try await client.get("users", query: [("page", "0"), ("per_page", "1"), ("include_totals", "true")])
+        let total = Int(totals?.objectValue?["total"]?.numberValue ?? 0)
+        guard total <= Self.offsetCeiling else {
+            throw DirectoryError(.failedPrecondition, "The source has \(total) users, more than the 1,000 that Auth0's user list pages through; the users-export job is not used yet",
+                                 reason: "SOURCE_TOO_LARGE")
+        }
+        return total
+    }
+
+    func fetchPage(_ client: ManagementClient, state: SyncState) async throws -> (users: [JSONValue], next: String?) {
+        if state.mode == "checkpoint" {
+            var query = [("take", "\(Self.pageSize)")]
+            if let cursor = state.cursor { query.append(("from", cursor)) }
+            let body = try await client.get("users", query: query)
+            let users = body?.objectValue?["users"]?.arrayValue ?? []
+            return (users, body?.objectValue?["next"]?.stringValue)
+        }
+        let page = Int(state.cursor ?? "0") ?? 0
+        let body = try await client.get("users", query: [("page", "\(page)"), ("per_page", "\(Self.pageSize)"), ("sort", "created_at:1")])
+        let users = body?.arrayValue ?? body?.objectValue?["users"]?.arrayValue ?? []
+        let more = users.count == Self.pageSize && (page + 1) * Self.pageSize < Self.offsetCeiling
+        return (users, more ? "\(page + 1)" : nil)
+    }
+
+    /// Users of the connection the pass did not see: gone at the source (a `GET` answers 404) or just missed.
+    func confirmMissing(_ client: ManagementClient, connection: Connection, pass: String) async throws {
+        let missing = try await store.read { db in
+            try await db.select().columns("external_id").from("directory_accounts").where("connection_id", .equal, connection.id)
+                .where(SQLBinaryExpression(SQLFunction("coalesce", args: SQLColumn("seen_sync"), SQLLiteral.string("")), .notEqual, SQLBind(pass)))
+                .all().map { try $0.string("external_id") }
+        }
+        for externalId in missing {
+            let now = Timestamp.string(clock.now())
+            if let source = try await client.get("users/" + Self.pathEscaped(externalId)) {
+                try await store.transaction { db in _ = try await Self.upsert(source, connection: connection, pass: pass, now: now, in: db) }
+            } else {
+                try await store.transaction { db in
+                    try await db.raw("""
+                        UPDATE directory_users SET delete_time = \(bind: now), update_time = \(bind: now), state = 'PENDING_DELETION'
+                        WHERE delete_time IS NULL AND id IN (SELECT user_id FROM directory_accounts WHERE connection_id = \(bind: connection.id) AND external_id = \(bind: externalId))
+                        """).run()
+                    try await db.update("directory_accounts").set("seen_sync", to: pass).set("pull_time", to: now)
+                        .where("connection_id", .equal, connection.id).where("external_id", .equal, externalId).run()
+                }
+                logger.info("directory user deleted at the source", metadata: ["connection": "\(connection.id)", "external_id": "\(externalId)"])
+            }
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Creates or refreshes the directory user behind one source user; returns its id.
+    static func upsert(_ source: JSONValue, connection: Connection, pass: String?, now: String, in db: any SQLDatabase) async throws -> String? {
+        guard let externalId = Auth0Mapping.externalId(source) else { return nil }
+        let pulled = Auth0Mapping.profile(source)
+        if let row = try await db.select().columns("user_id", "profile").from("directory_accounts")
+            .where("connection_id", .equal, connection.id).where("external_id", .equal, externalId).first() {
+            let userId = try row.string("user_id")
+            let update = db.update("directory_accounts").set("pull_time", to: now).set("update_time", to: now)
+            if let pass { update.set("seen_sync", to: pass) }
+            if try row.jsonObject("profile") != pulled { update.set("profile", to: jsonBind(pulled)) }
+            try await update.where("connection_id", .equal, connection.id).where("external_id", .equal, externalId).run()
+            // The source owns the fields it provides; the directory's own fields (uniqueId, codes, address) stay.
+            if let userRow = try await db.select().columns("*").from("directory_users").where("id", .equal, userId).first() {
+                var user = try DirectoryStore.decode(userRow)
+                var profile = user.profile
+                for name in UserFields.sourceFields { profile[name] = pulled[name] }
+                if profile != user.profile {
+                    user.profile = profile
+                    user.updateTime = now
+                    try await DirectoryStore.write(user, in: db)
+                }
+            }
+            return userId
+        }
+        let user = DirectoryUser(id: RandomToken.identifier(prefix: "usr", bytes: 10), uniqueId: nil, profile: pulled, createTime: now, updateTime: now)
+        try await DirectoryStore.insert(user, in: db)
+        try await db.insert(into: "directory_accounts")
+            .columns("connection_id", "external_id", "user_id", "profile", "pull_time", "seen_sync", "create_time", "update_time")
+            .values(SQLBind(connection.id), SQLBind(externalId), SQLBind(user.id), jsonBind(pulled), SQLBind(now), SQLBind(pass), SQLBind(now), SQLBind(now))
+            .run()
+        return user.id
+    }
+
+    func save(_ id: String, _ state: SyncState) async throws {
+        try await store.transaction { db in try await Self.save(id, state, in: db) }
+    }
+
+    static func save(_ id: String, _ state: SyncState, in db: any SQLDatabase) async throws {
+        try await db.update("directory_connections").set("sync_state", to: jsonBind(state.json)).where("id", .equal, id).run()
+    }
+
+    /// A user id in a path: `auth0|123` as `auth0%7C123`.
+    static func pathEscaped(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+}

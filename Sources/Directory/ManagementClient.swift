@@ -1,0 +1,168 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import TesseraCore
+
+/// One outbound HTTP exchange, small enough to fake in tests.
+public struct OutboundRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [String: String] = [:]
+    public var body: Data?
+}
+
+public struct OutboundResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: Data
+
+    public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    var json: JSONValue? { try? JSONValue.parse(String(decoding: body, as: UTF8.self)) }
+}
+
+/// How the directory reaches a provider; `URLSessionTransport` in the server, a fake in tests.
+public protocol OutboundTransport: Sendable {
+    func send(_ request: OutboundRequest) async throws -> OutboundResponse
+}
+
+public struct URLSessionTransport: OutboundTransport {
+    public init() {}
+
+    public func send(_ request: OutboundRequest) async throws -> OutboundResponse {
+        guard let url = URL(string: request.url) else { throw DirectoryError(.invalidArgument, "Not a URL: \(request.url)") }
+        var urlRequest = URLRequest(url: url, timeoutInterval: 30)
+        urlRequest.httpMethod = request.method
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        urlRequest.httpBody = request.body
+        let (data, response) = try await URLSession.shared.data(for: urlRequest)
+        guard let http = response as? HTTPURLResponse else { throw DirectoryError(.unavailable, "No HTTP response from \(url.host ?? "")") }
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+        }
+        return OutboundResponse(status: http.statusCode, headers: headers, body: data)
+    }
+}
+
+/// Auth0's Management API as the directory uses it, with a connection's machine-to-machine credentials: a cached
+/// client-credentials token, and patience with the source: `429` waits for `Retry-After` (or
+/// `X-RateLimit-Reset`), `5xx` and network failures back off exponentially, both a bounded number of times.
+public actor ManagementClient {
+    let connection: Connection
+    let transport: any OutboundTransport
+    let clock: TesseraClock
+    let sleep: @Sendable (Double) async throws -> Void
+    let logger: Logger
+    private var token: (value: String, expires: Date)?
+
+    static let maxAttempts = 8
+
+    public init(connection: Connection, transport: any OutboundTransport, clock: TesseraClock = .system, logger: Logger,
+                sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .seconds($0)) }) {
+        self.connection = connection
+        self.transport = transport
+        self.clock = clock
+        self.logger = logger
+        self.sleep = sleep
+    }
+
+    /// `GET /api/v2/<path>`; nil for 404. Other refusals are ``DirectoryError``s that say what the source said.
+    public func get(_ path: String, query: [(String, String)] = []) async throws -> JSONValue? {
+        var components = URLComponents(string: connection.baseURL + "/api/v2/" + path)
+        if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
+        guard let url = components?.url?.absoluteString else { throw DirectoryError.invalid("domain", "Cannot build a URL for \(path)") }
+        var refreshed = false
+        for attempt in 1...Self.maxAttempts {
+            let bearer = try await accessToken()
+            let response: OutboundResponse
+            do {
+                response = try await transport.send(OutboundRequest(method: "GET", url: url, headers: ["Authorization": "Bearer \(bearer)", "Accept": "application/json"]))
+            } catch let error as DirectoryError {
+                throw error
+            } catch {
+                try await backOff(attempt, because: "network: \(error.localizedDescription)")
+                continue
+            }
+            switch response.status {
+            case 200..<300:
+                guard let json = response.json else { throw DirectoryError(.unavailable, "\(connection.domain) answered GET /api/v2/\(path) with no JSON", reason: "SOURCE_BAD_RESPONSE") }
+                return json
+            case 404: return nil
+            case 401 where !refreshed:
+                token = nil
+                refreshed = true
+            case 429: try await waitForRateLimit(response, attempt)
+            case 500...: try await backOff(attempt, because: "status \(response.status)")
+            default:
+                throw Self.refusal(response, what: "GET /api/v2/\(path)", domain: connection.domain)
+            }
+        }
+        throw DirectoryError(.unavailable, "\(connection.domain) kept failing GET /api/v2/\(path) after \(Self.maxAttempts) attempts", reason: "SOURCE_UNAVAILABLE")
+    }
+
+    /// A client-credentials token for the Management API audience (`https://<domain>/api/v2/`), reused until a minute
+    /// before it expires.
+    func accessToken() async throws -> String {
+        if let token, token.expires > clock.now() { return token.value }
+        let body: JSONValue = ["grant_type": "client_credentials", "client_id": .string(connection.clientId),
+                               "client_secret": .string(connection.clientSecret), "audience": .string(connection.baseURL + "/api/v2/")]
+        for attempt in 1...Self.maxAttempts {
+            let response: OutboundResponse
+            do {
+                response = try await transport.send(OutboundRequest(method: "POST", url: connection.baseURL + "/oauth/token",
+                                                                    headers: ["Content-Type": "application/json"], body: Data(body.jsonText().utf8)))
+            } catch {
+                try await backOff(attempt, because: "network: \(error.localizedDescription)")
+                continue
+            }
+            switch response.status {
+            case 200:
+                guard let value = response.json?.objectValue?["access_token"]?.stringValue else {
+                    throw DirectoryError(.unavailable, "\(connection.domain)/oauth/token answered without an access_token", reason: "SOURCE_BAD_RESPONSE")
+                }
+                let lifetime = response.json?.objectValue?["expires_in"]?.numberValue ?? 3600
+                token = (value, clock.now().addingTimeInterval(max(lifetime - 60, 30)))
+                return value
+            case 429: try await waitForRateLimit(response, attempt)
+            case 500...: try await backOff(attempt, because: "status \(response.status) from /oauth/token")
+            default: throw Self.refusal(response, what: "the client-credentials grant", domain: connection.domain)
+            }
+        }
+        throw DirectoryError(.unavailable, "\(connection.domain)/oauth/token kept failing", reason: "SOURCE_UNAVAILABLE")
+    }
+
+    private func waitForRateLimit(_ response: OutboundResponse, _ attempt: Int) async throws {
+        guard attempt < Self.maxAttempts else {
+            throw DirectoryError(.resourceExhausted, "\(connection.domain) kept answering 429", reason: "SOURCE_RATE_LIMITED")
+        }
+        var wait = Double(response.headers["retry-after"] ?? "") ?? 0
+        if wait == 0, let reset = Double(response.headers["x-ratelimit-reset"] ?? "") {
+            wait = reset - clock.now().timeIntervalSince1970
+        }
+        wait = min(max(wait, 0.1), 60)
+        logger.notice("directory source rate-limited", metadata: ["connection": "\(connection.id)", "wait_s": "\(wait)"])
+        try await sleep(wait)
+    }
+
+    private func backOff(_ attempt: Int, because reason: String) async throws {
+        guard attempt < Self.maxAttempts else {
+            throw DirectoryError(.unavailable, "\(connection.domain) is failing (\(reason))", reason: "SOURCE_UNAVAILABLE")
+        }
+        let wait = min(0.1 * pow(2, Double(attempt - 1)), 10)
+        logger.notice("directory source failing, backing off", metadata: ["connection": "\(connection.id)", "reason": "\(reason)", "wait_s": "\(wait)"])
+        try await sleep(wait)
+    }
+
+    static func refusal(_ response: OutboundResponse, what: String, domain: String) -> DirectoryError {
+        let object = response.json?.objectValue
+        let said = object?["message"]?.stringValue ?? object?["error_description"]?.stringValue ?? object?["error"]?.stringValue ?? "no detail"
+        return DirectoryError(.failedPrecondition, "\(domain) refused \(what) with \(response.status): \(said)", reason: "SOURCE_REFUSED")
+    }
+}
