@@ -6,6 +6,10 @@ export TESSERA_DEMO_PASSWORD ?= Demo-Passw0rd
 export TINYBIRD_ADMIN_TOKEN ?= demo-admin-token-change-me-0123456789abcdef
 # Demo only: the GraphQL engine's admin secret (examples/actions/hasura-sync-users.js carries the same value).
 export HASURA_GRAPHQL_ADMIN_SECRET ?= demo-hasura-admin-secret-change-me
+# Demo only: the Directory sync application's client secret, and the directory's admin and Auth0-scoped API keys.
+export DIRECTORY_SYNC_CLIENT_SECRET ?= demo-directory-sync-secret-change-me-0123456789
+export USERHUB_ADMIN_KEY ?= userhub_admin_demo-change-me-0123456789
+export USERHUB_API_KEY ?= userhub_admin_demo-auth0-action-change-me-0123456789
 # Where a browser reaches Tessera; the demo application's callback and origin follow it (examples/tessera.yaml).
 export TESSERA_URL ?= http://127.0.0.1:$(PORT)
 

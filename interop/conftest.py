@@ -39,6 +39,13 @@ DEFAULT_BIN = Path(__file__).resolve().parent.parent / ".build" / "debug" / "tes
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 # The GraphQL admin secret of the example tenant (`make run` exports it; seed 004's sync Action carries it).
 DEMO_HASURA_SECRET = "demo-hasura-admin-secret-change-me"
+# The example tenant's directory secrets (`make run` exports the same names): the Directory sync application's
+# client secret, the directory's admin key and its Auth0-scoped key (the UserHub Action's API_KEY).
+DEMO_DIRECTORY_ENV = {
+    "DIRECTORY_SYNC_CLIENT_SECRET": "interop-directory-sync-secret-0123456789abcdef",
+    "USERHUB_ADMIN_KEY": "userhub_admin_interop-admin-0123456789abcdef",
+    "USERHUB_API_KEY": "userhub_admin_interop-auth0-action-0123456789abcdef",
+}
 LOG_LEVEL = os.environ.get("TESSERA_INTEROP_LOG_LEVEL", "trace")
 
 # Values that must never appear in a server's log, whatever its level.
@@ -342,3 +349,6 @@ def create_password_user(server: TesseraServer, admin: requests.Session, email: 
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+remember_secret(*DEMO_DIRECTORY_ENV.values())

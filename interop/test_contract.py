@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO_HASURA_SECRET, example_tenant, fetch_token, remember_secret, start_tessera, stop_tessera
+from conftest import DEMO_DIRECTORY_ENV, DEMO_HASURA_SECRET, example_tenant, fetch_token, remember_secret, start_tessera, stop_tessera
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ST = ROOT / ".build" / "st-venv" / "bin" / "st"
@@ -32,7 +32,7 @@ def fuzzed():
     st = os.environ.get("TESSERA_ST") or str(DEFAULT_ST)
     if not os.access(st, os.X_OK):
         pytest.fail(f"schemathesis is not installed at {st}: run scripts/install-deps.sh test")
-    env = dict(os.environ, TINYBIRD_ADMIN_TOKEN=ADMIN_TOKEN, TESSERA_DEMO_PASSWORD=DEMO_PASSWORD, TESSERA_MASTER_KEY=MASTER_KEY,
+    env = dict(os.environ, **DEMO_DIRECTORY_ENV, TINYBIRD_ADMIN_TOKEN=ADMIN_TOKEN, TESSERA_DEMO_PASSWORD=DEMO_PASSWORD, TESSERA_MASTER_KEY=MASTER_KEY,
                HASURA_GRAPHQL_ADMIN_SECRET=DEMO_HASURA_SECRET)
     running = start_tessera("--apply", example_tenant, "--log-level", "info",
                             env=lambda base: dict(env, TESSERA_URL=base.rstrip("/")))

@@ -14,7 +14,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import (DEMO_HASURA_SECRET, STRONG_PASSWORD, TIMEOUT, _tail, example_tenant, new_email, remember_secret,
+from conftest import (DEMO_DIRECTORY_ENV, DEMO_HASURA_SECRET, STRONG_PASSWORD, TIMEOUT, _tail, example_tenant, new_email, remember_secret,
                       start_tessera, stop_tessera)
 from test_browser import ARTIFACTS, WAIT, browser  # noqa: F401  (fixture)
 
@@ -72,7 +72,7 @@ def flask_port(flask_site):
 def demo(flask_port):
     """`tessera serve --apply examples/tessera.yaml`, as `make run` does, on a loopback port of its own."""
     def env(base):
-        return dict(os.environ, TESSERA_URL=base.rstrip("/"), TINYBIRD_ADMIN_TOKEN=ADMIN_TOKEN,
+        return dict(os.environ, **DEMO_DIRECTORY_ENV, TESSERA_URL=base.rstrip("/"), TINYBIRD_ADMIN_TOKEN=ADMIN_TOKEN,
                     HASURA_GRAPHQL_ADMIN_SECRET=DEMO_HASURA_SECRET,
                     TESSERA_DEMO_PASSWORD="Demo-Passw0rd-interop!",
                     TESSERA_FRAME_ANCESTORS=f"http://localhost:{flask_port} http://127.0.0.1:{flask_port}")

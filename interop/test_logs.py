@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from conftest import DEMO_HASURA_SECRET, TIMEOUT, example_tenant, fetch_token, remember_secret, start_tessera, stop_tessera
+from conftest import DEMO_DIRECTORY_ENV, DEMO_HASURA_SECRET, TIMEOUT, example_tenant, fetch_token, remember_secret, start_tessera, stop_tessera
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "logs-workspace-admin-token-" + uuid.uuid4().hex
@@ -44,7 +44,7 @@ SETUPS = [("sqlite", False), ("sqlite", True)] + ([("postgres", True)] if os.env
 @pytest.mark.parametrize("store,master_key", SETUPS,
                          ids=[f"{store}-{'master-key' if key else 'no-master-key'}" for store, key in SETUPS])
 def test_trace_log_holds_no_secret(store, master_key):
-    env = dict(os.environ, TINYBIRD_ADMIN_TOKEN=ADMIN_TOKEN, TESSERA_DEMO_PASSWORD=DEMO_PASSWORD,
+    env = dict(os.environ, **DEMO_DIRECTORY_ENV, TINYBIRD_ADMIN_TOKEN=ADMIN_TOKEN, TESSERA_DEMO_PASSWORD=DEMO_PASSWORD,
                HASURA_GRAPHQL_ADMIN_SECRET=DEMO_HASURA_SECRET)
     env.pop("TESSERA_MASTER_KEY", None)
     if master_key:

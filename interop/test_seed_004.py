@@ -8,7 +8,7 @@ import requests
 
 import pytest
 
-from conftest import DEMO_HASURA_SECRET, TIMEOUT, example_tenant, serve_module
+from conftest import DEMO_DIRECTORY_ENV, DEMO_HASURA_SECRET, TIMEOUT, example_tenant, serve_module
 from test_signin import sign_in, spa, user  # noqa: F401
 
 GRAPHQL_API = "https://graphql.example/"  # the example tenant's API (seed 004's audience)
@@ -16,7 +16,7 @@ GRAPHQL_API = "https://graphql.example/"  # the example tenant's API (seed 004's
 
 @pytest.fixture(scope="module")
 def server():
-    env = dict(os.environ, TINYBIRD_ADMIN_TOKEN="demo-admin-token-change-me-0123456789abcdef",
+    env = dict(os.environ, **DEMO_DIRECTORY_ENV, TINYBIRD_ADMIN_TOKEN="demo-admin-token-change-me-0123456789abcdef",
                TESSERA_DEMO_PASSWORD="Demo-Passw0rd-interop!", HASURA_GRAPHQL_ADMIN_SECRET=DEMO_HASURA_SECRET)
     yield from serve_module("--apply", example_tenant, env=lambda base: dict(env, TESSERA_URL=base.rstrip("/")))
 

@@ -47,13 +47,26 @@ public enum ActionError: Error, Equatable, Sendable, CustomStringConvertible {
 public struct ActionRunner: Sendable {
     let runtimeSource: String
     /// What `require` resolves; anything else fails when the action is deployed.
-    public static let builtinModules = ["jsonwebtoken", "node-fetch", "crypto"]
+    public static let builtinModules = ["jsonwebtoken", "node-fetch", "crypto", "@userhub/auth0-actions"]
+    /// The module a dependency names, without its version: `jsonwebtoken@9` is `jsonwebtoken`, and a scoped package
+    /// keeps its scope (`@userhub/auth0-actions@1.2` is `@userhub/auth0-actions`).
+    public static func moduleName(ofDependency dependency: String) -> String {
+        let scoped = dependency.hasPrefix("@")
+        let body = scoped ? dependency.dropFirst() : Substring(dependency)
+        let name = body.split(separator: "@", maxSplits: 1).first.map(String.init) ?? String(body)
+        return scoped ? "@" + name : name
+    }
 
-    public init() throws {
+    /// What the runtime knows of its host: where `@userhub/auth0-actions` reports sign-ins (Tessera's own
+    /// directory, or `USERHUB_API_URL`).
+    let host: JSONValue
+
+    public init(userHubBaseURL: String? = nil) throws {
         guard let url = Bundle.module.url(forResource: "runtime", withExtension: "js"),
               let source = try? String(contentsOf: url, encoding: .utf8)
         else { throw DomainError(.unavailable, code: "actions_runtime_missing", "the Actions runtime (runtime.js) is missing") }
         runtimeSource = source
+        host = .object(userHubBaseURL.map { ["userhubBaseURL": .string($0)] } ?? [:])
     }
 
     /// Refuses `require('x')` of a module the runtime does not provide, before the action is ever run.
@@ -78,11 +91,12 @@ public struct ActionRunner: Sendable {
                     timeLimit: Double = 20, outbound: OutboundPolicy = OutboundPolicy(),
                     resolver: @escaping OutboundPolicy.Resolver = OutboundPolicy.systemResolver) async throws -> ActionExecution {
         let runtime = runtimeSource
+        let host = self.host
         let snapshot = JSONValue.object(cache.mapValues { .object(["value": .string($0.value), "expires_at": .number(Double($0.expiresAt))]) })
         return try await NIOThreadPool.singleton.runIfActive {
             try JSContextScope.with(timeLimit: timeLimit) { scope in
                 scope.mailbox.outbound = (outbound, resolver)
-                return try scope.run(runtime: runtime, code: code, event: event, cache: snapshot, timeLimit: timeLimit)
+                return try scope.run(runtime: runtime, code: code, event: event, cache: snapshot, host: host, timeLimit: timeLimit)
             }
         }
     }
@@ -140,12 +154,13 @@ final class JSContextScope {
         }
     }
 
-    func run(runtime: String, code: String, event: JSONValue, cache: JSONValue, timeLimit: Double) throws -> ActionExecution {
+    func run(runtime: String, code: String, event: JSONValue, cache: JSONValue, host: JSONValue, timeLimit: Double) throws -> ActionExecution {
         let started = Date()
         // Whatever happens (a throw at the top level, a timeout), pending fetches release their hold on the context.
         defer { mailbox.releaseAll(context: context) }
         installNatives()
         try setGlobal("__cacheSnapshot", json: cache)
+        try setGlobal("__host", json: host)
         try evaluate(runtime, url: "tessera-runtime.js")
         try evaluate("var exports = {}; var module = { exports: exports };", url: "tessera-module.js")
         try checkSyntax(code)

@@ -30,13 +30,14 @@ public struct APIKeys: Sendable {
     /// A new key; the returned text is the only time it exists outside the caller.
     public func create(description: String, integration: String?, expires: Date?) async throws -> (key: String, record: APIKey) {
         let key = Self.prefix + RandomToken.base64URL(bytes: 32)
-        let record = try await register(key, description: description, integration: integration, expires: expires)
+        let record = try await register(key, description: description, integration: integration, expires: expires).record
         return (key, record)
     }
 
-    /// Stores a key given in the tenant file (idempotent: the same key keeps its record, with the new settings).
+    /// Stores a key given in the tenant file (idempotent: the same key keeps its record, with the new settings);
+    /// `changed` says whether anything was written.
     @discardableResult
-    public func register(_ key: String, description: String, integration: String?, expires: Date?) async throws -> APIKey {
+    public func register(_ key: String, description: String, integration: String?, expires: Date?) async throws -> (record: APIKey, changed: Bool) {
         guard key.utf8.count >= 24 else {
             throw DirectoryError.invalid("key", "An API key must be at least 24 characters")
         }
@@ -47,17 +48,21 @@ public struct APIKeys: Sendable {
         let now = Timestamp.string(clock.now())
         let expireTime = expires.map(Timestamp.string)
         return try await store.transaction { db in
-            if let row = try await db.select().columns("id").from("directory_api_keys").where("digest", .equal, digest).first() {
-                let id = try row.string("id")
+            if let row = try await db.select().columns("id", "description", "integration", "expire_time").from("directory_api_keys")
+                .where("digest", .equal, digest).first() {
+                let record = APIKey(id: try row.string("id"), description: description, integration: integration, expireTime: expireTime)
+                let same = try row.string("description") == description && row.optionalString("integration") == integration
+                    && row.optionalString("expire_time") == expireTime
+                if same { return (record, false) }
                 try await db.update("directory_api_keys").set("description", to: description).set("integration", to: SQLBind(integration))
-                    .set("expire_time", to: SQLBind(expireTime)).where("id", .equal, id).run()
-                return APIKey(id: id, description: description, integration: integration, expireTime: expireTime)
+                    .set("expire_time", to: SQLBind(expireTime)).where("id", .equal, record.id).run()
+                return (record, true)
             }
             let record = APIKey(id: RandomToken.identifier(prefix: "key", bytes: 10), description: description,
                                 integration: integration, expireTime: expireTime)
             try await db.insert(into: "directory_api_keys").columns("id", "digest", "description", "integration", "expire_time", "create_time")
                 .values(SQLBind(record.id), SQLBind(digest), SQLBind(description), SQLBind(integration), SQLBind(expireTime), SQLBind(now)).run()
-            return record
+            return (record, true)
         }
     }
 

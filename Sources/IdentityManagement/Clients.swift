@@ -121,6 +121,22 @@ public struct Clients: Sendable {
         return client
     }
 
+    /// Sets a confidential client's secret to one chosen by the operator (the tenant file's `client_secret`, so that
+    /// a connection declared in the same file can use it). At least 32 characters.
+    public func setSecret(_ clientID: String, to secret: String) async throws {
+        guard secret.utf8.count >= 32 else {
+            throw DomainError.invalidBody("A client secret must be at least 32 characters")
+        }
+        let now = Timestamp.string(clock.now())
+        try await store.transaction { db in
+            guard let found = try await Self.find(clientID, db: db), found.digest != nil else {
+                throw DomainError.notFound("The client does not exist or has no secret", code: "inexistent_client")
+            }
+            try await db.update("clients").set("client_secret_digest", to: OpaqueSecret.digest(secret))
+                .set("updated_at", to: now).where("client_id", .equal, clientID).run()
+        }
+    }
+
     /// The client if `secret` is its secret. `nil` for an unknown client or a wrong secret alike,
     /// so a caller cannot tell which.
     public func authenticate(clientID: String, secret: String?) async throws -> Client? {

@@ -52,7 +52,14 @@ extension TenantFile {
         for application in applications { try await applyApplication(application, tenant, &report) }
         for role in roles { try await applyRole(role, tenant, &report) }
         for user in users { try await applyUser(user, tenant, &report) }
-        for connection in directoryConnections {
+        for var connection in directoryConnections {
+            if connection.clientId.hasPrefix("application:") {
+                let name = String(connection.clientId.dropFirst("application:".count))
+                guard let client = try await tenant.clients.list().first(where: { $0.name == name }) else {
+                    throw DomainError.invalidBody("directory connection \(connection.id): no application is named \(name)")
+                }
+                connection.clientId = client.clientID
+            }
             if try await services.directory.connections.save(connection) {
                 report.changes.append("saved directory connection \(connection.id) (\(connection.domain))")
             } else {
@@ -60,8 +67,13 @@ extension TenantFile {
             }
         }
         for spec in directoryKeys {
-            let record = try await services.directory.keys.register(spec.key, description: spec.description, integration: spec.integration, expires: nil)
-            report.changes.append("registered directory API key \(record.id) (\(spec.description.isEmpty ? "no description" : spec.description))")
+            let (record, changed) = try await services.directory.keys.register(spec.key, description: spec.description,
+                                                                               integration: spec.integration, expires: nil)
+            if changed {
+                report.changes.append("registered directory API key \(record.id) (\(spec.description.isEmpty ? "no description" : spec.description))")
+            } else {
+                report.unchanged += 1
+            }
         }
         let store = services.actions
         if let outbound, try await store.setOutboundPolicy(outbound) {
@@ -164,8 +176,16 @@ extension TenantFile {
         } else {
             client = try await tenant.clients.create(.object(application.body))
             report.changes.append("created application \(application.name) (client_id \(client.clientID))")
-            if let secret = client.clientSecret {
+            if let secret = client.clientSecret, application.clientSecret == nil {
                 report.secrets.append((application.name, client.clientID, secret))
+            }
+        }
+        if let secret = application.clientSecret {
+            if try await tenant.clients.authenticate(clientID: client.clientID, secret: secret) == nil {
+                try await tenant.clients.setSecret(client.clientID, to: secret)
+                report.changes.append("set the client secret of \(application.name) from the file")
+            } else {
+                report.unchanged += 1
             }
         }
         for grant in application.grants {

@@ -29,6 +29,8 @@ public struct TenantFile: Sendable {
         var name: String
         var body: [String: JSONValue]
         var grants: [(audience: String, scopes: [String])]
+        /// `client_secret`: the operator's own secret instead of a generated one.
+        var clientSecret: String?
     }
 
     struct API: Sendable {
@@ -199,14 +201,19 @@ public struct TenantFile: Sendable {
 
     static func application(_ node: Node, _ path: String, _ reader: YAMLReader) throws -> Application {
         let allowed: Set<String> = ["name", "type", "description", "callbacks", "web_origins", "allowed_origins",
-                                    "allowed_logout_urls", "grant_types", "token_endpoint_auth_method", "grants"]
+                                    "allowed_logout_urls", "grant_types", "token_endpoint_auth_method", "grants", "client_secret"]
         var name: String?
         var body: [String: JSONValue] = [:]
         var grants: [(audience: String, scopes: [String])] = []
+        var clientSecret: String?
         for (key, value) in try reader.mapping(node, path, allowed: allowed) {
             let field = path + "." + key
             switch key {
             case "name": name = try reader.string(value, field)
+            case "client_secret":
+                let secret = try reader.string(value, field)
+                guard secret.utf8.count >= 32 else { throw reader.fail(value, field, "at least 32 characters") }
+                clientSecret = secret
             case "type":
                 let type = try reader.string(value, field)
                 guard let appType = AppType(wire: type) else {
@@ -237,7 +244,7 @@ public struct TenantFile: Sendable {
         }
         guard let name, !name.isEmpty else { throw reader.fail(node, path + ".name", "name is required") }
         body["name"] = .string(name)
-        return Application(name: name, body: body, grants: grants)
+        return Application(name: name, body: body, grants: grants, clientSecret: clientSecret)
     }
 
     static func api(_ node: Node, _ path: String, _ reader: YAMLReader) throws -> API {
@@ -300,7 +307,7 @@ public struct TenantFile: Sendable {
             default:
                 // Declared dependencies must be modules the runtime provides.
                 for (index, dependency) in try reader.strings(value, field).enumerated() {
-                    let module = dependency.split(separator: "@").first.map(String.init) ?? dependency
+                    let module = ActionRunner.moduleName(ofDependency: dependency)
                     guard ActionRunner.builtinModules.contains(module) else {
                         throw reader.fail(value, "\(field)[\(index)]", "\(module) is not available; Tessera Actions provide \(ActionRunner.builtinModules.joined(separator: ", "))")
                     }
@@ -384,14 +391,18 @@ extension TenantFile {
     /// `{id: conn_…, name, domain, client_id, client_secret}`: an Auth0 (or Tessera) tenant to import users from.
     static func directoryConnection(_ node: Node, _ path: String, _ reader: YAMLReader) throws -> Connection {
         var fields: [String: String] = [:]
-        for (field, value) in try reader.mapping(node, path, allowed: ["id", "name", "domain", "client_id", "client_secret"]) {
+        for (field, value) in try reader.mapping(node, path, allowed: ["id", "name", "domain", "client_id", "application", "client_secret"]) {
             fields[field] = try reader.string(value, "\(path).\(field)")
         }
-        for required in ["id", "domain", "client_id", "client_secret"] where (fields[required] ?? "").isEmpty {
+        for required in ["id", "domain", "client_secret"] where (fields[required] ?? "").isEmpty {
             throw reader.fail(node, "\(path).\(required)", "a value")
         }
+        // `application: <name>` names an application of this file (its client_id is known once it is applied).
+        guard (fields["client_id"] == nil) != (fields["application"] == nil) else {
+            throw reader.fail(node, path, "client_id, or application naming an application of this tenant")
+        }
         return Connection(id: fields["id"]!, displayName: fields["name"] ?? "Auth0", domain: fields["domain"]!,
-                          clientId: fields["client_id"]!, clientSecret: fields["client_secret"]!)
+                          clientId: fields["client_id"] ?? "application:" + fields["application"]!, clientSecret: fields["client_secret"]!)
     }
 
     /// `90`, `30s`, `15m`, `1h`, `2d`; nil when it is none of those.

@@ -24,7 +24,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
         actions = services.actions
         users = services.tenant.users
         roles = services.tenant.roles
-        runner = try? ActionRunner()
+        runner = try? ActionRunner(userHubBaseURL: services.userHubBaseURL)
         cache = ActionCache(clock: services.clock)
         issuer = services.configuration.issuer
         logger = Logger(label: "tessera.actions")

@@ -49,7 +49,7 @@ public enum TesseraApplication {
         OAuthRoutes(tenant: services.tenant, tokens: services.tokens, signIn: signIn).addRoutes(to: router)
         SignInRoutes(signIn: signIn, tokens: services.tokens, pages: try await Pages.load()).addRoutes(to: router)
         ManagementAPI(tenant: services.tenant, tokens: services.tokens).addRoutes(to: router)
-        ActionsManagementAPI(actions: services.actions, runner: try ActionRunner(),
+        ActionsManagementAPI(actions: services.actions, runner: try ActionRunner(userHubBaseURL: services.userHubBaseURL),
                              tokens: services.tokens).addRoutes(to: router)
         AnalyticsAPI<TesseraRequestContext>(analytics: services.analytics).addRoutes(to: router)
         ChartRoutes(analytics: services.analytics, charts: services.charts).addRoutes(to: router)

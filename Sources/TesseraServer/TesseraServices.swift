@@ -77,6 +77,12 @@ public struct TesseraServices: Sendable {
 }
 
 extension TesseraServices {
+    /// Where Actions' `@userhub/auth0-actions` reports sign-ins: `USERHUB_API_URL`, else this server's directory.
+    public var userHubBaseURL: String {
+        if let given = ProcessInfo.processInfo.environment["USERHUB_API_URL"], !given.isEmpty { return given }
+        return configuration.issuer.hasSuffix("/") ? String(configuration.issuer.dropLast()) : configuration.issuer
+    }
+
     /// Actions as data, with secrets sealed as this server seals them.
     public var actions: ActionStore {
         ActionStore(store: store, clock: clock, sealer: sealer)

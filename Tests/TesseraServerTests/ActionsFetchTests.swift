@@ -40,6 +40,17 @@ final class Receiver: Sendable {
         router.get("echo-host") { request, _ -> Response in
             Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: request.head.authority ?? "")))
         }
+        // The directory's :event endpoint, for seed 003's UserHub action: records the path too, and answers 500 or
+        // never (within the test) for the connections named `conn_broken` and `conn_slow`.
+        router.post("admin/v1/users/:user") { request, _ -> Response in
+            let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
+            var headers: [String: String] = ["path": request.uri.path]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            receiver.requests.withLock { $0.append((headers, text)) }
+            if request.uri.path.contains("conn_broken") { return Response(status: .internalServerError) }
+            if request.uri.path.contains("conn_slow") { try await Task.sleep(for: .seconds(5)) }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
+        }
         router.get("slow") { _, _ -> Response in
             try await Task.sleep(for: .seconds(5))
             return Response(status: .ok)
@@ -84,6 +95,39 @@ final class Receiver: Sendable {
             #expect(body["query"]?.stringValue?.contains("insert_users_one") == true)
             #expect(body["variables"] == .object(["userId": .string("auth0|5f7c8ec7c33c6c004bbafe82"), "userName": .null]))
             #expect(execution.logs.first?.message.hasPrefix("Response {\"data\"") == true)
+        }
+    }
+
+    /// Seed 003's UserHub Action, byte for byte: it reports the sign-in to the directory (`SIGNUP` on a first login),
+    /// and a failing or silent directory never fails the sign-in.
+    @Test func seedUserHubActionReportsTheSignIn() async throws {
+        try await withReceiver { base, receiver in
+            let code = try seedCode("userhub.js")
+            let runner = try ActionRunner(userHubBaseURL: base)
+            try runner.checkRequires(code)
+            func run(connection: String, logins: Int) async throws -> ActionExecution {
+                var event = ActionEvent.merged(ActionEvent.samplePostLogin, with: [:],
+                                               secrets: ["API_KEY": "userhub_admin_key-0123456789abcdefghij", "CONNECTION_ID": .string(connection)],
+                                               configuration: [:]).objectValue!
+                event["stats"] = ["logins_count": .number(Double(logins))]
+                return try await runner.run(code: code, event: .object(event), outbound: Self.loopback)
+            }
+            _ = try await run(connection: "conn_tessera", logins: 1)
+            _ = try await run(connection: "conn_tessera", logins: 7)
+            let requests = receiver.requests.withLock { $0 }
+            #expect(requests.map(\.headers["path"]) == [
+                "/admin/v1/users/auth0%7C5f7c8ec7c33c6c004bbafe82@conn_tessera:event", "/admin/v1/users/auth0%7C5f7c8ec7c33c6c004bbafe82@conn_tessera:event"])
+            #expect(requests.map(\.body) == [#"{"type":"SIGNUP"}"#, #"{"type":"SIGNIN"}"#])
+            #expect(requests.first?.headers["authorization"] == "Bearer userhub_admin_key-0123456789abcdefghij")
+            #expect(requests.first?.headers["userhub-api-version"] == "2025-05-01")
+            let broken = try await run(connection: "conn_broken", logins: 3)
+            #expect(broken.logs.contains { $0.message.contains("the directory answered 500") })
+            let slow = try await run(connection: "conn_slow", logins: 3)
+            #expect(slow.logs.contains { $0.message.contains("no answer within 2.5 s") })
+            await #expect(throws: (any Error).self) {
+                _ = try await runner.run(code: #"const { UserHubActions } = require("@userhub/auth0-actions"); exports.onExecutePostLogin = async (event) => { new UserHubActions({}); };"#,
+                                         event: ActionEvent.samplePostLogin)
+            }
         }
     }
 

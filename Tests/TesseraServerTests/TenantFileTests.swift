@@ -97,6 +97,40 @@ import Testing
             #expect(error("outbound:\n  allow: [\(bad)]\n").contains("outbound.allow[0]: a host name"), "\(bad)")
         }
         #expect(error("outbound:\n  deny: [x]\n").contains("outbound.deny: unknown field"))
+        #expect(error("directory:\n  api_keys:\n    - { key: short }\n").contains("directory.api_keys[0].key: at least 24 characters"))
+        #expect(error("directory:\n  api_keys:\n    - { key: \"\(String(repeating: "k", count: 30))\", integration: okta }\n").contains("integration: auth0"))
+        #expect(error("directory:\n  resync_interval: often\n").contains("directory.resync_interval: a duration"))
+        #expect(error("directory:\n  connections:\n    - { id: conn_x, domain: d.auth0.com, client_secret: s }\n").contains("client_id, or application"))
+        #expect(error("applications:\n  - { name: x, type: m2m, client_secret: short }\n").contains("client_secret: at least 32 characters"))
+    }
+
+    /// Seed 003's wiring: an M2M application with its secret given in the file, a connection naming it, API keys.
+    @Test func theDirectoryIsConfiguredFromTheFile() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { _ in
+            let text = """
+                applications:
+                  - { name: Directory sync, type: m2m, client_secret: "${SECRET}", grants: [{ audience: management, scopes: [read:users] }] }
+                directory:
+                  resync_interval: 30m
+                  connections:
+                    - { id: conn_self, name: Self, domain: "http://127.0.0.1:1", application: Directory sync, client_secret: "${SECRET}" }
+                  api_keys:
+                    - { description: admin, key: "${KEY}" }
+                """
+            let file = try TenantFile.parse(text, file: "t.yaml", environment: ["SECRET": String(repeating: "s", count: 40), "KEY": String(repeating: "k", count: 30)])
+            #expect(file.directoryResyncSeconds == 1800)
+            let first = try await file.apply(to: harness.services)
+            #expect(first.secrets.isEmpty, "a secret the file gives is not printed")
+            #expect(first.changes.contains("set the client secret of Directory sync from the file"))
+            let connection = try await harness.services.directory.connections.connection("conn_self")
+            let client = try #require(try await harness.services.tenant.clients.list().first { $0.name == "Directory sync" })
+            #expect(connection.clientId == client.clientID && connection.clientSecret == String(repeating: "s", count: 40))
+            #expect(try await harness.services.tenant.clients.authenticate(clientID: client.clientID, secret: String(repeating: "s", count: 40)) != nil)
+            #expect(try await harness.services.directory.keys.authenticate(String(repeating: "k", count: 30)).description == "admin")
+            let second = try await file.apply(to: harness.services)
+            #expect(!second.changed, "\(second.changes)")
+        }
     }
 
     @Test(arguments: StoreKind.available)

@@ -372,7 +372,41 @@
     },
   };
 
-  const builtins = { jsonwebtoken, 'node-fetch': fetch, crypto };
+  // @userhub/auth0-actions (seed 003): postLogin(event) reports the sign-in to the directory's
+  // POST /admin/v1/users/{user_id}@{connectionId}:event, SIGNUP on a first login, SIGNIN otherwise. The directory
+  // pulls the user in the background, so this is one short request; it never fails or holds up the sign-in: at
+  // most 2.5 s, and errors are logged.
+  class UserHubActions {
+    constructor(options) {
+      options = options || {};
+      if (!options.apiKey) throw new Error('UserHubActions: apiKey is required');
+      if (!options.connectionId) throw new Error('UserHubActions: connectionId is required');
+      this.apiKey = String(options.apiKey);
+      this.connectionId = String(options.connectionId);
+      this.baseUrl = String(options.baseUrl || (globalThis.__host && globalThis.__host.userhubBaseURL) || 'https://api.userhub.com')
+        .replace(/\/+$/, '');
+    }
+
+    async postLogin(event) {
+      const user = (event && event.user) || {};
+      if (!user.user_id) { console.warn('UserHubActions: the event has no user.user_id'); return; }
+      const first = event.stats && Number(event.stats.logins_count) <= 1;
+      const url = `${this.baseUrl}/admin/v1/users/${encodeURIComponent(user.user_id)}@${encodeURIComponent(this.connectionId)}:event`;
+      const request = fetch(url, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${this.apiKey}`, 'Content-Type': 'application/json', 'UserHub-Api-Version': '2025-05-01' },
+        body: JSON.stringify({ type: first ? 'SIGNUP' : 'SIGNIN' }),
+      }).then(async (response) => {
+        if (!response.ok) console.warn(`UserHubActions: the directory answered ${response.status}: ${await response.text()}`);
+      }, (error) => console.warn(`UserHubActions: the directory is unreachable: ${error && error.message}`));
+      let timer;
+      const limit = new Promise((resolve) => { timer = setTimeout(() => { console.warn('UserHubActions: no answer within 2.5 s, going on'); resolve(); }, 2500); });
+      await Promise.race([request, limit]);
+      clearTimeout(timer);
+    }
+  }
+
+  const builtins = { jsonwebtoken, 'node-fetch': fetch, crypto, '@userhub/auth0-actions': { UserHubActions } };
   globalThis.require = function require(name) {
     if (Object.prototype.hasOwnProperty.call(builtins, name)) return builtins[name];
     throw new Error(`Cannot find module '${name}': Tessera Actions provide ${Object.keys(builtins).join(', ')}`);
