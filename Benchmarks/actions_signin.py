@@ -7,6 +7,10 @@ import requests
 
 base, credentials_file, client_id, callback, email, password, rounds, per_round = sys.argv[1:9]
 rounds, per_round = int(rounds), int(per_round)
+# The action measured: seed 000's by default, or a file and its secrets (JSON) as arguments 9 and 10.
+code_file = sys.argv[9] if len(sys.argv) > 9 else "examples/actions/tinybird-jwt.js"
+action_secrets = json.loads(sys.argv[10]) if len(sys.argv) > 10 else {"TINYBIRD_ADMIN_TOKEN": "p.bench-admin-token-0123456789abcdef"}
+label = sys.argv[11] if len(sys.argv) > 11 else "seed 000 action"
 credentials = json.loads(Path(credentials_file).read_text())
 token = requests.post(f"{base}oauth/token", data={
     "grant_type": "client_credentials", "client_id": credentials["client_id"],
@@ -14,8 +18,8 @@ token = requests.post(f"{base}oauth/token", data={
 admin = requests.Session()
 admin.headers["Authorization"] = f"Bearer {token}"
 action = admin.post(f"{base}api/v2/actions/actions", json={
-    "name": "Tinybird JWT (bench)", "code": Path("examples/actions/tinybird-jwt.js").read_text(),
-    "secrets": [{"name": "TINYBIRD_ADMIN_TOKEN", "value": "p.bench-admin-token-0123456789abcdef"}],
+    "name": f"{label} (bench)", "code": Path(code_file).read_text(),
+    "secrets": [{"name": name, "value": value} for name, value in action_secrets.items()],
     "configuration": {"TINYBIRD_WORKSPACE_ID": "w", "TINYBIRD_PIPE_NAMES": "sales_by_city"}}, timeout=10).json()
 assert admin.post(f"{base}api/v2/actions/actions/{action['id']}/deploy", timeout=10).status_code == 201
 
@@ -61,5 +65,5 @@ def summary(values):
 (off50, off99), (on50, on99) = summary(timings[False]), summary(timings[True])
 print("| flow | requests | p50 | p99 |\n|---|---|---|---|")
 print(f"| none bound | {len(timings[False])} | {off50:.2f} ms | {off99:.2f} ms |")
-print(f"| seed 000 action bound | {len(timings[True])} | {on50:.2f} ms | {on99:.2f} ms |")
+print(f"| {label} bound | {len(timings[True])} | {on50:.2f} ms | {on99:.2f} ms |")
 print(f"| **added by the flow** | | **{on50 - off50:+.2f} ms** | **{on99 - off99:+.2f} ms** |")

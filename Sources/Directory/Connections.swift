@@ -116,6 +116,7 @@ public struct SyncState: Sendable, Equatable {
     var wire: JSONValue {
         var fields: [String: JSONValue] = ["running": .bool(pass != nil), "usersDone": .number(Double(done))]
         if let total { fields["usersTotal"] = .number(Double(total)) }
+        if let startTime { fields["startTime"] = .string(startTime) }
         if let lastPullTime { fields["lastPullTime"] = .string(lastPullTime) }
         if let lastPassUsers { fields["lastPassUsers"] = .number(Double(lastPassUsers)) }
         if let lastError { fields["lastError"] = .string(lastError) }

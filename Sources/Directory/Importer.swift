@@ -23,8 +23,14 @@ public struct Importer: Sendable {
     /// Auth0's ceiling for offset paging of `GET /api/v2/users`.
     static let offsetCeiling = 1_000
 
-    func client(_ connection: Connection) -> ManagementClient {
-        ManagementClient(connection: connection, transport: transport, clock: clock, logger: logger, sleep: sleep)
+    /// One client per connection for as long as its settings stay the same, so its access token is reused by
+    /// every pass and pull instead of being asked for each time.
+    let clients = ManagementClients()
+
+    func client(_ connection: Connection) async -> ManagementClient {
+        await clients.client(for: connection) {
+            ManagementClient(connection: connection, transport: transport, clock: clock, logger: logger, sleep: sleep)
+        }
     }
 
     // MARK: - Testing a connection
@@ -65,7 +71,7 @@ public struct Importer: Sendable {
     @discardableResult
     public func sync(_ id: String, progress: @Sendable (SyncState) async throws -> Void = { _ in }) async throws -> SyncState {
         let connection = try await connections.connection(id)
-        let client = client(connection)
+        let client = await client(connection)
         var state = connection.sync
         do {
             if state.pass == nil {
@@ -83,22 +89,27 @@ public struct Importer: Sendable {
                 if state.mode == "pages" { state.total = try await total(client) }
                 try await save(id, state)
             }
-            while true {
-                let page = try await fetchPage(client, state: state)
+            // The next page is fetched while this one is written: the source and the store work side by side.
+            let first = state
+            var fetching: Task<(users: [JSONValue], next: String?), any Error>? = Task { try await fetchPage(client, state: first) }
+            defer { fetching?.cancel() }
+            while let current = fetching {
+                let page = try await current.value
                 let now = Timestamp.string(clock.now())
                 var next = state
                 next.done += page.users.count
                 next.cursor = page.next
                 let finished = page.next == nil || page.users.isEmpty
+                let ahead = next
+                fetching = finished ? nil : Task { try await fetchPage(client, state: ahead) }
                 let pass = state.pass
                 let saved = next
                 try await store.transaction { db in
-                    for user in page.users { _ = try await Self.upsert(user, connection: connection, pass: pass, now: now, in: db) }
+                    try await Self.upsert(page: page.users, connection: connection, pass: pass!, now: now, in: db)
                     try await Self.save(id, saved, in: db)
                 }
                 state = next
                 try await progress(state)
-                if finished { break }
             }
             try await confirmMissing(client, connection: connection, pass: state.pass!)
             state.lastPullTime = Timestamp.string(clock.now())
@@ -180,6 +191,57 @@ public struct Importer: Sendable {
 
     // MARK: - Writing
 
+    /// A page of source users in a handful of statements whatever its size: one read of the accounts already
+    /// known, one insert for the new users and one for their accounts, one update marking the unchanged as seen;
+    /// only users whose profile changed at the source are written one by one.
+    static func upsert(page sources: [JSONValue], connection: Connection, pass: String, now: String, in db: any SQLDatabase) async throws {
+        var pulled: [String: [String: JSONValue]] = [:]
+        var order: [String] = []
+        for source in sources {
+            guard let externalId = Auth0Mapping.externalId(source) else { continue }
+            if pulled[externalId] == nil { order.append(externalId) }
+            pulled[externalId] = Auth0Mapping.profile(source)
+        }
+        guard !order.isEmpty else { return }
+        var known: [String: [String: JSONValue]] = [:]
+        for row in try await db.select().columns("external_id", "profile").from("directory_accounts")
+            .where("connection_id", .equal, connection.id).where("external_id", .in, order).all() {
+            known[try row.string("external_id")] = try row.jsonObject("profile")
+        }
+        var unchanged: [String] = []
+        var fresh: [(externalId: String, user: DirectoryUser)] = []
+        for externalId in order {
+            let profile = pulled[externalId]!
+            switch known[externalId] {
+            case nil:
+                fresh.append((externalId, DirectoryUser(id: RandomToken.identifier(prefix: "usr", bytes: 10), uniqueId: nil, profile: profile,
+                                                         createTime: now, updateTime: now)))
+            case profile?: unchanged.append(externalId)
+            default:
+                let source = sources.last { Auth0Mapping.externalId($0) == externalId }!
+                _ = try await upsert(source, connection: connection, pass: pass, now: now, in: db)
+            }
+        }
+        if !unchanged.isEmpty {
+            try await db.update("directory_accounts").set("pull_time", to: now).set("seen_sync", to: pass)
+                .where("connection_id", .equal, connection.id).where("external_id", .in, unchanged).run()
+        }
+        guard !fresh.isEmpty else { return }
+        let users = db.insert(into: "directory_users")
+            .columns("id", "unique_id", "profile", "display_name_key", "email_key", "state", "signup_time", "create_time", "update_time", "delete_time")
+        let accounts = db.insert(into: "directory_accounts")
+            .columns("connection_id", "external_id", "user_id", "profile", "pull_time", "seen_sync", "create_time", "update_time")
+        for (externalId, user) in fresh {
+            users.values(SQLBind(user.id), SQLBind(String?.none), jsonBind(user.profile), SQLBind(DirectoryStore.sortKey(user.profile["displayName"])),
+                         SQLBind(DirectoryStore.sortKey(user.profile["email"])), SQLBind(user.state.rawValue),
+                         SQLBind(user.profile["signupTime"]?.stringValue), SQLBind(now), SQLBind(now), SQLBind(String?.none))
+            accounts.values(SQLBind(connection.id), SQLBind(externalId), SQLBind(user.id), jsonBind(user.profile), SQLBind(now), SQLBind(pass),
+                            SQLBind(now), SQLBind(now))
+        }
+        try await users.run()
+        try await accounts.run()
+    }
+
     /// Creates or refreshes the directory user behind one source user; returns its id.
     static func upsert(_ source: JSONValue, connection: Connection, pass: String?, now: String, in db: any SQLDatabase) async throws -> String? {
         guard let externalId = Auth0Mapping.externalId(source) else { return nil }
@@ -224,5 +286,20 @@ public struct Importer: Sendable {
     /// A user id in a path: `auth0|123` as `auth0%7C123`.
     static func pathEscaped(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+}
+
+/// The Management API clients of the connections, each kept while its connection's settings are unchanged.
+actor ManagementClients {
+    private var clients: [String: (connection: Connection, client: ManagementClient)] = [:]
+
+    func client(for connection: Connection, make: () -> ManagementClient) -> ManagementClient {
+        if let kept = clients[connection.id], kept.connection.domain == connection.domain, kept.connection.clientId == connection.clientId,
+           kept.connection.clientSecret == connection.clientSecret {
+            return kept.client
+        }
+        let client = make()
+        clients[connection.id] = (connection, client)
+        return client
     }
 }
