@@ -127,6 +127,8 @@ enum SessionClaims {
                 case .literal(let value): values[name] = value
                 case .path(let path, let fallback):
                     guard let value = (try? JSONPath(path))?.value(in: claims) ?? fallback else {
+                        // Missing roles are Hasura's role errors below, not a claims_map error.
+                        if ["x-hasura-allowed-roles", "x-hasura-default-role"].contains(name) { continue }
                         throw invalid("JWT claim from claims_map, \(name) not found")
                     }
                     values[name] = value

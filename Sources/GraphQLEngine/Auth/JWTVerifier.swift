@@ -99,6 +99,11 @@ actor JWTVerifier {
     private func verify(_ token: String) async throws(HasuraError) -> JSONValue {
         let header = try Self.header(of: token)
         let algorithm = header["alg"]?.stringValue ?? "none"
+        // As Hasura does, a token from another issuer is refused as such before any key is looked for: it also
+        // cannot spend the JWKS refetch budget with an unknown kid.
+        if let issuer = settings.issuer, let claimed = Self.unverifiedIssuer(of: token), claimed != issuer {
+            throw Self.failure("JWTNotInIssuer")
+        }
         switch settings.source {
         case .key(let configured, _):
             // The configured key decides the algorithm: an HMAC token never meets an RSA key, nor `none` any key.
@@ -137,6 +142,14 @@ actor JWTVerifier {
             guard presented.contains(where: audiences.contains) else { throw Self.failure("JWTNotInAudience") }
         }
         if let issuer = settings.issuer, fields["iss"]?.stringValue != issuer { throw Self.failure("JWTNotInIssuer") }
+    }
+
+    /// The `iss` a token claims, read before its signature is checked (only to refuse it early).
+    private static func unverifiedIssuer(of token: String) -> String? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let data = Data(base64URLEncodedJWT: String(parts[1])),
+              case .object(let claims)? = try? JSONValue.parse(bytes: Array(data)) else { return nil }
+        return claims["iss"]?.stringValue
     }
 
     private static func header(of token: String) throws(HasuraError) -> [String: JSONValue] {
