@@ -40,8 +40,10 @@ public struct Importer: Sendable {
     @discardableResult
     public func test(_ id: String) async throws -> Connection {
         let connection = try await connections.connection(id)
+        // Someone waits for this answer: two tries, not a sync's patience.
+        let client = ManagementClient(connection: connection, transport: transport, clock: clock, logger: logger, maxAttempts: 2, sleep: sleep)
         do {
-            _ = try await client(connection).get("users", query: [("per_page", "1"), ("page", "0")])
+            _ = try await client.get("users", query: [("per_page", "1"), ("page", "0")])
             try await connections.setState(id, .active, reason: nil)
         } catch let error as DirectoryError {
             try await connections.setState(id, .failed, reason: error.message)

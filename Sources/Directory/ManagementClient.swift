@@ -61,11 +61,14 @@ public actor ManagementClient {
     let sleep: @Sendable (Double) async throws -> Void
     let logger: Logger
     private var token: (value: String, expires: Date)?
-
-    static let maxAttempts = 8
+    /// How many times a request is tried before the source counts as failing: 8 for syncing, fewer where a person
+    /// waits for the answer (a connection test).
+    let maxAttempts: Int
 
     public init(connection: Connection, transport: any OutboundTransport, clock: TesseraClock = .system, logger: Logger,
+                maxAttempts: Int = 8,
                 sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .seconds($0)) }) {
+        self.maxAttempts = maxAttempts
         self.connection = connection
         self.transport = transport
         self.clock = clock
@@ -79,7 +82,7 @@ public actor ManagementClient {
         if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
         guard let url = components?.url?.absoluteString else { throw DirectoryError.invalid("domain", "Cannot build a URL for \(path)") }
         var refreshed = false
-        for attempt in 1...Self.maxAttempts {
+        for attempt in 1...maxAttempts {
             let bearer = try await accessToken()
             let response: OutboundResponse
             do {
@@ -104,7 +107,7 @@ public actor ManagementClient {
                 throw Self.refusal(response, what: "GET /api/v2/\(path)", domain: connection.domain)
             }
         }
-        throw DirectoryError(.unavailable, "\(connection.domain) kept failing GET /api/v2/\(path) after \(Self.maxAttempts) attempts", reason: "SOURCE_UNAVAILABLE")
+        throw DirectoryError(.unavailable, "\(connection.domain) kept failing GET /api/v2/\(path) after \(maxAttempts) attempts", reason: "SOURCE_UNAVAILABLE")
     }
 
     /// A client-credentials token for the Management API audience (`https://<domain>/api/v2/`), reused until a minute
@@ -113,7 +116,7 @@ public actor ManagementClient {
         if let token, token.expires > clock.now() { return token.value }
         let body: JSONValue = ["grant_type": "client_credentials", "client_id": .string(connection.clientId),
                                "client_secret": .string(connection.clientSecret), "audience": .string(connection.baseURL + "/api/v2/")]
-        for attempt in 1...Self.maxAttempts {
+        for attempt in 1...maxAttempts {
             let response: OutboundResponse
             do {
                 response = try await transport.send(OutboundRequest(method: "POST", url: connection.baseURL + "/oauth/token",
@@ -139,7 +142,7 @@ public actor ManagementClient {
     }
 
     private func waitForRateLimit(_ response: OutboundResponse, _ attempt: Int) async throws {
-        guard attempt < Self.maxAttempts else {
+        guard attempt < maxAttempts else {
             throw DirectoryError(.resourceExhausted, "\(connection.domain) kept answering 429", reason: "SOURCE_RATE_LIMITED")
         }
         var wait = Double(response.headers["retry-after"] ?? "") ?? 0
@@ -152,7 +155,7 @@ public actor ManagementClient {
     }
 
     private func backOff(_ attempt: Int, because reason: String) async throws {
-        guard attempt < Self.maxAttempts else {
+        guard attempt < maxAttempts else {
             throw DirectoryError(.unavailable, "\(connection.domain) is failing (\(reason))", reason: "SOURCE_UNAVAILABLE")
         }
         let wait = min(0.1 * pow(2, Double(attempt - 1)), 10)

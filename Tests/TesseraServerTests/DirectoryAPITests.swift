@@ -112,6 +112,35 @@ import TesseraCore
         }
     }
 
+    /// Connections through the API: created, listed, tested (a source that does not answer is FAILED, with the
+    /// reason), refused when malformed, deleted; the secret is never shown.
+    @Test(arguments: StoreKind.available)
+    func connectionsAreManagedAndTested(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
+        let key = try await Self.key(harness)
+        try await harness.test { http in
+            let created = try await http.request(.post, "/admin/v1/connections", token: key, json: [
+                "id": "conn_nowhere", "displayName": "Nowhere", "auth0": ["domain": "http://127.0.0.1:1", "clientId": "c", "clientSecret": "super-secret-value"]])
+            #expect(created.status == .ok && created["state"] == "PENDING_SETUP" && created["type"] == "AUTH0", "\(created.text)")
+            #expect(!created.text.contains("super-secret-value"))
+            let listed = try await http.request(.get, "/admin/v1/connections", token: key)
+            #expect(listed["connections"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue } == ["conn_nowhere"])
+            #expect(try await http.request(.get, "/admin/v1/connections/conn_nowhere", token: key)["auth0"]?.objectValue?["domain"] == "http://127.0.0.1:1")
+            let tested = try await http.request(.post, "/admin/v1/connections/conn_nowhere:test", token: key, json: [:])
+            #expect(tested["state"] == "FAILED" && tested["stateReason"]?.stringValue?.contains("127.0.0.1:1") == true, "\(tested.text)")
+            for (body, param) in [(["auth0": ["domain": "ftp://x", "clientId": "c", "clientSecret": "s"]] as JSONValue, "domain"),
+                                  (["auth0": ["domain": "x.auth0.com", "clientId": "c"]], "auth0.clientSecret"),
+                                  (["id": "nope", "auth0": ["domain": "x.auth0.com", "clientId": "c", "clientSecret": "s"]], "id"),
+                                  (["type": "OKTA", "auth0": [:]], "type")] {
+                let refused = try await http.request(.post, "/admin/v1/connections", token: key, json: body)
+                #expect(refused.status == .badRequest && refused["param"] == .string(param), "\(refused.text)")
+            }
+            #expect(try await http.request(.get, "/admin/v1/connections/conn_missing", token: key).status == .notFound)
+            #expect(try await http.request(.delete, "/admin/v1/connections/conn_nowhere", token: key).json == .object([:]))
+            #expect(try await http.request(.get, "/admin/v1/connections/conn_nowhere", token: key).status == .notFound)
+        }
+    }
+
     @Test func keysAndBadInputAreRefusedInUserHubsWords() async throws {
         let harness = try await Harness.make()
         let key = try await Self.key(harness)
