@@ -251,9 +251,9 @@ public struct Importer: Sendable {
         if let row = try await db.select().columns("user_id", "profile").from("directory_accounts")
             .where("connection_id", .equal, connection.id).where("external_id", .equal, externalId).first() {
             let userId = try row.string("user_id")
-            let update = db.update("directory_accounts").set("pull_time", to: now).set("update_time", to: now)
+            let update = db.update("directory_accounts").set("pull_time", to: now)
             if let pass { update.set("seen_sync", to: pass) }
-            if try row.jsonObject("profile") != pulled { update.set("profile", to: jsonBind(pulled)) }
+            if try row.jsonObject("profile") != pulled { update.set("profile", to: jsonBind(pulled)).set("update_time", to: now) }
             try await update.where("connection_id", .equal, connection.id).where("external_id", .equal, externalId).run()
             // The source owns the fields it provides; the directory's own fields (uniqueId, codes, address) stay.
             if let userRow = try await db.select().columns("*").from("directory_users").where("id", .equal, userId).first() {
