@@ -636,37 +636,6 @@ for _case, _answer in HASURA_ANSWERS.items():
         GAPS[f"rs512-issuer/{_case}"] = (
             f"the token has no iss claim: Hasura does not check iss then and answers {_answer}; Tessera answers "
             "invalid-jwt 'Could not verify JWT: JWTNotInIssuer'")
-# 2. Hasura's claims_map paths, $.['https://myapp.com/jwt/claims'].user.id (a dot before the bracket), which Hasura
-#    takes: Tessera will not start with them.
-NO_START = ("Tessera does not start with Hasura's claims_map paths (exit code 64, 'Error: invalid JSON path: "
-            f"$.['{MYAPP}'].user.id', or .role.allowed / .role.default, whichever it reads first), which Hasura "
-            "takes; Hasura answers ")
-_MAP_ANSWERS = {
-    "claims_map_valid_claims_success": (ARTICLE_1, ARTICLE_1),
-    "claims_map_invalid_role_in_request_header": (HASURA_ANSWERS["invalid_role_in_request_header"],) * 2,
-    "claims_map_no_allowed_roles_in_claim": (HASURA_ANSWERS["no_allowed_roles_in_claim"], ARTICLE_1),
-    "claims_map_invalid_allowed_roles_in_claim": (HASURA_ANSWERS["invalid_allowed_roles_in_claim"],) * 2,
-    "claims_map_no_default_role": (HASURA_ANSWERS["no_default_role"], ARTICLE_1),
-    "claims_map_claim_not_found": ("jwt-invalid-claims 'JWT claim from claims_map, x-hasura-user-id not found'",
-                                   ARTICLE_1),
-}
-for _case, (_without_defaults, _with_defaults) in _MAP_ANSWERS.items():
-    GAPS[f"rs512-claims-map/{_case}"] = NO_START + _without_defaults
-    GAPS[f"rs512-claims-map-defaults/{_case}"] = NO_START + _with_defaults
-for _case, _answer in {"static_claims_map_valid_claims_success": ARTICLE_1,
-                       "static_claims_map_invalid_role_in_request_header":
-                           HASURA_ANSWERS["invalid_role_in_request_header"],
-                       "static_claims_map_claim_not_found":
-                           "jwt-invalid-claims 'JWT claim from claims_map, x-hasura-user-id not found'"}.items():
-    GAPS[f"rs512-claims-map-static/{_case}"] = NO_START + _answer
-# Behind 2: with the same paths written $['...'] (which Tessera takes), a claims_map role path that finds nothing
-# (and has no default) gets claims_map's not-found error, where Hasura gives its missing-role error.
-GAPS["rs512-claims-map/claims_map_no_allowed_roles_in_claim"] += (
-    "; and with the paths written $['...'], Tessera answers jwt-invalid-claims 'JWT claim from claims_map, "
-    "x-hasura-allowed-roles not found'")
-GAPS["rs512-claims-map/claims_map_no_default_role"] += (
-    "; and with the paths written $['...'], Tessera answers jwt-invalid-claims 'JWT claim from claims_map, "
-    "x-hasura-default-role not found'")
 
 
 def gap(database: str, setup_name: str, case: str):

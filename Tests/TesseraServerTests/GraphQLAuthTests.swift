@@ -326,6 +326,10 @@ import TesseraCore
         let mapped = try JWTSettings(jsonText: #"{"jwk_url":"https://issuer.example/.well-known/jwks.json","claims_map":{"x-hasura-allowed-roles":{"path":"$.roles"},"x-hasura-default-role":"user","x-hasura-user-id":{"path":"$.sub"}},"header":{"type":"CustomHeader","name":"X-Token"}}"#)
         #expect(mapped.location == .customHeader("x-token"))
         #expect(mapped.claimsMap?["x-hasura-user-id"] == .path("$.sub", fallback: nil))
+        // Hasura's own claims_map examples put a dot before the bracket; a path that names nothing is refused.
+        let hasuraStyle = try JWTSettings(jsonText: #"{"type":"HS256","key":"\#(Self.key)","claims_map":{"x-hasura-allowed-roles":{"path":"$.['https://myapp.com/jwt/claims'].role.allowed"},"x-hasura-default-role":"user","x-hasura-user-id":{"path":"$.['https://myapp.com/jwt/claims'].user.id"}}}"#)
+        #expect(hasuraStyle.claimsMap?["x-hasura-user-id"] != nil)
+        #expect(throws: DomainError.self) { try JWTSettings(jsonText: #"{"type":"HS256","key":"\#(Self.key)","claims_map":{"x-hasura-allowed-roles":["user"],"x-hasura-default-role":"user","x-hasura-user-id":{"path":"$..id"}}}"#) }
     }
 
     static func error(_ message: String, _ code: String, _ path: String) -> JSONValue {

@@ -1,7 +1,7 @@
 import TesseraCore
 
 /// The JSON paths Hasura's JWT options take (`$.hasura.claims`, `$.roles[0]`, `$['x-hasura']`): members and
-/// indexes from the root, which is all `claims_namespace_path` and `claims_map` use.
+/// indexes from the root (a dot before a bracket, `$.['x']`, is allowed as Hasura's examples use it), which is all `claims_namespace_path` and `claims_map` use.
 struct JSONPath: Sendable, Equatable, CustomStringConvertible {
     enum Step: Sendable, Equatable {
         case member(String)
@@ -20,6 +20,8 @@ struct JSONPath: Sendable, Equatable, CustomStringConvertible {
         while let first = rest.first {
             if first == "." {
                 rest = rest.dropFirst()
+                // Hasura's own examples write `$.['https://…'].user.id`: a dot before a bracket adds nothing.
+                if rest.first == "[" { continue }
                 let name = rest.prefix { $0 != "." && $0 != "[" }
                 guard !name.isEmpty else { throw Self.invalid(text) }
                 steps.append(.member(String(name)))
