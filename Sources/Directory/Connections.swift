@@ -87,6 +87,9 @@ public struct SyncState: Sendable, Equatable {
 
     public init() {}
 
+    /// A failed pass keeps its id and cursor so that the next one resumes there, but nothing runs until then.
+    public var isRunning: Bool { pass != nil && lastError == nil }
+
     init(json: JSONValue) {
         let fields = json.objectValue ?? [:]
         pass = fields["pass"]?.stringValue
@@ -114,7 +117,7 @@ public struct SyncState: Sendable, Equatable {
     }
 
     var wire: JSONValue {
-        var fields: [String: JSONValue] = ["running": .bool(pass != nil), "usersDone": .number(Double(done))]
+        var fields: [String: JSONValue] = ["running": .bool(isRunning), "usersDone": .number(Double(done))]
         if let total { fields["usersTotal"] = .number(Double(total)) }
         if let startTime { fields["startTime"] = .string(startTime) }
         if let lastPullTime { fields["lastPullTime"] = .string(lastPullTime) }

@@ -85,6 +85,10 @@ public struct Importer: Sendable {
                 try await save(id, state)
             } else {
                 logger.info("resuming directory import", metadata: ["connection": "\(id)", "done": "\(state.done)"])
+                if state.lastError != nil {
+                    state.lastError = nil
+                    try await save(id, state)
+                }
             }
             if state.mode == nil {
                 state.mode = try await pagingMode(client)

@@ -33,7 +33,12 @@ public protocol OutboundTransport: Sendable {
 }
 
 public struct URLSessionTransport: OutboundTransport {
-    public init() {}
+    /// A page of users is a few hundred KiB; an export file of a large tenant is what needs room.
+    let maximumBodyBytes: Int
+
+    public init(maximumBodyBytes: Int = 256 << 20) {
+        self.maximumBodyBytes = maximumBodyBytes
+    }
 
     public func send(_ request: OutboundRequest) async throws -> OutboundResponse {
         guard let url = URL(string: request.url) else { throw DirectoryError(.invalidArgument, "Not a URL: \(request.url)") }
@@ -41,7 +46,7 @@ public struct URLSessionTransport: OutboundTransport {
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
-        let (data, response) = try await URLSession.shared.data(for: urlRequest)
+        let (data, response) = try await BoundedDownload.run(urlRequest, limit: maximumBodyBytes, timeout: 30)
         guard let http = response as? HTTPURLResponse else { throw DirectoryError(.unavailable, "No HTTP response from \(url.host ?? "")") }
         var headers: [String: String] = [:]
         for (name, value) in http.allHeaderFields {

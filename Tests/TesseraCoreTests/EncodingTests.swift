@@ -162,3 +162,17 @@ import TesseraHTTP
         #expect(redacted["psql_message"] == "<15 chars>" && redacted["psql_binds"] == .dictionary(["a": "<6 chars>"]))
     }
 }
+
+@Suite struct TimestampTests {
+    /// Times read from text are binary fractions a hair below what was written: they must come back as written.
+    @Test(arguments: ["2024-05-01T10:00:00.188Z", "2024-05-01T10:00:00.000Z", "1999-12-31T23:59:59.999Z", "2026-01-02T03:04:05.007Z"])
+    func writesBackTheMillisecondsItRead(_ text: String) throws {
+        let date = try Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        #expect(Timestamp.string(date) == text)
+    }
+
+    @Test func roundsToTheNearestMillisecond() {
+        #expect(Timestamp.string(Date(timeIntervalSince1970: 1.9996)) == "1970-01-01T00:00:02.000Z")
+        #expect(Timestamp.string(Date(timeIntervalSince1970: 1.0004)) == "1970-01-01T00:00:01.000Z")
+    }
+}

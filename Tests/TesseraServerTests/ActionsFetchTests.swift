@@ -51,6 +51,11 @@ final class Receiver: Sendable {
             if request.uri.path.contains("conn_slow") { try await Task.sleep(for: .seconds(5)) }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
         }
+        // What Tessera's own /oauth/token answers a wrong client secret: Linux Foundation takes it for a challenge.
+        router.get("challenge") { _, _ -> Response in
+            Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Basic realm="receiver""#],
+                     body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_client"}"#)))
+        }
         router.get("slow") { _, _ -> Response in
             try await Task.sleep(for: .seconds(5))
             return Response(status: .ok)
@@ -165,6 +170,13 @@ final class Receiver: Sendable {
                 };
                 """, event: event, outbound: Self.loopback)
             #expect(status.idTokenClaims["status"] == .number(404) && status.idTokenClaims["ok"] == .bool(false))
+            // A 401 with WWW-Authenticate is an answer like any other, at once (it used to hang until the time limit).
+            let challenged = try await runner.run(code: """
+                exports.onExecutePostLogin = async (event, api) => {
+                  api.idToken.setCustomClaim('status', (await fetch('\(base)/challenge')).status);
+                };
+                """, event: event, timeLimit: 5, outbound: Self.loopback)
+            #expect(challenged.idTokenClaims["status"] == .number(401))
             do {
                 _ = try await runner.run(code: "exports.onExecutePostLogin = async () => { await (await fetch('\(base)/huge')).text(); };",
                                          event: event, outbound: Self.loopback)

@@ -149,8 +149,13 @@ actor Sleeps {
             #expect(await sleeps.seconds.contains(2), "Retry-After was honoured")
             let stopped = try await directory.connections.connection("conn_test").sync
             #expect(stopped.pass != nil && stopped.done == 200 && stopped.cursor != nil)
+            // A source that keeps failing ends the pass with its error: kept for resuming, but not running.
+            await source.fail(Array(repeating: 500, count: 8))
+            await #expect(throws: DirectoryError.self) { try await directory.importer.sync("conn_test") }
+            let failed = try await directory.connections.connection("conn_test").sync
+            #expect(!failed.isRunning && failed.lastError != nil && failed.done == 200)
             let resumed = try await directory.importer.sync("conn_test")
-            #expect(resumed.lastPassUsers == 420 && resumed.pass == nil)
+            #expect(resumed.lastPassUsers == 420 && resumed.pass == nil && resumed.lastError == nil)
             let count = try await harness.services.store.read { db in try await db.raw("SELECT COUNT(*) AS n FROM directory_accounts").first()!.decode(column: "n", as: Int.self) }
             #expect(count == 420)
         }

@@ -201,12 +201,17 @@ actor JWTVerifier {
     private func download(_ url: URL) async throws {
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 10)
         request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let data: Data, response: URLResponse
+        do {
+            (data, response) = try await BoundedDownload.run(request, limit: 1 << 20, timeout: 10)
+        } catch let error as DomainError where error.kind == .invalidInput {
+            throw DomainError(.unavailable, code: "jwks", "Error parsing JWK from url: \(url)")
+        }
         let http = response as? HTTPURLResponse
         guard let status = http?.statusCode, (200..<300).contains(status) else {
             throw DomainError(.unavailable, code: "jwks", "Non-2xx response on fetching JWK from: \(url)")
         }
-        guard data.count <= 1 << 20, let json = String(data: data, encoding: .utf8) else {
+        guard let json = String(data: data, encoding: .utf8) else {
             throw DomainError(.unavailable, code: "jwks", "Error parsing JWK from url: \(url)")
         }
         let fresh = JWTKeyCollection()
