@@ -56,12 +56,20 @@ struct StoreOptions: ParsableArguments {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error")
         }
         let environment = ProcessInfo.processInfo.environment
+        // Auth0's cost (10) unless told otherwise; tests that create thousands of users lower it.
+        var bcryptCost: UInt8 = 10
+        if let text = environment["TESSERA_BCRYPT_COST"], !text.isEmpty {
+            guard let cost = UInt8(text), (4...31).contains(cost) else {
+                throw ValidationError("TESSERA_BCRYPT_COST must be a whole number from 4 to 31 (bcrypt's cost), not \(text)")
+            }
+            bcryptCost = cost
+        }
         return ServerConfiguration(
             host: host, port: port, dataDirectory: dataDir,
             databaseURL: database ?? environment["TESSERA_DATABASE_URL"],
             issuer: issuer ?? environment["TESSERA_ISSUER"],
             masterKeyPassphrase: environment["TESSERA_MASTER_KEY"].flatMap { $0.isEmpty ? nil : $0 },
-            logLevel: level
+            logLevel: level, bcryptCost: bcryptCost
         )
     }
 

@@ -1,0 +1,560 @@
+"""Seed 003 end to end on the example tenant (`make run`'s examples/tessera.yaml): the user directory imports this
+tenant's users through its own Management API with the `Directory sync` M2M application (connection `conn_tessera`),
+follows changes pass after pass, and hears of each sign-in from the seed's UserHub Action. Read through UserHub's
+Python SDK (`userhub_sdk.AdminApi(<admin key>, base_url=<Tessera>)`, the tenant's admin key); written through the
+Management API with a token, as any Auth0 client would.
+
+  a) the first start makes conn_tessera ACTIVE and imports the demo user;
+  b) 2,500 users created through the Management API are in the directory after one pass, each exactly once;
+  c) a rename, a block and a delete made there show after the next pass;
+  d) a person who signs up on the hosted page in Chromium is in the directory right after, through the Action;
+  e) faults: a second Tessera imports the tenant's users through a proxy answering 429 and 500 for a while, and a
+     third one is killed with SIGKILL mid-import and restarted on its data folder: both end with every user exactly
+     once.
+
+SQLite only (test_directory.py runs the directory on PostgreSQL too). The tenant runs with TESSERA_BCRYPT_COST=4: at
+Auth0's cost 10 the 2,500 creations alone took 2.5 to 4.3 minutes on two cores; nothing here measures hashing. The
+faults' directories import from this same tenant (2,500+ users).
+"""
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+import requests
+import userhub_sdk
+from userhub_sdk.types import UserHubError
+
+from conftest import (DEMO_DIRECTORY_ENV, DEMO_HASURA_SECRET, STRONG_PASSWORD, TIMEOUT, RunningTessera, _listening_url,
+                      _tail, example_tenant, fetch_token, leaked_secrets, new_email, remember_secret, serve_module,
+                      start_tessera, stop_tessera)
+
+CONNECTION = "conn_tessera"
+ADMIN_KEY = DEMO_DIRECTORY_ENV["USERHUB_ADMIN_KEY"]
+BULK = 2_500
+BULK_WORKERS = 4
+BULK_SECONDS = 300  # the creations' bound
+PASS_SECONDS = 120
+FIRST_PASS_SECONDS = 60
+EVENT_SECONDS = 5
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+BROWSER_WAIT = 20
+BULK_PASSWORD = "Bulk-Passw0rd-" + secrets.token_hex(6)
+remember_secret(BULK_PASSWORD)
+
+
+# ---------------------------------------------------------------------------------------------------- the tenant
+
+def seed_env() -> dict:
+    return dict(os.environ, **DEMO_DIRECTORY_ENV, TINYBIRD_ADMIN_TOKEN="demo-admin-token-change-me-0123456789abcdef",
+                TESSERA_DEMO_PASSWORD="Demo-Passw0rd-interop!", HASURA_GRAPHQL_ADMIN_SECRET=DEMO_HASURA_SECRET,
+                TESSERA_BCRYPT_COST="4")
+
+
+@pytest.fixture(scope="module")
+def server():
+    env = seed_env()
+    yield from serve_module("--apply", example_tenant, env=lambda base: dict(env, TESSERA_URL=base.rstrip("/")))
+
+
+@pytest.fixture(scope="module")
+def management(server):
+    """A requests session with a Management API token of the bootstrap admin client."""
+    session = requests.Session()
+    session.headers["Authorization"] = "Bearer " + fetch_token(server, server.client_id, server.client_secret)
+    yield session
+    session.close()
+
+
+def directory_api(base_url: str, key: str = ADMIN_KEY) -> userhub_sdk.AdminApi:
+    return userhub_sdk.AdminApi(key, base_url=base_url.rstrip("/"))
+
+
+@pytest.fixture(scope="module")
+def users(server):
+    """The directory's users, through UserHub's SDK with the tenant's admin key."""
+    return directory_api(server.base_url).users
+
+
+def admin_call(base_url: str, method: str, path: str, body=None, key: str = ADMIN_KEY, timeout: float = TIMEOUT):
+    """The directory's connection endpoints (the SDK has no call for them)."""
+    response = requests.request(method, base_url.rstrip("/") + "/admin/v1/" + path, json=body, timeout=timeout,
+                                headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200, f"{method} {path} {body}: {response.status_code} {response.text}"
+    return response.json()
+
+
+def wait_for_pass(base_url: str, connection_id: str, seconds: float, since: str = None, key: str = ADMIN_KEY) -> dict:
+    """Polls the connection until no pass runs and one has finished (after `since`, a lastPullTime, when given)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        connection = admin_call(base_url, "GET", f"connections/{connection_id}", key=key)
+        sync = connection["sync"]
+        if not sync["running"] and sync.get("lastPullTime") and sync.get("lastPullTime") != since:
+            return connection
+        assert time.monotonic() < deadline, f"no finished pass within {seconds} s: {connection}"
+        time.sleep(0.1)
+
+
+def full_pass(base_url: str, connection_id: str, key: str = ADMIN_KEY) -> dict:
+    connection = admin_call(base_url, "POST", f"connections/{connection_id}:sync", {"wait": True}, key=key,
+                            timeout=PASS_SECONDS)
+    assert connection["state"] == "ACTIVE" and connection["sync"]["running"] is False, connection
+    assert "lastError" not in connection["sync"], connection
+    return connection
+
+
+def source_users(base_url: str, session: requests.Session) -> dict:
+    """Every user of a Tessera's Management API, by user_id, through its checkpoint paging (`take`/`from`; Auth0's
+    offset pages stop at 1,000)."""
+    found, cursor = {}, None
+    for _ in range(1_000):
+        params = {"take": 100, **({"from": cursor} if cursor else {})}
+        response = session.get(base_url.rstrip("/") + "/api/v2/users", params=params, timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        for user in body["users"]:
+            assert user["user_id"] not in found, f"the source lists {user['user_id']} twice"
+            found[user["user_id"]] = user
+        cursor = body.get("next")
+        if not cursor:
+            return found
+    raise AssertionError("the source's pages never ended")
+
+
+def imported(api_users, connection_id: str, show_deleted: bool = False) -> dict:
+    """The directory's users with an account at the connection, by externalId, paging through every user with the
+    SDK (FULL view: the accounts). A user listed twice, or an externalId held by two users, fails."""
+    found, seen, token = {}, set(), None
+    for _ in range(1_000):
+        page = api_users.list(page_size=100, page_token=token, view="FULL", show_deleted=show_deleted)
+        for user in page.users:
+            assert user.id not in seen, f"{user.id} is listed twice"
+            seen.add(user.id)
+            for account in user.account_connections:
+                if account.connection.id == connection_id:
+                    assert account.external_id not in found, \
+                        f"{account.external_id} is imported twice: {found[account.external_id].id} and {user.id}"
+                    found[account.external_id] = user
+        token = page.next_page_token
+        if not token:
+            return found
+    raise AssertionError("the directory's pages never ended")
+
+
+def m2m_application(base_url: str, session: requests.Session, audience: str) -> dict:
+    """An M2M application with a read:users grant for the Management API, made through that API."""
+    client = session.post(base_url + "api/v2/clients", timeout=TIMEOUT,
+                          json={"name": "Directory import " + uuid.uuid4().hex[:8], "app_type": "non_interactive"})
+    assert client.status_code == 201, client.text
+    client = client.json()
+    remember_secret(client["client_secret"])
+    grant = session.post(base_url + "api/v2/client-grants", timeout=TIMEOUT,
+                         json={"client_id": client["client_id"], "audience": audience, "scope": ["read:users"]})
+    assert grant.status_code == 201, grant.text
+    return client
+
+
+# ---------------------------------------------------------------------------------------------------- a) first start
+
+def test_first_start_activates_conn_tessera_and_imports_the_demo_user(server, management, users):
+    connection = wait_for_pass(server.base_url, CONNECTION, FIRST_PASS_SECONDS)
+    sync_app = [client for client in management.get(server.url("api/v2/clients"), timeout=TIMEOUT).json()
+                if client["name"] == "Directory sync"]
+    assert len(sync_app) == 1, sync_app
+    assert connection == {
+        "id": CONNECTION, "displayName": "Tessera", "type": "AUTH0", "state": "ACTIVE",
+        "auth0": {"domain": server.base_url.rstrip("/"), "clientId": sync_app[0]["client_id"]},
+        "sync": {"running": False, "usersDone": 1, "lastPassUsers": 1,
+                 "lastPullTime": connection["sync"]["lastPullTime"], "startTime": connection["sync"]["startTime"]},
+        "createTime": connection["createTime"], "updateTime": connection["updateTime"]}
+    demo = management.get(server.url("api/v2/users"), params={"q": 'email:"demo@example.com"'},
+                          timeout=TIMEOUT).json()
+    assert [user["email"] for user in demo] == ["demo@example.com"], demo
+    everyone = imported(users, CONNECTION)
+    assert list(everyone) == [demo[0]["user_id"]]
+    user = everyone[demo[0]["user_id"]]
+    assert (user.display_name, user.email, user.email_verified, user.state, user.disabled) == \
+        ("Demo User", "demo@example.com", True, "ACTIVE", False)
+    assert users.get(f"{demo[0]['user_id']}@{CONNECTION}") == user
+
+
+# ---------------------------------------------------------------------------------------------------- d) a sign-up
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (Debian's chromium and chromium-driver; `make test` installs them)."""
+    if not (os.path.exists(CHROMEDRIVER) and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(f"{CHROMIUM} or {CHROMEDRIVER} is missing: apt-get install -y chromium chromium-driver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
+                     "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--lang=en-US"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(BROWSER_WAIT)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_a_sign_up_in_chromium_is_in_the_directory_right_after(server, users, browser):
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    before = admin_call(server.base_url, "GET", f"connections/{CONNECTION}")
+    wait = WebDriverWait(browser, BROWSER_WAIT)
+    email = new_email()
+    browser.get(server.url("demo/"))
+    wait.until(EC.element_to_be_clickable((By.ID, "sign-up"))).click()
+    wait.until(EC.visibility_of_element_located((By.ID, "email"))).send_keys(email)
+    assert urlsplit(browser.current_url).path == "/u/signup", browser.current_url
+    browser.find_element(By.ID, "password").send_keys(STRONG_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()
+    try:
+        wait.until(EC.visibility_of_element_located((By.ID, "signed-in")))
+        wait.until(lambda driver: driver.find_element(By.ID, "claims").text.strip())
+    except TimeoutException:
+        pytest.fail(f"the demo did not sign in at {browser.current_url}:\n"
+                    f"{browser.find_element(By.TAG_NAME, 'body').text[:2000]}")
+    signed_in = time.monotonic()
+    subject = json.loads(browser.find_element(By.ID, "claims").text)["sub"]
+    assert subject.startswith("auth0|"), subject
+
+    # The Action reported the sign-up; the directory pulls the person in the background: poll, at most 5 s.
+    found = None
+    while found is None:
+        try:
+            found = users.get(f"{subject}@{CONNECTION}")
+        except UserHubError as error:
+            assert error.status_code == 404, str(error)
+            assert time.monotonic() - signed_in < EVENT_SECONDS, \
+                f"{subject} is not in the directory {EVENT_SECONDS} s after signing up:\n{_tail(server.stderr_path)}"
+            time.sleep(0.1)
+    print(f"in the directory {time.monotonic() - signed_in:.2f} s after the sign-in ended")
+    assert (found.email, found.state, found.account_connections[0].external_id) == (email, "ACTIVE", subject)
+    assert [user.id for user in users.list(email=email).users] == [found.id]
+    # Through the Action, not a pass: none ran since (the tenant resyncs hourly).
+    after = admin_call(server.base_url, "GET", f"connections/{CONNECTION}")
+    assert after["sync"] == before["sync"], (before, after)
+
+
+# ---------------------------------------------------------------------------------------------------- b) 2,500 users
+
+@pytest.fixture(scope="module")
+def bulk(server, management):
+    """2,500 users created through the Management API (a small thread pool), by user_id, as created."""
+    run = uuid.uuid4().hex[:6]
+
+    def create(index):
+        response = management.post(server.url("api/v2/users"), timeout=30, json={
+            "connection": "Username-Password-Authentication", "email": f"bulk-{run}-{index:04d}@seed003.example.com",
+            "password": BULK_PASSWORD, "name": f"Bulk {run} {index:04d}"})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    started = time.monotonic()
+    pool = ThreadPoolExecutor(BULK_WORKERS)
+    try:
+        created = list(pool.map(create, range(BULK), timeout=BULK_SECONDS))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # past the bound, what is left is dropped
+    elapsed = time.monotonic() - started
+    print(f"{BULK} users created through the Management API in {elapsed:.1f} s ({BULK / elapsed:.1f}/s)")
+    assert elapsed < BULK_SECONDS
+    made = {user["user_id"]: user for user in created}
+    assert len(made) == BULK
+    return made
+
+
+def test_2500_users_made_through_the_management_api_are_in_the_directory_after_a_pass(server, management, users,
+                                                                                       bulk):
+    started = time.monotonic()
+    connection = full_pass(server.base_url, CONNECTION)
+    print(f"a pass over {connection['sync']['lastPassUsers']} users took {time.monotonic() - started:.1f} s")
+    source = source_users(server.base_url, management)
+    assert set(bulk) <= set(source)
+    assert connection["sync"]["lastPassUsers"] == len(source), connection
+    directory = imported(users, CONNECTION)
+    assert len(directory) == len(source)
+    assert set(directory) == set(source)
+    # Each as the Management API shows it.
+    assert {external_id: (user.display_name, user.email, user.state) for external_id, user in directory.items()
+            if external_id in bulk} == \
+        {user_id: (user["name"], user["email"], "ACTIVE") for user_id, user in bulk.items()}
+
+
+# ---------------------------------------------------------------------------------------------------- c) changes
+
+def test_a_rename_a_block_and_a_delete_show_after_the_next_pass(server, management, users, bulk):
+    renamed, blocked, deleted = list(bulk)[:3]
+    before = {key: users.get(f"{key}@{CONNECTION}") for key in (renamed, blocked, deleted)}
+    for user_id, change in [(renamed, {"name": "Renamed Through The API"}), (blocked, {"blocked": True})]:
+        response = management.patch(server.url("api/v2/users/" + quote(user_id, safe="")), json=change,
+                                    timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+    response = management.delete(server.url("api/v2/users/" + quote(deleted, safe="")), timeout=TIMEOUT)
+    assert response.status_code == 204, response.text
+
+    full_pass(server.base_url, CONNECTION)
+    after = {key: users.get(f"{key}@{CONNECTION}") for key in (renamed, blocked, deleted)}
+    assert (after[renamed].id, after[renamed].display_name, after[renamed].state) == \
+        (before[renamed].id, "Renamed Through The API", "ACTIVE")
+    assert (after[blocked].id, after[blocked].state, after[blocked].disabled) == (before[blocked].id, "DISABLED", True)
+    assert (after[deleted].id, after[deleted].state) == (before[deleted].id, "PENDING_DELETION")
+    # The deleted user leaves the default list and stays in showDeleted's, once.
+    live = imported(users, CONNECTION)
+    everyone = imported(users, CONNECTION, show_deleted=True)
+    assert set(everyone) - set(live) == {deleted}
+    assert everyone[deleted].state == "PENDING_DELETION"
+    assert set(live) == set(source_users(server.base_url, management))
+
+
+# ---------------------------------------------------------------------------------------------------- e) faults
+
+class FaultyProxy:
+    """A Management API in front of a Tessera source: answers chosen /api/v2/users requests (counted from 1) with a
+    fault (429 with Retry-After: 1, or 500), may wait before each users page, and forwards everything else. The
+    token request's `audience` is rewritten to the source's (the directory asks for its domain's /api/v2/)."""
+
+    def __init__(self, target: str):
+        self.target = target.rstrip("/")
+        self.faults = {}  # request number -> status
+        self.delay = 0.0
+        self.log = []  # (number or None, method, path, status)
+        self.count = 0
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                proxy.handle(self)
+
+            do_POST = do_PATCH = do_DELETE = do_GET  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):  # kept, not printed: a killed client resets its socket
+                with proxy.lock:
+                    proxy.errors.append(repr(sys.exc_info()[1]))
+
+        self.errors = []
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="faulty-proxy", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
+
+    def users_requests(self) -> list:
+        with self.lock:
+            return [entry for entry in self.log if entry[0] is not None]
+
+    def handle(self, handler: BaseHTTPRequestHandler):
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        path = handler.path
+        number = fault = None
+        if urlsplit(path).path.startswith("/api/v2/users"):
+            with self.lock:
+                self.count += 1
+                number = self.count
+                fault = self.faults.get(number)
+        if fault:
+            payload = json.dumps({"statusCode": fault, "error": "Too Many Requests" if fault == 429 else
+                                  "Internal Server Error", "message": "injected by the test's proxy"}).encode()
+            handler.send_response(fault)
+            if fault == 429:
+                handler.send_header("Retry-After", "1")
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+            with self.lock:
+                self.log.append((number, handler.command, path, fault))
+            return
+        if number is not None and self.delay:
+            time.sleep(self.delay)
+        if urlsplit(path).path == "/oauth/token" and body:
+            if "json" in (handler.headers.get("Content-Type") or ""):
+                fields = json.loads(body)
+                if fields.get("audience") == self.url + "/api/v2/":
+                    fields["audience"] = self.target + "/api/v2/"
+                body = json.dumps(fields).encode()
+            else:
+                body = body.replace(quote(self.url + "/api/v2/", safe="").encode(),
+                                    quote(self.target + "/api/v2/", safe="").encode())
+        headers = {name: value for name, value in handler.headers.items()
+                   if name.lower() not in ("host", "content-length", "connection", "accept-encoding")}
+        answer = requests.request(handler.command, self.target + path, headers=headers, data=body or None,
+                                  timeout=60, allow_redirects=False)
+        handler.send_response(answer.status_code)
+        for name, value in answer.headers.items():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding",
+                                    "date", "server"):
+                handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(answer.content)))
+        handler.end_headers()
+        handler.wfile.write(answer.content)
+        with self.lock:
+            self.log.append((number, handler.command, path, answer.status_code))
+
+
+@pytest.fixture
+def proxy(server):
+    with FaultyProxy(server.base_url) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def importer_app(server, management):
+    """The M2M application the other directories import with, made in this tenant through its Management API."""
+    return m2m_application(server.base_url, management, server.audience)
+
+
+def directory_tenant() -> tuple:
+    """A tenant file with a fresh admin key: (path, key)."""
+    key = "userhub_admin_" + secrets.token_urlsafe(32)
+    remember_secret(key)
+    folder = tempfile.mkdtemp(prefix="tessera-seed003-directory-")
+    path = os.path.join(folder, "tenant.yaml")
+    with open(path, "w") as handle:
+        handle.write(f'directory:\n  api_keys:\n    - {{ description: seed 003 faults, key: "{key}" }}\n')
+    return path, key
+
+
+def connect_through(base_url: str, key: str, proxy: FaultyProxy, app: dict, connection_id: str) -> dict:
+    connection = admin_call(base_url, "POST", "connections", key=key, body={
+        "id": connection_id, "displayName": "Through a faulty proxy",
+        "auth0": {"domain": proxy.url, "clientId": app["client_id"], "clientSecret": app["client_secret"]}})
+    assert connection["state"] == "PENDING_SETUP", connection
+    return connection
+
+
+def test_a_pass_through_429s_and_500s_imports_every_user_once(server, management, bulk, importer_app, proxy):
+    source = source_users(server.base_url, management)
+    assert len(source) > BULK
+    # The probe and the pages meet 429s (Retry-After: 1) and 500s, some back to back.
+    proxy.faults = {1: 429, 2: 500, 4: 500, 5: 500, 7: 429, 9: 500}
+    tenant, key = directory_tenant()
+    running = start_tessera("--apply", tenant, prefix="tessera-seed003-faults-")
+    try:
+        connect_through(running.base, key, proxy, importer_app, "conn_faulty")
+        started = time.monotonic()
+        connection = full_pass(running.base, "conn_faulty", key=key)
+        print(f"a pass over {len(source)} users through the faults took {time.monotonic() - started:.1f} s")
+        assert connection["sync"]["lastPassUsers"] == len(source), connection
+        directory = imported(directory_api(running.base, key).users, "conn_faulty")
+        assert len(directory) == len(source)
+        assert set(directory) == set(source)
+        assert proxy.errors == []
+        # Every fault was served, and each faulted request was asked again.
+        served = proxy.users_requests()
+        faulted = [entry for entry in served if entry[0] in proxy.faults]
+        assert [(entry[0], entry[3]) for entry in faulted] == sorted(proxy.faults.items())
+        by_number = {entry[0]: entry for entry in served}
+        for number in proxy.faults:
+            retry = next(number + step for step in range(1, 10) if by_number[number + step][3] not in (429, 500))
+            assert by_number[retry][2] == by_number[number][2], (by_number[number], by_number[retry])
+    finally:
+        stop_tessera(running)
+        os.remove(tenant)
+
+
+def test_a_directory_killed_mid_import_resumes_and_imports_every_user_once(server, management, bulk, importer_app,
+                                                                           proxy):
+    source = source_users(server.base_url, management)
+    proxy.delay = 0.2  # each users page: a pass of ~26 pages takes ~5 s, long enough to stop mid-way
+    tenant, key = directory_tenant()
+    env = dict(os.environ)
+    first = start_tessera("--apply", tenant, env=env, prefix="tessera-seed003-kill-")
+    second = None
+    try:
+        with open(f"/proc/{first.process.pid}/cmdline", "rb") as handle:
+            command = [part.decode() for part in handle.read().split(b"\0") if part]
+        connect_through(first.base, key, proxy, importer_app, "conn_killed")
+        assert admin_call(first.base, "POST", "connections/conn_killed:test", {}, key=key)["state"] == "ACTIVE"
+        admin_call(first.base, "POST", "connections/conn_killed:sync", {}, key=key)  # in the background
+        deadline = time.monotonic() + 60
+        while True:
+            sync = admin_call(first.base, "GET", "connections/conn_killed", key=key)["sync"]
+            if sync["usersDone"] >= 200:
+                break
+            assert sync["running"] and time.monotonic() < deadline, sync
+            time.sleep(0.02)
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(timeout=10)
+        print(f"killed with usersDone {sync['usersDone']} of {len(source)}")
+        assert sync["usersDone"] < len(source), sync
+        assert first.process.returncode == -signal.SIGKILL
+        leaks = leaked_secrets(first.stderr_path)
+        assert not leaks, leaks
+        requests_before_restart = len(proxy.users_requests())
+
+        # The same command on the same data folder: the pass resumes as the server starts.
+        stderr_path = os.path.join(first.tmp, "stderr-restart.log")
+        stdout_path = os.path.join(first.tmp, "stdout-restart.log")
+        listening = None
+        for _ in range(20):  # the port is the same; it is free once the killed process is reaped
+            with open(stderr_path, "wb") as err, open(stdout_path, "wb") as out:
+                process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+            second = RunningTessera(process, first.base, first.tmp, first.data_dir, stderr_path, stdout_path)
+            listening = None
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and process.poll() is None:
+                listening = _listening_url(stderr_path)
+                if listening:
+                    break
+                time.sleep(0.1)
+            if listening:
+                assert listening == first.base, listening
+                break
+            assert "address already in use" in _tail(stderr_path).lower(), _tail(stderr_path)
+            process.wait(timeout=10)
+            time.sleep(0.5)
+        assert listening, f"the restarted server never listened:\n{_tail(stderr_path)}"
+        connection = wait_for_pass(first.base, "conn_killed", 60, key=key)
+        with open(stderr_path, errors="replace") as handle:
+            assert "resuming directory import" in handle.read(), _tail(stderr_path)
+        # It went on from where it was: its first users page carries the saved cursor.
+        after_restart = proxy.users_requests()[requests_before_restart:]
+        assert after_restart, "the restarted server asked the source for nothing"
+        assert "from=" in after_restart[0][2], after_restart[:3]
+        assert connection["state"] == "ACTIVE" and "lastError" not in connection["sync"], connection
+        assert connection["sync"]["lastPassUsers"] == len(source), connection
+        directory = imported(directory_api(first.base, key).users, "conn_killed")
+        assert len(directory) == len(source)
+        assert set(directory) == set(source)
+    finally:
+        if second is not None:
+            stop_tessera(second)
+        elif first.process.poll() is None:
+            stop_tessera(first)
+        os.remove(tenant)
