@@ -28,9 +28,14 @@ let package = Package(
         .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
     ],
     targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "TesseraCore",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(

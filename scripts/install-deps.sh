@@ -8,6 +8,7 @@ command -v swift >/dev/null || { echo "Swift 6.2 or newer is required (https://s
 packages=()
 # Every build links the system's OpenSSL libcrypto (RS256 signing) and JavaScriptCore (Actions).
 [ -f /usr/include/openssl/evp.h ] || packages+=(libssl-dev)
+[ -f /usr/include/zlib.h ] || packages+=(zlib1g-dev)
 pkg-config --exists javascriptcoregtk-4.1 2>/dev/null || packages+=(libjavascriptcoregtk-4.1-dev)
 command -v pkg-config >/dev/null || packages+=(pkg-config)
 case "$purpose" in

@@ -92,12 +92,25 @@ public struct Importer: Sendable {
             }
             if state.mode == nil {
                 state.mode = try await pagingMode(client)
-                if state.mode == "pages" { state.total = try await total(client) }
+                if state.mode == "pages" {
+                    let total = try await total(client)
+                    state.total = total
+                    if total > Self.offsetCeiling { state.mode = "export" }
+                }
                 try await save(id, state)
             }
+            // An export file is read whole, so a pass stopped in one starts over on a new file (writes are upserts:
+            // users already written this pass are written again, still once each).
+            var exported: ExportedUsers?
+            if state.mode == "export" {
+                exported = try await ExportedUsers(client, logger: logger, sleep: sleep)
+                state.total = exported?.count
+                state.done = 0
+                state.cursor = nil
+            }
             // The next page is fetched while this one is written: the source and the store work side by side.
-            let first = state
-            var fetching: Task<(users: [JSONValue], next: String?), any Error>? = Task { try await fetchPage(client, state: first) }
+            let first = state, file = exported
+            var fetching: Task<(users: [JSONValue], next: String?), any Error>? = Task { try await fetchPage(client, state: first, exported: file) }
             defer { fetching?.cancel() }
             while let current = fetching {
                 let page = try await current.value
@@ -107,7 +120,7 @@ public struct Importer: Sendable {
                 next.cursor = page.next
                 let finished = page.next == nil || page.users.isEmpty
                 let ahead = next
-                fetching = finished ? nil : Task { try await fetchPage(client, state: ahead) }
+                fetching = finished ? nil : Task { try await fetchPage(client, state: ahead, exported: file) }
                 let pass = state.pass
                 let saved = next
                 try await store.transaction { db in
@@ -145,17 +158,19 @@ public struct Importer: Sendable {
         return "pages"
     }
 
+    /// How many users the source has: past Auth0's 1,000, offset pages cannot reach them all and the pass reads a
+    /// users-export file instead.
     func total(_ client: ManagementClient) async throws -> Int {
         let totals = try await client.get("users", query: [("page", "0"), ("per_page", "1"), ("include_totals", "true")])
-        let total = Int(totals?.objectValue?["total"]?.numberValue ?? 0)
-        guard total <= Self.offsetCeiling else {
-            throw DirectoryError(.failedPrecondition, "The source has \(total) users, more than the 1,000 that Auth0's user list pages through; the users-export job is not used yet",
-                                 reason: "SOURCE_TOO_LARGE")
-        }
-        return total
+        return Int(totals?.objectValue?["total"]?.numberValue ?? 0)
     }
 
-    func fetchPage(_ client: ManagementClient, state: SyncState) async throws -> (users: [JSONValue], next: String?) {
+    func fetchPage(_ client: ManagementClient, state: SyncState, exported: ExportedUsers? = nil) async throws -> (users: [JSONValue], next: String?) {
+        if let exported {
+            let start = Int(state.cursor ?? "0") ?? 0
+            let users = try exported.users(start..<min(start + Self.pageSize, exported.count))
+            return (users, start + Self.pageSize < exported.count ? "\(start + Self.pageSize)" : nil)
+        }
         if state.mode == "checkpoint" {
             var query = [("take", "\(Self.pageSize)")]
             if let cursor = state.cursor { query.append(("from", cursor)) }

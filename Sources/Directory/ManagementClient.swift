@@ -83,36 +83,52 @@ public actor ManagementClient {
 
     /// `GET /api/v2/<path>`; nil for 404. Other refusals are ``DirectoryError``s that say what the source said.
     public func get(_ path: String, query: [(String, String)] = []) async throws -> JSONValue? {
+        try await send("GET", path, query: query)
+    }
+
+    /// `POST /api/v2/<path>` with a JSON body; nil for 404.
+    public func post(_ path: String, _ body: JSONValue) async throws -> JSONValue? {
+        try await send("POST", path, body: body)
+    }
+
+    private func send(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil) async throws -> JSONValue? {
         var components = URLComponents(string: connection.baseURL + "/api/v2/" + path)
         if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
         guard let url = components?.url?.absoluteString else { throw DirectoryError.invalid("domain", "Cannot build a URL for \(path)") }
+        let what = "\(method) /api/v2/\(path)"
         var refreshed = false
         for attempt in 1...maxAttempts {
             let bearer = try await accessToken()
-            let response: OutboundResponse
-            do {
-                response = try await transport.send(OutboundRequest(method: "GET", url: url, headers: ["Authorization": "Bearer \(bearer)", "Accept": "application/json"]))
-            } catch let error as DirectoryError {
-                throw error
-            } catch {
-                try await backOff(attempt, because: "network: \(error.localizedDescription)")
-                continue
-            }
+            var headers = ["Authorization": "Bearer \(bearer)", "Accept": "application/json"]
+            if body != nil { headers["Content-Type"] = "application/json" }
+            let request = OutboundRequest(method: method, url: url, headers: headers, body: body.map { Data($0.jsonText().utf8) })
+            guard let response = try await exchange(request, attempt: attempt) else { continue }
             switch response.status {
             case 200..<300:
-                guard let json = response.json else { throw DirectoryError(.unavailable, "\(connection.domain) answered GET /api/v2/\(path) with no JSON", reason: "SOURCE_BAD_RESPONSE") }
+                guard let json = response.json else { throw DirectoryError(.unavailable, "\(connection.domain) answered \(what) with no JSON", reason: "SOURCE_BAD_RESPONSE") }
                 return json
             case 404: return nil
             case 401 where !refreshed:
                 token = nil
                 refreshed = true
-            case 429: try await waitForRateLimit(response, attempt)
-            case 500...: try await backOff(attempt, because: "status \(response.status)")
             default:
-                throw Self.refusal(response, what: "GET /api/v2/\(path)", domain: connection.domain)
+                throw Self.refusal(response, what: what, domain: connection.domain)
             }
         }
-        throw DirectoryError(.unavailable, "\(connection.domain) kept failing GET /api/v2/\(path) after \(maxAttempts) attempts", reason: "SOURCE_UNAVAILABLE")
+        throw DirectoryError(.unavailable, "\(connection.domain) kept failing \(what) after \(maxAttempts) attempts", reason: "SOURCE_UNAVAILABLE")
+    }
+
+    /// A file at a URL that carries its own authorization (an export job's `location`): no bearer token is sent,
+    /// since the URL may point at another host (Auth0's are pre-signed storage URLs).
+    public func download(_ url: String) async throws -> Data {
+        for attempt in 1...maxAttempts {
+            guard let response = try await exchange(OutboundRequest(method: "GET", url: url), attempt: attempt) else { continue }
+            switch response.status {
+            case 200..<300: return response.body
+            default: throw Self.refusal(response, what: "the export file's download", domain: connection.domain)
+            }
+        }
+        throw DirectoryError(.unavailable, "\(connection.domain)'s export file kept failing", reason: "SOURCE_UNAVAILABLE")
     }
 
     /// A client-credentials token for the Management API audience (`https://<domain>/api/v2/`), reused until a minute
@@ -122,14 +138,9 @@ public actor ManagementClient {
         let body: JSONValue = ["grant_type": "client_credentials", "client_id": .string(connection.clientId),
                                "client_secret": .string(connection.clientSecret), "audience": .string(connection.baseURL + "/api/v2/")]
         for attempt in 1...maxAttempts {
-            let response: OutboundResponse
-            do {
-                response = try await transport.send(OutboundRequest(method: "POST", url: connection.baseURL + "/oauth/token",
-                                                                    headers: ["Content-Type": "application/json"], body: Data(body.jsonText().utf8)))
-            } catch {
-                try await backOff(attempt, because: "network: \(error.localizedDescription)")
-                continue
-            }
+            let request = OutboundRequest(method: "POST", url: connection.baseURL + "/oauth/token",
+                                          headers: ["Content-Type": "application/json"], body: Data(body.jsonText().utf8))
+            guard let response = try await exchange(request, attempt: attempt) else { continue }
             switch response.status {
             case 200:
                 guard let value = response.json?.objectValue?["access_token"]?.stringValue else {
@@ -138,12 +149,34 @@ public actor ManagementClient {
                 let lifetime = response.json?.objectValue?["expires_in"]?.numberValue ?? 3600
                 token = (value, clock.now().addingTimeInterval(max(lifetime - 60, 30)))
                 return value
-            case 429: try await waitForRateLimit(response, attempt)
-            case 500...: try await backOff(attempt, because: "status \(response.status) from /oauth/token")
             default: throw Self.refusal(response, what: "the client-credentials grant", domain: connection.domain)
             }
         }
         throw DirectoryError(.unavailable, "\(connection.domain)/oauth/token kept failing", reason: "SOURCE_UNAVAILABLE")
+    }
+
+    /// One try: the response, or nil after waiting out a network failure, a `429` or a `5xx` (throwing once
+    /// `attempt` was the last).
+    private func exchange(_ request: OutboundRequest, attempt: Int) async throws -> OutboundResponse? {
+        let response: OutboundResponse
+        do {
+            response = try await transport.send(request)
+        } catch let error as DirectoryError {
+            throw error
+        } catch {
+            try await backOff(attempt, because: "network: \(error.localizedDescription)")
+            return nil
+        }
+        switch response.status {
+        case 429:
+            try await waitForRateLimit(response, attempt)
+            return nil
+        case 500...:
+            try await backOff(attempt, because: "status \(response.status)")
+            return nil
+        default:
+            return response
+        }
     }
 
     private func waitForRateLimit(_ response: OutboundResponse, _ attempt: Int) async throws {

@@ -10,6 +10,7 @@ public struct Tenant: Sendable {
     public let clientGrants: ClientGrants
     public let users: Users
     public let roles: Roles
+    public let userExports: UserExports
     public let keyRing: KeyRing
 
     public init(issuer: String, store: Store, keyRing: KeyRing, clock: TesseraClock = .system,
@@ -20,6 +21,7 @@ public struct Tenant: Sendable {
         clientGrants = ClientGrants(store: store, clock: clock)
         users = Users(store: store, clock: clock, hasher: hasher)
         roles = Roles(store: store)
+        userExports = UserExports(store: store, clock: clock, users: users)
         self.keyRing = keyRing
     }
 

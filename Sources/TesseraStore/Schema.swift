@@ -355,5 +355,21 @@ public enum Schema {
             )
             """,
         ]),
+        // Auth0's bulk user exports: the job, and the capability in its download URL (a read of users this same
+        // store holds, so kept as is, and only until it expires).
+        Migration(version: 9, name: "user-exports", statements: [
+            """
+            CREATE TABLE user_exports (
+                id TEXT PRIMARY KEY,
+                connection_id TEXT,
+                format TEXT NOT NULL,
+                record_limit INTEGER,
+                fields TEXT NOT NULL,
+                download_token TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL
+            )
+            """,
+        ]),
     ]
 }

@@ -5,12 +5,16 @@ import Directory
 import TesseraCore
 
 /// An Auth0 tenant in memory, speaking the Management API calls the importer makes: checkpoint paging (as Tessera
-/// offers it) or Auth0's offset pages, one user by id, and failures on demand (429 with Retry-After, 500).
+/// offers it) or Auth0's offset pages (refused past 1,000 users, as Auth0 does), the users-export job (pending once,
+/// then a gzipped NDJSON file at a pre-signed URL), one user by id, and failures on demand (429 with Retry-After, 500).
 actor FakeAuth0: OutboundTransport {
     var users: [String: JSONValue] = [:]
     var checkpoint: Bool
     var failures: [Int] = []
     var requests: [String] = []
+    var exportPolls = 0
+    /// Whether a request for the export file carried an Authorization header (it must not: the URL authorizes).
+    var downloadHadAuthorization = false
 
     init(count: Int, checkpoint: Bool) {
         self.checkpoint = checkpoint
@@ -40,6 +44,22 @@ actor FakeAuth0: OutboundTransport {
         let query = Dictionary(uniqueKeysWithValues: (url.queryItems ?? []).map { ($0.name, $0.value ?? "") })
         if url.path == "/oauth/token" { return json(["access_token": "fake-token", "expires_in": 86400]) }
         let sorted = users.keys.sorted()
+        if url.path == "/api/v2/jobs/users-exports", request.method == "POST" {
+            return json(["id": "job_fake", "type": "users_export", "status": "pending", "format": "json"])
+        }
+        if url.path == "/api/v2/jobs/job_fake" {
+            exportPolls += 1
+            guard exportPolls > 1 else { return json(["id": "job_fake", "type": "users_export", "status": "processing"]) }
+            return json(["id": "job_fake", "type": "users_export", "status": "completed",
+                         "location": "https://storage.example/exports/job_fake.json.gz?X-Signature=abc"])
+        }
+        if url.host == "storage.example" {
+            downloadHadAuthorization = request.headers["Authorization"] != nil
+            let writer = try GzipWriter()
+            var file = writer.compress(Array(sorted.map { users[$0]!.jsonText() + "\n" }.joined().utf8))
+            file += writer.finish()
+            return OutboundResponse(status: 200, headers: ["content-type": "application/gzip"], body: Data(file))
+        }
         if url.path == "/api/v2/users" {
             if let take = query["take"].flatMap(Int.init) {
                 guard checkpoint else { return OutboundResponse(status: 400, body: Data(#"{"message":"Query validation error: 'Additional properties not allowed: take'"}"#.utf8)) }
@@ -50,6 +70,9 @@ actor FakeAuth0: OutboundTransport {
                 return json(.object(body))
             }
             let page = Int(query["page"] ?? "0")!, perPage = Int(query["per_page"] ?? "50")!
+            guard (page + 1) * perPage <= 1000 else {
+                return OutboundResponse(status: 400, body: Data(#"{"message":"You can only page through the first 1000 records."}"#.utf8))
+            }
             let slice = Array(sorted.dropFirst(page * perPage).prefix(perPage)).map { users[$0]! }
             if query["include_totals"] == "true" { return json(["users": .array(slice), "total": .number(Double(users.count))]) }
             return json(.array(slice))
@@ -130,6 +153,30 @@ actor Sleeps {
                 next = page.nextPageToken
             } while next != nil
             #expect(total == (checkpoint ? 250 : 230))
+        }
+    }
+
+    /// Past Auth0's 1,000-user ceiling for offset pages, a pass reads the users-export job's file.
+    @Test(arguments: StoreKind.available)
+    func aLargeAuth0TenantIsReadThroughAnExportJob(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
+        try await harness.test { _ in
+            let source = FakeAuth0(count: 1_234, checkpoint: false)
+            let sleeps = Sleeps()
+            let directory = Self.directory(harness, source, sleeps: sleeps)
+            try await directory.connections.save(Self.connection)
+            let state = try await directory.importer.sync("conn_test")
+            #expect(state.lastPassUsers == 1_234 && state.pass == nil && state.lastError == nil)
+            let requests = await source.requests
+            #expect(requests.contains("POST https://tenant.example.auth0.com/api/v2/jobs/users-exports"))
+            #expect(!requests.contains { $0.contains("page=10") }, "no offset page past the ceiling was asked for")
+            let polls = await source.exportPolls, authorized = await source.downloadHadAuthorization
+            #expect(polls == 2 && !authorized)
+            #expect(await sleeps.seconds.first == 1, "the job was polled after a pause")
+            let count = try await harness.services.store.read { db in try await db.raw("SELECT COUNT(*) AS n FROM directory_accounts").first()!.decode(column: "n", as: Int.self) }
+            #expect(count == 1_234)
+            let last = try await directory.users.user(.account(externalId: "auth0|2233", connectionId: "conn_test"))
+            #expect(last.profile["displayName"] == "Person 1233")
         }
     }
 

@@ -127,6 +127,8 @@ struct TestResponse {
     let status: HTTPResponse.Status
     let headers: HTTPFields
     let text: String
+    /// The body as sent, for binary ones (gzip files).
+    var bytes: [UInt8] = []
 
     /// The body as JSON. An empty body is `null`; any other body that is not JSON fails the test that reads it, so an
     /// assertion on a field can never pass by reading an HTML or text error as "absent".
@@ -159,7 +161,8 @@ struct TestHTTP: Sendable {
             if let contentType { headers[.contentType] = contentType }
         }
         let response = try await client.execute(uri: uri, method: method, headers: headers, body: buffer)
-        return TestResponse(status: response.status, headers: response.headers, text: String(buffer: response.body))
+        return TestResponse(status: response.status, headers: response.headers, text: String(buffer: response.body),
+                            bytes: Array(buffer: response.body))
     }
 
     /// A machine-to-machine client granted `scopes` on the Management API, and a token for it.

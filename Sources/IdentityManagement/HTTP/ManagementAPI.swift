@@ -23,6 +23,7 @@ public struct ManagementAPI: Sendable {
         addClientGrantRoutes(api)
         addRoleRoutes(api)
         addKeyRoutes(api)
+        addJobRoutes(api)
     }
 
     // MARK: users
@@ -264,6 +265,43 @@ public struct ManagementAPI: Sendable {
             try await authorizer.authorize(request, anyOf: [.updateSigningKeys])
             let key = try await keyRing.revoke(kid: try context.pathParameter("kid"))
             return try JSONResponse.make(JSONValue.object(["kid": .string(key.kid), "cert": .string(key.publicKeyPEM)]))
+        }
+    }
+}
+
+extension ManagementAPI {
+    // MARK: jobs
+
+    /// Bulk user exports. The file behind `location` is gzipped NDJSON or CSV, written while it downloads; its URL
+    /// carries its own capability (as Auth0's pre-signed URLs do), so the download takes no bearer token.
+    func addJobRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
+        let exports = tenant.userExports, issuer = tenant.issuer, authorizer = self.authorizer
+        api.post("jobs/users-exports") { request, _ in
+            try await authorizer.authorize(request, anyOf: [.readUsers])
+            let export = try await exports.create(try await BodyReader.json(request))
+            return try JSONResponse.make(export.wire(baseURL: issuer), status: .created)
+        }
+        api.get("jobs/:id") { request, context in
+            try await authorizer.authorize(request, anyOf: [.readUsers, .createUsers])
+            return try JSONResponse.make(try await exports.get(try context.pathParameter("id")).wire(baseURL: issuer))
+        }
+        api.get("jobs/:id/:file") { request, context in
+            let export = try await exports.download(try context.pathParameter("id"), token: try request.query["token"] ?? "")
+            guard try context.pathParameter("file") == export.fileName else {
+                throw DomainError.notFound("The job does not exist", code: "inexistent_job")
+            }
+            // A .gz file, as Auth0's are served: clients that would undo a Content-Encoding must get the gzip bytes.
+            return Response(status: .ok, headers: [.contentType: "application/gzip", .contentDisposition: "attachment; filename=\"\(export.fileName)\"",
+                                                   .cacheControl: "no-store"],
+                            body: ResponseBody { writer in
+                                let gzip = try GzipWriter()
+                                try await exports.write(export) { bytes in
+                                    let compressed = gzip.compress(bytes)
+                                    if !compressed.isEmpty { try await writer.write(ByteBuffer(bytes: compressed)) }
+                                }
+                                try await writer.write(ByteBuffer(bytes: gzip.finish()))
+                                try await writer.finish(nil)
+                            })
         }
     }
 }
