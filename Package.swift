@@ -142,6 +142,7 @@ let package = Package(
             name: "Directory",
             dependencies: [
                 "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],

@@ -12,6 +12,8 @@ public struct Directory: Sendable {
     public let connections: ConnectionStore
     public let importer: Importer
     public let sync: DirectorySync
+    public let webhooks: WebhookStore
+    public let delivery: WebhookDelivery
 
     public init(store: Store, clock: TesseraClock = .system, sealer: SecretSealer = .plain,
                 transport: any OutboundTransport = URLSessionTransport(), logger: Logger,
@@ -21,5 +23,7 @@ public struct Directory: Sendable {
         connections = ConnectionStore(store: store, clock: clock, sealer: sealer)
         importer = Importer(store: store, connections: connections, transport: transport, clock: clock, logger: logger, sleep: sleep)
         sync = DirectorySync(importer: importer, connections: connections, logger: logger, interval: .seconds(3600))
+        webhooks = WebhookStore(store: store, clock: clock, sealer: sealer)
+        delivery = WebhookDelivery(store: store, webhooks: webhooks, transport: transport, clock: clock, logger: logger)
     }
 }

@@ -66,6 +66,13 @@ extension TenantFile {
                 report.unchanged += 1
             }
         }
+        for webhook in directoryWebhooks {
+            if try await services.directory.webhooks.save(webhook) {
+                report.changes.append("saved directory webhook \(webhook.id) (\(webhook.url))")
+            } else {
+                report.unchanged += 1
+            }
+        }
         for spec in directoryKeys {
             let (record, changed) = try await services.directory.keys.register(spec.key, description: spec.description,
                                                                                integration: spec.integration, expires: nil)

@@ -72,6 +72,8 @@ public struct TenantFile: Sendable {
     /// `directory: { api_keys: [...] }`: admin API keys of the directory (stored as digests).
     var directoryKeys: [DirectoryKeySpec] = []
     var directoryConnections: [Connection] = []
+    /// `directory.webhooks`: endpoints that receive `users.changed` events.
+    var directoryWebhooks: [Webhook] = []
     /// `directory.resync_interval`: how often every connection is synced again (`1h` by default; `0` for never).
     public var directoryResyncSeconds: Int?
 
@@ -116,11 +118,17 @@ public struct TenantFile: Sendable {
             case "roles":
                 tenantFile.roles = try reader.sequence(node, key).enumerated().map { try role($1, "roles[\($0)]", reader) }
             case "directory":
-                for (section, list) in try reader.mapping(node, "directory", allowed: ["api_keys", "connections", "resync_interval"]) {
+                for (section, list) in try reader.mapping(node, "directory", allowed: ["api_keys", "connections", "resync_interval", "webhooks"]) {
                     if section == "resync_interval" {
                         let text = try reader.string(list, "directory.resync_interval")
                         guard let seconds = Self.seconds(text) else { throw reader.fail(list, "directory.resync_interval", "a duration such as 30m, 1h or 0") }
                         tenantFile.directoryResyncSeconds = seconds
+                        continue
+                    }
+                    if section == "webhooks" {
+                        for (index, item) in try reader.sequence(list, "directory.webhooks").enumerated() {
+                            tenantFile.directoryWebhooks.append(try directoryWebhook(item, "directory.webhooks[\(index)]", reader))
+                        }
                         continue
                     }
                     if section == "connections" {
@@ -403,6 +411,21 @@ extension TenantFile {
         }
         return Connection(id: fields["id"]!, displayName: fields["name"] ?? "Auth0", domain: fields["domain"]!,
                           clientId: fields["client_id"] ?? "application:" + fields["application"]!, clientSecret: fields["client_secret"]!)
+    }
+
+    static func directoryWebhook(_ node: Node, _ path: String, _ reader: YAMLReader) throws -> Webhook {
+        var fields: [String: String] = [:]
+        for (field, value) in try reader.mapping(node, path, allowed: ["id", "url", "signing_secret"]) {
+            fields[field] = try reader.string(value, "\(path).\(field)")
+        }
+        for required in ["id", "url", "signing_secret"] where (fields[required] ?? "").isEmpty {
+            throw reader.fail(node, "\(path).\(required)", "a value")
+        }
+        do {
+            return try Webhook(id: fields["id"]!, url: fields["url"]!, signingSecret: fields["signing_secret"]!).validated()
+        } catch let error as DirectoryError {
+            throw reader.fail(node, path, error.message)
+        }
     }
 
     /// `90`, `30s`, `15m`, `1h`, `2d`; nil when it is none of those.

@@ -70,6 +70,7 @@ public struct TesseraServices: Sendable {
 
     public func shutdown() async {
         await directory.sync.stop()
+        await directory.delivery.stop()
         await graphql?.shutdown()
         await analytics.engine.shutdown()
         await store.shutdown()

@@ -371,5 +371,26 @@ public enum Schema {
             )
             """,
         ]),
+        // Outbound `users.changed` webhooks read users in update order from a cursor each endpoint keeps: a change
+        // is its user's update_time, so no outbox table doubles every write.
+        Migration(version: 10, name: "directory-webhooks", statements: [
+            "CREATE INDEX directory_users_update_time ON directory_users (update_time, id)",
+            """
+            CREATE TABLE directory_webhooks (
+                id TEXT PRIMARY KEY,
+                url TEXT NOT NULL,
+                signing_secret TEXT NOT NULL,
+                cursor_time TEXT NOT NULL,
+                cursor_id TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_time TEXT,
+                last_error TEXT,
+                last_delivery_time TEXT,
+                delivered INTEGER NOT NULL,
+                create_time TEXT NOT NULL,
+                update_time TEXT NOT NULL
+            )
+            """,
+        ]),
     ]
 }

@@ -174,6 +174,7 @@ struct Serve: AsyncParsableCommand {
             let app = try await TesseraApplication.make(services: services, metrics: registry, logger: logger) { port in
                 // The directory may import from Tessera itself, so its passes start once the port is open.
                 await services.directory.sync.start()
+                await services.directory.delivery.start()
                 if hasDemo {
                     say("""
 

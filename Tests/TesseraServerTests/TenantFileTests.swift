@@ -1,4 +1,5 @@
 import Actions
+import Directory
 import Foundation
 import IdentityManagement
 import TenantFile
@@ -100,6 +101,8 @@ import Testing
         #expect(error("directory:\n  api_keys:\n    - { key: short }\n").contains("directory.api_keys[0].key: at least 24 characters"))
         #expect(error("directory:\n  api_keys:\n    - { key: \"\(String(repeating: "k", count: 30))\", integration: okta }\n").contains("integration: auth0"))
         #expect(error("directory:\n  resync_interval: often\n").contains("directory.resync_interval: a duration"))
+        #expect(error("directory:\n  webhooks:\n    - { id: w, url: \"file:///etc\", signing_secret: \"\(String(repeating: "k", count: 30))\" }\n").contains("http(s) URL"))
+        #expect(error("directory:\n  webhooks:\n    - { id: w, url: \"https://x.example/\", signing_secret: short }\n").contains("at least 16 characters"))
         #expect(error("directory:\n  connections:\n    - { id: conn_x, domain: d.auth0.com, client_secret: s }\n").contains("client_id, or application"))
         #expect(error("applications:\n  - { name: x, type: m2m, client_secret: short }\n").contains("client_secret: at least 32 characters"))
     }
@@ -117,6 +120,8 @@ import Testing
                     - { id: conn_self, name: Self, domain: "http://127.0.0.1:1", application: Directory sync, client_secret: "${SECRET}" }
                   api_keys:
                     - { description: admin, key: "${KEY}" }
+                  webhooks:
+                    - { id: wh_app, url: "https://app.example/userhub", signing_secret: "${KEY}" }
                 """
             let file = try TenantFile.parse(text, file: "t.yaml", environment: ["SECRET": String(repeating: "s", count: 40), "KEY": String(repeating: "k", count: 30)])
             #expect(file.directoryResyncSeconds == 1800)
@@ -128,6 +133,8 @@ import Testing
             #expect(connection.clientId == client.clientID && connection.clientSecret == String(repeating: "s", count: 40))
             #expect(try await harness.services.tenant.clients.authenticate(clientID: client.clientID, secret: String(repeating: "s", count: 40)) != nil)
             #expect(try await harness.services.directory.keys.authenticate(String(repeating: "k", count: 30)).description == "admin")
+            #expect(try await harness.services.directory.webhooks.list().map(\.webhook) == [
+                Webhook(id: "wh_app", url: "https://app.example/userhub", signingSecret: String(repeating: "k", count: 30))])
             let second = try await file.apply(to: harness.services)
             #expect(!second.changed, "\(second.changes)")
         }
