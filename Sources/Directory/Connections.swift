@@ -196,6 +196,17 @@ public struct ConnectionStore: Sendable {
         }
     }
 
+    /// How many directory users each connection holds an account for (deleted ones included).
+    public func accountCounts() async throws -> [String: Int] {
+        try await store.read { db in
+            var counts: [String: Int] = [:]
+            for row in try await db.raw("SELECT connection_id, COUNT(*) AS n FROM directory_accounts GROUP BY connection_id").all() {
+                counts[try row.string("connection_id")] = try row.integer("n")
+            }
+            return counts
+        }
+    }
+
     static func find(_ id: String, in db: any SQLDatabase, sealer: SecretSealer) async throws -> Connection? {
         try await db.select().columns("*").from("directory_connections").where("id", .equal, id).first().map { try decode($0, sealer: sealer) }
     }

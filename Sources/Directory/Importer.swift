@@ -92,11 +92,10 @@ public struct Importer: Sendable {
             }
             if state.mode == nil {
                 state.mode = try await pagingMode(client)
-                if state.mode == "pages" {
-                    let total = try await total(client)
-                    state.total = total
-                    if total > Self.offsetCeiling { state.mode = "export" }
-                }
+                // The total drives progress reports in every mode, and picks the export job where pages fall short.
+                let total = try await total(client)
+                state.total = total
+                if state.mode == "pages", total > Self.offsetCeiling { state.mode = "export" }
                 try await save(id, state)
             }
             // An export file is read whole, so a pass stopped in one starts over on a new file (writes are upserts:
