@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -352,3 +353,26 @@ def create_password_user(server: TesseraServer, admin: requests.Session, email: 
 
 
 remember_secret(*DEMO_DIRECTORY_ENV.values())
+
+
+class BackgroundHTTPServer:
+    """A local HTTP server (127.0.0.1) served on a daemon thread for as long as a `with` block lasts. Subclasses make
+    `self.httpd` and call `serve_in_background(name)`."""
+    httpd = None
+    thread = None
+
+    def serve_in_background(self, name: str) -> None:
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name=name, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)

@@ -5,7 +5,6 @@ The SPA's callback is a tiny HTTP server on loopback that records the query it i
 exchanges the code at /oauth/token with the PKCE verifier, as the SPA's JavaScript would."""
 
 import os
-import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,7 +14,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import STRONG_PASSWORD, TIMEOUT, create_spa_client, new_email, pkce_pair
+from conftest import STRONG_PASSWORD, TIMEOUT, BackgroundHTTPServer, create_spa_client, new_email, pkce_pair
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -27,7 +26,7 @@ WAIT = 20
 # ---------------------------------------------------------------- the SPA's callback
 
 
-class CallbackServer:
+class CallbackServer(BackgroundHTTPServer):
     """Serves GET /callback on 127.0.0.1 (a free port) and records every query string it receives."""
 
     def __init__(self):
@@ -54,16 +53,7 @@ class CallbackServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.url = self.origin + "/callback"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="spa-callback", daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=10)
+        self.serve_in_background("spa-callback")
 
 
 @pytest.fixture

@@ -56,6 +56,8 @@ class Directory:
     admin_key: str
     auth0_key: str
     data_dir: str  # holds admin-client.json, the Management API's bootstrap credentials
+    store: list = None  # how the CLI opens the same store: ["--data-dir", D] (+ ["--database", URL] on PostgreSQL)
+    env: dict = None  # the server's environment (the master key on PostgreSQL)
 
     def api(self, key: str = None) -> userhub_sdk.AdminApi:
         return userhub_sdk.AdminApi(key or self.admin_key, base_url=self.base_url)
@@ -89,14 +91,15 @@ def _serve(kind: str):
     env = dict(os.environ)
     env.pop("TESSERA_MASTER_KEY", None)
     args = ["--apply", tenant]
-    server_url = database = None
+    server_url = database = database_url = None
     if kind == "postgres":
         server_url = os.environ["TESSERA_TEST_POSTGRES_URL"]
         parts = urlsplit(server_url)
         remember_secret(parts.password)
         database = "directory_interop_" + uuid.uuid4().hex[:12]
         _psql(server_url, f'CREATE DATABASE "{database}"')
-        args += ["--database", urlunsplit((parts.scheme, parts.netloc, "/" + database, "", ""))]
+        database_url = urlunsplit((parts.scheme, parts.netloc, "/" + database, "", ""))
+        args += ["--database", database_url]
         # PostgreSQL requires a master key (every instance reads the signing keys from the database).
         env["TESSERA_MASTER_KEY"] = "directory-master-key-" + secrets.token_urlsafe(24)
         remember_secret(env["TESSERA_MASTER_KEY"])
@@ -106,7 +109,8 @@ def _serve(kind: str):
         os.remove(tenant)
         os.rmdir(folder)
     try:
-        yield Directory(kind, running.base.rstrip("/"), admin_key, auth0_key, running.data_dir)
+        store = ["--data-dir", running.data_dir] + (["--database", database_url] if database_url else [])
+        yield Directory(kind, running.base.rstrip("/"), admin_key, auth0_key, running.data_dir, store, env)
     finally:
         stop_tessera(running)
         if database:

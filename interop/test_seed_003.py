@@ -10,13 +10,17 @@ Management API with a token, as any Auth0 client would.
   d) a person who signs up on the hosted page in Chromium is in the directory right after, through the Action;
   e) faults: a second Tessera imports the tenant's users through a proxy answering 429 and 500 for a while, and a
      third one is killed with SIGKILL mid-import and restarted on its data folder: both end with every user exactly
-     once.
+     once;
+  f) a source that behaves as Auth0 does (the proxy refuses Tessera's `take`/`from` paging, and answers a new
+     users-export job `pending`): past Auth0's 1,000-user ceiling of offset pages, another Tessera imports every user
+     exactly once through the users-export job (POST, polled GET, the gzipped file fetched without a bearer token).
 
 SQLite only (test_directory.py runs the directory on PostgreSQL too). The tenant runs with TESSERA_BCRYPT_COST=4: at
 Auth0's cost 10 the 2,500 creations alone took 2.5 to 4.3 minutes on two cores; nothing here measures hashing. The
 faults' directories import from this same tenant (2,500+ users).
 """
 import json
+from contextlib import contextmanager
 import os
 import secrets
 import signal
@@ -35,7 +39,8 @@ import requests
 import userhub_sdk
 from userhub_sdk.types import UserHubError
 
-from conftest import (DEMO_DIRECTORY_ENV, DEMO_HASURA_SECRET, STRONG_PASSWORD, TIMEOUT, RunningTessera, _listening_url,
+from conftest import (DEMO_DIRECTORY_ENV, DEMO_HASURA_SECRET, STRONG_PASSWORD, TIMEOUT, BackgroundHTTPServer, RunningTessera,
+                      _listening_url,
                       _tail, example_tenant, fetch_token, leaked_secrets, new_email, remember_secret, serve_module,
                       start_tessera, stop_tessera)
 
@@ -176,7 +181,7 @@ def test_first_start_activates_conn_tessera_and_imports_the_demo_user(server, ma
     assert connection == {
         "id": CONNECTION, "displayName": "Tessera", "type": "AUTH0", "state": "ACTIVE",
         "auth0": {"domain": server.base_url.rstrip("/"), "clientId": sync_app[0]["client_id"]},
-        "sync": {"running": False, "usersDone": 1, "lastPassUsers": 1,
+        "sync": {"running": False, "usersDone": 1, "usersTotal": 1, "lastPassUsers": 1,
                  "lastPullTime": connection["sync"]["lastPullTime"], "startTime": connection["sync"]["startTime"]},
         "createTime": connection["createTime"], "updateTime": connection["updateTime"]}
     demo = management.get(server.url("api/v2/users"), params={"q": 'email:"demo@example.com"'},
@@ -258,30 +263,35 @@ def test_a_sign_up_in_chromium_is_in_the_directory_right_after(server, users, br
 
 # ---------------------------------------------------------------------------------------------------- b) 2,500 users
 
-@pytest.fixture(scope="module")
-def bulk(server, management):
-    """2,500 users created through the Management API (a small thread pool), by user_id, as created."""
+def create_users(server, management, count: int, label: str, password: str, seconds: float) -> dict:
+    """`count` users created through the Management API (a small thread pool) within `seconds`, by user_id."""
     run = uuid.uuid4().hex[:6]
 
     def create(index):
         response = management.post(server.url("api/v2/users"), timeout=30, json={
-            "connection": "Username-Password-Authentication", "email": f"bulk-{run}-{index:04d}@seed003.example.com",
-            "password": BULK_PASSWORD, "name": f"Bulk {run} {index:04d}"})
+            "connection": "Username-Password-Authentication", "email": f"{label.lower()}-{run}-{index:04d}@seed003.example.com",
+            "password": password, "name": f"{label} {run} {index:04d}"})
         assert response.status_code == 201, response.text
         return response.json()
 
     started = time.monotonic()
     pool = ThreadPoolExecutor(BULK_WORKERS)
     try:
-        created = list(pool.map(create, range(BULK), timeout=BULK_SECONDS))
+        created = list(pool.map(create, range(count), timeout=seconds))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)  # past the bound, what is left is dropped
     elapsed = time.monotonic() - started
-    print(f"{BULK} users created through the Management API in {elapsed:.1f} s ({BULK / elapsed:.1f}/s)")
-    assert elapsed < BULK_SECONDS
+    print(f"{count} users created through the Management API in {elapsed:.1f} s ({count / elapsed:.1f}/s)")
+    assert elapsed < seconds
     made = {user["user_id"]: user for user in created}
-    assert len(made) == BULK
+    assert len(made) == count
     return made
+
+
+@pytest.fixture(scope="module")
+def bulk(server, management):
+    """2,500 users created through the Management API, by user_id, as created."""
+    return create_users(server, management, BULK, "Bulk", BULK_PASSWORD, BULK_SECONDS)
 
 
 def test_2500_users_made_through_the_management_api_are_in_the_directory_after_a_pass(server, management, users,
@@ -329,16 +339,26 @@ def test_a_rename_a_block_and_a_delete_show_after_the_next_pass(server, manageme
 
 # ---------------------------------------------------------------------------------------------------- e) faults
 
-class FaultyProxy:
+class FaultyProxy(BackgroundHTTPServer):
     """A Management API in front of a Tessera source: answers chosen /api/v2/users requests (counted from 1) with a
     fault (429 with Retry-After: 1, or 500), may wait before each users page, and forwards everything else. The
-    token request's `audience` is rewritten to the source's (the directory asks for its domain's /api/v2/)."""
+    token request's `audience` is rewritten to the source's (the directory asks for its domain's /api/v2/).
+
+    With `auth0` set, it behaves as Auth0 does where Tessera is more generous: `GET /api/v2/users` refuses query
+    parameters Auth0 does not know (Tessera's checkpoint `take`/`from`) with Auth0's 400, and a users-export job is
+    answered `pending` without a `location` when it is made (Auth0's jobs run a while), so it must be polled.
+    A job's `location` is made to point at the proxy (Auth0's points at a storage host; Tessera's at its issuer),
+    so the download is seen here too."""
+
+    AUTH0_USERS_QUERY = {"page", "per_page", "include_totals", "sort", "connection", "fields", "include_fields", "q",
+                         "search_engine", "primary_order"}
 
     def __init__(self, target: str):
         self.target = target.rstrip("/")
         self.faults = {}  # request number -> status
         self.delay = 0.0
-        self.log = []  # (number or None, method, path, status)
+        self.auth0 = False
+        self.log = []  # (number or None, method, path, status, whether it carried an Authorization header)
         self.count = 0
         self.lock = threading.Lock()
         proxy = self
@@ -362,43 +382,70 @@ class FaultyProxy:
         self.errors = []
         self.httpd = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="faulty-proxy", daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=10)
+        self.serve_in_background("faulty-proxy")
 
     def users_requests(self) -> list:
         with self.lock:
             return [entry for entry in self.log if entry[0] is not None]
 
+    def entries(self) -> list:
+        with self.lock:
+            return list(self.log)
+
+    def reply(self, handler: BaseHTTPRequestHandler, status: int, payload: dict, headers: dict = None):
+        content = json.dumps(payload).encode()
+        handler.send_response(status)
+        for name, value in {**(headers or {}), "Content-Type": "application/json"}.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(content)))
+        handler.end_headers()
+        handler.wfile.write(content)
+
+    def auth0_answer(self, method: str, route: str, answer: requests.Response) -> bytes:
+        """What Auth0 would have answered where Tessera's answer differs (see the class), else Tessera's."""
+        if not self.auth0 or answer.status_code >= 300:
+            return answer.content
+        if method == "POST" and route == "/api/v2/jobs/users-exports":
+            job = answer.json()
+            job["status"] = "pending"
+            job.pop("location", None)
+            return json.dumps(job).encode()
+        if method == "GET" and route.startswith("/api/v2/jobs/") and route.count("/") == 4:
+            job = answer.json()
+            if "location" in job:
+                assert job["location"].startswith(self.target + "/"), job["location"]
+                job["location"] = self.url + job["location"][len(self.target):]
+                remember_secret(parse_qs(urlsplit(job["location"]).query).get("token", [""])[0])  # a capability
+            return json.dumps(job).encode()
+        return answer.content
+
     def handle(self, handler: BaseHTTPRequestHandler):
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         path = handler.path
+        route = urlsplit(path).path
+        authorized = "Authorization" in handler.headers
         number = fault = None
-        if urlsplit(path).path.startswith("/api/v2/users"):
+        if route.startswith("/api/v2/users"):
             with self.lock:
                 self.count += 1
                 number = self.count
                 fault = self.faults.get(number)
         if fault:
-            payload = json.dumps({"statusCode": fault, "error": "Too Many Requests" if fault == 429 else
-                                  "Internal Server Error", "message": "injected by the test's proxy"}).encode()
-            handler.send_response(fault)
-            if fault == 429:
-                handler.send_header("Retry-After", "1")
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(payload)))
-            handler.end_headers()
-            handler.wfile.write(payload)
+            self.reply(handler, fault, {"statusCode": fault, "error": "Too Many Requests" if fault == 429 else
+                                        "Internal Server Error", "message": "injected by the test's proxy"},
+                       {"Retry-After": "1"} if fault == 429 else None)
             with self.lock:
-                self.log.append((number, handler.command, path, fault))
+                self.log.append((number, handler.command, path, fault, authorized))
+            return
+        unknown = self.auth0 and route == "/api/v2/users" and \
+            sorted(set(parse_qs(urlsplit(path).query, keep_blank_values=True)) - self.AUTH0_USERS_QUERY)
+        if unknown:
+            self.reply(handler, 400, {
+                "statusCode": 400, "error": "Bad Request", "errorCode": "invalid_query_string",
+                "message": f"Query validation error: 'Additional properties not allowed: {','.join(unknown)}'."})
+            with self.lock:
+                self.log.append((number, handler.command, path, 400, authorized))
             return
         if number is not None and self.delay:
             time.sleep(self.delay)
@@ -420,11 +467,12 @@ class FaultyProxy:
             if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding",
                                     "date", "server"):
                 handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(answer.content)))
+        content = self.auth0_answer(handler.command, route, answer)
+        handler.send_header("Content-Length", str(len(content)))
         handler.end_headers()
-        handler.wfile.write(answer.content)
+        handler.wfile.write(content)
         with self.lock:
-            self.log.append((number, handler.command, path, answer.status_code))
+            self.log.append((number, handler.command, path, answer.status_code, authorized))
 
 
 @pytest.fixture
@@ -458,22 +506,33 @@ def connect_through(base_url: str, key: str, proxy: FaultyProxy, app: dict, conn
     return connection
 
 
+@contextmanager
+def directory_through(proxy, importer_app, connection_id: str, source: dict, what: str):
+    """A second Tessera whose connection reads this tenant through the proxy, after one full pass that imported every
+    source user exactly once; yields the directory's users by externalId."""
+    tenant, key = directory_tenant()
+    running = start_tessera("--apply", tenant, prefix=f"tessera-seed003-{connection_id}-")
+    try:
+        connect_through(running.base, key, proxy, importer_app, connection_id)
+        started = time.monotonic()
+        connection = full_pass(running.base, connection_id, key=key)
+        print(f"a pass over {len(source)} users through {what} took {time.monotonic() - started:.1f} s")
+        assert connection["sync"]["lastPassUsers"] == len(source), connection
+        directory = imported(directory_api(running.base, key).users, connection_id)
+        assert len(directory) == len(source)
+        assert set(directory) == set(source)
+        yield directory
+    finally:
+        stop_tessera(running)
+        os.remove(tenant)
+
+
 def test_a_pass_through_429s_and_500s_imports_every_user_once(server, management, bulk, importer_app, proxy):
     source = source_users(server.base_url, management)
     assert len(source) > BULK
     # The probe and the pages meet 429s (Retry-After: 1) and 500s, some back to back.
     proxy.faults = {1: 429, 2: 500, 4: 500, 5: 500, 7: 429, 9: 500}
-    tenant, key = directory_tenant()
-    running = start_tessera("--apply", tenant, prefix="tessera-seed003-faults-")
-    try:
-        connect_through(running.base, key, proxy, importer_app, "conn_faulty")
-        started = time.monotonic()
-        connection = full_pass(running.base, "conn_faulty", key=key)
-        print(f"a pass over {len(source)} users through the faults took {time.monotonic() - started:.1f} s")
-        assert connection["sync"]["lastPassUsers"] == len(source), connection
-        directory = imported(directory_api(running.base, key).users, "conn_faulty")
-        assert len(directory) == len(source)
-        assert set(directory) == set(source)
+    with directory_through(proxy, importer_app, "conn_faulty", source, "the faults"):
         assert proxy.errors == []
         # Every fault was served, and each faulted request was asked again.
         served = proxy.users_requests()
@@ -483,9 +542,49 @@ def test_a_pass_through_429s_and_500s_imports_every_user_once(server, management
         for number in proxy.faults:
             retry = next(number + step for step in range(1, 10) if by_number[number + step][3] not in (429, 500))
             assert by_number[retry][2] == by_number[number][2], (by_number[number], by_number[retry])
-    finally:
-        stop_tessera(running)
-        os.remove(tenant)
+
+
+def test_a_source_that_pages_as_auth0_does_is_imported_through_its_users_export_job(server, management, bulk,
+                                                                                    importer_app, proxy):
+    source = source_users(server.base_url, management)
+    assert len(source) > 1_000
+    proxy.auth0 = True
+    with directory_through(proxy, importer_app, "conn_export", source, "the export job") as directory:
+        # Each as the source shows it now (an earlier test renamed, blocked and deleted some of the bulk).
+        assert {external_id: (user.display_name, user.email, user.state) for external_id, user in directory.items()} \
+            == {user_id: (user.get("name"), user.get("email"), "DISABLED" if user.get("blocked") else "ACTIVE")
+                for user_id, user in source.items()}
+        assert len(set(bulk) & set(directory)) >= BULK - 1  # at most one of the bulk was deleted
+        assert proxy.errors == []
+
+    log = proxy.entries()
+    routes = [(method, urlsplit(path).path, parse_qs(urlsplit(path).query), status, authorized)
+              for _, method, path, status, authorized in log]
+    users_pages = [entry for entry in routes if entry[0] == "GET" and entry[1] == "/api/v2/users"]
+    # Tessera's paging was refused, as Auth0 refuses it, and never answered.
+    refused = [entry for entry in users_pages if "take" in entry[2] or "from" in entry[2]]
+    assert refused and all(entry[3] == 400 for entry in refused), refused
+    # No offset page reaches past Auth0's 1,000-user ceiling (the total was asked with include_totals).
+    offset = [entry for entry in users_pages if "page" in entry[2]]
+    assert any(entry[2].get("include_totals") == ["true"] and entry[3] == 200 for entry in offset), offset
+    past = [entry for entry in offset
+            if (int(entry[2]["page"][0]) + 1) * int(entry[2].get("per_page", ["50"])[0]) > 1_000]
+    assert past == [], past
+    # One job, polled until completed, then its file, fetched without a bearer token.
+    posts = [entry for entry in routes if entry[0] == "POST" and entry[1] == "/api/v2/jobs/users-exports"]
+    assert [(entry[3], entry[4]) for entry in posts] == [(201, True)], posts
+    jobs = [entry for entry in routes if entry[1].startswith("/api/v2/jobs/job_")]
+    job_id = jobs[0][1].split("/")[4]
+    polls = [entry for entry in jobs if entry[1] == f"/api/v2/jobs/{job_id}"]
+    files = [entry for entry in jobs if entry[1] == f"/api/v2/jobs/{job_id}/users.json.gz"]
+    assert polls and all((entry[0], entry[3], entry[4]) == ("GET", 200, True) for entry in polls), polls
+    assert [(entry[0], list(entry[2]), entry[3], entry[4]) for entry in files] == \
+        [("GET", ["token"], 200, False)], files
+    assert jobs == polls + files, jobs
+    order = [entry[1] for entry in routes]
+    assert order.index(posts[0][1]) < order.index(polls[0][1]) < order.index(files[0][1]), order
+    # After the file, the pass asked the source for no more users.
+    assert all(entry[1] != "/api/v2/users" for entry in routes[order.index(files[0][1]):]), routes
 
 
 def test_a_directory_killed_mid_import_resumes_and_imports_every_user_once(server, management, bulk, importer_app,

@@ -13,9 +13,10 @@ public enum ActionSpeed {
         public let residentKiBAfter: Int
     }
 
-    public static func measure(code: String, event: JSONValue, executions: Int, tasks: Int) async throws -> Report {
-        let runner = try ActionRunner()
-        _ = try await runner.run(code: code, event: event)  // warm up: first context creation loads JavaScriptCore
+    public static func measure(code: String, event: JSONValue, executions: Int, tasks: Int,
+                               outbound: OutboundPolicy = OutboundPolicy(), userHubBaseURL: String? = nil) async throws -> Report {
+        let runner = try ActionRunner(userHubBaseURL: userHubBaseURL)
+        _ = try await runner.run(code: code, event: event, outbound: outbound)  // warm up: first context creation loads JavaScriptCore
         let before = residentKiB()
         let clock = ContinuousClock()
         let start = clock.now
@@ -27,7 +28,7 @@ public enum ActionSpeed {
                     timings.reserveCapacity(perTask)
                     for _ in 0..<perTask {
                         let began = clock.now
-                        _ = try await runner.run(code: code, event: event)
+                        _ = try await runner.run(code: code, event: event, outbound: outbound)
                         let elapsed = began.duration(to: clock.now)
                         timings.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
                     }

@@ -129,7 +129,7 @@ public struct UserExports: Sendable {
         guard !items.isEmpty, items.count <= maximumFields else {
             throw DomainError.invalidBody("Payload validation error: 'Array must have between 1 and \(maximumFields) items' on property fields.")
         }
-        return try items.map { item in
+        let fields = try items.map { item in
             let field = try Payload(item, allowed: ["name", "export_as"])
             let name = try field.requiredString("name", maxLength: 200)
             guard !name.isEmpty, !name.contains(".."), !name.hasPrefix("."), !name.hasSuffix(".") else {
@@ -137,6 +137,12 @@ public struct UserExports: Sendable {
             }
             return ExportField(name: name, exportAs: try field.string("export_as", maxLength: 200))
         }
+        // Two fields written under one name would lose one of them.
+        var columns = Set<String>()
+        for field in fields where !columns.insert(field.column).inserted {
+            throw DomainError.invalidBody("Payload validation error: 'Two fields are exported as \(field.column)' on property fields.")
+        }
+        return fields
     }
 
     /// A job that exists and has not expired; unknown and expired ids read alike.
@@ -205,7 +211,8 @@ public struct UserExports: Sendable {
         case .string(let string)?: text = string
         case let other?: text = other.jsonText()
         }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        // Scalars, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -260,6 +260,7 @@ struct Speed: AsyncParsableCommand {
     @Option(help: "Seconds to measure.") var seconds = 10.0
     @Option(help: "Concurrent workers (default: one per core).") var tasks = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "bcrypt cost.") var cost: UInt8 = 10
+    @Option(help: "For `action`: a host its fetch may reach although loopback or private (as outbound.allow).") var allow: [String] = []
 
     func run() async throws {
         switch operation {
@@ -277,7 +278,8 @@ struct Speed: AsyncParsableCommand {
                                            secrets: try JSONValue.parse(secrets).objectValue ?? [:],
                                            configuration: try JSONValue.parse(configurationJSON).objectValue ?? [:])
             let report = try await ActionSpeed.measure(code: String(decoding: source, as: UTF8.self), event: event,
-                                                       executions: executions, tasks: tasks)
+                                                       executions: executions, tasks: tasks, outbound: OutboundPolicy(allow: allow),
+                                                       userHubBaseURL: ProcessInfo.processInfo.environment["USERHUB_API_URL"])
             say(String(format: "%d executions, %.1f/s with %d workers, p50 %.2f ms, p99 %.2f ms, RSS %d KiB before, %d KiB after",
                        report.executions, report.perSecond, tasks, report.p50Milliseconds, report.p99Milliseconds,
                        report.residentKiBBefore, report.residentKiBAfter))
