@@ -6,6 +6,13 @@ import TesseraCore
 
 /// JSON responses written the project's one way (sorted keys, unescaped slashes).
 public enum JSONResponse {
+    /// JSONValue writes itself (sorted keys, no escaped slashes, as ``JSONCoding/encoder``) several times faster than
+    /// JSONEncoder walks it through Codable: a page of 100 users went from most of a request's time to a little.
+    /// Marked `throws` only so that call sites read alike for every value.
+    public static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        text(value.jsonText(), status: status, headers: headers)
+    }
+
     public static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok,
                             headers: HTTPFields = [:]) throws -> Response {
         let data = try JSONCoding.encoder.encode(value)
