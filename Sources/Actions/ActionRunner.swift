@@ -47,7 +47,7 @@ public enum ActionError: Error, Equatable, Sendable, CustomStringConvertible {
 public struct ActionRunner: Sendable {
     let runtimeSource: String
     /// What `require` resolves; anything else fails when the action is deployed.
-    public static let builtinModules = ["jsonwebtoken", "node-fetch", "crypto", "@userhub/auth0-actions"]
+    public static let builtinModules = ["jsonwebtoken", "node-fetch", "crypto", "@userhub/auth0-actions", "axios", "jwt-decode"]
     /// The module a dependency names, without its version: `jsonwebtoken@9` is `jsonwebtoken`, and a scoped package
     /// keeps its scope (`@userhub/auth0-actions@1.2` is `@userhub/auth0-actions`).
     public static func moduleName(ofDependency dependency: String) -> String {
@@ -56,6 +56,14 @@ public struct ActionRunner: Sendable {
         let name = body.split(separator: "@", maxSplits: 1).first.map(String.init) ?? String(body)
         return scoped ? "@" + name : name
     }
+
+    /// Node's core modules are also named `node:<name>` (`node:crypto`).
+    static func withoutNodePrefix(_ name: String) -> String {
+        let bare = name.hasPrefix("node:") ? String(name.dropFirst(5)) : name
+        return Self.nodeCoreModules.contains(bare) ? bare : name
+    }
+
+    static let nodeCoreModules: Set<String> = ["crypto"]
 
     /// What the runtime knows of its host: where `@userhub/auth0-actions` reports sign-ins (Tessera's own
     /// directory, or `USERHUB_API_URL`).
@@ -72,7 +80,7 @@ public struct ActionRunner: Sendable {
     /// Refuses `require('x')` of a module the runtime does not provide, before the action is ever run.
     public func checkRequires(_ code: String) throws {
         let pattern = /require\(\s*["'`]([^"'`]+)["'`]\s*\)/
-        for match in code.matches(of: pattern) where !Self.builtinModules.contains(String(match.1)) {
+        for match in code.matches(of: pattern) where !Self.builtinModules.contains(Self.withoutNodePrefix(String(match.1))) {
             throw ActionError.failed(
                 message: "Cannot find module '\(match.1)': Tessera Actions provide \(Self.builtinModules.joined(separator: ", "))",
                 logs: [])

@@ -36,6 +36,60 @@ import _CryptoExtras
         #expect(execution.idTokenClaims["error"] == .string("TypeError: Invalid URL: not a url"))
     }
 
+    /// What Auth0's Node runtime gives Actions that tenants' code leans on: chained `api` calls, `node:` module
+    /// names, `process.env`, `queueMicrotask` and `structuredClone`.
+    @Test func apiChainsAndNodeGlobalsAreThere() async throws {
+        let execution = try await run("""
+            api.idToken.setCustomClaim('a', 1).idToken.setCustomClaim('b', 2).accessToken.setCustomClaim('c', 3)
+              .accessToken.addScope('read:x').user.setAppMetadata('plan', 'pro').user.setUserMetadata('theme', 'dark');
+            const hash = require('node:crypto').createHash('sha256').update('x').digest('hex');
+            api.idToken.setCustomClaim('same', hash === require('crypto').createHash('sha256').update('x').digest('hex'));
+            api.idToken.setCustomClaim('env', [typeof process, JSON.stringify(process.env), process.env.NODE_ENV === undefined]);
+            const order = [];
+            queueMicrotask(() => order.push('micro'));
+            setTimeout(() => order.push('timer'), 0);
+            order.push('sync');
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            api.idToken.setCustomClaim('order', order);
+            const original = { when: new Date(0), tags: new Set(['x']), nested: { list: [1, { deep: true }] } };
+            original.self = original;
+            const copy = structuredClone(original);
+            api.idToken.setCustomClaim('clone', [copy !== original, copy.self === copy, copy.nested.list[1] !== original.nested.list[1],
+              copy.nested.list[1].deep, copy.when instanceof Date && copy.when.getTime() === 0, copy.tags.has('x')]);
+            let refused = null;
+            try { structuredClone({ f() {} }); } catch (e) { refused = e.name; }
+            api.idToken.setCustomClaim('refused', refused);
+            """)
+        #expect(execution.idTokenClaims["a"] == 1 && execution.idTokenClaims["b"] == 2 && execution.accessTokenClaims["c"] == 3)
+        #expect(execution.appMetadata["plan"] == "pro" && execution.userMetadata["theme"] == "dark")
+        #expect(execution.idTokenClaims["same"] == true)
+        #expect(execution.idTokenClaims["env"] == ["object", "{}", true])
+        #expect(execution.idTokenClaims["order"] == ["sync", "micro", "timer"])
+        #expect(execution.idTokenClaims["clone"] == [true, true, true, true, true, true])
+        #expect(execution.idTokenClaims["refused"] == "DataCloneError")
+        #expect(throws: Never.self) { try runner.checkRequires("const c = require('node:crypto');") }
+        #expect(throws: ActionError.self) { try runner.checkRequires("const fs = require('node:fs');") }
+        #expect(throws: ActionError.self) { try runner.checkRequires("const j = require('node:jsonwebtoken');") }
+    }
+
+    @Test func jwtDecodeReadsPayloadAndHeaderWithoutVerifying() async throws {
+        let execution = try await run("""
+            const token = require('jsonwebtoken').sign({ sub: 'u1', roles: ['a'] }, 'a-secret-of-enough-length-0123456789', { keyid: 'k1' });
+            const jwtDecode = require('jwt-decode');
+            const { jwtDecode: named, InvalidTokenError } = jwtDecode;
+            api.idToken.setCustomClaim('payload', jwtDecode(token).roles);
+            api.idToken.setCustomClaim('header', named(token, { header: true }).kid);
+            const errors = [];
+            for (const bad of ['abc', 'a.%%%.c', 'a.' + btoa('{not json').replace(/=+$/, '') + '.c', 42]) {
+              try { jwtDecode(bad); errors.push('decoded'); } catch (e) { errors.push(e instanceof InvalidTokenError ? e.name : 'other'); }
+            }
+            api.idToken.setCustomClaim('errors', errors);
+            """)
+        #expect(execution.idTokenClaims["payload"] == ["a"])
+        #expect(execution.idTokenClaims["header"] == "k1")
+        #expect(execution.idTokenClaims["errors"] == .array(Array(repeating: "InvalidTokenError", count: 4)))
+    }
+
     @Test func timersFireInDueOrderAndCanBeCleared() async throws {
         let execution = try await run("""
             const order = [];

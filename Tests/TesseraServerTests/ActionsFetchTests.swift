@@ -187,6 +187,77 @@ final class Receiver: Sendable {
         }
     }
 
+    /// `require('axios')` as Actions use it: JSON in and out, params, a refusal with `response`, a timeout, an instance.
+    @Test func axiosSpeaksTheCommonAPIOverFetch() async throws {
+        try await withReceiver { base, receiver in
+            let runner = try ActionRunner()
+            let execution = try await runner.run(code: """
+                const axios = require('axios');
+                exports.onExecutePostLogin = async (event, api) => {
+                  const posted = await axios.post('\(base)/v1/graphql', { query: 'mutation' }, { headers: { 'x-hasura-admin-secret': 's' } });
+                  api.idToken.setCustomClaim('posted', [posted.status, posted.data.data.insert_users_one.userId]);
+                  const text = await axios.get('\(base)/echo-host', { params: { a: 'b c', skip: undefined } });
+                  api.idToken.setCustomClaim('text', typeof text.data);
+                  try { await axios.get('\(base)/missing'); } catch (error) {
+                    api.idToken.setCustomClaim('refused', [axios.isAxiosError(error), error.message, error.response.status, error.code]);
+                  }
+                  const client = axios.create({ baseURL: '\(base)', timeout: 300 });
+                  try { await client.get('/slow'); } catch (error) { api.idToken.setCustomClaim('timeout', [error.code, error.message]); }
+                  const accepted = await axios.get('\(base)/missing', { validateStatus: () => true });
+                  api.idToken.setCustomClaim('accepted', accepted.status);
+                };
+                """, event: ActionEvent.samplePostLogin, timeLimit: 10, outbound: Self.loopback)
+            #expect(execution.idTokenClaims["posted"] == [200, "x"])
+            #expect(execution.idTokenClaims["text"] == "string")
+            #expect(execution.idTokenClaims["refused"] == [true, "Request failed with status code 404", 404, "ERR_BAD_REQUEST"])
+            #expect(execution.idTokenClaims["timeout"] == ["ECONNABORTED", "timeout of 300ms exceeded"])
+            #expect(execution.idTokenClaims["accepted"] == 404)
+            let sent = try #require(receiver.requests.withLock { $0.first })
+            #expect(sent.body == #"{"query":"mutation"}"#)
+            #expect(sent.headers["content-type"] == "application/json" && sent.headers["x-hasura-admin-secret"] == "s")
+        }
+    }
+
+    /// Node's web globals around fetch: Headers, FormData (sent as multipart), URLSearchParams bodies, AbortController.
+    @Test func fetchTakesHeadersFormDataAndAbortSignals() async throws {
+        try await withReceiver { base, receiver in
+            let runner = try ActionRunner()
+            let execution = try await runner.run(code: """
+                exports.onExecutePostLogin = async (event, api) => {
+                  const form = new FormData();
+                  form.append('email', event.user.email);
+                  form.append('note', 'a "quoted" value');
+                  const headers = new Headers({ 'X-Trace': 'one' });
+                  headers.append('x-trace', 'two');
+                  await fetch('\(base)/v1/graphql', { method: 'POST', body: form, headers });
+                  await fetch('\(base)/v1/graphql', { method: 'POST', body: new URLSearchParams({ a: 'b c' }) });
+                  const early = new AbortController();
+                  early.abort();
+                  const results = [];
+                  try { await fetch('\(base)/slow', { signal: early.signal }); } catch (e) { results.push(e.name); }
+                  const late = new AbortController();
+                  setTimeout(() => late.abort(), 50);
+                  const started = Date.now();
+                  try { await fetch('\(base)/slow', { signal: late.signal }); } catch (e) { results.push(e.name, Date.now() - started < 2000); }
+                  api.idToken.setCustomClaim('aborts', results);
+                  api.idToken.setCustomClaim('headers', [headers.get('X-TRACE'), headers.has('x-trace'), Array.from(headers.keys())]);
+                };
+                """, event: ActionEvent.samplePostLogin, timeLimit: 10, outbound: Self.loopback)
+            #expect(execution.idTokenClaims["aborts"] == ["AbortError", "AbortError", true])
+            #expect(execution.idTokenClaims["headers"] == ["one, two", true, ["x-trace"]])
+            let sent = receiver.requests.withLock { $0 }
+            #expect(sent.count == 2)
+            let form = try #require(sent.first)
+            let contentType = try #require(form.headers["content-type"])
+            #expect(contentType.hasPrefix("multipart/form-data; boundary="))
+            let boundary = String(contentType.dropFirst("multipart/form-data; boundary=".count))
+            #expect(form.body == "--\(boundary)\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nj+smith@example.com\r\n" +
+                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\na \"quoted\" value\r\n--\(boundary)--\r\n")
+            #expect(form.headers["x-trace"] == "one, two")
+            #expect(sent[1].body == "a=b+c" && sent[1].headers["content-type"] == "application/x-www-form-urlencoded;charset=UTF-8")
+        }
+    }
+
     /// Names are judged by what they resolve to: a fake resolver stands for a hostile DNS.
     @Test func namesAreCheckedOnTheirResolvedAddresses() async throws {
         let answers: [String: String] = ["loop.test": "127.0.0.1", "meta.test": "169.254.169.254", "mapped.test": "::ffff:169.254.169.254",

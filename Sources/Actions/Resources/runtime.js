@@ -133,9 +133,80 @@
     if (typeof given.forEach === 'function' && !Array.isArray(given)) given.forEach((value, key) => { headers[key] = String(value); });
     else if (Array.isArray(given)) given.forEach(([key, value]) => { headers[key] = String(value); });
     else Object.keys(given).forEach((key) => { headers[key] = String(given[key]); });
+    let body = options.body === undefined || options.body === null ? null : options.body;
+    if (body instanceof globalThis.FormData) {
+      const boundary = `----TesseraFormBoundary${Math.random().toString(16).slice(2)}${Math.random().toString(16).slice(2)}`;
+      headers['Content-Type'] = `multipart/form-data; boundary=${boundary}`;
+      body = body.multipart(boundary);
+    } else if (body instanceof globalThis.URLSearchParams) {
+      if (!Object.keys(headers).some((key) => key.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded;charset=UTF-8';
+      body = body.toString();
+    }
+    const signal = options.signal;
+    const abortError = () => { const error = new Error('This operation was aborted'); error.name = 'AbortError'; return error; };
+    if (signal && signal.aborted) return Promise.reject(abortError());
     const request = { url: String(resource), method: String(options.method || 'GET').toUpperCase(), headers,
-                      body: options.body === undefined || options.body === null ? null : String(options.body) };
-    return native.fetch(JSON.stringify(request)).then((raw) => makeResponse(JSON.parse(raw)));
+                      body: body === null ? null : String(body) };
+    const answer = native.fetch(JSON.stringify(request)).then((raw) => makeResponse(JSON.parse(raw)));
+    if (!signal) return answer;
+    // The request itself runs to its own limits; an abort settles the promise at once, as in Node.
+    return Promise.race([answer, new Promise((_, reject) => signal.addEventListener('abort', () => reject(abortError())))]);
+  };
+
+  // Headers, AbortController and FormData, as Node 18 has them globally.
+  globalThis.Headers = class Headers {
+    constructor(init) {
+      this.map = new Map();
+      if (init instanceof Headers) init.forEach((value, key) => this.append(key, value));
+      else if (Array.isArray(init)) init.forEach(([key, value]) => this.append(key, value));
+      else if (init) Object.keys(init).forEach((key) => this.append(key, init[key]));
+    }
+    append(name, value) { const key = String(name).toLowerCase(); this.map.set(key, this.map.has(key) ? `${this.map.get(key)}, ${value}` : String(value)); }
+    set(name, value) { this.map.set(String(name).toLowerCase(), String(value)); }
+    get(name) { const value = this.map.get(String(name).toLowerCase()); return value === undefined ? null : value; }
+    has(name) { return this.map.has(String(name).toLowerCase()); }
+    delete(name) { this.map.delete(String(name).toLowerCase()); }
+    forEach(callback) { Array.from(this.map.keys()).sort().forEach((key) => callback(this.map.get(key), key, this)); }
+    *entries() { for (const key of Array.from(this.map.keys()).sort()) yield [key, this.map.get(key)]; }
+    keys() { return Array.from(this.map.keys()).sort()[Symbol.iterator](); }
+    values() { return Array.from(this.entries(), ([, value]) => value)[Symbol.iterator](); }
+    [Symbol.iterator]() { return this.entries(); }
+  };
+  globalThis.AbortSignal = class AbortSignal {
+    constructor() { this.aborted = false; this.reason = undefined; this.listeners = []; this.onabort = null; }
+    addEventListener(type, listener) { if (type === 'abort') this.listeners.push(listener); }
+    removeEventListener(type, listener) { this.listeners = this.listeners.filter((item) => item !== listener); }
+    throwIfAborted() { if (this.aborted) throw this.reason; }
+    static timeout(milliseconds) { const controller = new globalThis.AbortController(); setTimeout(() => controller.abort(), milliseconds); return controller.signal; }
+  };
+  globalThis.AbortController = class AbortController {
+    constructor() { this.signal = new globalThis.AbortSignal(); }
+    abort(reason) {
+      const signal = this.signal;
+      if (signal.aborted) return;
+      signal.aborted = true;
+      signal.reason = reason === undefined ? Object.assign(new Error('This operation was aborted'), { name: 'AbortError' }) : reason;
+      const event = { type: 'abort', target: signal };
+      if (typeof signal.onabort === 'function') signal.onabort(event);
+      signal.listeners.forEach((listener) => listener(event));
+    }
+  };
+  globalThis.FormData = class FormData {
+    constructor() { this.fields = []; }
+    append(name, value) { this.fields.push([String(name), String(value)]); }
+    set(name, value) { this.delete(name); this.append(name, value); }
+    get(name) { const found = this.fields.find(([key]) => key === String(name)); return found ? found[1] : null; }
+    getAll(name) { return this.fields.filter(([key]) => key === String(name)).map(([, value]) => value); }
+    has(name) { return this.fields.some(([key]) => key === String(name)); }
+    delete(name) { this.fields = this.fields.filter(([key]) => key !== String(name)); }
+    forEach(callback) { this.fields.forEach(([key, value]) => callback(value, key, this)); }
+    *entries() { yield* this.fields.map((field) => field.slice()); }
+    [Symbol.iterator]() { return this.entries(); }
+    // Text fields only: what Actions post (files have no place in a sign-in).
+    multipart(boundary) {
+      const escape = (text) => text.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+      return this.fields.map(([key, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${escape(key)}"\r\n\r\n${value}\r\n`).join('') + `--${boundary}--\r\n`;
+    }
   };
   fetch.default = fetch;
   globalThis.fetch = fetch;
@@ -340,6 +411,38 @@
   globalThis.clearTimeout = (id) => { timers.delete(id); };
   globalThis.setImmediate = (callback, ...args) => globalThis.setTimeout(callback, 0, ...args);
   globalThis.clearImmediate = globalThis.clearTimeout;
+  globalThis.queueMicrotask = (callback) => {
+    if (typeof callback !== 'function') throw new TypeError('The "callback" argument must be of type function');
+    Promise.resolve().then(() => callback());
+  };
+  // Node's `process`, as far as Actions see it on Auth0: an empty environment (secrets come in event.secrets).
+  globalThis.process = Object.freeze({ env: Object.freeze({}) });
+  // structuredClone for what Actions pass around: plain objects, arrays, dates, maps, sets, primitives; cycles kept.
+  globalThis.structuredClone = (value) => {
+    const seen = new Map();
+    const clone = (item) => {
+      if (item === null || typeof item !== 'object') {
+        if (typeof item === 'function' || typeof item === 'symbol') {
+          const error = new Error(`${typeof item} could not be cloned`);
+          error.name = 'DataCloneError';
+          throw error;
+        }
+        return item;
+      }
+      if (seen.has(item)) return seen.get(item);
+      let copy;
+      if (item instanceof Date) copy = new Date(item.getTime());
+      else if (item instanceof RegExp) copy = new RegExp(item.source, item.flags);
+      else if (item instanceof Map) { copy = new Map(); seen.set(item, copy); item.forEach((v, k) => copy.set(clone(k), clone(v))); return copy; }
+      else if (item instanceof Set) { copy = new Set(); seen.set(item, copy); item.forEach((v) => copy.add(clone(v))); return copy; }
+      else if (Array.isArray(item)) { copy = []; seen.set(item, copy); item.forEach((v, i) => { copy[i] = clone(v); }); return copy; }
+      else if (ArrayBuffer.isView(item)) copy = item.slice();
+      else { copy = {}; seen.set(item, copy); Object.keys(item).forEach((key) => { copy[key] = clone(item[key]); }); return copy; }
+      seen.set(item, copy);
+      return copy;
+    };
+    return clone(value);
+  };
 
   // api.cache: this action's entries, read from a snapshot; writes are returned to Swift, which keeps them.
   const cacheLimits = { keyLength: 256, valueBytes: 4096, defaultTtl: 15 * 60 * 1000, maximumTtl: 24 * 60 * 60 * 1000 };
@@ -406,28 +509,127 @@
     }
   }
 
-  const builtins = { jsonwebtoken, 'node-fetch': fetch, crypto, '@userhub/auth0-actions': { UserHubActions } };
+  // axios, the common API, over the same bounded fetch: axios(config), request/get/delete/head/options(url, config),
+  // post/put/patch(url, data, config), create(defaults), defaults.headers; responses {data, status, statusText,
+  // headers, config}; a status outside 2xx (or validateStatus) rejects with an error carrying `response`.
+  const makeAxios = (instanceDefaults) => {
+    const defaults = Object.assign({ headers: {}, timeout: 0 }, instanceDefaults || {});
+    defaults.headers = Object.assign({}, defaults.headers);
+    const failure = (message, code, config, response) => {
+      const error = new Error(message);
+      error.name = 'AxiosError';
+      error.isAxiosError = true;
+      error.code = code;
+      error.config = config;
+      if (response) { error.response = response; error.status = response.status; }
+      error.toJSON = () => ({ message, name: 'AxiosError', code, status: response ? response.status : undefined });
+      return error;
+    };
+    const request = async (config) => {
+      config = Object.assign({}, defaults, config || {});
+      config.headers = Object.assign({}, defaults.headers, (config && config.headers) || {});
+      const method = String(config.method || 'get').toUpperCase();
+      let url = String(config.url || '');
+      if (config.baseURL && !/^[a-z][a-z0-9+.-]*:/i.test(url)) url = String(config.baseURL).replace(/\/+$/, '') + '/' + url.replace(/^\/+/, '');
+      if (config.params) {
+        const query = new URLSearchParams();
+        Object.keys(config.params).forEach((key) => {
+          const value = config.params[key];
+          if (value === undefined || value === null) return;
+          (Array.isArray(value) ? value : [value]).forEach((item) => query.append(key, item instanceof Date ? item.toISOString() : String(item)));
+        });
+        const text = query.toString();
+        if (text) url += (url.includes('?') ? '&' : '?') + text;
+      }
+      const headers = {};
+      Object.keys(config.headers).forEach((key) => { if (config.headers[key] !== undefined) headers[key] = String(config.headers[key]); });
+      const has = (name) => Object.keys(headers).some((key) => key.toLowerCase() === name);
+      let body = config.data;
+      if (body instanceof URLSearchParams) {
+        body = body.toString();
+        if (!has('content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      } else if (body !== undefined && body !== null && typeof body === 'object') {
+        body = JSON.stringify(body);
+        if (!has('content-type')) headers['Content-Type'] = 'application/json';
+      }
+      if (!has('accept')) headers.Accept = 'application/json, text/plain, */*';
+      const sent = fetch(url, { method, headers, body });
+      let timer;
+      const limited = config.timeout > 0
+        ? Promise.race([sent, new Promise((_, reject) => { timer = setTimeout(() => reject(failure(`timeout of ${config.timeout}ms exceeded`, 'ECONNABORTED', config)), config.timeout); })])
+        : sent;
+      let raw;
+      try { raw = await limited; } catch (error) {
+        if (error && error.isAxiosError) throw error;
+        throw failure(error && error.message ? error.message : String(error), 'ERR_NETWORK', config);
+      } finally { clearTimeout(timer); }
+      const textBody = await raw.text();
+      let data = textBody;
+      if (config.responseType !== 'text' && textBody !== '') { try { data = JSON.parse(textBody); } catch (e) { data = textBody; } }
+      const response = { data, status: raw.status, statusText: raw.statusText, headers: raw.headers.raw(), config, request: {} };
+      const valid = typeof config.validateStatus === 'function' ? config.validateStatus(raw.status) : raw.status >= 200 && raw.status < 300;
+      if (!valid) throw failure(`Request failed with status code ${raw.status}`, raw.status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST', config, response);
+      return response;
+    };
+    const instance = (configOrUrl, config) => (typeof configOrUrl === 'string' ? request(Object.assign({}, config, { url: configOrUrl })) : request(configOrUrl));
+    instance.request = request;
+    instance.defaults = defaults;
+    ['get', 'delete', 'head', 'options'].forEach((method) => { instance[method] = (url, config) => request(Object.assign({}, config, { method, url })); });
+    ['post', 'put', 'patch'].forEach((method) => { instance[method] = (url, data, config) => request(Object.assign({}, config, { method, url, data })); });
+    instance.create = (more) => makeAxios(Object.assign({}, defaults, more || {}, { headers: Object.assign({}, defaults.headers, (more && more.headers) || {}) }));
+    instance.isAxiosError = (value) => !!(value && value.isAxiosError);
+    instance.interceptors = { request: { use() { return 0; }, eject() {} }, response: { use() { return 0; }, eject() {} } };
+    instance.default = instance;
+    return instance;
+  };
+  const axios = makeAxios();
+
+  // jwt-decode (v3's default export and v4's named one): a token's payload, or with {header: true} its header,
+  // without verifying anything; InvalidTokenError for what is not a JWT.
+  class InvalidTokenError extends Error { constructor(message) { super(message); this.name = 'InvalidTokenError'; } }
+  const jwtDecode = (token, options) => {
+    if (typeof token !== 'string') throw new InvalidTokenError('Invalid token specified: must be a string');
+    const position = options && options.header === true ? 0 : 1;
+    const part = token.split('.')[position];
+    if (typeof part !== 'string' || part === '') throw new InvalidTokenError(`Invalid token specified: missing part #${position + 1}`);
+    let decoded;
+    try { decoded = native.base64urlDecode(part); } catch (e) { throw new InvalidTokenError(`Invalid token specified: invalid base64 for part #${position + 1} (${e.message})`); }
+    try { return JSON.parse(decoded); } catch (e) { throw new InvalidTokenError(`Invalid token specified: invalid json for part #${position + 1} (${e.message})`); }
+  };
+  jwtDecode.jwtDecode = jwtDecode;
+  jwtDecode.default = jwtDecode;
+  jwtDecode.InvalidTokenError = InvalidTokenError;
+
+  const builtins = { jsonwebtoken, 'node-fetch': fetch, crypto, '@userhub/auth0-actions': { UserHubActions }, axios, 'jwt-decode': jwtDecode };
+  // Node's core modules answer to `node:crypto` as well as `crypto`.
+  const nodeCore = new Set(['crypto']);
   globalThis.require = function require(name) {
-    if (Object.prototype.hasOwnProperty.call(builtins, name)) return builtins[name];
+    name = String(name);
+    const bare = name.startsWith('node:') && nodeCore.has(name.slice(5)) ? name.slice(5) : name;
+    if (Object.prototype.hasOwnProperty.call(builtins, bare)) return builtins[bare];
     throw new Error(`Cannot find module '${name}': Tessera Actions provide ${Object.keys(builtins).join(', ')}`);
   };
   globalThis.require.available = Object.keys(builtins);
 
   const claimValue = (value) => (value === undefined ? null : parse(stringify(value)));
-  const api = {
-    idToken: { setCustomClaim(name, value) { outcome.idToken[String(name)] = claimValue(value); } },
+  // As on Auth0, every method of `api` (but the cache's, which answer with a result) returns `api`, so calls chain:
+  // api.idToken.setCustomClaim('a', 1).idToken.setCustomClaim('b', 2).
+  const api = {};
+  const chained = (method) => function (...args) { method(...args); return api; };
+  Object.assign(api, {
+    idToken: { setCustomClaim: chained((name, value) => { outcome.idToken[String(name)] = claimValue(value); }) },
     accessToken: {
-      setCustomClaim(name, value) { outcome.accessToken[String(name)] = claimValue(value); },
-      addScope(scope) { outcome.addScopes.push(String(scope)); },
-      removeScope(scope) { outcome.removeScopes.push(String(scope)); },
+      setCustomClaim: chained((name, value) => { outcome.accessToken[String(name)] = claimValue(value); }),
+      addScope: chained((scope) => { outcome.addScopes.push(String(scope)); }),
+      removeScope: chained((scope) => { outcome.removeScopes.push(String(scope)); }),
     },
     user: {
-      setAppMetadata(name, value) { outcome.appMetadata[String(name)] = claimValue(value); },
-      setUserMetadata(name, value) { outcome.userMetadata[String(name)] = claimValue(value); },
+      setAppMetadata: chained((name, value) => { outcome.appMetadata[String(name)] = claimValue(value); }),
+      setUserMetadata: chained((name, value) => { outcome.userMetadata[String(name)] = claimValue(value); }),
     },
-    access: { deny(reason) { outcome.deny = String(reason === undefined ? 'Access denied' : reason); } },
+    access: { deny: chained((reason) => { outcome.deny = String(reason === undefined ? 'Access denied' : reason); }) },
     cache: cacheAPI,
-  };
+  });
 
   // What Swift calls. It lives in this closure and is frozen on a read-only global, so action code can neither
   // replace it nor reach the outcome except through `api`.
