@@ -62,7 +62,7 @@ public struct SignInRoutes: Sendable {
                 authorization.maxAge.map { Int(signIn.clock.now().timeIntervalSince1970) - session.authTime <= $0 } ?? true
             } ?? false
             if let session, fresh, authorization.prompt != "login" {
-                return try await complete(authorization, session: session, ip: ip)
+                return try await complete(authorization, session: session, ip: ip, userAgent: request.headers[.userAgent])
             }
             if authorization.prompt == "none" {
                 return respond(to: authorization.redirectURI, mode: authorization.responseMode, fields: Self.errorFields(
@@ -87,10 +87,10 @@ public struct SignInRoutes: Sendable {
     }
 
     /// Ends a successful authorization: a code back to the application, or `access_denied` if an Action said no.
-    func complete(_ authorization: AuthorizationRequest, session: Session, ip: String) async throws -> Response {
+    func complete(_ authorization: AuthorizationRequest, session: Session, ip: String, userAgent: String?) async throws -> Response {
         let code: String
         do {
-            code = try await signIn.issueCode(for: authorization, session: session, ip: ip)
+            code = try await signIn.issueCode(for: authorization, session: session, ip: ip, userAgent: userAgent)
         } catch let denied as PostLoginDenied {
             return respond(to: authorization.redirectURI, mode: authorization.responseMode,
                            fields: Self.errorFields(.accessDenied(denied.description), state: authorization.state))
@@ -188,7 +188,7 @@ public struct SignInRoutes: Sendable {
         }
         let (session, secret) = try await signIn.sessions.create(userID: user.userID)
         try await signIn.transactions.delete(id)
-        var response = try await complete(authorization, session: session, ip: ip)
+        var response = try await complete(authorization, session: session, ip: ip, userAgent: request.headers[.userAgent])
         response.setCookie(Cookie(name: Self.sessionCookie, value: secret, maxAge: Int(Sessions.lifetime), path: "/",
                                   secure: secureCookies, httpOnly: true, sameSite: .lax))
         response.setCookie(Cookie(name: Self.transactionCookie(id), value: "", maxAge: 0, path: "/u/",

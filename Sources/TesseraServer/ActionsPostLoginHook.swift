@@ -15,6 +15,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
     let runner: ActionRunner?
     let cache: ActionCache
     let issuer: String
+    let clock: TesseraClock
     let logger: Logger
     /// Auth0 stops a post-login flow after 20 s in all.
     static let flowTimeLimit = 20.0
@@ -27,6 +28,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
         runner = try? ActionRunner(userHubBaseURL: services.userHubBaseURL)
         cache = ActionCache(clock: services.clock)
         issuer = services.configuration.issuer
+        clock = services.clock
         logger = Logger(label: "tessera.actions")
     }
 
@@ -104,11 +106,22 @@ public struct ActionsPostLoginHook: PostLoginHook {
             "requested_scopes": .array(context.scopes.map(JSONValue.string)), "protocol": .string(context.protocolName),
             "locale": .string("en"),
         ]
+        transaction["acr_values"] = .array([])
+        var query: [String: JSONValue] = [:]
         if let request = context.request {
             transaction["redirect_uri"] = .string(request.redirectURI)
             transaction["response_mode"] = .string(request.responseMode)
             if let state = request.state { transaction["state"] = .string(state) }
+            query = Self.query(of: request)
         }
+        var requestFields: [String: JSONValue] = [
+            "ip": .string(context.ip), "method": .string("GET"), "hostname": .string(URL(string: issuer)?.host ?? "localhost"),
+            "language": .string("en"), "query": .object(query), "body": .object([:]),
+        ]
+        if let userAgent = context.userAgent { requestFields["user_agent"] = .string(userAgent) }
+        // Tessera signs people in with a password only (for now): that is the method, at the session's sign-in time.
+        let authenticatedAt = context.session.map { Date(timeIntervalSince1970: TimeInterval($0.authTime)) } ?? clock.now()
+        profile["multifactor"] = .array([])
         var event: [String: JSONValue] = [
             "user": .object(profile),
             "authorization": .object(["roles": .array(roles.map(JSONValue.string))]),
@@ -116,9 +129,8 @@ public struct ActionsPostLoginHook: PostLoginHook {
                                "metadata": .object(context.client.clientMetadata)]),
             "connection": .object(["id": .string("con_tessera_database"), "name": .string(user.connection),
                                    "strategy": .string("auth0"), "metadata": .object([:])]),
-            "request": .object(["ip": .string(context.ip), "method": .string("GET"),
-                                "hostname": .string(URL(string: issuer)?.host ?? "localhost"), "language": .string("en"),
-                                "query": .object([:]), "body": .object([:])]),
+            "request": .object(requestFields),
+            "authentication": .object(["methods": .array([.object(["name": "pwd", "timestamp": .string(Timestamp.string(authenticatedAt))])])]),
             "transaction": .object(transaction),
             "tenant": .object(["id": .string("tessera")]),
             "stats": .object(["logins_count": .number(Double(user.loginsCount))]),
@@ -126,7 +138,24 @@ public struct ActionsPostLoginHook: PostLoginHook {
             "configuration": .object(action.configuration),
         ]
         if let audience = context.audience { event["resource_server"] = .object(["identifier": .string(audience)]) }
+        if let session = context.session { event["session"] = .object(["id": .string(session.id)]) }
         return .object(event)
+    }
+
+    /// The `/authorize` parameters as Auth0's `event.request.query` shows them. Nothing secret travels there (PKCE
+    /// sends only the challenge), so nothing needs stripping.
+    static func query(of request: AuthorizationRequest) -> [String: JSONValue] {
+        var query: [String: JSONValue] = [
+            "client_id": .string(request.clientID), "redirect_uri": .string(request.redirectURI), "response_type": "code",
+            "response_mode": .string(request.responseMode), "scope": .string(request.scopes.joined(separator: " ")),
+        ]
+        let optional: [(String, String?)] = [
+            ("state", request.state), ("nonce", request.nonce), ("audience", request.audience), ("prompt", request.prompt),
+            ("login_hint", request.loginHint), ("screen_hint", request.screenHint), ("code_challenge", request.codeChallenge),
+            ("code_challenge_method", request.codeChallengeMethod), ("max_age", request.maxAge.map(String.init)),
+        ]
+        for (name, value) in optional { if let value { query[name] = .string(value) } }
+        return query
     }
 
     /// One action's part of the execution record. Secret values are masked wherever they appear, so a stray

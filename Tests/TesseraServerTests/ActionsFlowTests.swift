@@ -118,6 +118,52 @@ import Testing
         }
     }
 
+    /// The event describes the sign-in as Auth0's does: the browser, the /authorize query, the method and its time,
+    /// the session (the same one on a single sign-on), no MFA factors; and `api` calls chain.
+    @Test func theEventDescribesTheSignIn() async throws {
+        let harness = try await Harness.make()
+        let setup = try await SignInTests.setUp(harness)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("actions-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try """
+            exports.onExecutePostLogin = async (event, api) => {
+              api.idToken.setCustomClaim('https://t/agent', event.request.user_agent)
+                .idToken.setCustomClaim('https://t/query', event.request.query)
+                .idToken.setCustomClaim('https://t/methods', event.authentication.methods)
+                .idToken.setCustomClaim('https://t/session', event.session && event.session.id)
+                .idToken.setCustomClaim('https://t/mfa', event.user.multifactor)
+                .idToken.setCustomClaim('https://t/acr', event.transaction.acr_values);
+            };
+            """.write(toFile: directory + "/describe.js", atomically: true, encoding: .utf8)
+        try await TenantFile.parse(Self.tenantFile(actions: "  - { name: Describe, code: describe.js }", flow: ["Describe"]),
+                                   file: "t.yaml", environment: [:], directory: directory).apply(to: harness.services)
+        try await harness.test { http in
+            let browser = Browser(http)
+            func claims() async throws -> [String: JSONValue] {
+                let pkce = PKCEPair()
+                let response = try await SignInTests.signIn(browser, setup.spa.clientID, pkce: pkce)
+                let tokens = try await SignInTests.exchange(http, clientID: setup.spa.clientID, code: try SignInTests.code(from: response),
+                                                            verifier: pkce.verifier)
+                return decodeJWTPart(try #require(tokens["id_token"]?.stringValue), 1)
+            }
+            let first = try await claims()
+            #expect(first["https://t/agent"] == .string(Browser.userAgent))
+            let query = try #require(first["https://t/query"]?.objectValue)
+            #expect(query["client_id"] == .string(setup.spa.clientID) && query["response_type"] == "code" && query["state"] == "st-1")
+            #expect(query["scope"] == "openid profile email offline_access" && query["code_challenge_method"] == "S256")
+            #expect(query["nonce"] == "n-0S6" && query["audience"] == .string(SignInTests.api))
+            let methods = try #require(first["https://t/methods"]?.arrayValue)
+            #expect(methods.count == 1 && methods[0].objectValue?["name"] == "pwd")
+            #expect(first["https://t/mfa"] == [] && first["https://t/acr"] == [])
+            let session = try #require(first["https://t/session"]?.stringValue)
+            // Single sign-on a little later: the same session, and the method keeps the time the password was given.
+            harness.clock.advance(seconds: 60)
+            let second = try await claims()
+            #expect(second["https://t/session"] == .string(session))
+            #expect(second["https://t/methods"] == first["https://t/methods"])
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func flowRunsInOrderMergesMetadataOnceAndKeepsTheCache(_ kind: StoreKind) async throws {
         let harness = try await Harness.make(kind)

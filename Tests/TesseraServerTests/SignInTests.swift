@@ -12,11 +12,14 @@ final class Browser: @unchecked Sendable {
     let http: TestHTTP
     var cookies: [String: String] = [:]
 
+    /// What it says it is, as every browser does.
+    static let userAgent = "Mozilla/5.0 (X11; Linux x86_64) TesseraTests/1.0"
+
     init(_ http: TestHTTP) { self.http = http }
 
     @discardableResult
     func request(_ method: HTTPRequest.Method, _ uri: String, form: [String: String]? = nil) async throws -> TestResponse {
-        var headers: HTTPFields = [:]
+        var headers: HTTPFields = [.userAgent: Self.userAgent]
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
         let body = form.map { $0.map { "\($0.key)=\($0.value.pathEscaped)" }.joined(separator: "&") }
         let response = try await http.request(method, uri, body: body, contentType: form == nil ? nil : "application/x-www-form-urlencoded",

@@ -11,6 +11,10 @@ public struct PostLoginContext: Sendable {
     public let audience: String?
     public let ip: String
     public let protocolName: String
+    /// The browser's `User-Agent`, when the sign-in came through one.
+    public var userAgent: String? = nil
+    /// The session the sign-in belongs to (its id and when its user authenticated); nil for grants without one.
+    public var session: Session? = nil
 }
 
 /// What a post-login hook decided: claims to add to the tokens, scope changes, or a denial.

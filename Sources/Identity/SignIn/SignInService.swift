@@ -80,16 +80,18 @@ public struct SignInService: Sendable {
 
     /// Runs the post-login hook (Actions) for a sign-in about to complete; it may add claims or deny.
     public func runPostLogin(user: User, clientID: String, request: AuthorizationRequest?, scopes: [String],
-                             audience: String?, ip: String, protocolName: String) async throws -> JSONValue {
+                             audience: String?, ip: String, protocolName: String, userAgent: String? = nil,
+                             session: Session? = nil) async throws -> JSONValue {
         let client = try await tenant.clients.get(clientID)
         let result = try await hook.run(PostLoginContext(user: user, client: client, request: request, scopes: scopes,
-                                                         audience: audience, ip: ip, protocolName: protocolName))
+                                                         audience: audience, ip: ip, protocolName: protocolName,
+                                                         userAgent: userAgent, session: session))
         return result.stored
     }
 
     /// Ends an `/authorize` request for a signed-in user with an authorization code, after the post-login hook.
     /// Throws ``PostLoginDenied`` when an Action denies the sign-in.
-    public func issueCode(for request: AuthorizationRequest, session: Session, ip: String) async throws -> String {
+    public func issueCode(for request: AuthorizationRequest, session: Session, ip: String, userAgent: String? = nil) async throws -> String {
         var scopes = request.scopes
         if scopes.contains(.offlineAccess), let audience = request.audience,
            let server = try await tenant.resourceServers.find(audience), !server.allowOfflineAccess {
@@ -97,7 +99,8 @@ public struct SignInService: Sendable {
         }
         let user = try await tenant.users.get(session.userID)
         let custom = try await runPostLogin(user: user, clientID: request.clientID, request: request, scopes: scopes,
-                                            audience: request.audience, ip: ip, protocolName: "oidc-basic-profile")
+                                            audience: request.audience, ip: ip, protocolName: "oidc-basic-profile",
+                                            userAgent: userAgent, session: session)
         let grant = GrantRecord(familyID: RandomToken.base64URL(bytes: 12), clientID: request.clientID, userID: session.userID,
                                 scopes: scopes, audience: request.audience, sessionID: session.id,
                                 authTime: session.authTime, nonce: request.nonce, customClaims: custom)
