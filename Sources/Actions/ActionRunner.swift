@@ -23,6 +23,30 @@ public struct ActionExecution: Sendable, Equatable {
     public var logs: [ActionLog] = []
     /// `api.cache` writes: a new entry, or nil for a delete.
     public var cacheWrites: [String: ActionCache.Entry?] = [:]
+    /// `api.redirect.sendUserTo(url, {query})`: where the browser goes before the flow goes on.
+    public var redirect: Redirect?
+    /// `api.multifactor.enable(provider, {allowRememberBrowser})`.
+    public var multifactor: Multifactor?
+    /// `api.session.revoke(reason)`: the sign-in is denied with this reason and the session ends.
+    public var revokeSession: String?
+    /// `api.authentication.recordMethod(url)`: methods the Action vouches the user completed.
+    public var recordedMethods: [String] = []
+
+    public struct Redirect: Sendable, Equatable {
+        public let url: String
+        public let query: [String: String]
+    }
+
+    public struct Multifactor: Sendable, Equatable {
+        public let provider: String
+        public let allowRememberBrowser: Bool
+    }
+}
+
+/// Which of an Action's exports runs: the post-login handler, or the one that resumes after a redirect.
+public enum ActionHandler: String, Sendable {
+    case execute = "onExecutePostLogin"
+    case resume = "onContinuePostLogin"
 }
 
 public enum ActionError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -47,7 +71,7 @@ public enum ActionError: Error, Equatable, Sendable, CustomStringConvertible {
 public struct ActionRunner: Sendable {
     let runtimeSource: String
     /// What `require` resolves; anything else fails when the action is deployed.
-    public static let builtinModules = ["jsonwebtoken", "node-fetch", "crypto", "@userhub/auth0-actions", "axios", "jwt-decode"]
+    public static let builtinModules = ["jsonwebtoken", "node-fetch", "crypto", "@userhub/auth0-actions", "axios", "jwt-decode", "auth0"]
     /// The module a dependency names, without its version: `jsonwebtoken@9` is `jsonwebtoken`, and a scoped package
     /// keeps its scope (`@userhub/auth0-actions@1.2` is `@userhub/auth0-actions`).
     public static func moduleName(ofDependency dependency: String) -> String {
@@ -77,7 +101,9 @@ public struct ActionRunner: Sendable {
         host = .object(userHubBaseURL.map { ["userhubBaseURL": .string($0)] } ?? [:])
     }
 
-    /// Refuses `require('x')` of a module the runtime does not provide, before the action is ever run.
+    /// Refuses, before the action is ever run, `require('x')` of a module the runtime does not provide and calls to
+    /// parts of Auth0's `api` that Tessera does not have: such an Action fails at deploy, naming what is missing,
+    /// never halfway through someone's sign-in.
     public func checkRequires(_ code: String) throws {
         let pattern = /require\(\s*["'`]([^"'`]+)["'`]\s*\)/
         for match in code.matches(of: pattern) where !Self.builtinModules.contains(Self.withoutNodePrefix(String(match.1))) {
@@ -85,7 +111,39 @@ public struct ActionRunner: Sendable {
                 message: "Cannot find module '\(match.1)': Tessera Actions provide \(Self.builtinModules.joined(separator: ", "))",
                 logs: [])
         }
+        for match in code.matches(of: /\bapi\s*\.\s*([A-Za-z]+)\s*\.\s*([A-Za-z]+)/) {
+            let name = "api.\(match.1).\(match.2)"
+            if let reason = Self.unsupportedAPI[name] {
+                throw ActionError.failed(message: "\(name) is not available in Tessera Actions: \(reason)", logs: [])
+            }
+        }
+        if code.contains("AuthenticationClient"), code.contains("auth0") {
+            throw ActionError.failed(message: "auth0's AuthenticationClient is not available in Tessera Actions: the auth0 module provides ManagementClient", logs: [])
+        }
     }
+
+    /// Auth0's post-login `api` methods Tessera does not provide, and why.
+    static let unsupportedAPI: [String: String] = [
+        "api.authentication.challengeWith": "factors are chosen with api.multifactor.enable (authenticator apps)",
+        "api.authentication.challengeWithAny": "factors are chosen with api.multifactor.enable (authenticator apps)",
+        "api.authentication.enrollWith": "enrolment happens on the hosted page that api.multifactor.enable leads to",
+        "api.authentication.enrollWithAny": "enrolment happens on the hosted page that api.multifactor.enable leads to",
+        "api.authentication.setPrimaryUser": "account linking is not supported",
+        "api.samlResponse.setAttribute": "Tessera does not speak SAML",
+        "api.samlResponse.setAudience": "Tessera does not speak SAML",
+        "api.samlResponse.setIssuer": "Tessera does not speak SAML",
+        "api.samlResponse.setRecipient": "Tessera does not speak SAML",
+        "api.session.setExpiresAt": "session lifetimes are fixed (7 days)",
+        "api.session.setIdleExpiresAt": "session lifetimes are fixed (7 days)",
+        "api.session.setMetadata": "sessions carry no metadata",
+        "api.session.deleteMetadata": "sessions carry no metadata",
+        "api.session.evictMetadata": "sessions carry no metadata",
+        "api.prompt.render": "Forms are not supported: redirect to your own page with api.redirect.sendUserTo",
+        "api.transaction.setResultUrl": "not supported",
+        "api.refreshToken.revoke": "refresh tokens are revoked through /oauth/revoke",
+        "api.refreshToken.setExpiresAt": "refresh token lifetimes are fixed",
+        "api.refreshToken.setIdleExpiresAt": "refresh token lifetimes are fixed",
+    ]
 
     /// Parses `code` without running it: what deploying an action checks.
     public func checkSyntax(_ code: String) throws {
@@ -95,16 +153,22 @@ public struct ActionRunner: Sendable {
     /// Runs `exports.onExecutePostLogin(event, api)` on a blocking-pool thread and returns what it asked for.
     /// `cache` is the action's `api.cache` entries; what the action writes comes back in `cacheWrites`.
     /// `outbound` is where its `fetch` may go (see ``OutboundPolicy``).
+    /// `invocation` is what the `api` needs beyond the event: `canRedirect`, `issuerHost`, and when resuming the
+    /// `continueState` a returned token must name.
     public func run(code: String, event: JSONValue, cache: [String: ActionCache.Entry] = [:],
                     timeLimit: Double = 20, outbound: OutboundPolicy = OutboundPolicy(),
-                    resolver: @escaping OutboundPolicy.Resolver = OutboundPolicy.systemResolver) async throws -> ActionExecution {
+                    resolver: @escaping OutboundPolicy.Resolver = OutboundPolicy.systemResolver,
+                    handler: ActionHandler = .execute, invocation: JSONValue = .object([:])) async throws -> ActionExecution {
         let runtime = runtimeSource
-        let host = self.host
+        var fields = self.host.objectValue ?? [:]
+        fields["invocation"] = invocation
+        let host = JSONValue.object(fields)
         let snapshot = JSONValue.object(cache.mapValues { .object(["value": .string($0.value), "expires_at": .number(Double($0.expiresAt))]) })
         return try await NIOThreadPool.singleton.runIfActive {
             try JSContextScope.with(timeLimit: timeLimit) { scope in
                 scope.mailbox.outbound = (outbound, resolver)
-                return try scope.run(runtime: runtime, code: code, event: event, cache: snapshot, host: host, timeLimit: timeLimit)
+                return try scope.run(runtime: runtime, code: code, event: event, cache: snapshot, host: host, timeLimit: timeLimit,
+                                     handler: handler)
             }
         }
     }
@@ -162,7 +226,8 @@ final class JSContextScope {
         }
     }
 
-    func run(runtime: String, code: String, event: JSONValue, cache: JSONValue, host: JSONValue, timeLimit: Double) throws -> ActionExecution {
+    func run(runtime: String, code: String, event: JSONValue, cache: JSONValue, host: JSONValue, timeLimit: Double,
+             handler: ActionHandler) throws -> ActionExecution {
         let started = Date()
         // Whatever happens (a throw at the top level, a timeout), pending fetches release their hold on the context.
         defer { mailbox.releaseAll(context: context) }
@@ -175,7 +240,8 @@ final class JSContextScope {
         do {
             try evaluate(code, url: "action.js")
             try setGlobal("__event", json: event)
-            try evaluate("__tessera.run(module.exports.onExecutePostLogin || exports.onExecutePostLogin, __event)", url: "tessera-run.js")
+            let name = handler.rawValue
+            try evaluate("__tessera.run(module.exports.\(name) || exports.\(name), __event, '\(name)')", url: "tessera-run.js")
             let deadline = started.addingTimeInterval(timeLimit)
             let settled = try runEventLoop(until: deadline, timeLimit: timeLimit)
             let execution = try outcome()
@@ -255,11 +321,20 @@ final class JSContextScope {
                 cacheWrites[key] = .some(nil)
             }
         }
-        return ActionExecution(
+        var execution = ActionExecution(
             idTokenClaims: object("idToken"), accessTokenClaims: object("accessToken"),
             appMetadata: object("appMetadata"), userMetadata: object("userMetadata"),
             denyReason: outcome["deny"]?.stringValue, addedScopes: strings("addScopes"),
             removedScopes: strings("removeScopes"), logs: logs, cacheWrites: cacheWrites)
+        if let redirect = outcome["redirect"]?.objectValue, let url = redirect["url"]?.stringValue {
+            execution.redirect = .init(url: url, query: (redirect["query"]?.objectValue ?? [:]).compactMapValues(\.stringValue))
+        }
+        if let multifactor = outcome["multifactor"]?.objectValue, let provider = multifactor["provider"]?.stringValue {
+            execution.multifactor = .init(provider: provider, allowRememberBrowser: multifactor["allowRememberBrowser"] == .bool(true))
+        }
+        execution.revokeSession = outcome["revokeSession"]?.stringValue
+        execution.recordedMethods = strings("recordedMethods")
+        return execution
     }
 
     @discardableResult

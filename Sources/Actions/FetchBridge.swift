@@ -132,7 +132,7 @@ final class FetchMailbox: @unchecked Sendable {
             guard let host = url.host, let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
                 throw DomainError.invalidBody("fetch followed a redirect to \(url.absoluteString), which is not an http(s) URL")
             }
-            let addresses = try await outbound.policy.addresses(for: host, resolver: outbound.resolver)
+            let addresses = try await outbound.policy.addresses(for: url, resolver: outbound.resolver)
             var target = url
             var headers = request.headers
             // IPv4 first: a dual-stack name's IPv6 answer may have no listener (a loopback server on 127.0.0.1 only).

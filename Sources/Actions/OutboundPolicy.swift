@@ -16,8 +16,28 @@ import TesseraCore
 public struct OutboundPolicy: Sendable, Equatable {
     public var allow: [String]
 
-    public init(allow: [String] = []) {
+    /// Tessera's own origin (`http://127.0.0.1:8080`): `require('auth0')`'s ManagementClient calls the Management API
+    /// there. Reachable whatever the list says, but only at that scheme, host and port.
+    public var ownOrigin: String?
+
+    public init(allow: [String] = [], ownOrigin: String? = nil) {
         self.allow = allow.map { $0.lowercased().trimmingCharacters(in: .whitespaces) }
+        self.ownOrigin = ownOrigin.flatMap { URL(string: $0) }.flatMap(Self.origin)
+    }
+
+    /// The addresses a request to `url` may use: Tessera's own origin always, any other by the rules above.
+    public func addresses(for url: URL, resolver: Resolver = OutboundPolicy.systemResolver) async throws -> [IPAddress] {
+        guard let host = url.host else { throw DomainError.invalidBody("fetch needs a URL with a host") }
+        if let ownOrigin, Self.origin(of: url) == ownOrigin {
+            if let literal = IPAddress(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) { return [literal] }
+            return try await resolver(host)
+        }
+        return try await addresses(for: host, resolver: resolver)
+    }
+
+    static func origin(of url: URL) -> String? {
+        guard let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased() else { return nil }
+        return "\(scheme)://\(host):\(url.port ?? (scheme == "https" ? 443 : 80))"
     }
 
     /// Resolves a host name to its addresses (`getaddrinfo`); tests put a fake in its place.

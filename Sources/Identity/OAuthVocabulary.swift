@@ -15,6 +15,9 @@ public enum OAuthErrorCode: String, Sendable, Equatable, CaseIterable {
     case temporarilyUnavailable = "temporarily_unavailable"
     // OpenID Connect Core §3.1.2.6
     case loginRequired = "login_required"
+    case interactionRequired = "interaction_required"
+    // Auth0's answer to a password grant whose flow asked for a second factor
+    case mfaRequired = "mfa_required"
     // RFC 6750 §3.1 (bearer tokens at /userinfo)
     case invalidToken = "invalid_token"
 
@@ -24,7 +27,7 @@ public enum OAuthErrorCode: String, Sendable, Equatable, CaseIterable {
     public var status: HTTPResponse.Status {
         switch self {
         case .invalidClient, .invalidToken: .unauthorized
-        case .accessDenied, .unauthorizedClient: .forbidden
+        case .accessDenied, .unauthorizedClient, .mfaRequired: .forbidden
         case .serverError: .internalServerError
         case .temporarilyUnavailable: .serviceUnavailable
         default: .badRequest

@@ -15,6 +15,10 @@ public struct SignInRoutes: Sendable {
     let secureCookies: Bool
 
     static let sessionCookie = "tessera_session"
+    /// The second-factor form's CSRF token, for the one paused sign-in this browser is at.
+    static let multifactorCookie = "tessera_mfa"
+    /// A browser the user let skip the second factor (`allowRememberBrowser`).
+    static let rememberCookie = "tessera_mfa_remember"
 
     public init(signIn: SignInService, tokens: TokenService, pages: Pages) {
         self.signIn = signIn
@@ -31,6 +35,10 @@ public struct SignInRoutes: Sendable {
         router.get("u/signup") { request, _ in try await routes.showForm(request, signup: true) }
         router.post("u/login") { request, context in try await routes.submitForm(request, ip: Self.ip(context), signup: false) }
         router.post("u/signup") { request, context in try await routes.submitForm(request, ip: Self.ip(context), signup: true) }
+        router.get("continue") { request, context in try await routes.continueSignIn(request, ip: Self.ip(context)) }
+        router.post("continue") { request, context in try await routes.continueSignIn(request, ip: Self.ip(context)) }
+        router.get("u/mfa") { request, _ in try await routes.showMultifactor(request) }
+        router.post("u/mfa") { request, context in try await routes.submitMultifactor(request, ip: Self.ip(context)) }
         router.get("v2/logout") { request, _ in try await routes.logout(request, openID: false) }
         router.get("oidc/logout") { request, _ in try await routes.logout(request, openID: true) }
         let userinfo = router.group("userinfo").add(middleware: ErrorEnvelopeMiddleware<BearerTokenErrors, Context>())
@@ -62,7 +70,7 @@ public struct SignInRoutes: Sendable {
                 authorization.maxAge.map { Int(signIn.clock.now().timeIntervalSince1970) - session.authTime <= $0 } ?? true
             } ?? false
             if let session, fresh, authorization.prompt != "login" {
-                return try await complete(authorization, session: session, ip: ip, userAgent: request.headers[.userAgent])
+                return try await complete(authorization, session: session, ip: ip, request: request)
             }
             if authorization.prompt == "none" {
                 return respond(to: authorization.redirectURI, mode: authorization.responseMode, fields: Self.errorFields(
@@ -86,18 +94,48 @@ public struct SignInRoutes: Sendable {
         return session
     }
 
-    /// Ends a successful authorization: a code back to the application, or `access_denied` if an Action said no.
-    func complete(_ authorization: AuthorizationRequest, session: Session, ip: String, userAgent: String?) async throws -> Response {
-        let code: String
-        do {
-            code = try await signIn.issueCode(for: authorization, session: session, ip: ip, userAgent: userAgent)
-        } catch let denied as PostLoginDenied {
+    /// Ends a successful authorization: a code back to the application, the browser sent where an Action asked or to
+    /// the second-factor page, or `access_denied` if an Action said no.
+    func complete(_ authorization: AuthorizationRequest, session: Session, ip: String, request: Request) async throws -> Response {
+        try await finish(authorization, session: session, viaForm: request.method == .post) {
+            .success(try await signIn.proceed(with: authorization, session: session, ip: ip, userAgent: request.headers[.userAgent],
+                                              rememberedBrowser: request.cookie(Self.rememberCookie)))
+        }
+    }
+
+    /// Turns where a sign-in goes next into the response that sends the browser there.
+    /// After a form was posted, a browser sent to another site goes by a page that moves on at once rather than by a
+    /// 302: the form page's CSP `form-action` (which browsers apply to redirects too) names only this server and the
+    /// application, not a site an Action picks at sign-in.
+    func finish(_ authorization: AuthorizationRequest, session: Session, viaForm: Bool,
+                _ step: () async throws -> Result<SignInStep, PostLoginDenied>) async throws -> Response {
+        let outcome: Result<SignInStep, PostLoginDenied>
+        do { outcome = try await step() } catch let denied as PostLoginDenied { outcome = .failure(denied) }
+        switch outcome {
+        case .failure(let denied):
+            if denied.revokesSession {
+                try await signIn.sessions.revoke(id: session.id)
+                try await signIn.refreshTokens.revokeSession(session.id)
+            }
             return respond(to: authorization.redirectURI, mode: authorization.responseMode,
                            fields: Self.errorFields(.accessDenied(denied.description), state: authorization.state))
+        case .success(.code(let code)):
+            var fields = [("code", code)]
+            if let state = authorization.state { fields.append(("state", state)) }
+            return respond(to: authorization.redirectURI, mode: authorization.responseMode, fields: fields)
+        case .success(.redirect(let location)):
+            guard viaForm else { return Response(status: .found, headers: [.location: location, .cacheControl: "no-store"]) }
+            return pages.render("redirect", ["location": location, "host": URL(string: location)?.host ?? location])
+        case .success(.multifactor(let state, let csrf)):
+            if authorization.prompt == "none" {
+                return respond(to: authorization.redirectURI, mode: authorization.responseMode, fields: Self.errorFields(
+                    OAuthError(.interactionRequired, "Multifactor authentication required"), state: authorization.state))
+            }
+            var response = Response(status: .found, headers: [.location: "/u/mfa?state=\(state)", .cacheControl: "no-store"])
+            response.setCookie(Cookie(name: Self.multifactorCookie, value: csrf, maxAge: 600, path: "/u/",
+                                      secure: secureCookies, httpOnly: true, sameSite: .lax))
+            return response
         }
-        var fields = [("code", code)]
-        if let state = authorization.state { fields.append(("state", state)) }
-        return respond(to: authorization.redirectURI, mode: authorization.responseMode, fields: fields)
     }
 
     static func errorFields(_ error: OAuthError, state: String?) -> [(String, String)] {
@@ -188,7 +226,7 @@ public struct SignInRoutes: Sendable {
         }
         let (session, secret) = try await signIn.sessions.create(userID: user.userID)
         try await signIn.transactions.delete(id)
-        var response = try await complete(authorization, session: session, ip: ip, userAgent: request.headers[.userAgent])
+        var response = try await complete(authorization, session: session, ip: ip, request: request)
         response.setCookie(Cookie(name: Self.sessionCookie, value: secret, maxAge: Int(Sessions.lifetime), path: "/",
                                   secure: secureCookies, httpOnly: true, sameSite: .lax))
         response.setCookie(Cookie(name: Self.transactionCookie(id), value: "", maxAge: 0, path: "/u/",

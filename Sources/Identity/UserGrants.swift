@@ -107,8 +107,11 @@ public struct UserGrants: Sendable {
         let scopes = (scope ?? OpenIDScope.openid.rawValue).split(separator: " ").map(String.init)
         let custom: JSONValue
         do {
-            custom = try await signIn.runPostLogin(user: user, clientID: clientID, request: nil, scopes: scopes,
-                                                   audience: audience, ip: ip, protocolName: "oauth2-password")
+            let result = try await signIn.runPostLogin(user: user, clientID: clientID, request: nil, scopes: scopes,
+                                                       audience: audience, ip: ip, protocolName: "oauth2-password")
+            // The password grant has no page to ask for a code on: Auth0 answers `mfa_required`.
+            if result.multifactor != nil { throw OAuthError(.mfaRequired, "Multifactor authentication required") }
+            custom = result.stored
         } catch let denied as PostLoginDenied {
             throw OAuthError.accessDenied(denied.description)
         }

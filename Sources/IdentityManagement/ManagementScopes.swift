@@ -36,6 +36,8 @@ public enum ManagementScope: String, Sendable, CaseIterable {
     case createActions = "create:actions"
     case updateActions = "update:actions"
     case deleteActions = "delete:actions"
+    case readAuthenticationMethods = "read:authentication_methods"
+    case deleteAuthenticationMethods = "delete:authentication_methods"
 }
 
 public enum ManagementScopes {

@@ -11,10 +11,11 @@ public struct Tenant: Sendable {
     public let users: Users
     public let roles: Roles
     public let userExports: UserExports
+    public let authenticationMethods: AuthenticationMethods
     public let keyRing: KeyRing
 
     public init(issuer: String, store: Store, keyRing: KeyRing, clock: TesseraClock = .system,
-                hasher: PasswordHasher = PasswordHasher()) {
+                hasher: PasswordHasher = PasswordHasher(), sealer: SecretSealer = .plain) {
         self.issuer = issuer
         clients = Clients(store: store, clock: clock)
         resourceServers = ResourceServers(store: store, clock: clock)
@@ -22,6 +23,7 @@ public struct Tenant: Sendable {
         users = Users(store: store, clock: clock, hasher: hasher)
         roles = Roles(store: store)
         userExports = UserExports(store: store, clock: clock, users: users)
+        authenticationMethods = AuthenticationMethods(store: store, clock: clock, sealer: sealer)
         self.keyRing = keyRing
     }
 

@@ -12,6 +12,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
     let actions: ActionStore
     let users: Users
     let roles: Roles
+    let authenticationMethods: AuthenticationMethods
     let runner: ActionRunner?
     let cache: ActionCache
     let issuer: String
@@ -25,6 +26,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
         actions = services.actions
         users = services.tenant.users
         roles = services.tenant.roles
+        authenticationMethods = services.tenant.authenticationMethods
         runner = try? ActionRunner(userHubBaseURL: services.userHubBaseURL)
         cache = ActionCache(clock: services.clock)
         issuer = services.configuration.issuer
@@ -35,21 +37,44 @@ public struct ActionsPostLoginHook: PostLoginHook {
     public func run(_ context: PostLoginContext) async throws -> PostLoginResult {
         let flow = try await actions.flow(ActionStore.postLogin)
         guard !flow.isEmpty else { return PostLoginResult() }
+        return try await runFlow(flow, from: 0, resuming: false, context: context, result: PostLoginResult(), report: [])
+    }
+
+    /// Goes on from the Action that redirected: its `onContinuePostLogin`, then the Actions after it.
+    public func resume(_ context: PostLoginContext, from pause: JSONValue) async throws -> PostLoginResult {
+        let fields = pause.objectValue ?? [:]
+        let flow = try await actions.flow(ActionStore.postLogin)
+        guard let actionID = fields["action"]?.stringValue, let index = flow.firstIndex(where: { $0.id == actionID }) else {
+            return try await deny("The Action that redirected this sign-in is no longer bound to the post-login flow", [])
+        }
+        return try await runFlow(flow, from: index, resuming: true, context: context, result: PostLoginResult(stored: fields["result"]),
+                                 report: fields["report"]?.arrayValue ?? [])
+    }
+
+    /// Runs `flow` from `start` (the first one's `onContinuePostLogin` when `resuming`), until the end, a denial, or an
+    /// Action that redirects. Metadata changes are written when the flow ends or pauses, with the execution record.
+    private func runFlow(_ flow: [BoundAction], from start: Int, resuming: Bool, context: PostLoginContext,
+                         result initial: PostLoginResult, report initialReport: [JSONValue]) async throws -> PostLoginResult {
         guard let runner else { throw PostLoginDenied("The Actions runtime is unavailable") }
         var user = context.user
-        var result = PostLoginResult()
+        var result = initial
+        var report = initialReport
         var appMetadataChanges: [String: JSONValue] = [:], userMetadataChanges: [String: JSONValue] = [:]
-        var report: [JSONValue] = []
         let roleNames = try await roles.roles(ofUser: user.userID).map(\.name)
+        let factors = try await authenticationMethods.enrolledProviders(userID: user.userID)
         let deadline = Date().addingTimeInterval(Self.flowTimeLimit)
-        let outbound = try await actions.outboundPolicy()
-        for action in flow {
+        var outbound = try await actions.outboundPolicy()
+        outbound.ownOrigin = issuer
+        for (index, action) in flow.enumerated().dropFirst(start) {
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else { return try await deny("The post-login flow ran longer than 20 s", report) }
+            let continuing = resuming && index == start
             let execution: ActionExecution
             do {
-                execution = try await runner.run(code: action.code, event: event(context, user: user, roles: roleNames, action: action),
-                                                 cache: await cache.snapshot(action.id), timeLimit: remaining, outbound: outbound)
+                execution = try await runner.run(
+                    code: action.code, event: event(context, user: user, roles: roleNames, factors: factors, action: action, continuing: continuing),
+                    cache: await cache.snapshot(action.id), timeLimit: remaining, outbound: outbound,
+                    handler: continuing ? .resume : .execute, invocation: invocation(context, continuing: continuing))
             } catch let error as ActionError {
                 report.append(Self.entry(action, logs: Self.logs(of: error), error: "\(error)"))
                 return try await deny(action.masking("Action \(action.name) failed: \(Self.summary(error))"), report)
@@ -66,40 +91,74 @@ public struct ActionsPostLoginHook: PostLoginHook {
             }
             result.addedScopes += execution.addedScopes
             result.removedScopes += execution.removedScopes
+            if let multifactor = execution.multifactor {
+                result.multifactor = MultifactorRequirement(provider: multifactor.provider, allowRememberBrowser: multifactor.allowRememberBrowser)
+            }
+            result.recordedMethods += execution.recordedMethods.filter { !result.recordedMethods.contains($0) }
             appMetadataChanges.merge(execution.appMetadata) { $1 }
             userMetadataChanges.merge(execution.userMetadata) { $1 }
             for (key, value) in execution.appMetadata { if value == .null { user.appMetadata[key] = nil } else { user.appMetadata[key] = value } }
             for (key, value) in execution.userMetadata { if value == .null { user.userMetadata[key] = nil } else { user.userMetadata[key] = value } }
             report.append(Self.entry(action, logs: execution.logs, error: nil, warnings: warnings))
+            if let reason = execution.revokeSession {
+                return try await deny(action.masking(reason), report, revokesSession: true)
+            }
             if let reason = execution.denyReason {
                 return try await deny(action.masking(reason), report)
+            }
+            if let redirect = execution.redirect {
+                try await commit(user: user, app: appMetadataChanges, user: userMetadataChanges, report: report, status: "suspended")
+                result.pause = PostLoginPause(url: redirect.url, query: redirect.query, resume: .object([
+                    "action": .string(action.id), "result": result.stored, "report": .array(report),
+                ]))
+                return result
             }
         }
         let claimBytes = JSONValue.object(result.idTokenClaims).jsonText().utf8.count + JSONValue.object(result.accessTokenClaims).jsonText().utf8.count
         guard claimBytes <= Self.maximumClaimBytes else {
             return try await deny("Custom claims total \(claimBytes) bytes, more than the 100 KB allowed", report)
         }
-        let record = actions.executionRecord(trigger: ActionStore.postLogin, status: "final", results: .array(report))
-        if !appMetadataChanges.isEmpty || !userMetadataChanges.isEmpty {
-            var patch = UserPatch()
-            if !appMetadataChanges.isEmpty { patch.appMetadata = .merge(appMetadataChanges) }
-            if !userMetadataChanges.isEmpty { patch.userMetadata = .merge(userMetadataChanges) }
-            // The metadata and the execution record commit together: one write per sign-in, not two.
-            _ = try await users.update(user.userID, patch, alongside: { db in try await record.write(db) })
-        } else {
-            try await actions.save(record)
-        }
+        try await commit(user: user, app: appMetadataChanges, user: userMetadataChanges, report: report, status: "final")
         return result
     }
 
-    private func deny(_ reason: String, _ report: [JSONValue]) async throws -> PostLoginResult {
+    /// Writes the flow's metadata changes and its execution record; together, so a sign-in costs one commit, not two.
+    private func commit(user: User, app: [String: JSONValue], user userChanges: [String: JSONValue], report: [JSONValue],
+                        status: String) async throws {
+        let record = actions.executionRecord(trigger: ActionStore.postLogin, status: status, results: .array(report))
+        guard !app.isEmpty || !userChanges.isEmpty else {
+            try await actions.save(record)
+            return
+        }
+        var patch = UserPatch()
+        if !app.isEmpty { patch.appMetadata = .merge(app) }
+        if !userChanges.isEmpty { patch.userMetadata = .merge(userChanges) }
+        _ = try await users.update(user.userID, patch, alongside: { db in try await record.write(db) })
+    }
+
+    private func deny(_ reason: String, _ report: [JSONValue], revokesSession: Bool = false) async throws -> PostLoginResult {
         let id = try await actions.recordExecution(trigger: ActionStore.postLogin, status: "denied", results: .array(report))
         logger.notice("post-login flow denied a sign-in", metadata: ["execution": .string(id), "reason": .string(reason)])
-        throw PostLoginDenied(reason)
+        throw PostLoginDenied(reason, revokesSession: revokesSession)
+    }
+
+    /// What `api.redirect` needs to know of this sign-in.
+    func invocation(_ context: PostLoginContext, continuing: Bool) -> JSONValue {
+        var fields: [String: JSONValue] = ["canRedirect": .bool(context.canRedirect), "issuerHost": .string(issuerHost),
+                                           "issuer": .string(issuer)]
+        if continuing, let state = context.continuation?.state { fields["continueState"] = .string(state) }
+        return .object(fields)
+    }
+
+    /// The issuer's host as Auth0 names its domain in a session token's `iss`: `tenant.example.com` or `127.0.0.1:8080`.
+    var issuerHost: String {
+        guard let url = URL(string: issuer), let host = url.host else { return issuer }
+        return url.port.map { "\(host):\($0)" } ?? host
     }
 
     /// Auth0's post-login `event`, with `user.id` as an alias of `user.user_id` (seed 000 reads it).
-    func event(_ context: PostLoginContext, user: User, roles: [String], action: BoundAction) -> JSONValue {
+    func event(_ context: PostLoginContext, user: User, roles: [String], factors: [String], action: BoundAction,
+               continuing: Bool = false) -> JSONValue {
         var profile = user.profile
         profile["id"] = .string(user.userID)
         var transaction: [String: JSONValue] = [
@@ -114,14 +173,22 @@ public struct ActionsPostLoginHook: PostLoginHook {
             if let state = request.state { transaction["state"] = .string(state) }
             query = Self.query(of: request)
         }
+        var body: [String: JSONValue] = [:]
+        var method = "GET"
+        // Back at /continue, the request is the one that came back: its query (and form body, for a POST).
+        if continuing, let continuation = context.continuation {
+            query = continuation.query.mapValues(JSONValue.string)
+            body = continuation.body.mapValues(JSONValue.string)
+            method = continuation.method
+        }
         var requestFields: [String: JSONValue] = [
-            "ip": .string(context.ip), "method": .string("GET"), "hostname": .string(URL(string: issuer)?.host ?? "localhost"),
-            "language": .string("en"), "query": .object(query), "body": .object([:]),
+            "ip": .string(context.ip), "method": .string(method), "hostname": .string(URL(string: issuer)?.host ?? "localhost"),
+            "language": .string("en"), "query": .object(query), "body": .object(body),
         ]
         if let userAgent = context.userAgent { requestFields["user_agent"] = .string(userAgent) }
-        // Tessera signs people in with a password only (for now): that is the method, at the session's sign-in time.
-        let authenticatedAt = context.session.map { Date(timeIntervalSince1970: TimeInterval($0.authTime)) } ?? clock.now()
-        profile["multifactor"] = .array([])
+        // The session's methods (`pwd` when the password was given, `mfa` once a code was), or a password just now.
+        let methods = context.session?.methods ?? [SignInMethod(name: "pwd", time: Int(clock.now().timeIntervalSince1970))]
+        profile["multifactor"] = .array(factors.map(JSONValue.string))
         var event: [String: JSONValue] = [
             "user": .object(profile),
             "authorization": .object(["roles": .array(roles.map(JSONValue.string))]),
@@ -130,7 +197,10 @@ public struct ActionsPostLoginHook: PostLoginHook {
             "connection": .object(["id": .string("con_tessera_database"), "name": .string(user.connection),
                                    "strategy": .string("auth0"), "metadata": .object([:])]),
             "request": .object(requestFields),
-            "authentication": .object(["methods": .array([.object(["name": "pwd", "timestamp": .string(Timestamp.string(authenticatedAt))])])]),
+            "authentication": .object(["methods": .array(methods.map { method in
+                .object(["name": .string(method.name),
+                         "timestamp": .string(Timestamp.string(Date(timeIntervalSince1970: TimeInterval(method.time))))])
+            })]),
             "transaction": .object(transaction),
             "tenant": .object(["id": .string("tessera")]),
             "stats": .object(["logins_count": .number(Double(user.loginsCount))]),

@@ -49,12 +49,12 @@ public struct TesseraServices: Sendable {
                                   clock: clock, logger: logger)
             try await keyRing.bootstrap()
             let tokens = TokenService(issuer: configuration.issuer, keyRing: keyRing, clock: clock)
+            let sealer = SecretSealer(masterKey)
             let tenant = Tenant(issuer: configuration.issuer, store: store, keyRing: keyRing, clock: clock,
-                                hasher: PasswordHasher(cost: configuration.bcryptCost))
+                                hasher: PasswordHasher(cost: configuration.bcryptCost), sealer: sealer)
             try await tenant.ensureManagementAPI()
             // Analytics data lives in one SQLite file per workspace under the data folder, whatever the main store.
             let engine = AnalyticsEngine(directory: configuration.dataDirectory + "/analytics", logger: logger)
-            let sealer = SecretSealer(masterKey)
             let analytics = Analytics(catalog: Catalog(store: store, clock: clock, sealer: sealer), engine: engine, clock: clock)
             var graphql: GraphQLService?
             if let settings = configuration.graphql { graphql = try await GraphQLService.open(settings, logger: logger) }

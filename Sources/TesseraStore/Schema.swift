@@ -392,5 +392,41 @@ public enum Schema {
             )
             """,
         ]),
+        Migration(version: 11, name: "multifactor-and-paused-sign-ins", statements: [
+            // How the session's user proved who they are: [{name, time}], `pwd` first, `mfa` once a code was given.
+            "ALTER TABLE sessions ADD COLUMN methods TEXT",
+            """
+            CREATE TABLE user_authenticators (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+                type TEXT NOT NULL,
+                secret TEXT NOT NULL,
+                confirmed INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                last_auth_at TEXT,
+                last_step BIGINT
+            )
+            """,
+            "CREATE INDEX user_authenticators_user ON user_authenticators (user_id)",
+            """
+            CREATE TABLE paused_sign_ins (
+                state_digest TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                request TEXT NOT NULL,
+                result TEXT NOT NULL,
+                resume TEXT,
+                csrf_digest TEXT,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE remembered_browsers (
+                secret_digest TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+        ]),
     ]
 }

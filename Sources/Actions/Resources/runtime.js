@@ -6,7 +6,8 @@
   const stringify = JSON.stringify, parse = JSON.parse, freeze = Object.freeze, defineProperty = Object.defineProperty;
   const maximumLogLength = 8192;
   const outcome = { idToken: {}, accessToken: {}, appMetadata: {}, userMetadata: {}, deny: null,
-                    addScopes: [], removeScopes: [], logs: [], cacheWrites: {} };
+                    addScopes: [], removeScopes: [], logs: [], cacheWrites: {}, redirect: null, multifactor: null,
+                    revokeSession: null, recordedMethods: [] };
 
   const text = (value) => {
     if (typeof value === 'string') return value;
@@ -600,7 +601,109 @@
   jwtDecode.default = jwtDecode;
   jwtDecode.InvalidTokenError = InvalidTokenError;
 
-  const builtins = { jsonwebtoken, 'node-fetch': fetch, crypto, '@userhub/auth0-actions': { UserHubActions }, axios, 'jwt-decode': jwtDecode };
+  // auth0 (node-auth0): ManagementClient over the same bounded fetch, with client credentials. Both of its API
+  // styles: v4's resources (`management.users.get({id})` answering {data, headers, status, statusText}) and v3's
+  // flat methods (`management.getUser({id})` answering the data, or calling back). Tessera's own Management API is
+  // reached at the issuer's scheme (plain http on loopback); any other domain over https.
+  const host = globalThis.__host || {};
+  class ManagementError extends Error {
+    constructor(status, body) {
+      const fields = body && typeof body === 'object' ? body : {};
+      super(fields.message || `Request failed with status code ${status}`);
+      this.name = fields.error || 'ManagementApiError';
+      this.statusCode = status;
+      this.error = fields.error;
+      this.errorCode = fields.errorCode;
+      this.body = body;
+    }
+  }
+  class ManagementClient {
+    constructor(options) {
+      options = options || {};
+      if (!options.domain) throw new Error('ManagementClient: domain is required');
+      const domain = String(options.domain).replace(/\/+$/, '');
+      let own = null;
+      const issuer = host.invocation && host.invocation.issuer;
+      try { own = issuer ? new URL(issuer) : null; } catch (e) { own = null; }
+      this.baseURL = /^https?:\/\//i.test(domain) ? domain : `${own && own.host === domain.toLowerCase() ? own.protocol : 'https:'}//${domain}`;
+      this.clientId = options.clientId;
+      this.clientSecret = options.clientSecret;
+      this.accessToken = options.token;
+      this.audience = options.audience || `${this.baseURL}/api/v2/`;
+      if (!this.accessToken && (!this.clientId || !this.clientSecret)) throw new Error('ManagementClient: clientId and clientSecret (or token) are required');
+      const call = (method, path) => (params, body) => this.request(method, path(params || {}), body);
+      const id = (p) => encodeURIComponent(p.id);
+      const query = (p, names) => {
+        const q = new URLSearchParams();
+        Object.keys(p).forEach((key) => { if (p[key] !== undefined && p[key] !== null && (!names || names.includes(key))) q.append(key, String(p[key])); });
+        const text = q.toString();
+        return text ? `?${text}` : '';
+      };
+      this.users = {
+        get: call('GET', (p) => `users/${id(p)}`),
+        getAll: (p) => this.request('GET', `users${query(p || {})}`),
+        update: call('PATCH', (p) => `users/${id(p)}`),
+        delete: call('DELETE', (p) => `users/${id(p)}`),
+        getRoles: call('GET', (p) => `users/${id(p)}/roles`),
+        assignRoles: call('POST', (p) => `users/${id(p)}/roles`),
+        deleteRoles: call('DELETE', (p) => `users/${id(p)}/roles`),
+        getAuthenticationMethods: call('GET', (p) => `users/${id(p)}/authentication-methods`),
+        deleteAuthenticationMethods: call('DELETE', (p) => `users/${id(p)}/authentication-methods`),
+      };
+      this.usersByEmail = { getByEmail: (p) => this.request('GET', `users-by-email${query(p || {}, ['email', 'fields', 'include_fields'])}`) };
+      this.roles = {
+        getAll: (p) => this.request('GET', `roles${query(p || {})}`),
+        get: call('GET', (p) => `roles/${id(p)}`),
+        getUsers: call('GET', (p) => `roles/${id(p)}/users`),
+        assignUsers: call('POST', (p) => `roles/${id(p)}/users`),
+      };
+      // v3: the same calls, answering the data itself (or through a Node-style callback).
+      const flat = (fn) => (...args) => {
+        const callback = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+        const answer = fn(...args).then((response) => response.data);
+        if (!callback) return answer;
+        answer.then((data) => callback(null, data), (error) => callback(error));
+        return undefined;
+      };
+      Object.assign(this, {
+        getUser: flat(this.users.get), getUsers: flat(this.users.getAll), updateUser: flat(this.users.update),
+        deleteUser: flat(this.users.delete), getUserRoles: flat(this.users.getRoles),
+        assignRolestoUser: flat(this.users.assignRoles), assignRolesToUser: flat(this.users.assignRoles),
+        removeRolesFromUser: flat(this.users.deleteRoles), getUsersByEmail: flat((email) => this.usersByEmail.getByEmail({ email })),
+        updateAppMetadata: flat((p, metadata) => this.users.update(p, { app_metadata: metadata })),
+        updateUserMetadata: flat((p, metadata) => this.users.update(p, { user_metadata: metadata })),
+        getRoles: flat(this.roles.getAll), getRole: flat(this.roles.get),
+      });
+    }
+
+    async token() {
+      if (this.accessToken) return this.accessToken;
+      const response = await fetch(`${this.baseURL}/oauth/token`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret, audience: this.audience }),
+      });
+      const text = await response.text();
+      let body = null;
+      try { body = JSON.parse(text); } catch (e) { body = { message: text }; }
+      if (!response.ok) throw new ManagementError(response.status, { error: body.error, message: body.error_description || body.message || 'client credentials were refused' });
+      this.accessToken = body.access_token;
+      return this.accessToken;
+    }
+
+    async request(method, path, body) {
+      const headers = { Authorization: `Bearer ${await this.token()}`, Accept: 'application/json' };
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      const response = await fetch(`${this.baseURL}/api/v2/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await response.text();
+      let data = text === '' ? undefined : text;
+      try { if (text !== '') data = JSON.parse(text); } catch (e) { data = text; }
+      if (!response.ok) throw new ManagementError(response.status, data);
+      return { data, headers: response.headers, status: response.status, statusText: response.statusText };
+    }
+  }
+  const auth0 = { ManagementClient, ManagementApiError: ManagementError };
+
+  const builtins = { jsonwebtoken, 'node-fetch': fetch, crypto, '@userhub/auth0-actions': { UserHubActions }, axios, 'jwt-decode': jwtDecode, auth0 };
   // Node's core modules answer to `node:crypto` as well as `crypto`.
   const nodeCore = new Set(['crypto']);
   globalThis.require = function require(name) {
@@ -612,6 +715,52 @@
   globalThis.require.available = Object.keys(builtins);
 
   const claimValue = (value) => (value === undefined ? null : parse(stringify(value)));
+  // What the api needs beyond the event: whether a browser can be redirected, the issuer's host (a session token's
+  // `iss`), and, when resuming, the state the browser came back with.
+  const invocation = (globalThis.__host && globalThis.__host.invocation) || {};
+  let currentEvent = {};
+  const sessionTokenSeconds = 900;
+  const redirectAPI = {
+    sendUserTo(url, options) {
+      const target = String(url);
+      if (!/^https?:\/\/[^\s/?#]+/i.test(target)) {
+        throw new TypeError(`api.redirect.sendUserTo needs an absolute http(s) URL, not "${target.slice(0, 200)}"`);
+      }
+      if (invocation.canRedirect !== true) {
+        throw new Error('api.redirect.sendUserTo: this sign-in has no browser to redirect (check api.redirect.canRedirect() first)');
+      }
+      const query = {};
+      const given = (options && options.query) || {};
+      Object.keys(given).forEach((key) => { if (given[key] !== undefined && given[key] !== null) query[key] = String(given[key]); });
+      outcome.redirect = { url: target, query };
+    },
+    canRedirect() { return invocation.canRedirect === true; },
+    encodeToken(options) {
+      options = options || {};
+      if (typeof options.secret !== 'string' || options.secret.length === 0) throw new TypeError('api.redirect.encodeToken needs a secret');
+      const lifetime = options.expiresInSeconds === undefined ? sessionTokenSeconds : Number(options.expiresInSeconds);
+      if (!isFinite(lifetime) || lifetime <= 0) throw new TypeError('expiresInSeconds must be a positive number of seconds');
+      const now = Math.floor(Date.now() / 1000);
+      const user = currentEvent.user || {}, request = currentEvent.request || {};
+      const claims = Object.assign({}, options.payload || {}, {
+        iss: invocation.issuerHost, sub: user.user_id, iat: now, exp: now + Math.floor(lifetime), ip: request.ip,
+      });
+      return native.jwsSign('HS256', options.secret, stringify({ alg: 'HS256', typ: 'JWT' }), stringify(claims));
+    },
+    validateToken(options) {
+      options = options || {};
+      if (typeof options.secret !== 'string' || options.secret.length === 0) throw new TypeError('api.redirect.validateToken needs a secret');
+      const name = options.tokenParameterName || 'session_token';
+      const request = currentEvent.request || {};
+      const token = (request.query && request.query[name]) || (request.body && request.body[name]);
+      if (typeof token !== 'string' || token === '') throw new Error(`The session token is missing: no "${name}" parameter came back to /continue`);
+      const claims = jsonwebtoken.verify(token, options.secret, { algorithms: ['HS256'] });
+      if (typeof invocation.continueState !== 'string' || claims.state !== invocation.continueState) {
+        throw new Error('The session token\'s state claim does not match the state this sign-in continued with');
+      }
+      return claims;
+    },
+  };
   // As on Auth0, every method of `api` (but the cache's, which answer with a result) returns `api`, so calls chain:
   // api.idToken.setCustomClaim('a', 1).idToken.setCustomClaim('b', 2).
   const api = {};
@@ -629,6 +778,34 @@
     },
     access: { deny: chained((reason) => { outcome.deny = String(reason === undefined ? 'Access denied' : reason); }) },
     cache: cacheAPI,
+    redirect: {
+      sendUserTo: chained(redirectAPI.sendUserTo),
+      canRedirect: redirectAPI.canRedirect,
+      encodeToken: redirectAPI.encodeToken,
+      validateToken: redirectAPI.validateToken,
+    },
+    // Authenticator apps (TOTP) are the factor Tessera has: 'any', 'otp', 'guardian' and 'google-authenticator' use it.
+    multifactor: {
+      enable: chained((provider, options) => {
+        const name = provider === undefined ? 'any' : String(provider);
+        if (!['any', 'otp', 'guardian', 'google-authenticator'].includes(name)) {
+          throw new Error(`api.multifactor.enable('${name}'): Tessera provides authenticator apps (TOTP): use 'any', 'otp', 'guardian' or 'google-authenticator'`);
+        }
+        outcome.multifactor = { provider: name, allowRememberBrowser: !!(options && options.allowRememberBrowser) };
+      }),
+    },
+    authentication: {
+      recordMethod: chained((providerURL) => {
+        const url = String(providerURL);
+        if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(url)) throw new TypeError('api.authentication.recordMethod needs a URL naming the method');
+        if (!outcome.recordedMethods.includes(url)) outcome.recordedMethods.push(url);
+      }),
+    },
+    session: {
+      revoke: chained((reason) => { outcome.revokeSession = String(reason === undefined ? 'The session was revoked' : reason); }),
+    },
+    // Rules never run on Tessera, so none was executed.
+    rules: { wasExecuted: () => false },
   });
 
   // What Swift calls. It lives in this closure and is frozen on a read-only global, so action code can neither
@@ -640,12 +817,14 @@
     return next;
   };
   const tessera = {
-    run(handler, event) {
+    run(handler, event, name) {
       const state = { settled: false, error: null };
       current = state;
+      currentEvent = event || {};
       if (typeof handler !== 'function') {
         state.settled = true;
-        state.error = 'The action does not export onExecutePostLogin';
+        // An action that redirects without handling the return simply goes on, as on Auth0.
+        if (name !== 'onContinuePostLogin') state.error = `The action does not export ${name || 'onExecutePostLogin'}`;
         return;
       }
       Promise.resolve().then(() => handler(event, api)).then(

@@ -7,12 +7,19 @@ import TesseraStore
 
 /// Auth0's brute-force protection: after 10 failed attempts for one user from one IP, that IP is
 /// throttled for that user (here for 15 minutes) until a successful sign-in from elsewhere resets nothing
-/// but time. A success from the same IP clears the count.
+/// but time. A success from the same IP clears the count. Second-factor codes are counted the same way, per user
+/// across every IP (the `ip` is then a fixed key) and with a lower limit, since six digits are fewer to guess.
 public struct LoginThrottle: Sendable {
     let store: Store
     let clock: TesseraClock
-    public static let limit = 10
+    let limit: Int
     public static let window: TimeInterval = 15 * 60
+
+    init(store: Store, clock: TesseraClock, limit: Int = 10) {
+        self.store = store
+        self.clock = clock
+        self.limit = limit
+    }
 
 
     public func isThrottled(userID: String, ip: String) async throws -> Bool {
@@ -21,7 +28,7 @@ public struct LoginThrottle: Sendable {
             try await db.select().columns("failures", "last_failure_at").from("login_failures")
                 .where("user_id", .equal, userID).where("ip", .equal, ip).first()
         }) else { return false }
-        return try row.integer("failures") >= Self.limit && now - (try row.integer("last_failure_at")) < Int(Self.window)
+        return try row.integer("failures") >= limit && now - (try row.integer("last_failure_at")) < Int(Self.window)
     }
 
     public func recordFailure(userID: String, ip: String) async throws {

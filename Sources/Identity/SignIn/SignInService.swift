@@ -22,6 +22,16 @@ public enum SignInError: Error, Equatable, Sendable {
     }
 }
 
+/// Where a browser sign-in goes next.
+public enum SignInStep: Sendable, Equatable {
+    /// Back to the application with an authorization code.
+    case code(String)
+    /// To the site a redirect Action named, with the state to return to `/continue` with.
+    case redirect(String)
+    /// To the hosted second-factor page.
+    case multifactor(state: String, csrf: String)
+}
+
 /// The sign-in flow's domain: passwords, sessions, codes, and the token grants that end it.
 public struct SignInService: Sendable {
     public let tenant: Tenant
@@ -30,6 +40,10 @@ public struct SignInService: Sendable {
     public let codes: AuthorizationCodes
     public let refreshTokens: RefreshTokens
     public let throttle: LoginThrottle
+    /// Wrong second-factor codes, counted per user: five in 15 minutes and the user waits.
+    public let multifactorThrottle: LoginThrottle
+    public let pausedSignIns: PausedSignIns
+    public let browsers: RememberedBrowsers
     public let minter: TokenMinter
     let hook: any PostLoginHook
     let clock: TesseraClock
@@ -44,6 +58,9 @@ public struct SignInService: Sendable {
         codes = AuthorizationCodes(store: store, clock: clock)
         refreshTokens = RefreshTokens(store: store, clock: clock)
         throttle = LoginThrottle(store: store, clock: clock)
+        multifactorThrottle = LoginThrottle(store: store, clock: clock, limit: 5)
+        pausedSignIns = PausedSignIns(store: store, clock: clock)
+        browsers = RememberedBrowsers(store: store, clock: clock)
         minter = TokenMinter(tenant: tenant, tokens: tokens, clock: clock)
     }
 
@@ -81,30 +98,103 @@ public struct SignInService: Sendable {
     /// Runs the post-login hook (Actions) for a sign-in about to complete; it may add claims or deny.
     public func runPostLogin(user: User, clientID: String, request: AuthorizationRequest?, scopes: [String],
                              audience: String?, ip: String, protocolName: String, userAgent: String? = nil,
-                             session: Session? = nil) async throws -> JSONValue {
+                             session: Session? = nil) async throws -> PostLoginResult {
         let client = try await tenant.clients.get(clientID)
-        let result = try await hook.run(PostLoginContext(user: user, client: client, request: request, scopes: scopes,
-                                                         audience: audience, ip: ip, protocolName: protocolName,
-                                                         userAgent: userAgent, session: session))
-        return result.stored
+        return try await hook.run(PostLoginContext(user: user, client: client, request: request, scopes: scopes,
+                                                   audience: audience, ip: ip, protocolName: protocolName,
+                                                   userAgent: userAgent, session: session))
     }
 
-    /// Ends an `/authorize` request for a signed-in user with an authorization code, after the post-login hook.
+    /// Goes on with an `/authorize` request for a signed-in user: runs the post-login flow and ends with a code, or
+    /// with the browser sent where an Action asked, or to the second-factor page.
     /// Throws ``PostLoginDenied`` when an Action denies the sign-in.
-    public func issueCode(for request: AuthorizationRequest, session: Session, ip: String, userAgent: String? = nil) async throws -> String {
+    public func proceed(with request: AuthorizationRequest, session: Session, ip: String, userAgent: String? = nil,
+                        rememberedBrowser: String? = nil) async throws -> SignInStep {
+        let user = try await tenant.users.get(session.userID)
+        let result = try await runPostLogin(user: user, clientID: request.clientID, request: request, scopes: try await grantedScopes(request),
+                                            audience: request.audience, ip: ip, protocolName: "oidc-basic-profile",
+                                            userAgent: userAgent, session: session)
+        return try await next(after: result, request: request, session: session, rememberedBrowser: rememberedBrowser)
+    }
+
+    /// Resumes a flow paused by a redirect Action, at `/continue`: the same Action's `onContinuePostLogin` and then
+    /// the rest of the flow run. Nil when `state` is unknown, used, expired, or another session's.
+    public func resume(_ continuation: PostLoginContinuation, session: Session, ip: String, userAgent: String?,
+                       rememberedBrowser: String? = nil) async throws -> (AuthorizationRequest, Result<SignInStep, PostLoginDenied>)? {
+        guard let paused = try await pausedSignIns.take(continuation.state, kind: .redirect, session: session),
+              let record = paused.resume else { return nil }
+        let request = paused.request
+        do {
+            let user = try await tenant.users.get(session.userID)
+            let client = try await tenant.clients.get(request.clientID)
+            var context = PostLoginContext(user: user, client: client, request: request, scopes: try await grantedScopes(request),
+                                           audience: request.audience, ip: ip, protocolName: "oidc-basic-profile",
+                                           userAgent: userAgent, session: session)
+            context.continuation = continuation
+            let result = try await hook.resume(context, from: record)
+            return (request, .success(try await next(after: result, request: request, session: session, rememberedBrowser: rememberedBrowser)))
+        } catch let denied as PostLoginDenied {
+            return (request, .failure(denied))
+        }
+    }
+
+    /// Ends a sign-in whose second factor was given: the session records `mfa`, and the code carries `amr`.
+    public func completeMultifactor(_ paused: PausedSignIn, session: Session) async throws -> String {
+        let session = try await sessions.record("mfa", in: session)
+        var result = paused.result
+        result.multifactor = nil
+        result.authenticationMethods = ["mfa"]
+        return try await issueCode(paused.request, session: session, result: result)
+    }
+
+    /// Where a sign-in goes once the flow has run (or resumed): elsewhere if an Action paused it, to the second factor
+    /// if one was asked for and this browser is not remembered, else back to the application with a code.
+    func next(after result: PostLoginResult, request: AuthorizationRequest, session: Session,
+              rememberedBrowser: String?) async throws -> SignInStep {
+        var session = session
+        var result = result
+        for method in result.recordedMethods { session = try await sessions.record(method, in: session) }
+        result.recordedMethods = []
+        if let pause = result.pause {
+            let (state, _) = try await pausedSignIns.create(.redirect, session: session, request: request, result: result, resume: pause.resume)
+            return .redirect(Self.location(pause.url, query: pause.query, state: state))
+        }
+        if let multifactor = result.multifactor {
+            var remembered = false
+            if multifactor.allowRememberBrowser { remembered = try await browsers.isRemembered(rememberedBrowser, userID: session.userID) }
+            if !remembered {
+                let (state, csrf) = try await pausedSignIns.create(.multifactor, session: session, request: request, result: result, resume: nil)
+                return .multifactor(state: state, csrf: csrf)
+            }
+        }
+        result.multifactor = nil
+        return .code(try await issueCode(request, session: session, result: result))
+    }
+
+    func issueCode(_ request: AuthorizationRequest, session: Session, result: PostLoginResult) async throws -> String {
+        let grant = GrantRecord(familyID: RandomToken.base64URL(bytes: 12), clientID: request.clientID, userID: session.userID,
+                                scopes: try await grantedScopes(request), audience: request.audience, sessionID: session.id,
+                                authTime: session.authTime, nonce: request.nonce, customClaims: result.stored)
+        return try await codes.issue(grant, request: request)
+    }
+
+    /// The scopes asked for, without `offline_access` when the API does not allow it.
+    func grantedScopes(_ request: AuthorizationRequest) async throws -> [String] {
         var scopes = request.scopes
         if scopes.contains(.offlineAccess), let audience = request.audience,
            let server = try await tenant.resourceServers.find(audience), !server.allowOfflineAccess {
             scopes.removeAll { $0 == OpenIDScope.offlineAccess.rawValue }
         }
-        let user = try await tenant.users.get(session.userID)
-        let custom = try await runPostLogin(user: user, clientID: request.clientID, request: request, scopes: scopes,
-                                            audience: request.audience, ip: ip, protocolName: "oidc-basic-profile",
-                                            userAgent: userAgent, session: session)
-        let grant = GrantRecord(familyID: RandomToken.base64URL(bytes: 12), clientID: request.clientID, userID: session.userID,
-                                scopes: scopes, audience: request.audience, sessionID: session.id,
-                                authTime: session.authTime, nonce: request.nonce, customClaims: custom)
-        return try await codes.issue(grant, request: request)
+        return scopes
+    }
+
+    /// The Action's URL with its query and the state to come back with (Auth0 adds `state` last).
+    static func location(_ url: String, query: [String: String], state: String) -> String {
+        var components = URLComponents(string: url) ?? URLComponents()
+        let added = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } + [URLQueryItem(name: "state", value: state)]
+        components.queryItems = (components.queryItems ?? []) + added
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        return components.string ?? url
     }
 
     /// A bcrypt hash of a random password, verified against when the email is unknown.

@@ -59,6 +59,8 @@ public struct TokenMinter: Sendable {
                 "auth_time": .number(Double(grant.authTime)),
             ])
             if let nonce = grant.nonce { id["nonce"] = .string(nonce) }
+            // Auth0 names a second factor given during this sign-in so: `amr: ["mfa"]`.
+            if !custom.authenticationMethods.isEmpty { id["amr"] = .array(custom.authenticationMethods.map(JSONValue.string)) }
             if let sid = grant.sessionID { id["sid"] = .string(sid) }
             for (key, value) in Self.profileClaims(user, scopes: grant.scopes) { id[key] = value }
         }

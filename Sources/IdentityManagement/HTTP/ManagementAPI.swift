@@ -97,6 +97,26 @@ public struct ManagementAPI: Sendable {
             try await roles.assign(roleIDs: ids, toUser: try context.pathParameter("id"))
             return JSONResponse.empty()
         }
+        let methods = tenant.authenticationMethods
+        api.get("users/:id/authentication-methods") { request, context in
+            try await authorizer.authorize(request, anyOf: [.readAuthenticationMethods])
+            return try JSONResponse.make(JSONValue.array(try await methods.list(userID: try context.pathParameter("id")).map(\.json)))
+        }
+        api.get("users/:id/authentication-methods/:method") { request, context in
+            try await authorizer.authorize(request, anyOf: [.readAuthenticationMethods])
+            return try JSONResponse.make(try await methods.get(userID: try context.pathParameter("id"),
+                                                                id: try context.pathParameter("method")).json)
+        }
+        api.delete("users/:id/authentication-methods/:method") { request, context in
+            try await authorizer.authorize(request, anyOf: [.deleteAuthenticationMethods])
+            try await methods.delete(userID: try context.pathParameter("id"), id: try context.pathParameter("method"))
+            return JSONResponse.empty()
+        }
+        api.delete("users/:id/authentication-methods") { request, context in
+            try await authorizer.authorize(request, anyOf: [.deleteAuthenticationMethods])
+            try await methods.deleteAll(userID: try context.pathParameter("id"))
+            return JSONResponse.empty()
+        }
         api.delete("users/:id/roles") { request, context in
             try await authorizer.authorize(request, anyOf: [.updateUsers, .deleteRoleMembers])
             let ids = try Roles.idList(try await BodyReader.json(request), key: "roles")
