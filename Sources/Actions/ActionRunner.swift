@@ -71,7 +71,8 @@ public enum ActionError: Error, Equatable, Sendable, CustomStringConvertible {
 public struct ActionRunner: Sendable {
     let runtimeSource: String
     /// What `require` resolves; anything else fails when the action is deployed.
-    public static let builtinModules = ["jsonwebtoken", "node-fetch", "crypto", "@userhub/auth0-actions", "axios", "jwt-decode", "auth0"]
+    public static let builtinModules = ["jsonwebtoken", "node-fetch", "crypto", "@userhub/auth0-actions", "axios", "jwt-decode", "auth0",
+                                              "jose", "ipaddr.js", "buffer", "url", "querystring"]
     /// The module a dependency names, without its version: `jsonwebtoken@9` is `jsonwebtoken`, and a scoped package
     /// keeps its scope (`@userhub/auth0-actions@1.2` is `@userhub/auth0-actions`).
     public static func moduleName(ofDependency dependency: String) -> String {
@@ -87,7 +88,7 @@ public struct ActionRunner: Sendable {
         return Self.nodeCoreModules.contains(bare) ? bare : name
     }
 
-    static let nodeCoreModules: Set<String> = ["crypto"]
+    static let nodeCoreModules: Set<String> = ["crypto", "buffer", "url", "querystring"]
 
     /// What the runtime knows of its host: where `@userhub/auth0-actions` reports sign-ins (Tessera's own
     /// directory, or `USERHUB_API_URL`).
@@ -409,6 +410,15 @@ final class JSContextScope {
                 return .bool(try ActionJWS.verify(alg: alg, key: secret, input: parts[0] + "." + parts[1], signature: String(parts[2])))
             }
         }
+        add("jwsVerifyJWK") { context, _, _, count, arguments, exception in
+            NativeCall(context: context, count: count, arguments: arguments, exception: exception).respond { call in
+                let (alg, modulus, exponent, token) = (try call.string(0), try call.string(1), try call.string(2), try call.string(3))
+                let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+                guard parts.count == 3 else { return .bool(false) }
+                return .bool(try ActionJWS.verify(alg: alg, modulus: modulus, exponent: exponent, input: parts[0] + "." + parts[1],
+                                                  signature: String(parts[2])))
+            }
+        }
         add("base64urlDecode") { context, _, _, count, arguments, exception in
             NativeCall(context: context, count: count, arguments: arguments, exception: exception).respond { call in
                 guard let data = Data(base64URLEncoded: try call.string(0)), let text = String(data: data, encoding: .utf8) else {
@@ -521,6 +531,17 @@ enum ActionJWS {
         default:
             return false
         }
+    }
+
+    /// RS256/384/512 with a public key given as a JWK's `n` and `e` (base64url), as `jose` verifies against a JWKS.
+    static func verify(alg: String, modulus: String, exponent: String, input: some StringProtocol, signature: String) throws -> Bool {
+        guard ["RS256", "RS384", "RS512"].contains(alg) else { return false }
+        guard let n = Data(base64URLEncoded: modulus), let e = Data(base64URLEncoded: exponent),
+              let signatureBytes = Data(base64URLEncoded: signature) else { return false }
+        let publicKey: _RSA.Signing.PublicKey
+        do { publicKey = try _RSA.Signing.PublicKey(n: n, e: e) } catch { throw DomainError.invalidBody("the JWK is not a usable RSA key") }
+        return publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signatureBytes),
+                                          for: try digest(alg, Data(input.utf8)), padding: .insecurePKCS1v1_5)
     }
 
     private static func hmac(_ alg: String, key: SymmetricKey, _ data: Data) throws -> [UInt8] {

@@ -128,6 +128,10 @@
     };
   };
   const fetch = function fetch(resource, options) {
+    if (globalThis.Request && resource instanceof globalThis.Request) {
+      options = Object.assign({ method: resource.method, headers: resource.headers, body: resource.bodyText, signal: resource.signal }, options || {});
+      resource = resource.url;
+    }
     options = options || {};
     const headers = {};
     const given = options.headers || {};
@@ -703,9 +707,366 @@
   }
   const auth0 = { ManagementClient, ManagementApiError: ManagementError };
 
-  const builtins = { jsonwebtoken, 'node-fetch': fetch, crypto, '@userhub/auth0-actions': { UserHubActions }, axios, 'jwt-decode': jwtDecode, auth0 };
+  // Request and Response, as Node 18 has them globally (bodies are text: what Actions send and read).
+  globalThis.Request = class Request {
+    constructor(input, init) {
+      init = init || {};
+      const from = input instanceof Request ? input : null;
+      this.url = from ? from.url : new URL(String(input)).href;
+      this.method = String(init.method || (from && from.method) || 'GET').toUpperCase();
+      this.headers = new Headers(init.headers || (from && from.headers) || {});
+      this.bodyText = init.body !== undefined ? (init.body === null ? null : String(init.body)) : (from ? from.bodyText : null);
+      this.signal = init.signal || (from && from.signal) || undefined;
+    }
+    async text() { return this.bodyText === null ? '' : this.bodyText; }
+    async json() { return JSON.parse(await this.text()); }
+    clone() { return new Request(this); }
+  };
+  globalThis.Response = class Response {
+    constructor(body, init) {
+      init = init || {};
+      this.bodyText = body === undefined || body === null ? '' : (typeof body === 'string' ? body : String(body));
+      this.status = init.status === undefined ? 200 : Number(init.status);
+      this.statusText = init.statusText || '';
+      this.headers = new Headers(init.headers || {});
+      this.ok = this.status >= 200 && this.status < 300;
+      this.bodyUsed = false;
+    }
+    static json(data, init) {
+      const response = new Response(JSON.stringify(data), init);
+      if (!response.headers.has('content-type')) response.headers.set('content-type', 'application/json');
+      return response;
+    }
+    async text() { if (this.bodyUsed) throw new TypeError('body used already'); this.bodyUsed = true; return this.bodyText; }
+    async json() { return JSON.parse(await this.text()); }
+    clone() { return new Response(this.bodyText, { status: this.status, statusText: this.statusText, headers: this.headers }); }
+  };
+
+  // Web Crypto, as far as Actions use it: randomUUID, getRandomValues and subtle.digest.
+  const subtleNames = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+  const webcrypto = {
+    randomUUID: () => crypto.randomUUID(),
+    getRandomValues(array) {
+      if (!ArrayBuffer.isView(array)) throw new TypeError('getRandomValues needs an integer typed array');
+      if (array.byteLength > 65536) throw new RangeError('getRandomValues takes at most 65536 bytes');
+      new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(crypto.randomBytes(array.byteLength));
+      return array;
+    },
+    subtle: {
+      async digest(algorithm, data) {
+        const name = subtleNames[String(algorithm && algorithm.name ? algorithm.name : algorithm).toUpperCase()];
+        if (!name) throw new Error(`Unrecognized algorithm name: ${algorithm && algorithm.name ? algorithm.name : algorithm}`);
+        const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        return Uint8Array.from(Buffer.from(native.digest(name, toHex(bytes)), 'hex')).buffer;
+      },
+    },
+  };
+  globalThis.crypto = webcrypto;
+  crypto.webcrypto = webcrypto;
+  crypto.getRandomValues = webcrypto.getRandomValues;
+  crypto.subtle = webcrypto.subtle;
+
+  // jose: JWTs and JWKs the way its v4/v5 API reads. HMAC keys are bytes (Uint8Array); RSA keys are PEM (importSPKI,
+  // importPKCS8) or JWKs (importJWK, createRemoteJWKSet, which fetches once per execution).
+  const joseError = (name, code, message, extra) => Object.assign(new Error(message), { name, code }, extra || {});
+  const b64u = {
+    encode: (input) => Buffer.from(typeof input === 'string' ? utf8Encode(input) : Array.from(input)).toString('base64url'),
+    decode: (input) => new Uint8Array(fromBase64(String(input))),
+  };
+  const joseTime = (value, now, name) => {
+    if (typeof value === 'number') return Math.floor(value);
+    if (value instanceof Date) return Math.floor(value.getTime() / 1000);
+    const match = /^\s*([+-]?\d+(?:\.\d+)?)\s*([a-z]+)\s*(ago)?\s*$/i.exec(String(value));
+    if (!match || !(match[2].toLowerCase() in units)) throw new TypeError(`Invalid time period format for ${name}`);
+    const delta = Math.round(parseFloat(match[1]) * units[match[2].toLowerCase()]);
+    return match[3] ? now - delta : now + delta;
+  };
+  const keyKinds = { hmac: 'secret', pem: 'pem', jwk: 'jwk' };
+  const asKey = (key) => {
+    if (key instanceof Uint8Array) return { kind: keyKinds.hmac, hex: toHex(key) };
+    if (key && key.__joseKey) return key;
+    throw new TypeError('Key must be a Uint8Array (HS*) or a key from importSPKI, importPKCS8, importJWK or createRemoteJWKSet');
+  };
+  const joseSign = (alg, key, header, payload) => {
+    const input = `${b64u.encode(stringify(header))}.${b64u.encode(stringify(payload))}`;
+    if (/^HS(256|384|512)$/.test(alg)) {
+      if (key.kind !== keyKinds.hmac) throw new TypeError(`${alg} needs a Uint8Array secret`);
+      return `${input}.${Buffer.from(native.hmac(`sha${alg.slice(2)}`, key.hex, toHex(utf8Encode(input))), 'hex').toString('base64url')}`;
+    }
+    if (/^RS(256|384|512)$/.test(alg) && key.kind === keyKinds.pem) return native.jwsSign(alg, key.pem, stringify(header), stringify(payload));
+    throw new TypeError(`Tessera's jose signs HS256/384/512, and RS256/384/512 with a PKCS#8 PEM key (not ${alg})`);
+  };
+  const joseVerifySignature = (alg, key, token) => {
+    const [header, payload, signature] = token.split('.');
+    if (/^HS(256|384|512)$/.test(alg) && key.kind === keyKinds.hmac) {
+      const expected = Buffer.from(native.hmac(`sha${alg.slice(2)}`, key.hex, toHex(utf8Encode(`${header}.${payload}`))), 'hex').toString('base64url');
+      let diff = expected.length ^ signature.length;
+      for (let i = 0; i < Math.min(expected.length, signature.length); i++) diff |= expected.charCodeAt(i) ^ signature.charCodeAt(i);
+      return diff === 0;
+    }
+    if (/^RS(256|384|512)$/.test(alg) && key.kind === keyKinds.pem) return native.jwsVerify(alg, key.pem, token);
+    if (/^RS(256|384|512)$/.test(alg) && key.kind === keyKinds.jwk) return native.jwsVerifyJWK(alg, key.n, key.e, token);
+    return false;
+  };
+  const decodeProtectedHeader = (token) => {
+    const part = String(token).split('.')[0];
+    try { return parse(utf8Decode(Array.from(b64u.decode(part)))); } catch (e) { throw joseError('JWTInvalid', 'ERR_JWT_INVALID', 'Invalid Token or Protected Header formatting'); }
+  };
+  const decodeJwt = (token) => {
+    const parts = String(token).split('.');
+    if (parts.length !== 3) throw joseError('JWTInvalid', 'ERR_JWT_INVALID', 'Invalid JWT');
+    let claims;
+    try { claims = parse(utf8Decode(Array.from(b64u.decode(parts[1])))); } catch (e) { throw joseError('JWTInvalid', 'ERR_JWT_INVALID', 'Failed to parse the decoded payload as JSON'); }
+    if (!claims || typeof claims !== 'object' || Array.isArray(claims)) throw joseError('JWTInvalid', 'ERR_JWT_INVALID', 'Invalid JWT Claims Set');
+    return claims;
+  };
+  class SignJWT {
+    constructor(payload) { this.payload = Object.assign({}, payload || {}); this.header = {}; }
+    setProtectedHeader(header) { this.header = Object.assign({}, header); return this; }
+    setIssuer(value) { this.payload.iss = value; return this; }
+    setSubject(value) { this.payload.sub = value; return this; }
+    setAudience(value) { this.payload.aud = value; return this; }
+    setJti(value) { this.payload.jti = value; return this; }
+    setIssuedAt(value) { this.payload.iat = value === undefined ? Math.floor(Date.now() / 1000) : joseTime(value, Math.floor(Date.now() / 1000), 'iat'); return this; }
+    setExpirationTime(value) { this.payload.exp = joseTime(value, Math.floor(Date.now() / 1000), 'exp'); return this; }
+    setNotBefore(value) { this.payload.nbf = joseTime(value, Math.floor(Date.now() / 1000), 'nbf'); return this; }
+    async sign(key) {
+      if (!this.header.alg) throw joseError('JWTInvalid', 'ERR_JWS_INVALID', 'JWS "alg" (Algorithm) Header Parameter missing or invalid');
+      return joseSign(this.header.alg, asKey(key), this.header, this.payload);
+    }
+  }
+  const jwtVerify = async (token, keyOrResolver, options) => {
+    options = options || {};
+    token = String(token);
+    const header = decodeProtectedHeader(token);
+    const claims = decodeJwt(token);
+    if (options.algorithms && !options.algorithms.includes(header.alg)) {
+      throw joseError('JOSEAlgNotAllowed', 'ERR_JOSE_ALG_NOT_ALLOWED', '"alg" (Algorithm) Header Parameter value not allowed');
+    }
+    const key = asKey(typeof keyOrResolver === 'function' ? await keyOrResolver(header, { payload: claims }) : keyOrResolver);
+    if (!joseVerifySignature(header.alg, key, token)) throw joseError('JWSSignatureVerificationFailed', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'signature verification failed');
+    const now = Math.floor((options.currentDate ? options.currentDate.getTime() : Date.now()) / 1000);
+    const tolerance = options.clockTolerance === undefined ? 0 : joseTime(options.clockTolerance, 0, 'clockTolerance');
+    const claimError = (message, claim, reason) => joseError('JWTClaimValidationFailed', 'ERR_JWT_CLAIM_VALIDATION_FAILED', message, { claim, reason, payload: claims });
+    if (typeof claims.exp === 'number' && claims.exp <= now - tolerance) {
+      throw joseError('JWTExpired', 'ERR_JWT_EXPIRED', '"exp" claim timestamp check failed', { claim: 'exp', reason: 'check_failed', payload: claims });
+    }
+    if (typeof claims.nbf === 'number' && claims.nbf > now + tolerance) throw claimError('"nbf" claim timestamp check failed', 'nbf', 'check_failed');
+    if (options.issuer !== undefined && ![].concat(options.issuer).includes(claims.iss)) throw claimError('unexpected "iss" claim value', 'iss', 'check_failed');
+    if (options.audience !== undefined && ![].concat(options.audience).some((a) => [].concat(claims.aud === undefined ? [] : claims.aud).includes(a))) {
+      throw claimError('unexpected "aud" claim value', 'aud', 'check_failed');
+    }
+    if (options.subject !== undefined && claims.sub !== options.subject) throw claimError('unexpected "sub" claim value', 'sub', 'check_failed');
+    if (options.maxTokenAge !== undefined && (typeof claims.iat !== 'number' || now - claims.iat > joseTime(options.maxTokenAge, 0, 'maxTokenAge'))) {
+      throw claimError('"iat" claim timestamp check failed (too far in the past)', 'iat', 'check_failed');
+    }
+    return { payload: claims, protectedHeader: header, key };
+  };
+  const pemKey = (pem, expected) => {
+    if (typeof pem !== 'string' || !new RegExp(`-----BEGIN ${expected}-----`).test(pem)) throw new TypeError(`"pem" must be a ${expected} PEM string`);
+    return { __joseKey: true, kind: keyKinds.pem, pem };
+  };
+  const importJWK = async (jwk) => {
+    if (jwk && jwk.kty === 'oct' && typeof jwk.k === 'string') return b64u.decode(jwk.k);
+    if (jwk && jwk.kty === 'RSA' && typeof jwk.n === 'string' && typeof jwk.e === 'string') return { __joseKey: true, kind: keyKinds.jwk, n: jwk.n, e: jwk.e, kid: jwk.kid };
+    throw new TypeError("Tessera's jose imports oct and RSA public JWKs");
+  };
+  const createRemoteJWKSet = (url) => {
+    let keys = null;
+    return async (header) => {
+      if (!keys) {
+        const response = await fetch(String(url));
+        if (!response.ok) throw joseError('JOSEError', 'ERR_JOSE_GENERIC', `Expected 200 OK from the JSON Web Key Set HTTP response, got ${response.status}`);
+        keys = ((await response.json()) || {}).keys || [];
+      }
+      const found = keys.filter((key) => key.kty === 'RSA' && (header.kid === undefined || key.kid === header.kid));
+      if (found.length === 0) throw joseError('JWKSNoMatchingKey', 'ERR_JWKS_NO_MATCHING_KEY', 'no applicable key found in the JSON Web Key Set');
+      return importJWK(found[0]);
+    };
+  };
+  const jose = {
+    SignJWT, jwtVerify, decodeJwt, decodeProtectedHeader, importJWK, createRemoteJWKSet, base64url: b64u,
+    importSPKI: async (pem) => pemKey(pem, 'PUBLIC KEY'),
+    importPKCS8: async (pem) => pemKey(pem, 'PRIVATE KEY'),
+    errors: {},
+  };
+  ['JWTExpired', 'JWTClaimValidationFailed', 'JWSSignatureVerificationFailed', 'JWTInvalid', 'JOSEAlgNotAllowed', 'JWKSNoMatchingKey'].forEach((name) => {
+    jose.errors[name] = { [Symbol.hasInstance]: (value) => !!value && value.name === name };
+  });
+
+  // ipaddr.js: parse, validate and classify IPv4 and IPv6 addresses, match them against CIDR ranges.
+  const ipv4Ranges = [
+    ['unspecified', [0, 0, 0, 0], 8], ['broadcast', [255, 255, 255, 255], 32], ['multicast', [224, 0, 0, 0], 4],
+    ['linkLocal', [169, 254, 0, 0], 16], ['loopback', [127, 0, 0, 0], 8], ['carrierGradeNat', [100, 64, 0, 0], 10],
+    ['private', [10, 0, 0, 0], 8], ['private', [172, 16, 0, 0], 12], ['private', [192, 168, 0, 0], 16],
+    ['reserved', [192, 0, 0, 0], 24], ['reserved', [192, 0, 2, 0], 24], ['reserved', [192, 88, 99, 0], 24],
+    ['reserved', [198, 18, 0, 0], 15], ['reserved', [198, 51, 100, 0], 24], ['reserved', [203, 0, 113, 0], 24],
+    ['reserved', [240, 0, 0, 0], 4],
+  ];
+  const ipv6Ranges = [
+    ['unspecified', [0, 0, 0, 0, 0, 0, 0, 0], 128], ['linkLocal', [0xfe80, 0, 0, 0, 0, 0, 0, 0], 10],
+    ['multicast', [0xff00, 0, 0, 0, 0, 0, 0, 0], 8], ['loopback', [0, 0, 0, 0, 0, 0, 0, 1], 128],
+    ['uniqueLocal', [0xfc00, 0, 0, 0, 0, 0, 0, 0], 7], ['ipv4Mapped', [0, 0, 0, 0, 0, 0xffff, 0, 0], 96],
+    ['rfc6145', [0, 0, 0, 0, 0xffff, 0, 0, 0], 96], ['rfc6052', [0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96],
+    ['6to4', [0x2002, 0, 0, 0, 0, 0, 0, 0], 16], ['teredo', [0x2001, 0, 0, 0, 0, 0, 0, 0], 32],
+    ['reserved', [0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32],
+  ];
+  const partsMatch = (a, b, bitsPerPart, prefix) => {
+    for (let i = 0; prefix > 0; i++, prefix -= bitsPerPart) {
+      const shift = Math.max(0, bitsPerPart - prefix);
+      if ((a[i] >> shift) !== (b[i] >> shift)) return false;
+    }
+    return true;
+  };
+  class IPv4 {
+    constructor(octets) {
+      if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) throw new Error('ipaddr: ipv4 octet count should be 4, each 0..255');
+      this.octets = octets.slice();
+    }
+    kind() { return 'ipv4'; }
+    toString() { return this.octets.join('.'); }
+    toNormalizedString() { return this.toString(); }
+    toByteArray() { return this.octets.slice(); }
+    match(other, bits) {
+      if (Array.isArray(other)) [other, bits] = other;
+      if (other.kind() !== 'ipv4') throw new Error('ipaddr: cannot match ipv4 address with non-ipv4 one');
+      return partsMatch(this.octets, other.octets, 8, bits);
+    }
+    range() { const found = ipv4Ranges.find(([, parts, bits]) => partsMatch(this.octets, parts, 8, bits)); return found ? found[0] : 'unicast'; }
+    prefixLengthFromSubnetMask() {
+      let bits = 0, ended = false;
+      for (const octet of this.octets) for (let b = 7; b >= 0; b--) { const on = (octet >> b) & 1; if (on && ended) return null; if (on) bits++; else ended = true; }
+      return bits;
+    }
+    toIPv4MappedAddress() { return new IPv6([0, 0, 0, 0, 0, 0xffff, (this.octets[0] << 8) | this.octets[1], (this.octets[2] << 8) | this.octets[3]]); }
+  }
+  class IPv6 {
+    constructor(parts, zoneId) {
+      if (parts.length !== 8 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 0xffff)) throw new Error('ipaddr: ipv6 part count should be 8, each 0..ffff');
+      this.parts = parts.slice();
+      this.zoneId = zoneId;
+    }
+    kind() { return 'ipv6'; }
+    toNormalizedString() { return this.parts.map((p) => p.toString(16)).join(':') + (this.zoneId ? `%${this.zoneId}` : ''); }
+    toString() {
+      let best = -1, bestLength = 0;
+      for (let i = 0; i < 8;) {
+        if (this.parts[i] !== 0) { i++; continue; }
+        let j = i; while (j < 8 && this.parts[j] === 0) j++;
+        if (j - i > bestLength && j - i > 1) { best = i; bestLength = j - i; }
+        i = j;
+      }
+      const hex = this.parts.map((p) => p.toString(16));
+      const text = best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLength).join(':')}`;
+      return text + (this.zoneId ? `%${this.zoneId}` : '');
+    }
+    toByteArray() { const bytes = []; this.parts.forEach((p) => bytes.push(p >> 8, p & 0xff)); return bytes; }
+    match(other, bits) {
+      if (Array.isArray(other)) [other, bits] = other;
+      if (other.kind() !== 'ipv6') throw new Error('ipaddr: cannot match ipv6 address with non-ipv6 one');
+      return partsMatch(this.parts, other.parts, 16, bits);
+    }
+    range() { const found = ipv6Ranges.find(([, parts, bits]) => partsMatch(this.parts, parts, 16, bits)); return found ? found[0] : 'unicast'; }
+    isIPv4MappedAddress() { return this.range() === 'ipv4Mapped'; }
+    toIPv4Address() {
+      if (!this.isIPv4MappedAddress()) throw new Error('ipaddr: trying to convert a generic ipv6 address to ipv4');
+      return new IPv4([this.parts[6] >> 8, this.parts[6] & 0xff, this.parts[7] >> 8, this.parts[7] & 0xff]);
+    }
+  }
+  const parseIPv4 = (text) => {
+    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return null;
+    const octets = text.split('.').map(Number);
+    return octets.every((o) => o <= 255) ? octets : null;
+  };
+  const parseIPv6 = (text) => {
+    let zoneId;
+    const percent = text.indexOf('%');
+    if (percent >= 0) { zoneId = text.slice(percent + 1); text = text.slice(0, percent); }
+    let tail = [];
+    const lastColon = text.lastIndexOf(':');
+    if (text.slice(lastColon + 1).includes('.')) {
+      const v4 = parseIPv4(text.slice(lastColon + 1));
+      if (!v4) return null;
+      tail = [(v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]];
+      // Keep a `::` that ends right before the IPv4 part; drop the single colon otherwise.
+      text = text[lastColon - 1] === ':' ? text.slice(0, lastColon + 1) : text.slice(0, lastColon);
+    }
+    const halves = text.split('::');
+    if (halves.length > 2) return null;
+    const group = (part) => (part === '' ? [] : part.split(':'));
+    const hex = (value) => (/^[0-9a-f]{1,4}$/i.test(value) ? parseInt(value, 16) : NaN);
+    const head = group(halves[0]).map(hex), rest = halves.length === 2 ? group(halves[1]).map(hex) : [];
+    const known = head.length + rest.length + tail.length;
+    if ([...head, ...rest].some(isNaN)) return null;
+    if (halves.length === 1 && known !== 8) return null;
+    if (halves.length === 2 && known > 7) return null;
+    const parts = halves.length === 2 ? [...head, ...new Array(8 - known).fill(0), ...rest, ...tail] : [...head, ...tail];
+    return parts.length === 8 ? { parts, zoneId } : null;
+  };
+  const ipaddr = {
+    IPv4: Object.assign(IPv4, {
+      isValid: (text) => parseIPv4(String(text)) !== null,
+      isValidFourPartDecimal: (text) => parseIPv4(String(text)) !== null,
+      parse: (text) => { const octets = parseIPv4(String(text)); if (!octets) throw new Error('ipaddr: the address has neither IPv6 nor IPv4 format'); return new IPv4(octets); },
+      subnetMaskFromPrefixLength: (bits) => new IPv4([0, 1, 2, 3].map((i) => (0xff << (8 - Math.max(0, Math.min(8, bits - i * 8)))) & 0xff)),
+    }),
+    IPv6: Object.assign(IPv6, {
+      isValid: (text) => parseIPv6(String(text)) !== null,
+      parse: (text) => { const found = parseIPv6(String(text)); if (!found) throw new Error('ipaddr: the address has neither IPv6 nor IPv4 format'); return new IPv6(found.parts, found.zoneId); },
+    }),
+    isValid: (text) => ipaddr.IPv4.isValid(text) || ipaddr.IPv6.isValid(text),
+    parse(text) {
+      text = String(text);
+      if (ipaddr.IPv4.isValid(text)) return ipaddr.IPv4.parse(text);
+      if (ipaddr.IPv6.isValid(text)) return ipaddr.IPv6.parse(text);
+      throw new Error('ipaddr: the address has neither IPv6 nor IPv4 format');
+    },
+    process(text) { const address = ipaddr.parse(text); return address.kind() === 'ipv6' && address.isIPv4MappedAddress() ? address.toIPv4Address() : address; },
+    parseCIDR(text) {
+      const match = /^(.+)\/(\d{1,3})$/.exec(String(text));
+      if (match) {
+        const address = ipaddr.parse(match[1]), bits = Number(match[2]);
+        if (bits <= (address.kind() === 'ipv4' ? 32 : 128)) {
+          const range = [address, bits];
+          Object.defineProperty(range, 'toString', { value: () => `${address.toString()}/${bits}` });
+          return range;
+        }
+      }
+      throw new Error('ipaddr: string is not formatted like a CIDR range');
+    },
+    subnetMatch(address, rangeList, defaultName) {
+      for (const name of Object.keys(rangeList)) {
+        let ranges = rangeList[name];
+        if (ranges[0] && !Array.isArray(ranges[0])) ranges = [ranges];
+        for (const range of ranges) if (address.kind() === range[0].kind() && address.match(range)) return name;
+      }
+      return defaultName === undefined ? 'unicast' : defaultName;
+    },
+    fromByteArray(bytes) {
+      if (bytes.length === 4) return new IPv4(Array.from(bytes));
+      if (bytes.length === 16) return new IPv6(Array.from({ length: 8 }, (_, i) => (bytes[i * 2] << 8) | bytes[i * 2 + 1]));
+      throw new Error('ipaddr: the binary input is neither an IPv6 nor IPv4 address');
+    },
+  };
+
+  // Node core modules beyond crypto that Actions reach for.
+  const querystring = {
+    stringify: (object) => new URLSearchParams(Object.entries(object || {}).flatMap(([key, value]) => (Array.isArray(value) ? value.map((v) => [key, v]) : [[key, value]]))).toString(),
+    parse: (text) => {
+      const out = {};
+      new URLSearchParams(String(text || '')).forEach((value, key) => {
+        if (key in out) out[key] = [].concat(out[key], value); else out[key] = value;
+      });
+      return out;
+    },
+  };
+  querystring.encode = querystring.stringify;
+  querystring.decode = querystring.parse;
+
+  const builtins = { jsonwebtoken, 'node-fetch': fetch, crypto, '@userhub/auth0-actions': { UserHubActions }, axios, 'jwt-decode': jwtDecode, auth0,
+                     jose, 'ipaddr.js': ipaddr, buffer: { Buffer }, url: { URL, URLSearchParams }, querystring };
   // Node's core modules answer to `node:crypto` as well as `crypto`.
-  const nodeCore = new Set(['crypto']);
+  const nodeCore = new Set(['crypto', 'buffer', 'url', 'querystring']);
   globalThis.require = function require(name) {
     name = String(name);
     const bare = name.startsWith('node:') && nodeCore.has(name.slice(5)) ? name.slice(5) : name;
