@@ -13,6 +13,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
     let users: Users
     let roles: Roles
     let authenticationMethods: AuthenticationMethods
+    let geo: GeoLocation
     let runner: ActionRunner?
     let cache: ActionCache
     let issuer: String
@@ -27,6 +28,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
         users = services.tenant.users
         roles = services.tenant.roles
         authenticationMethods = services.tenant.authenticationMethods
+        geo = services.geo
         runner = try? ActionRunner(userHubBaseURL: services.userHubBaseURL)
         cache = ActionCache(clock: services.clock)
         issuer = services.configuration.issuer
@@ -62,6 +64,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
         var appMetadataChanges: [String: JSONValue] = [:], userMetadataChanges: [String: JSONValue] = [:]
         let roleNames = try await roles.roles(ofUser: user.userID).map(\.name)
         let factors = try await authenticationMethods.enrolledProviders(userID: user.userID)
+        let geoip = await geo.country(of: context.ip)
         let deadline = Date().addingTimeInterval(Self.flowTimeLimit)
         var outbound = try await actions.outboundPolicy()
         outbound.ownOrigin = issuer
@@ -72,7 +75,8 @@ public struct ActionsPostLoginHook: PostLoginHook {
             let execution: ActionExecution
             do {
                 execution = try await runner.run(
-                    code: action.code, event: event(context, user: user, roles: roleNames, factors: factors, action: action, continuing: continuing),
+                    code: action.code, event: event(context, user: user, roles: roleNames, factors: factors, geoip: geoip, action: action,
+                                                               continuing: continuing),
                     cache: await cache.snapshot(action.id), timeLimit: remaining, outbound: outbound,
                     handler: continuing ? .resume : .execute, invocation: invocation(context, continuing: continuing))
             } catch let error as ActionError {
@@ -157,8 +161,8 @@ public struct ActionsPostLoginHook: PostLoginHook {
     }
 
     /// Auth0's post-login `event`, with `user.id` as an alias of `user.user_id` (seed 000 reads it).
-    func event(_ context: PostLoginContext, user: User, roles: [String], factors: [String], action: BoundAction,
-               continuing: Bool = false) -> JSONValue {
+    func event(_ context: PostLoginContext, user: User, roles: [String], factors: [String], geoip: JSONValue? = nil,
+               action: BoundAction, continuing: Bool = false) -> JSONValue {
         var profile = user.profile
         profile["id"] = .string(user.userID)
         var transaction: [String: JSONValue] = [
@@ -186,6 +190,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
             "language": .string("en"), "query": .object(query), "body": .object(body),
         ]
         if let userAgent = context.userAgent { requestFields["user_agent"] = .string(userAgent) }
+        if let geoip { requestFields["geoip"] = geoip }
         // The session's methods (`pwd` when the password was given, `mfa` once a code was), or a password just now.
         let methods = context.session?.methods ?? [SignInMethod(name: "pwd", time: Int(clock.now().timeIntervalSince1970))]
         profile["multifactor"] = .array(factors.map(JSONValue.string))

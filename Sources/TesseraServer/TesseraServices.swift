@@ -27,6 +27,8 @@ public struct TesseraServices: Sendable {
     public let graphql: GraphQLService?
     /// The user directory; its background sync starts with `serve` (``DirectorySync/start()``).
     public let directory: Directory
+    /// Offline country lookups for Actions' `event.request.geoip`, when Debian's GeoIP database is installed.
+    public let geo = GeoLocation()
 
     /// Opens the store, applies migrations, makes sure signing keys and the Management API exist.
     public static func open(_ configuration: ServerConfiguration, logger: Logger,

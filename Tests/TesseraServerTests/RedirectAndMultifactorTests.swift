@@ -5,6 +5,7 @@ import IdentityManagement
 import TenantFile
 import TesseraCore
 import TesseraTokens
+@testable import Identity
 import Testing
 @testable import TesseraServer
 
@@ -430,5 +431,42 @@ import Testing
         #expect(Base32.decode("MZXW6YTB01") == nil)
         let bytes = RandomToken.bytes(20)
         #expect(Base32.decode(Base32.encode(bytes)) == bytes)
+    }
+}
+
+@Suite struct GeoLocationTests {
+    /// Debian's country databases place public addresses (`make test` installs them); nothing is made up for the rest.
+    @Test func countriesComeFromTheOfflineDatabase() async throws {
+        let geo = GeoLocation()
+        guard await geo.isAvailable else {
+            #expect(await geo.country(of: "8.8.8.8") == nil)
+            return
+        }
+        let google = try #require(await geo.country(of: "8.8.8.8")?.objectValue)
+        #expect(google["countryCode"] == "US" && google["countryCode3"] == "USA" && google["countryName"] == "United States")
+        #expect(google["continentCode"] == "NA")
+        #expect(await geo.country(of: "2001:4860:4860::8888")?.objectValue?["countryCode"] == "US")
+        for unplaced in ["127.0.0.1", "10.1.2.3", "::1", "unknown", "1.2.3.4.5"] { #expect(await geo.country(of: unplaced) == nil) }
+    }
+
+    /// The post-login event carries it as `request.geoip`, where Auth0 puts it.
+    @Test func thePostLoginEventCarriesIt() async throws {
+        let harness = try await Harness.make()
+        let setup = try await SignInTests.setUp(harness)
+        try await RedirectAndMultifactorTests.bind(harness, [(name: "Geo", code: """
+            exports.onExecutePostLogin = async (event, api) => {
+              api.idToken.setCustomClaim('country', event.request.geoip ? event.request.geoip.countryCode : 'absent');
+            };
+            """)])
+        try await harness.test { _ in
+            let hook = ActionsPostLoginHook(services: harness.services)
+            func country(_ ip: String) async throws -> JSONValue? {
+                try await hook.run(PostLoginContext(user: setup.user, client: setup.spa, request: nil, scopes: ["openid"], audience: nil,
+                                                    ip: ip, protocolName: "oidc-basic-profile")).idTokenClaims["country"]
+            }
+            let loopback = try await country("127.0.0.1"), google = try await country("8.8.8.8")
+            let expected: JSONValue = await harness.services.geo.isAvailable ? "US" : "absent"
+            #expect(loopback == "absent" && google == expected)
+        }
     }
 }
