@@ -18,11 +18,18 @@ public struct OutboundPolicy: Sendable, Equatable {
 
     /// Tessera's own origin (`http://127.0.0.1:8080`): `require('auth0')`'s ManagementClient calls the Management API
     /// there. Reachable whatever the list says, but only at that scheme, host and port.
-    public var ownOrigin: String?
+    public private(set) var ownOrigin: String?
 
     public init(allow: [String] = [], ownOrigin: String? = nil) {
         self.allow = allow.map { $0.lowercased().trimmingCharacters(in: .whitespaces) }
         self.ownOrigin = ownOrigin.flatMap { URL(string: $0) }.flatMap(Self.origin)
+    }
+
+    /// This policy, with `url`'s origin as Tessera's own.
+    public func reaching(own url: String) -> OutboundPolicy {
+        var policy = self
+        policy.ownOrigin = URL(string: url).flatMap(Self.origin)
+        return policy
     }
 
     /// The addresses a request to `url` may use: Tessera's own origin always, any other by the rules above.

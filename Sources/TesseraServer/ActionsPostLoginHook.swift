@@ -66,8 +66,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
         let factors = try await authenticationMethods.enrolledProviders(userID: user.userID)
         let geoip = await geo.country(of: context.ip)
         let deadline = Date().addingTimeInterval(Self.flowTimeLimit)
-        var outbound = try await actions.outboundPolicy()
-        outbound.ownOrigin = issuer
+        let outbound = try await actions.outboundPolicy().reaching(own: issuer)
         for (index, action) in flow.enumerated().dropFirst(start) {
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else { return try await deny("The post-login flow ran longer than 20 s", report) }

@@ -183,6 +183,17 @@ import _CryptoExtras
         }
     }
 
+    /// `require('auth0')` reaches Tessera's own Management API on loopback: exactly that origin, nothing beside it.
+    @Test func ownOriginIsReachableAndNothingElseIs() async throws {
+        let policy = OutboundPolicy().reaching(own: "http://127.0.0.1:8080/")
+        let resolver: OutboundPolicy.Resolver = { _ in [IPAddress("127.0.0.1")!] }
+        #expect(try await policy.addresses(for: URL(string: "http://127.0.0.1:8080/api/v2/users")!, resolver: resolver) == [IPAddress("127.0.0.1")!])
+        for other in ["http://127.0.0.1:8081/", "https://127.0.0.1:8080/", "http://localhost:8080/", "http://10.0.0.1:8080/"] {
+            await #expect(throws: DomainError.self) { _ = try await policy.addresses(for: URL(string: other)!, resolver: resolver) }
+        }
+        #expect(OutboundPolicy(allow: ["*"]).reaching(own: "https://login.example.com/").ownOrigin == "https://login.example.com:443")
+    }
+
     func decodeJWT(_ token: String) -> [String: JSONValue] {
         let part = token.split(separator: ".").dropFirst().first.map(String.init) ?? ""
         return Data(base64URLEncoded: part).flatMap { try? JSONValue.parse(String(decoding: $0, as: UTF8.self)) }?.objectValue ?? [:]
