@@ -23,15 +23,25 @@ extension SignInRoutes {
         guard let state = query["state"] ?? body["state"], !state.isEmpty else {
             return pages.error("Invalid request", "The state parameter is missing: send the browser back to /continue with the state it was given.")
         }
-        guard let session = try await currentSession(request) else { return Self.expired(pages) }
+        guard let session = try await currentSession(request) else {
+            // A site posting back across origins gets no SameSite=Lax session cookie: post the same fields again from
+            // this origin, where the browser sends it. Once only, so a browser without a session gets the error page.
+            if request.method == .post, body[Self.resubmitted] == nil {
+                let fields = (query.pairs + body.pairs).map { ["name": $0.name, "value": $0.value] } + [["name": Self.resubmitted, "value": "1"]]
+                return pages.render("form_post", ["action": "/continue", "fields": fields], allowInlineScript: true)
+            }
+            return Self.expired(pages)
+        }
         let continuation = PostLoginContinuation(state: state, method: request.method == .post ? "POST" : "GET",
-                                                 query: query.firstValues, body: body.firstValues)
+                                                 query: query.firstValues, body: body.removing([Self.resubmitted]).firstValues)
         guard let (authorization, outcome) = try await signIn.resume(continuation, session: session, ip: ip,
                                                                      userAgent: request.headers[.userAgent],
                                                                      rememberedBrowser: request.cookie(Self.rememberCookie))
         else { return Self.expired(pages) }
         return try await finish(authorization, session: session, viaForm: request.method == .post) { outcome }
     }
+
+    static let resubmitted = "tessera_resubmitted"
 
     static func expired(_ pages: Pages) -> Response {
         pages.error("This sign-in link has expired",

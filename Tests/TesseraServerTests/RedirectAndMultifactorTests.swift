@@ -135,7 +135,14 @@ import Testing
             let pkce = PKCEPair()
             let page = try await browser.request(.get, SignInTests.authorizeURL(setup.spa.clientID, pkce: pkce))
             state = try #require(try Self.redirectTarget(page).item("state"))
-            let accepted = try await browser.request(.post, "/continue", form: ["state": state, "accepted": "yes"])
+            // Posted back from another site, the browser sends no SameSite=Lax cookie: the page posts it again from here.
+            var crossSite = browser.cookies
+            browser.cookies = [:]
+            let relay = try await browser.request(.post, "/continue", form: ["state": state, "accepted": "yes"])
+            #expect(relay.status == .ok && relay.text.contains("name=\"tessera_resubmitted\" value=\"1\"") && relay.text.contains("value=\"yes\""))
+            #expect(try await browser.request(.post, "/continue", form: ["state": state, "accepted": "yes", "tessera_resubmitted": "1"]).status == .badRequest)
+            swap(&crossSite, &browser.cookies)
+            let accepted = try await browser.request(.post, "/continue", form: ["state": state, "accepted": "yes", "tessera_resubmitted": "1"])
             _ = try await Self.tokens(http, setup, accepted, pkce)
         }
     }
