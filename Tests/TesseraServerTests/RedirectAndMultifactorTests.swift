@@ -389,6 +389,34 @@ import Testing
         }
     }
 
+    /// The dashboard's "Test" shows what a redirect or MFA Action asks for; the Management API refuses what Tessera lacks.
+    @Test func theTestEndpointShowsRedirectsAndFactors() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { http in
+            let token = try await http.managementToken()
+            let created = try await http.request(.post, "/api/v2/actions/actions", token: token, json: [
+                "name": "Consent and MFA",
+                "code": .string("""
+                    exports.onExecutePostLogin = async (event, api) => {
+                      api.redirect.sendUserTo('https://consent.test/', { query: { u: event.user.user_id } });
+                      api.multifactor.enable('any', { allowRememberBrowser: true }).session.revoke('testing');
+                    };
+                    """),
+            ])
+            let id = try #require(created["id"]?.stringValue, "\(created.text)")
+            let tested = try await http.request(.post, "/api/v2/actions/actions/\(id)/test", token: token,
+                                                json: ["payload": ["user": ["user_id": "auth0|t1"]]])
+            let commands = try #require(tested["payload"]?.objectValue?["commands"]?.arrayValue, "\(tested.text)")
+            #expect(commands.contains(["name": "redirect.sendUserTo", "url": "https://consent.test/", "query": ["u": "auth0|t1"]]))
+            #expect(commands.contains(["name": "multifactor.enable", "provider": "any", "allowRememberBrowser": true]))
+            #expect(commands.contains(["name": "session.revoke", "reason": "testing"]))
+            let refused = try await http.request(.post, "/api/v2/actions/actions", token: token, json: [
+                "name": "Forms", "code": "exports.onExecutePostLogin = async (event, api) => { api.prompt.render('ap_1'); };",
+            ])
+            #expect(refused.status == .badRequest && refused.text.contains("api.prompt.render is not available"))
+        }
+    }
+
     @Test func unsupportedPartsOfTheAPIFailAtDeploy() async throws {
         let harness = try await Harness.make()
         try await harness.test { _ in

@@ -136,7 +136,8 @@ public enum ActionTest {
     public static func run(_ runner: ActionRunner, code: String, event: JSONValue,
                            outbound: OutboundPolicy = OutboundPolicy()) async -> JSONValue {
         do {
-            let execution = try await runner.run(code: code, event: event, outbound: outbound)
+            // A test has a browser in mind: an Action may show what its redirect would do.
+            let execution = try await runner.run(code: code, event: event, outbound: outbound, invocation: ["canRedirect": true])
             var commands: [JSONValue] = []
             for (name, value) in execution.idTokenClaims.sorted(by: { $0.key < $1.key }) {
                 commands.append(.object(["name": .string("idToken.setCustomClaim"), "key": .string(name), "value": value]))
@@ -152,6 +153,17 @@ public enum ActionTest {
             }
             if let reason = execution.denyReason {
                 commands.append(.object(["name": .string("access.deny"), "reason": .string(reason)]))
+            }
+            if let redirect = execution.redirect {
+                commands.append(.object(["name": .string("redirect.sendUserTo"), "url": .string(redirect.url),
+                                         "query": .object(redirect.query.mapValues(JSONValue.string))]))
+            }
+            if let multifactor = execution.multifactor {
+                commands.append(.object(["name": .string("multifactor.enable"), "provider": .string(multifactor.provider),
+                                         "allowRememberBrowser": .bool(multifactor.allowRememberBrowser)]))
+            }
+            if let reason = execution.revokeSession {
+                commands.append(.object(["name": .string("session.revoke"), "reason": .string(reason)]))
             }
             return .object(["commands": .array(commands), "logs": .string(execution.logs.map(\.message).joined(separator: "\n"))])
         } catch {
