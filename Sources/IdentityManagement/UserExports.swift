@@ -163,9 +163,10 @@ public struct UserExports: Sendable {
     }
 
     /// The job behind a download URL: its token is compared in constant time, and a wrong one reads as no job.
-    public func download(_ id: String, token: String) async throws -> UserExport {
+    /// The export behind a job's `location`: the job, its file's name and the URL's capability must all match.
+    public func download(_ id: String, file: String, token: String) async throws -> UserExport {
         let export = try await get(id)
-        guard OpaqueSecret.matches(token, digest: OpaqueSecret.digest(export.downloadToken)) else {
+        guard OpaqueSecret.matches(token, digest: OpaqueSecret.digest(export.downloadToken)), file == export.fileName else {
             throw DomainError.notFound("The job does not exist", code: "inexistent_job")
         }
         return export

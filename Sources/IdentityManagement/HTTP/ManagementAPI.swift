@@ -306,10 +306,8 @@ extension ManagementAPI {
             return try JSONResponse.make(try await exports.get(try context.pathParameter("id")).wire(baseURL: issuer))
         }
         api.get("jobs/:id/:file") { request, context in
-            let export = try await exports.download(try context.pathParameter("id"), token: try request.query["token"] ?? "")
-            guard try context.pathParameter("file") == export.fileName else {
-                throw DomainError.notFound("The job does not exist", code: "inexistent_job")
-            }
+            let export = try await exports.download(try context.pathParameter("id"), file: try context.pathParameter("file"),
+                                                    token: try request.query["token"] ?? "")
             // A .gz file, as Auth0's are served: clients that would undo a Content-Encoding must get the gzip bytes.
             return Response(status: .ok, headers: [.contentType: "application/gzip", .contentDisposition: "attachment; filename=\"\(export.fileName)\"",
                                                    .cacheControl: "no-store"],
