@@ -168,6 +168,8 @@ public struct SignInService: Sendable {
             }
         }
         result.multifactor = nil
+        // A session whose user gave a second factor was authenticated with it: single sign-on says so too.
+        if session.methods.contains(where: { $0.name == "mfa" }) { result.authenticationMethods = ["mfa"] }
         return .code(try await issueCode(request, session: session, result: result))
     }
 
