@@ -131,7 +131,7 @@ enrolled = []
 for email, password in people:
     session, response = sign_in(email, password)
     page = session.get(f"{base}{response.headers['Location'].lstrip('/')}", timeout=10)
-    key = element("totp-secret", page.text)
+    key = element("totp-secret", page.text).replace(" ", "")
     form = {"state": field("state", page.text), "csrf": field("csrf", page.text)}
     assert session.post(f"{base}u/mfa", data={**form, "code": totp(key, time.time())}, timeout=10).status_code == 200
     code_of(session.post(f"{base}u/mfa", data={**form, "step": "done"}, allow_redirects=False, timeout=10))

@@ -376,3 +376,41 @@ class BackgroundHTTPServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=10)
+
+
+# ---------------------------------------------------------------- a real browser (test_browser, test_seed_003, test_browser_mfa)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def require_browser() -> None:
+    """Debian's chromium and chromium-driver (`make test` installs them); missing, the test fails unless
+    TESSERA_ALLOW_BROWSER_SKIP=1 asks to skip it."""
+    if not os.path.exists(CHROMEDRIVER):
+        message = (f"{CHROMEDRIVER} is missing: install Debian's packages with "
+                   "`apt-get install -y chromium chromium-driver` (make test does).")
+        if os.environ.get("TESSERA_ALLOW_BROWSER_SKIP") == "1":
+            pytest.skip(message)
+        pytest.fail(message + " Set TESSERA_ALLOW_BROWSER_SKIP=1 to skip the browser test instead.")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's package `chromium`.")
+
+
+def chromium(page_load_timeout: float = 20):
+    """Headless Chromium driven by Selenium, quit when the generator is closed (a fixture's body)."""
+    require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
+                     "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--lang=en-US"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(page_load_timeout)
+    try:
+        yield driver
+    finally:
+        driver.quit()

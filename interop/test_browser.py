@@ -4,7 +4,6 @@ using a single-page application would. Needs Debian's `chromium` and `chromium-d
 The SPA's callback is a tiny HTTP server on loopback that records the query it is called with; the test then
 exchanges the code at /oauth/token with the PKCE verifier, as the SPA's JavaScript would."""
 
-import os
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -14,10 +13,8 @@ import jwt
 import pytest
 import requests
 
-from conftest import STRONG_PASSWORD, TIMEOUT, BackgroundHTTPServer, create_spa_client, new_email, pkce_pair
+from conftest import STRONG_PASSWORD, TIMEOUT, BackgroundHTTPServer, chromium, create_spa_client, new_email, pkce_pair
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SCREENSHOT = ARTIFACTS / "login-page.png"
 WAIT = 20
@@ -65,34 +62,9 @@ def callback_server():
 # ---------------------------------------------------------------- the browser
 
 
-def require_browser():
-    if not os.path.exists(CHROMEDRIVER):
-        message = (f"{CHROMEDRIVER} is missing: install Debian's packages with "
-                   "`apt-get install -y chromium chromium-driver` (make test does).")
-        if os.environ.get("TESSERA_ALLOW_BROWSER_SKIP") == "1":
-            pytest.skip(message)
-        pytest.fail(message + " Set TESSERA_ALLOW_BROWSER_SKIP=1 to skip the browser test instead.")
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's package `chromium`.")
-
-
 @pytest.fixture
 def browser():
-    require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
-                     "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--lang=en-US"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(WAIT)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    yield from chromium(WAIT)
 
 
 # ---------------------------------------------------------------- the test

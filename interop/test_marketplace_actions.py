@@ -22,6 +22,7 @@ import requests
 
 from conftest import TIMEOUT, BackgroundHTTPServer, create_password_user, pkce_pair
 from test_actions import Flow, apply_outbound
+from test_browser_mfa import ConsentSite
 from test_signin import callback_query, discovery, login_form, oauth_session, spa, submit_credentials  # noqa: F401
 
 ACTIONS = Path(__file__).resolve().parent / "marketplace_actions"
@@ -127,7 +128,8 @@ class MFAPage:
 
     @property
     def key(self):
-        return element("totp-secret", self.page.text)
+        shown = element("totp-secret", self.page.text)
+        return shown.replace(" ", "") if shown else None
 
     def post(self, **fields):
         return self.browser.post(self.server.url("u/mfa"), data={**self.fields, **fields}, allow_redirects=False, timeout=TIMEOUT)
@@ -349,33 +351,9 @@ def test_default_role_with_management_client(server, admin, discovery, spa, pers
 # ---------------------------------------------------------------- redirects
 
 
-class ConsentSite(BackgroundHTTPServer):
-    """The app's own consent page: shows the terms and links back to Tessera's /continue with the answer."""
-
-    def __init__(self):
-        site = self
-        self.visits = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                site.visits.append(self.path)
-                page = b"<!doctype html><title>Terms</title><p>Do you accept?</p>"
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html")
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
-        self.serve_in_background("consent")
-
-
 def test_consent_redirect_and_continue(server, admin, discovery, spa, person, flow):
-    with ConsentSite() as site:
-        consent_url = f"http://127.0.0.1:{site.port}/terms"
+    with ConsentSite(server.base_url) as site:
+        consent_url = site.url
         flow.bind(action("consent-redirect", configuration={"CONSENT_URL": consent_url, "TERMS_VERSION": "2024-06"}),
                   action("chained-claims"))
         attempt, response = sign_in(discovery, spa, person)

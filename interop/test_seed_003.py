@@ -39,7 +39,7 @@ import requests
 import userhub_sdk
 from userhub_sdk.types import UserHubError
 
-from conftest import (DEMO_DIRECTORY_ENV, DEMO_HASURA_SECRET, STRONG_PASSWORD, TIMEOUT, BackgroundHTTPServer, RunningTessera,
+from conftest import (DEMO_DIRECTORY_ENV, chromium, DEMO_HASURA_SECRET, STRONG_PASSWORD, TIMEOUT, BackgroundHTTPServer, RunningTessera,
                       _listening_url,
                       _tail, example_tenant, fetch_token, leaked_secrets, new_email, remember_secret, serve_module,
                       start_tessera, stop_tessera)
@@ -52,8 +52,6 @@ BULK_SECONDS = 300  # the creations' bound
 PASS_SECONDS = 120
 FIRST_PASS_SECONDS = 60
 EVENT_SECONDS = 5
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 BROWSER_WAIT = 20
 BULK_PASSWORD = "Bulk-Passw0rd-" + secrets.token_hex(6)
 remember_secret(BULK_PASSWORD)
@@ -199,23 +197,7 @@ def test_first_start_activates_conn_tessera_and_imports_the_demo_user(server, ma
 
 @pytest.fixture
 def browser():
-    """Headless Chromium (Debian's chromium and chromium-driver; `make test` installs them)."""
-    if not (os.path.exists(CHROMEDRIVER) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"{CHROMIUM} or {CHROMEDRIVER} is missing: apt-get install -y chromium chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
-                     "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--lang=en-US"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(BROWSER_WAIT)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    yield from chromium(BROWSER_WAIT)
 
 
 def test_a_sign_up_in_chromium_is_in_the_directory_right_after(server, users, browser):

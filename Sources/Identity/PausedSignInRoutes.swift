@@ -123,7 +123,12 @@ extension SignInRoutes {
         if let error { values["error"] = error }
         if let secret = try await signIn.tenant.authenticationMethods.pendingTOTPSecret(userID: session.userID) {
             let user = try await signIn.tenant.users.get(session.userID)
-            values["enroll"] = ["secret": Base32.encode(secret), "uri": Self.otpauthURI(secret: secret, issuer: tokens.issuer, account: user.email ?? user.userID)]
+            // Shown in groups of four, as authenticator apps accept it typed; the otpauth link carries it whole.
+            let key = Base32.encode(secret)
+            let grouped = stride(from: 0, to: key.count, by: 4).map { offset in
+                String(key.dropFirst(offset).prefix(4))
+            }.joined(separator: " ")
+            values["enroll"] = ["secret": grouped, "uri": Self.otpauthURI(secret: secret, issuer: tokens.issuer, account: user.email ?? user.userID)]
         } else {
             values["challenge"] = true
         }
