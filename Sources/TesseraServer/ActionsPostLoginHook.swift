@@ -180,8 +180,8 @@ public struct ActionsPostLoginHook: PostLoginHook {
         var method = "GET"
         // Back at /continue, the request is the one that came back: its query (and form body, for a POST).
         if continuing, let continuation = context.continuation {
-            query = continuation.query.mapValues(JSONValue.string)
-            body = continuation.body.mapValues(JSONValue.string)
+            query = continuation.query.filter { !Self.strippedParameters.contains($0.key) }.mapValues(JSONValue.string)
+            body = continuation.body.filter { !Self.strippedParameters.contains($0.key) }.mapValues(JSONValue.string)
             method = continuation.method
         }
         var requestFields: [String: JSONValue] = [
@@ -215,6 +215,9 @@ public struct ActionsPostLoginHook: PostLoginHook {
         if let session = context.session { event["session"] = .object(["id": .string(session.id)]) }
         return .object(event)
     }
+
+    /// What Auth0 strips from `event.request` before an Action sees it: credentials a form or a client may carry.
+    static let strippedParameters: Set<String> = ["password", "client_secret", "code_verifier", "refresh_token", "code", "csrf"]
 
     /// The `/authorize` parameters as Auth0's `event.request.query` shows them. Nothing secret travels there (PKCE
     /// sends only the challenge), so nothing needs stripping.
