@@ -16,6 +16,7 @@ case "$purpose" in
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
     [ -x /usr/bin/chromium ] || packages+=(chromium)
     [ -x /usr/bin/chromedriver ] || packages+=(chromium-driver)
+    [ -x /usr/sbin/clickhouse-server ] || packages+=(clickhouse-server)
     # Offline country lookups for Actions' event.request.geoip (optional at run time; tested here).
     [ -f /usr/share/GeoIP/GeoIP.dat ] || packages+=(geoip-database)
     ls /usr/lib/*/libGeoIP.so.1 >/dev/null 2>&1 || packages+=(libgeoip1)

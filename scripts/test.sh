@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: installs what is missing, starts a PostgreSQL on loopback, runs `swift test` on SQLite and
-# PostgreSQL, then the interop suite against the built binary, and stops PostgreSQL whatever happens.
+# `make test`: installs what is missing, starts a PostgreSQL and ClickHouse servers on loopback, runs `swift test`
+# on SQLite and PostgreSQL (and the ClickHouse client's tests), then the interop suite against the built binary, and
+# stops the servers whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,10 +9,16 @@ scripts/install-deps.sh test
 
 pgdir=$(mktemp -d /tmp/tessera-pg.XXXXXX)
 rmdir "$pgdir"
-cleanup() { scripts/postgres.sh stop "$pgdir"; }
+chdir=$(mktemp -d /tmp/tessera-ch.XXXXXX)
+chcluster=$(mktemp -d /tmp/tessera-ch-cluster.XXXXXX)
+cleanup() { scripts/postgres.sh stop "$pgdir"; scripts/clickhouse.sh stop "$chdir"; scripts/clickhouse.sh stop "$chcluster"; }
 trap cleanup EXIT
 export TESSERA_TEST_POSTGRES_URL=$(scripts/postgres.sh start "$pgdir")
 echo "PostgreSQL for tests: $TESSERA_TEST_POSTGRES_URL"
+# ClickHouse (Debian's 18.16): one server, and a cluster of two servers with one shard each.
+export TESSERA_TEST_CLICKHOUSE_URL=$(scripts/clickhouse.sh start "$chdir")
+export TESSERA_TEST_CLICKHOUSE_CLUSTER_URLS=$(scripts/clickhouse.sh cluster "$chcluster")
+echo "ClickHouse for tests: $TESSERA_TEST_CLICKHOUSE_URL; cluster: $TESSERA_TEST_CLICKHOUSE_CLUSTER_URLS"
 
 swift build --build-tests
 # Every request the in-process tests serve is recorded by route; a second run checks that no route went untested.
