@@ -313,7 +313,14 @@ import Testing
                                                                          "code": try Self.code(secret, at: harness.clock.clock.now())])
             #expect(try await Self.tokens(http, setup, passed, pkce3)["amr"] == ["mfa"])
 
-            // Deleting the methods resets the user: the next sign-in enrolls again.
+            // One method by id, then all of them: the user is reset and the next sign-in enrolls again.
+            let methods = listed.json.arrayValue ?? []
+            let recoveryID = try #require(methods.first { $0.objectValue?["type"] == "recovery-code" }?.objectValue?["id"]?.stringValue)
+            let totpID = try #require(methods.first { $0.objectValue?["type"] == "totp" }?.objectValue?["id"]?.stringValue)
+            let one = try await http.request(.get, "/api/v2/users/\(user)/authentication-methods/\(totpID.pathEscaped)", token: token)
+            #expect(one["type"] == "totp" && one["confirmed"] == .bool(true) && one["last_auth_at"] != nil)
+            #expect(try await http.request(.delete, "/api/v2/users/\(user)/authentication-methods/\(recoveryID.pathEscaped)", token: token).status == .noContent)
+            #expect(try await http.request(.get, "/api/v2/users/\(user)/authentication-methods/\(recoveryID.pathEscaped)", token: token).status == .notFound)
             #expect(try await http.request(.delete, "/api/v2/users/\(user)/authentication-methods", token: token).status == .noContent)
             #expect(try await http.request(.get, "/api/v2/users/\(user)/authentication-methods", token: token).json == [])
             let third = Browser(http)
