@@ -1,4 +1,5 @@
 import Actions
+import Analytics
 import ArgumentParser
 import Foundation
 import GraphQLEngine
@@ -250,9 +251,9 @@ struct Speed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure RS256 signatures/s or bcrypt verifications/s on this machine, on all cores.")
 
-    enum Operation: String, ExpressibleByArgument { case rs256, bcrypt, action }
+    enum Operation: String, ExpressibleByArgument { case rs256, bcrypt, action, clickhouse }
 
-    @Argument(help: "rs256, bcrypt, or action (with --code FILE)") var operation: Operation = .rs256
+    @Argument(help: "rs256, bcrypt, action (with --code FILE), or clickhouse (with --url)") var operation: Operation = .rs256
     @Option(help: "For `action`: the action's code.") var code: String?
     @Option(help: "For `action`: JSON secrets for the event.") var secrets: String = "{}"
     @Option(help: "For `action`: JSON configuration for the event.") var configurationJSON: String = "{}"
@@ -261,6 +262,9 @@ struct Speed: AsyncParsableCommand {
     @Option(help: "Concurrent workers (default: one per core).") var tasks = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "bcrypt cost.") var cost: UInt8 = 10
     @Option(help: "For `action`: a host its fetch may reach although loopback or private (as outbound.allow).") var allow: [String] = []
+    @Option(help: "For `clickhouse`: the server's HTTP interface.") var url: String?
+    @Option(help: "For `clickhouse`: rows to write.") var rows = 1_000_000
+    @Option(help: "For `clickhouse`: rows per append (one Events API request).") var batch = 1_000
 
     func run() async throws {
         switch operation {
@@ -283,6 +287,11 @@ struct Speed: AsyncParsableCommand {
             say(String(format: "%d executions, %.1f/s with %d workers, p50 %.2f ms, p99 %.2f ms, RSS %d KiB before, %d KiB after",
                        report.executions, report.perSecond, tasks, report.p50Milliseconds, report.p99Milliseconds,
                        report.residentKiBBefore, report.residentKiBAfter))
+        case .clickhouse:
+            guard let url else { throw ValidationError("speed clickhouse needs --url http://HOST:8123") }
+            let report = try await ClickHouseIngestSpeed.measure(url: url, rows: rows, batch: batch, tasks: tasks)
+            say(String(format: "%d rows in %.2f s: %.0f rows/s with %d appenders of %d rows, in %d blocks",
+                       report.rows, report.seconds, report.rowsPerSecond, tasks, batch, report.blocks))
         }
     }
 }

@@ -47,13 +47,20 @@ public struct ClickHouseResult: Sendable, Equatable {
 public enum ClickHouseError: Error, Equatable, Sendable, CustomStringConvertible {
     /// ClickHouse's own exception: its numeric code and message (`Code: 60, e.displayText() = DB::Exception: …`).
     case server(code: Int, message: String)
-    case unavailable(String)
+    /// Not reached or no answer in time; `refused` when the connection itself was refused, so nothing was sent.
+    case unavailable(String, refused: Bool = false)
 
     public var description: String {
         switch self {
         case .server(let code, let message): "ClickHouse error \(code): \(message)"
-        case .unavailable(let reason): "ClickHouse is unavailable: \(reason)"
+        case .unavailable(let reason, _): "ClickHouse is unavailable: \(reason)"
         }
+    }
+
+    /// A refused connection sent nothing: retrying it cannot write a block twice.
+    public var isRefusedConnection: Bool {
+        if case .unavailable(_, true) = self { return true }
+        return false
     }
 
     /// Reads ClickHouse's error body. 18.16 writes `Code: N, e.displayText() = DB::Exception: message, e.what() = …`.
@@ -109,13 +116,20 @@ public struct ClickHouseClient: Sendable {
     /// all of it or none.
     public func insert(into table: String, rows: [JSONValue], settings extra: [String: String] = [:]) async throws {
         guard !rows.isEmpty else { return }
-        var body = ""
+        var body: [UInt8] = []
         body.reserveCapacity(rows.count * 64)
         for row in rows {
-            body += row.jsonText()
-            body += "\n"
+            body.append(contentsOf: row.jsonText().utf8)
+            body.append(UInt8(ascii: "\n"))
         }
-        _ = try await send(nil, body: body, parameters: extra.merging(["query": "INSERT INTO \(ClickHouseSQL.identifier(table)) FORMAT JSONEachRow"]) { $1 })
+        try await insert(into: table, lines: body, settings: extra)
+    }
+
+    /// Inserts rows already written as `JSONEachRow` lines.
+    public func insert(into table: String, lines: [UInt8], settings extra: [String: String] = [:]) async throws {
+        guard !lines.isEmpty else { return }
+        _ = try await send(nil, body: ByteBuffer(bytes: lines),
+                           parameters: extra.merging(["query": "INSERT INTO \(ClickHouseSQL.identifier(table)) FORMAT JSONEachRow"]) { $1 })
     }
 
     /// Whether the server answers `/ping`.
@@ -127,7 +141,7 @@ public struct ClickHouseClient: Sendable {
     }
 
     /// POSTs `sql` (or `body`, with the statement in `parameters["query"]`) and returns the answer's text.
-    private func send(_ sql: String?, body: String? = nil, parameters: [String: String]) async throws -> String {
+    private func send(_ sql: String?, body: ByteBuffer? = nil, parameters: [String: String]) async throws -> String {
         guard var components = URLComponents(string: settings.url + "/") else {
             throw ClickHouseError.unavailable("\(settings.url) is not a URL")
         }
@@ -142,12 +156,12 @@ public struct ClickHouseClient: Sendable {
         request.method = .POST
         let credentials = Data("\(settings.user):\(settings.password)".utf8).base64EncodedString()
         request.headers.add(name: "Authorization", value: "Basic \(credentials)")
-        request.body = .bytes(ByteBuffer(string: sql ?? body ?? ""))
+        request.body = .bytes(sql.map { ByteBuffer(string: $0) } ?? body ?? ByteBuffer())
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: settings.timeout)
         } catch {
-            throw ClickHouseError.unavailable("\(error)")
+            throw ClickHouseError.unavailable("\(error)", refused: Self.isRefused(error))
         }
         let text: String
         do {
@@ -157,6 +171,11 @@ public struct ClickHouseClient: Sendable {
         }
         guard response.status == .ok else { throw ClickHouseError.parse(text, status: Int(response.status.code)) }
         return text
+    }
+
+    static func isRefused(_ error: any Error) -> Bool {
+        let text = "\(error)".lowercased()
+        return text.contains("connection refused") || text.contains("connectionrefused") || text.contains("econnrefused")
     }
 
     /// An endpoint's answer is capped well below this; a larger one is a mistake, not data to hold in memory.
