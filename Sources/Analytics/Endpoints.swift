@@ -105,6 +105,36 @@ public struct Endpoints: Sendable {
                            dataSources: dataSources, templates: templates)
     }
 
+    /// The ClickHouse SQL for a pipe's endpoint node, as Tinybird runs it: template values as typed literals, and
+    /// each earlier node (and a token-filtered data source) written in as a subquery where it is selected from,
+    /// since ClickHouse before 20.10 has no CTEs.
+    static func compileForClickHouse(_ pipe: PipeDefinition, parameters: [String: String], columns: Set<String>,
+                                     filters: [String: String], dataSources: Set<String>,
+                                     templates: [String: PipeTemplate] = [:]) throws -> String {
+        guard let endpoint = pipe.endpointNode, let endpointIndex = pipe.nodes.lastIndex(of: endpoint) else {
+            throw DomainError.invalidQuery("Pipe \(pipe.name) has no endpoint node")
+        }
+        var sources: [(name: String, sql: String)] = []
+        for (name, filter) in filters.sorted(by: { $0.key < $1.key }) where dataSources.contains(name) {
+            sources.append((name, "SELECT * FROM \(ClickHouseSQL.identifier(name)) WHERE \(filter)"))
+        }
+        do {
+            var compiled = ""
+            for node in pipe.nodes[...endpointIndex] {
+                let template = try templates[node.sql] ?? PipeTemplate(node.sql)
+                compiled = ClickHouseSubqueries.inline(sources, into: try template.renderForClickHouse(parameters, columns: columns))
+                sources.append((node.name, compiled))
+            }
+            let sql = SQLText.trimmed(compiled)
+            guard SQLText.isSelect(sql) else {
+                throw DomainError.invalidQuery("[Error] Pipe \(pipe.name): node \(endpoint.name) must be a SELECT query")
+            }
+            return sql
+        } catch let failure as PipeTemplate.Failure {
+            throw DomainError.invalidQuery(failure.message)
+        }
+    }
+
     /// The SQL for one node of a pipe, with the nodes before it as CTEs.
     static func compile(_ pipe: PipeDefinition, through endpointIndex: Int, parameters: [String: String], columns: Set<String>,
                         filters: [String: String], dataSources: Set<String>,

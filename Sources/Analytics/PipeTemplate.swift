@@ -110,8 +110,28 @@ public struct PipeTemplate: Sendable {
     /// Renders with the request's parameters. `columns` are the names `column()` may produce.
     public func render(_ parameters: [String: String], columns: Set<String>) throws(Failure) -> RenderedSQL {
         var output = RenderedSQL(sql: "", binds: [])
-        try Self.render(nodes, parameters, columns, into: &output)
+        try Self.render(nodes, parameters, columns, into: &output, literals: false)
         return output
+    }
+
+    /// Renders for ClickHouse, as Tinybird does: every value written into the SQL as a typed, escaped literal
+    /// (ClickHouse's HTTP interface takes no binds on 18.16), identifiers from `column()` checked and quoted.
+    public func renderForClickHouse(_ parameters: [String: String], columns: Set<String>) throws(Failure) -> String {
+        var output = RenderedSQL(sql: "", binds: [])
+        try Self.render(nodes, parameters, columns, into: &output, literals: true)
+        return output.sql
+    }
+
+    /// A value as a ClickHouse literal. Numbers come from Swift's parsed values, strings (dates included) are escaped.
+    static func clickHouseLiteral(_ value: Value) -> String {
+        switch value {
+        case .none, .identifiers: "NULL"
+        case .bool(let flag): flag ? "1" : "0"
+        case .integer(let n): String(n)
+        case .float(let n): n.isFinite ? String(n) : (n.isNaN ? "nan" : (n > 0 ? "inf" : "-inf"))
+        case .string(let text): ClickHouseSQL.string(text)
+        case .list(let items): "(" + items.map(clickHouseLiteral).joined(separator: ", ") + ")"
+        }
     }
 
     /// The typed parameters the template reads, for the endpoint's documentation.
@@ -227,7 +247,7 @@ public struct PipeTemplate: Sendable {
     // MARK: Rendering
 
     static func render(_ nodes: [Node], _ parameters: [String: String], _ columns: Set<String>,
-                       into output: inout RenderedSQL) throws(Failure) {
+                       into output: inout RenderedSQL, literals: Bool) throws(Failure) {
         for node in nodes {
             switch node {
             case .text(let text):
@@ -236,6 +256,8 @@ public struct PipeTemplate: Sendable {
                 switch try evaluate(expression, parameters, columns) {
                 case .identifiers(let names):
                     output.sql += names.map { "\"\($0)\"" }.joined(separator: ", ")
+                case let value where literals:
+                    output.sql += clickHouseLiteral(value)
                 case .list(let items):
                     output.sql += "(" + items.map { _ in "?" }.joined(separator: ", ") + ")"
                     output.binds += items.map(bind)
@@ -246,11 +268,11 @@ public struct PipeTemplate: Sendable {
             case .conditional(let branches, let otherwise):
                 var taken = false
                 for (condition, body) in branches where try evaluate(condition, parameters, columns).truthy {
-                    try render(body, parameters, columns, into: &output)
+                    try render(body, parameters, columns, into: &output, literals: literals)
                     taken = true
                     break
                 }
-                if !taken, let otherwise { try render(otherwise, parameters, columns, into: &output) }
+                if !taken, let otherwise { try render(otherwise, parameters, columns, into: &output, literals: literals) }
             }
         }
     }
