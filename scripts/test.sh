@@ -16,8 +16,10 @@ trap cleanup EXIT
 export TESSERA_TEST_POSTGRES_URL=$(scripts/postgres.sh start "$pgdir")
 echo "PostgreSQL for tests: $TESSERA_TEST_POSTGRES_URL"
 # ClickHouse (Debian's 18.16): one server, and a cluster of two servers with one shard each.
-export TESSERA_TEST_CLICKHOUSE_URL=$(scripts/clickhouse.sh start "$chdir")
-export TESSERA_TEST_CLICKHOUSE_CLUSTER_URLS=$(scripts/clickhouse.sh cluster "$chcluster")
+# Assigned before exported, so a server that does not start stops `make test` here (set -e) rather than skipping tests.
+TESSERA_TEST_CLICKHOUSE_URL=$(scripts/clickhouse.sh start "$chdir")
+TESSERA_TEST_CLICKHOUSE_CLUSTER_URLS=$(scripts/clickhouse.sh cluster "$chcluster")
+export TESSERA_TEST_CLICKHOUSE_URL TESSERA_TEST_CLICKHOUSE_CLUSTER_URLS
 echo "ClickHouse for tests: $TESSERA_TEST_CLICKHOUSE_URL; cluster: $TESSERA_TEST_CLICKHOUSE_CLUSTER_URLS"
 
 swift build --build-tests

@@ -124,12 +124,11 @@ public struct DirectoryStore: Sendable {
         let statement = page, backStatement = previous
         return try await store.read { db in
             let rows = try await db.raw(statement).all()
-            var users: [DirectoryUser] = []
-            for row in rows.prefix(query.pageSize) {
-                var user = try Self.decode(row)
-                if query.view == .full { user.accounts = try await Self.accounts(of: user.id, in: db) }
-                user.view = query.view
-                users.append(user)
+            var users = try rows.prefix(query.pageSize).map(Self.decode)
+            let accounts = query.view == .full ? try await Self.accounts(of: users.map(\.id), in: db) : [:]
+            for index in users.indices {
+                if query.view == .full { users[index].accounts = accounts[users[index].id] ?? [] }
+                users[index].view = query.view
             }
             var result = UserPage(users: users)
             if rows.count > query.pageSize, let last = rows.prefix(query.pageSize).last {
@@ -217,22 +216,32 @@ public struct DirectoryStore: Sendable {
     }
 
     static func accounts(of userId: String, in db: any SQLDatabase) async throws -> [DirectoryUser.Account] {
-        try await db.select()
+        try await accounts(of: [userId], in: db)[userId] ?? []
+    }
+
+    /// The accounts of several users in one query (a webhook batch, a page), by user id.
+    static func accounts(of userIds: [String], in db: any SQLDatabase) async throws -> [String: [DirectoryUser.Account]] {
+        guard !userIds.isEmpty else { return [:] }
+        var byUser: [String: [DirectoryUser.Account]] = [:]
+        let rows = try await db.select()
             .columns(SQLColumn(SQLLiteral.all, table: SQLIdentifier("a")), SQLAlias(SQLColumn("display_name", table: "c"), as: SQLIdentifier("connection_name")),
                      SQLAlias(SQLColumn("type", table: "c"), as: SQLIdentifier("connection_type")),
                      SQLAlias(SQLColumn("state", table: "c"), as: SQLIdentifier("connection_state")))
             .from(SQLAlias(SQLIdentifier("directory_accounts"), as: SQLIdentifier("a")))
             .join(SQLAlias(SQLIdentifier("directory_connections"), as: SQLIdentifier("c")), on: SQLColumn("id", table: "c"), .equal, SQLColumn("connection_id", table: "a"))
-            .where(SQLColumn("user_id", table: "a"), .equal, SQLBind(userId))
+            .where(SQLColumn("user_id", table: "a"), .in, SQLBind.group(userIds))
             .orderBy(SQLColumn("create_time", table: "a"))
-            .all().map { row in
+            .all()
+        for row in rows {
+            byUser[try row.string("user_id"), default: []].append(
                 DirectoryUser.Account(
                     connection: ConnectionSummary(id: try row.string("connection_id"), displayName: try row.string("connection_name"),
                                                   type: try row.string("connection_type"), state: try row.string("connection_state")),
                     externalId: try row.string("external_id"), profile: try row.jsonObject("profile"),
                     pullTime: try row.optionalString("pull_time"), pushTime: try row.optionalString("push_time"),
-                    createTime: try row.string("create_time"), updateTime: try row.string("update_time"))
-            }
+                    createTime: try row.string("create_time"), updateTime: try row.string("update_time")))
+        }
+        return byUser
     }
 
     static func insert(_ user: DirectoryUser, in db: any SQLDatabase) async throws {

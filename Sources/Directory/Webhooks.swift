@@ -174,12 +174,14 @@ public actor WebhookDelivery {
                     .where(SQLQueryString("(update_time > \(bind: cursor.time) OR (update_time = \(bind: cursor.time) AND id > \(bind: cursor.id)))"))
                     .where("update_time", .lessThanOrEqual, horizon)
                     .orderBy("update_time").orderBy("id").limit(Self.batch).all()
-                return try await rows.asyncMap { row -> DirectoryUser in
-                    var user = try DirectoryStore.decode(row)
-                    user.accounts = try await DirectoryStore.accounts(of: user.id, in: db)
-                    user.view = .full
-                    return user
+                var users = try rows.map(DirectoryStore.decode)
+                // One query for the whole batch's accounts, not one per user.
+                let accounts = try await DirectoryStore.accounts(of: users.map(\.id), in: db)
+                for index in users.indices {
+                    users[index].accounts = accounts[users[index].id] ?? []
+                    users[index].view = .full
                 }
+                return users
             }
             guard !users.isEmpty else { return }
             for user in users {
@@ -237,14 +239,5 @@ public actor WebhookDelivery {
             "id": .string("evt_" + Hex.encode(digest).prefix(24)), "time": .string(user.updateTime), "type": "users.changed",
             "usersChanged": ["user": user.wire],
         ]
-    }
-}
-
-extension Array {
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async throws -> [T] {
-        var results: [T] = []
-        results.reserveCapacity(count)
-        for element in self { results.append(try await transform(element)) }
-        return results
     }
 }
