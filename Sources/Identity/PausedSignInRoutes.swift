@@ -71,39 +71,25 @@ extension SignInRoutes {
                                status: .forbidden)
         }
         let (paused, session) = (found.paused, found.session)
-        let userID = session.userID
-        let methods = signIn.tenant.authenticationMethods
         if fields["step"] == "done" {
             guard paused.resume == PausedSignIns.verified else {
                 return try await multifactorPage(paused, state: state, csrf: csrf, session: session, error: "Enter a code first.", status: .badRequest)
             }
             return try await completeMultifactor(state: state, session: session)
         }
-        if try await signIn.multifactorThrottle.isThrottled(userID: userID, ip: Self.multifactorThrottleKey) {
+        switch try await signIn.verifySecondFactor(userID: session.userID, code: fields["code"], recoveryCode: fields["recovery_code"]) {
+        case .accepted:
+            return try await completeMultifactor(state: state, session: session)
+        case .acceptedWithNewRecoveryCode(let recoveryCode):
+            return try await showRecoveryCode(recoveryCode, paused: paused, state: state, csrf: csrf)
+        case .wrong:
+            return try await multifactorPage(paused, state: state, csrf: csrf, session: session, error: "Wrong code. Try again.",
+                                             status: .unauthorized)
+        case .throttled:
             return try await multifactorPage(paused, state: state, csrf: csrf, session: session,
                                              error: "Too many attempts. Try again in 15 minutes.", status: .tooManyRequests)
         }
-        if let code = fields["code"], !code.isEmpty {
-            let enrolling = try await methods.pendingTOTPSecret(userID: userID) != nil
-            if try await methods.verifyTOTP(userID: userID, code: code) {
-                try await signIn.multifactorThrottle.reset(userID: userID, ip: Self.multifactorThrottleKey)
-                guard enrolling else { return try await completeMultifactor(state: state, session: session) }
-                return try await showRecoveryCode(try await methods.issueRecoveryCode(userID: userID), paused: paused, state: state, csrf: csrf)
-            }
-        } else if let recovery = fields["recovery_code"], !recovery.isEmpty,
-                  try await methods.hasConfirmedTOTP(userID: userID), try await methods.useRecoveryCode(userID: userID, code: recovery) {
-            try await signIn.multifactorThrottle.reset(userID: userID, ip: Self.multifactorThrottleKey)
-            return try await showRecoveryCode(try await methods.issueRecoveryCode(userID: userID), paused: paused, state: state, csrf: csrf)
-        }
-        try await signIn.multifactorThrottle.recordFailure(userID: userID, ip: Self.multifactorThrottleKey)
-        let throttled = try await signIn.multifactorThrottle.isThrottled(userID: userID, ip: Self.multifactorThrottleKey)
-        return try await multifactorPage(paused, state: state, csrf: csrf, session: session,
-                                         error: throttled ? "Too many attempts. Try again in 15 minutes." : "Wrong code. Try again.",
-                                         status: throttled ? .tooManyRequests : .unauthorized)
     }
-
-    /// Failed codes count per user, from any address.
-    static let multifactorThrottleKey = "mfa"
 
     private func pausedMultifactor(state: String, request: Request, csrf: String?) async throws
         -> (paused: PausedSignIn, session: Session, csrf: String)?
@@ -117,9 +103,7 @@ extension SignInRoutes {
 
     private func multifactorPage(_ paused: PausedSignIn, state: String, csrf: String, session: Session, error: String?,
                                  status: HTTPResponse.Status = .ok) async throws -> Response {
-        let client = try? await signIn.tenant.clients.get(paused.request.clientID)
-        let name = client?.name ?? "your application"
-        var values: [String: Any] = ["applicationName": name, "state": state, "csrf": csrf]
+        var values: [String: Any] = ["applicationName": await applicationName(paused), "state": state, "csrf": csrf]
         if let error { values["error"] = error }
         if let secret = try await signIn.tenant.authenticationMethods.pendingTOTPSecret(userID: session.userID) {
             let user = try await signIn.tenant.users.get(session.userID)
@@ -137,9 +121,12 @@ extension SignInRoutes {
 
     private func showRecoveryCode(_ code: String, paused: PausedSignIn, state: String, csrf: String) async throws -> Response {
         try await signIn.pausedSignIns.markVerified(state)
-        let client = try? await signIn.tenant.clients.get(paused.request.clientID)
-        return pages.render("mfa", ["applicationName": client?.name ?? "your application", "state": state, "csrf": csrf, "recoveryCode": code],
+        return pages.render("mfa", ["applicationName": await applicationName(paused), "state": state, "csrf": csrf, "recoveryCode": code],
                             formTargets: [Self.origin(of: paused.request.redirectURI)])
+    }
+
+    private func applicationName(_ paused: PausedSignIn) async -> String {
+        (try? await signIn.tenant.clients.get(paused.request.clientID))?.name ?? "your application"
     }
 
     private func completeMultifactor(state: String, session: Session) async throws -> Response {

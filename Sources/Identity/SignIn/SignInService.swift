@@ -138,6 +138,43 @@ public struct SignInService: Sendable {
         }
     }
 
+    /// What a code (or recovery code) given on the second-factor page amounts to.
+    public enum SecondFactorOutcome: Sendable, Equatable {
+        /// The enrolled authenticator's code: the sign-in may complete.
+        case accepted
+        /// The first code of an enrolment, or a recovery code: accepted, and this new recovery code is to be shown once.
+        case acceptedWithNewRecoveryCode(String)
+        case wrong
+        /// Too many wrong codes lately: nothing is checked until the window passes.
+        case throttled
+    }
+
+    /// Checks a second factor for `userID`: a code from the authenticator app (confirming an enrolment in progress)
+    /// or a recovery code. Wrong ones are counted per user, from any address; five in 15 minutes throttle.
+    public func verifySecondFactor(userID: String, code: String?, recoveryCode: String?) async throws -> SecondFactorOutcome {
+        let methods = tenant.authenticationMethods
+        if try await multifactorThrottle.isThrottled(userID: userID, ip: Self.multifactorThrottleKey) { return .throttled }
+        var outcome = SecondFactorOutcome.wrong
+        if let code, !code.isEmpty {
+            let enrolling = try await methods.pendingTOTPSecret(userID: userID) != nil
+            if try await methods.verifyTOTP(userID: userID, code: code) {
+                outcome = enrolling ? .acceptedWithNewRecoveryCode(try await methods.issueRecoveryCode(userID: userID)) : .accepted
+            }
+        } else if let recoveryCode, !recoveryCode.isEmpty, try await methods.hasConfirmedTOTP(userID: userID),
+                  try await methods.useRecoveryCode(userID: userID, code: recoveryCode) {
+            outcome = .acceptedWithNewRecoveryCode(try await methods.issueRecoveryCode(userID: userID))
+        }
+        guard outcome == .wrong else {
+            try await multifactorThrottle.reset(userID: userID, ip: Self.multifactorThrottleKey)
+            return outcome
+        }
+        try await multifactorThrottle.recordFailure(userID: userID, ip: Self.multifactorThrottleKey)
+        return try await multifactorThrottle.isThrottled(userID: userID, ip: Self.multifactorThrottleKey) ? .throttled : .wrong
+    }
+
+    /// Failed second-factor codes count per user, from any address: the throttle's address is this fixed key.
+    static let multifactorThrottleKey = "mfa"
+
     /// Ends a sign-in whose second factor was given: the session records `mfa`, and the code carries `amr`.
     public func completeMultifactor(_ paused: PausedSignIn, session: Session) async throws -> String {
         let session = try await sessions.record("mfa", in: session)
