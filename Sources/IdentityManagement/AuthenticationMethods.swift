@@ -44,6 +44,14 @@ public struct AuthenticationMethods: Sendable {
         }
     }
 
+    /// One page of the user's methods, and how many there are in all.
+    public func list(userID: String, page: Int, perPage: Int) async throws -> (methods: [AuthenticationMethod], total: Int) {
+        let all = try await list(userID: userID)
+        let start = page.multipliedReportingOverflow(by: perPage)
+        guard !start.overflow, start.partialValue < all.count else { return ([], all.count) }
+        return (Array(all[start.partialValue...].prefix(perPage)), all.count)
+    }
+
     public func get(userID: String, id: String) async throws -> AuthenticationMethod {
         guard let method = try await list(userID: userID).first(where: { $0.id == id }) else { throw Self.notFound }
         return method

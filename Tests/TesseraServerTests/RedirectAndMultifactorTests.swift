@@ -294,6 +294,11 @@ import Testing
             let types = (listed.json.arrayValue ?? []).compactMap { $0.objectValue?["type"]?.stringValue }.sorted()
             #expect(listed.status == .ok && types == ["recovery-code", "totp"])
             #expect(!listed.text.contains(secret) && !listed.text.contains(recovery))
+            // Paged with totals, as auth0-python asks for it.
+            let paged = try await http.request(.get, "/api/v2/users/\(user)/authentication-methods?page=1&per_page=1&include_totals=true", token: token)
+            #expect(paged["start"] == 1 && paged["limit"] == 1 && paged["total"] == 2 && paged["authenticators"]?.arrayValue?.count == 1)
+            #expect(try await http.request(.get, "/api/v2/users/\(user)/authentication-methods?page=5", token: token).json == [])
+            #expect(try await http.request(.get, "/api/v2/users/\(user)/authentication-methods?per_page=0", token: token).status == .badRequest)
             let pkce2 = PKCEPair()
             let sso = try await browser.request(.get, SignInTests.authorizeURL(setup.spa.clientID, pkce: pkce2))
             let ssoClaims = try await Self.tokens(http, setup, sso, pkce2)

@@ -100,7 +100,16 @@ public struct ManagementAPI: Sendable {
         let methods = tenant.authenticationMethods
         api.get("users/:id/authentication-methods") { request, context in
             try await authorizer.authorize(request, anyOf: [.readAuthenticationMethods])
-            return try JSONResponse.make(JSONValue.array(try await methods.list(userID: try context.pathParameter("id")).map(\.json)))
+            let parameters = try request.query.firstValues
+            let page = try UserSearch.integer(parameters, "page", range: 0...Int(Int32.max)) ?? 0
+            let perPage = try UserSearch.integer(parameters, "per_page", range: 1...UserSearch.maxPerPage) ?? 50
+            let (found, total) = try await methods.list(userID: try context.pathParameter("id"), page: page, perPage: perPage)
+            let items = JSONValue.array(found.map(\.json))
+            guard parameters["include_totals"] == "true" else { return try JSONResponse.make(items) }
+            return try JSONResponse.make(JSONValue.object([
+                "start": .number(Double(page * perPage)), "limit": .number(Double(perPage)), "total": .number(Double(total)),
+                "authenticators": items,
+            ]))
         }
         api.get("users/:id/authentication-methods/:method") { request, context in
             try await authorizer.authorize(request, anyOf: [.readAuthenticationMethods])
