@@ -25,7 +25,7 @@ public struct Analytics: Sendable {
     /// names a data source whose table could not be made.
     public func saveDataSource(_ definition: DataSourceDefinition, in workspace: Workspace) async throws -> (DataSourceRecord, changed: Bool) {
         try await catalog.checkBeforeSaving(definition, in: workspace)
-        do { try await engine.database(workspace.id).create(definition) } catch let error as SQLiteError {
+        do { try await engine.tables(for: workspace).create(definition) } catch let error as SQLiteError {
             throw DomainError.invalidQuery("Data Source \(definition.name) cannot be created: \(error.message)")
         }
         return try await catalog.saveDataSource(definition, in: workspace)
@@ -38,7 +38,7 @@ public struct Analytics: Sendable {
         let outcome = format == "csv" ? Ingestion.csv(text, into: record.definition) : Ingestion.ndjson(text, into: record.definition)
         let views = try await views(fedBy: record.name, in: workspace)
         do {
-            try await engine.database(workspace.id).append(record.definition, rows: outcome.rows, quarantined: outcome.quarantined,
+            try await engine.tables(for: workspace).append(record.definition, rows: outcome.rows, quarantined: outcome.quarantined,
                                                            replace: replace, views: views)
         } catch let error as SQLiteError where !views.isEmpty && error.reason != .busy && error.reason != .locked {
             throw DomainError.invalidQuery("[Error] \(error.message) (in a materialized view fed by \(record.name): \(views.map(\.pipe).joined(separator: ", "))); no rows were appended")
@@ -82,7 +82,7 @@ public struct Analytics: Sendable {
 
     public func deleteDataSource(_ record: DataSourceRecord, in workspace: Workspace) async throws {
         try await catalog.deleteDataSource(record)
-        try await engine.database(workspace.id).drop(record.name)
+        try await engine.tables(for: workspace).drop(record.name)
     }
 }
 

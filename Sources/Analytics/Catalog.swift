@@ -13,6 +13,9 @@ public struct Workspace: Sendable, Equatable {
     public let settings: [String: JSONValue]
     public let createdAt: String
 
+    /// `embedded` (the default) or `clickhouse`.
+    public var engine: String { settings["engine"]?.stringValue ?? "embedded" }
+
     /// Who may frame this workspace's chart pages (`frame-ancestors`); `'self'` unless configured.
     public var frameAncestors: String {
         settings["frame_ancestors"]?.stringValue ?? "'self'"

@@ -52,7 +52,7 @@ extension Analytics {
     /// catalog.
     public func alter(_ record: DataSourceRecord, with alteration: DataSourceAlteration, in workspace: Workspace) async throws -> DataSourceRecord {
         if !alteration.addedColumns.isEmpty {
-            try await engine.database(workspace.id).addColumns(alteration.addedColumns, to: record.name)
+            try await engine.tables(for: workspace).addColumns(alteration.addedColumns, to: record.name)
         }
         return try await catalog.saveDataSource(alteration.definition, in: workspace, allowingAddedColumns: true).0
     }

@@ -38,9 +38,17 @@ public struct Endpoints: Sendable {
             }
             resolved[source.name] = filter
         }
-        let rendered = try Self.compile(pipe.definition, parameters: parameters, columns: columnNames, filters: resolved,
-                                        dataSources: Set(dataSources.map(\.name)), templates: await templates.parsed(pipe.definition))
-        return try await execute(rendered, in: workspace, dataSources: dataSources, started: started, context: "in pipe \(pipe.name)")
+        let context = "in pipe \(pipe.name)"
+        switch try await engine.storage(for: workspace) {
+        case .embedded(let database):
+            let rendered = try Self.compile(pipe.definition, parameters: parameters, columns: columnNames, filters: resolved,
+                                            dataSources: Set(dataSources.map(\.name)), templates: await templates.parsed(pipe.definition))
+            return try await execute(rendered, on: database, dataSources: dataSources, started: started, context: context)
+        case .clickHouse(let clickHouse):
+            let sql = try Self.compileForClickHouse(pipe.definition, parameters: parameters, columns: columnNames, filters: resolved,
+                                                    dataSources: Set(dataSources.map(\.name)), templates: await templates.parsed(pipe.definition))
+            return try await execute(sql, on: clickHouse, dataSources: dataSources, context: context)
+        }
     }
 
     /// `/v0/sql`: one read-only query over the workspace's data sources, as its admin writes it.
@@ -52,12 +60,43 @@ public struct Endpoints: Sendable {
         if SQLText.readsServiceDataSources(sql) {
             return EndpointResult(meta: [], data: [], rowsBeforeLimit: 0, elapsed: 0, rowsRead: 0, bytesRead: 0)
         }
-        return try await execute(RenderedSQL(sql: sql, binds: []), in: workspace, dataSources: dataSources, started: started, context: "in the query")
+        switch try await engine.storage(for: workspace) {
+        case .embedded(let database):
+            return try await execute(RenderedSQL(sql: sql, binds: []), on: database, dataSources: dataSources, started: started,
+                                     context: "in the query")
+        case .clickHouse(let clickHouse):
+            return try await execute(sql, on: clickHouse, dataSources: dataSources, context: "in the query")
+        }
     }
 
-    func execute(_ rendered: RenderedSQL, in workspace: Workspace, dataSources: [DataSourceRecord], started: DispatchTime,
+    /// A read on ClickHouse: the types and statistics are ClickHouse's own, except where a column stands in for a type
+    /// the server lacks (`Bool` kept as `UInt8` before 21.12), which is answered as the datafile declares it.
+    func execute(_ sql: String, on clickHouse: ClickHouseWorkspace, dataSources: [DataSourceRecord],
                  context: String) async throws -> EndpointResult {
-        let database = try await engine.database(workspace.id)
+        let result = try await clickHouse.query(sql, context: context)
+        var declared: [String: ColumnType] = [:]
+        for source in dataSources { for column in source.definition.columns where declared[column.name] == nil { declared[column.name] = column.type } }
+        let meta = result.columns.map { column -> (name: String, type: String) in
+            guard declared[column.name]?.base == .bool, column.type.hasSuffix("UInt8") || column.type.hasSuffix("UInt8)") else {
+                return (column.name, column.type)
+            }
+            return (column.name, column.type.hasPrefix("Nullable") ? "Nullable(Bool)" : "Bool")
+        }
+        let booleans = meta.indices.filter { meta[$0].type.hasSuffix("Bool") || meta[$0].type.hasSuffix("Bool)") }
+        var data = Array(result.rows.prefix(WorkspaceDatabase.maximumRows))
+        if !booleans.isEmpty {
+            for row in data.indices {
+                for index in booleans where index < data[row].count {
+                    if case .number(let n) = data[row][index] { data[row][index] = .bool(n != 0) }
+                }
+            }
+        }
+        return EndpointResult(meta: meta, data: data, rowsBeforeLimit: result.rows.count, elapsed: result.elapsed,
+                              rowsRead: result.rowsRead, bytesRead: result.bytesRead)
+    }
+
+    func execute(_ rendered: RenderedSQL, on database: WorkspaceDatabase, dataSources: [DataSourceRecord], started: DispatchTime,
+                 context: String) async throws -> EndpointResult {
         let result: QueryResult
         do { result = try await database.query(rendered) } catch let error as SQLiteError {
             if error.reason == .busy || error.reason == .locked {
@@ -114,6 +153,15 @@ public struct Endpoints: Sendable {
         guard let endpoint = pipe.endpointNode, let endpointIndex = pipe.nodes.lastIndex(of: endpoint) else {
             throw DomainError.invalidQuery("Pipe \(pipe.name) has no endpoint node")
         }
+        return try compileForClickHouse(pipe, through: endpointIndex, parameters: parameters, columns: columns, filters: filters,
+                                        dataSources: dataSources, templates: templates)
+    }
+
+    /// The ClickHouse SQL for one node of a pipe, with the nodes before it written in as subqueries.
+    static func compileForClickHouse(_ pipe: PipeDefinition, through endpointIndex: Int, parameters: [String: String],
+                                     columns: Set<String>, filters: [String: String], dataSources: Set<String>,
+                                     templates: [String: PipeTemplate] = [:]) throws -> String {
+        let endpoint = pipe.nodes[endpointIndex]
         var sources: [(name: String, sql: String)] = []
         for (name, filter) in filters.sorted(by: { $0.key < $1.key }) where dataSources.contains(name) {
             sources.append((name, "SELECT * FROM \(ClickHouseSQL.identifier(name)) WHERE \(filter)"))

@@ -51,19 +51,71 @@ public struct QuarantinedRow: Sendable, Equatable {
     public let line: String
 }
 
-/// The embedded analytics engine: one SQLite file per workspace, in WAL mode, with ClickHouse's common
-/// functions installed. Ingestion goes through one writer behind a gate; pipes read on a `query_only` reader,
-/// so endpoint SQL can never change data.
+/// What an analytics engine does with a workspace's tables, whichever engine holds them. Errors a caller made come
+/// back as `DomainError`s or engine errors the caller maps; an engine that cannot be reached is `.unavailable`.
+public protocol WorkspaceTables: Sendable {
+    func create(_ definition: DataSourceDefinition) async throws
+    /// Adds the columns the table lacks, with their defaults for the rows it holds.
+    func addColumns(_ columns: [ColumnSpec], to name: String) async throws
+    func drop(_ name: String) async throws
+    func truncate(_ name: String) async throws
+    /// Appends checked rows and the quarantined ones; returns once every row is stored, so an acknowledged row is kept.
+    func append(_ definition: DataSourceDefinition, rows: [[SQLiteData]], quarantined: [QuarantinedRow],
+                replace: Bool, views: [MaterializedView]) async throws
+    /// Runs a view over its whole source (`truncate` empties the target first), as Tinybird's populate does.
+    func populate(_ view: MaterializedView, truncate: Bool) async throws -> Int
+    /// The names of the columns a query produces, without running it.
+    func columns(of sql: String) async throws -> [String]
+    func rowCount(_ name: String) async throws -> Int
+}
+
+/// Where a workspace's tables live: the embedded engine's file, or a ClickHouse server or cluster.
+public enum WorkspaceStorage: Sendable {
+    case embedded(WorkspaceDatabase)
+    case clickHouse(ClickHouseWorkspace)
+
+    public var tables: any WorkspaceTables {
+        switch self {
+        case .embedded(let database): database
+        case .clickHouse(let workspace): workspace
+        }
+    }
+}
+
+/// The analytics engines, chosen per workspace (`engine` in its settings): the embedded one, one SQLite file per
+/// workspace in WAL mode with ClickHouse's common functions installed (ingestion goes through one writer behind a
+/// gate; pipes read on a `query_only` reader, so endpoint SQL can never change data), or ClickHouse.
 public actor AnalyticsEngine {
     let directory: String
     let logger: Logger
+    /// Where ClickHouse passwords are read from (`password_env` names the variable): never the catalog.
+    let environment: [String: String]
     private var databases: [String: Task<WorkspaceDatabase, any Error>] = [:]
+    private var clickHouse: [String: (settings: ClickHouseWorkspaceSettings, workspace: ClickHouseWorkspace)] = [:]
 
-    public init(directory: String, logger: Logger) {
+    public init(directory: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.directory = directory
         self.logger = logger
+        self.environment = environment
     }
 
+    /// The workspace's storage, by its engine setting. A ClickHouse workspace whose settings changed (another
+    /// instance migrated it, say) is opened afresh.
+    public func storage(for workspace: Workspace) async throws -> WorkspaceStorage {
+        guard let settings = try ClickHouseWorkspaceSettings(workspace: workspace, environment: environment) else {
+            return .embedded(try await database(workspace.id))
+        }
+        if let open = clickHouse[workspace.id], open.settings == settings { return .clickHouse(open.workspace) }
+        let opened = ClickHouseWorkspace(settings: settings, logger: logger)
+        clickHouse[workspace.id] = (settings, opened)
+        return .clickHouse(opened)
+    }
+
+    public func tables(for workspace: Workspace) async throws -> any WorkspaceTables {
+        try await storage(for: workspace).tables
+    }
+
+    /// The embedded engine's database for a workspace, whatever its engine setting (migration reads it).
     public func database(_ workspaceID: String) async throws -> WorkspaceDatabase {
         guard UUID(uuidString: workspaceID) != nil else { throw DomainError.invalidBody("workspace ids are UUIDs") }
         if let opening = databases[workspaceID] { return try await opening.value }
@@ -89,7 +141,7 @@ public actor AnalyticsEngine {
     }
 }
 
-public actor WorkspaceDatabase {
+public actor WorkspaceDatabase: WorkspaceTables {
     let writer: SQLiteConnection
     /// Two readers, so queries use both cores; WAL lets them read while the writer writes.
     let readers: [SQLiteConnection]

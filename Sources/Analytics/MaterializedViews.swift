@@ -11,6 +11,8 @@ public struct MaterializedView: Sendable {
     public let source: String
     public let target: DataSourceDefinition
     let sql: String
+    /// The same node as ClickHouse SQL (earlier nodes as subqueries).
+    let clickHouseSQL: String
 }
 
 /// Materialized views as Tinybird defines them (`TYPE MATERIALIZED` and `DATASOURCE` in a `.pipe`): checked when the
@@ -19,8 +21,22 @@ extension Analytics {
     /// Saves a pipe; a materialized one is checked against its data sources first, so a view that could not run on
     /// the next append is refused now, with the reason.
     public func savePipe(_ definition: PipeDefinition, in workspace: Workspace) async throws -> (PipeRecord, changed: Bool) {
-        if definition.materializedNode != nil { _ = try await checkedView(definition, in: workspace) }
-        return try await catalog.savePipe(definition, in: workspace)
+        let view = definition.materializedNode == nil ? nil : try await checkedView(definition, in: workspace)
+        let saved = try await catalog.savePipe(definition, in: workspace)
+        // ClickHouse runs its own materialized views on every insert, whichever instance sends it; the embedded engine
+        // runs them in each append's transaction.
+        if saved.changed, case .clickHouse(let clickHouse) = try await engine.storage(for: workspace) {
+            try await clickHouse.detachView(of: definition.name)
+            if let view { try await clickHouse.attach(view) }
+        }
+        return saved
+    }
+
+    public func deletePipe(_ record: PipeRecord, in workspace: Workspace) async throws {
+        if record.definition.materializedNode != nil, case .clickHouse(let clickHouse) = try await engine.storage(for: workspace) {
+            try await clickHouse.detachView(of: record.name)
+        }
+        try await catalog.deletePipe(record)
     }
 
     /// The view a materialized pipe defines, checked: its target exists and is not its source, it takes no request
@@ -49,7 +65,10 @@ extension Analytics {
             }
         }
         let produced: [String]
-        do { produced = try await engine.database(workspace.id).columns(of: view.sql) } catch let error as SQLiteError {
+        let storage = try await engine.storage(for: workspace)
+        let viewSQL: String
+        if case .clickHouse = storage { viewSQL = view.clickHouseSQL } else { viewSQL = view.sql }
+        do { produced = try await storage.tables.columns(of: viewSQL) } catch let error as SQLiteError {
             throw DomainError.invalidQuery("[Error] \(error.message) (in the materialized node \(node.name))")
         }
         let targetColumns = Set(target.definition.columns.map(\.name))
@@ -87,7 +106,11 @@ extension Analytics {
         guard rendered.binds.isEmpty,
               let source = SQLText.tableNames(rendered.sql).first(where: { names.contains($0) && !nodeNames.contains($0) })
         else { return nil }
-        return MaterializedView(pipe: definition.name, node: node.name, source: source, target: target.definition, sql: rendered.sql)
+        let clickHouseSQL = try Endpoints.compileForClickHouse(definition, through: index, parameters: [:],
+                                                               columns: Set(dataSources.flatMap { $0.definition.columns.map(\.name) }),
+                                                               filters: [:], dataSources: names)
+        return MaterializedView(pipe: definition.name, node: node.name, source: source, target: target.definition, sql: rendered.sql,
+                                clickHouseSQL: clickHouseSQL)
     }
 
     /// The views an append to `source` runs.
@@ -109,7 +132,7 @@ extension Analytics {
         let target = try await catalog.dataSource(view.target.name, in: workspace)
         let started = Timestamp.string(clock.now())
         let rows: Int
-        do { rows = try await engine.database(workspace.id).populate(view, truncate: truncate) } catch let error as SQLiteError {
+        do { rows = try await engine.tables(for: workspace).populate(view, truncate: truncate) } catch let error as SQLiteError {
             throw DomainError.invalidQuery("[Error] \(error.message) (populating \(view.target.name) from the pipe \(pipe.name))")
         }
         let job = AnalyticsJob(id: UUID().uuidString.lowercased(), workspaceID: workspace.id, kind: "populateview", status: "done",

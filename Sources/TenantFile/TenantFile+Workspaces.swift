@@ -16,14 +16,22 @@ struct WorkspaceSpec: Sendable {
     var pipes: [PipeDefinition] = []
     var fixtures: [String: (format: String, text: String)] = [:]
     var charts: [ChartSpec] = []
+
+    var engine: String { settings["engine"]?.stringValue ?? "embedded" }
 }
 
 extension TenantFile {
     static func workspace(_ node: Node, _ path: String, _ reader: YAMLReader, directory: String) throws -> WorkspaceSpec {
         var spec = WorkspaceSpec(name: "")
-        for (key, value) in try reader.mapping(node, path, allowed: ["name", "id", "admin_token", "datafiles", "frame_ancestors", "charts"]) {
+        for (key, value) in try reader.mapping(node, path, allowed: ["name", "id", "admin_token", "datafiles", "frame_ancestors", "charts",
+                                                                       "engine", "clickhouse"]) {
             let field = path + "." + key
             switch key {
+            case "engine":
+                let engine = try reader.string(value, field)
+                guard ["embedded", "clickhouse"].contains(engine) else { throw reader.fail(value, field, "expected embedded or clickhouse") }
+                spec.settings["engine"] = .string(engine)
+            case "clickhouse": spec.settings["clickhouse"] = try clickHouse(value, field, reader)
             case "name": spec.name = try reader.string(value, field)
             case "id":
                 let id = try reader.string(value, field)
@@ -55,7 +63,47 @@ extension TenantFile {
             }
         }
         guard !spec.name.isEmpty else { throw reader.fail(node, path + ".name", "name is required") }
+        if spec.settings["engine"]?.stringValue == "clickhouse", spec.settings["clickhouse"] == nil {
+            throw reader.fail(node, path + ".clickhouse", "engine: clickhouse needs a clickhouse section with its url")
+        }
         return spec
+    }
+
+    /// `clickhouse:` of a workspace: the server, its database, user and cluster. The password stays in the
+    /// environment (`password_env` names the variable), so it is never written to the catalog.
+    static func clickHouse(_ node: Node, _ path: String, _ reader: YAMLReader) throws -> JSONValue {
+        var fields: [String: JSONValue] = [:]
+        for (key, value) in try reader.mapping(node, path, allowed: ["url", "database", "user", "password_env", "cluster", "nodes",
+                                                                      "timeout_seconds", "password"]) {
+            let field = path + "." + key
+            switch key {
+            case "password":
+                throw reader.fail(value, field, "the password is read from the environment: name its variable in password_env (default TESSERA_CLICKHOUSE_PASSWORD)")
+            case "nodes":
+                let urls = try reader.strings(value, field)
+                for url in urls where !(url.hasPrefix("http://") || url.hasPrefix("https://")) { throw reader.fail(value, field, "\(url) is not an http(s) URL") }
+                fields[key] = .array(urls.map(JSONValue.string))
+            case "timeout_seconds":
+                let seconds = try reader.integer(value, field)
+                guard (1...600).contains(seconds) else { throw reader.fail(value, field, "expected 1 to 600 seconds") }
+                fields[key] = .number(Double(seconds))
+            case "url":
+                let url = try reader.string(value, field)
+                guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw reader.fail(value, field, "expected ClickHouse's HTTP interface, like http://127.0.0.1:8123")
+                }
+                fields[key] = .string(url)
+            case "database":
+                let database = try reader.string(value, field)
+                guard database.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]{0,62}/) != nil else {
+                    throw reader.fail(value, field, "use letters, digits and underscores, starting with a letter or underscore")
+                }
+                fields[key] = .string(database)
+            default: fields[key] = .string(try reader.string(value, field))
+            }
+        }
+        guard fields["url"] != nil else { throw reader.fail(node, path + ".url", "url is required") }
+        return .object(fields)
     }
 
     static func loadDatafiles(_ folder: String, into spec: inout WorkspaceSpec) throws {
@@ -81,6 +129,11 @@ extension TenantFile {
     func applyWorkspaces(_ services: TenantServices, _ report: inout ApplyReport) async throws {
         let analytics = services.analytics
         for spec in workspaces {
+            // Switching an engine here would leave the data on the other one: moving it is `tessera analytics migrate`.
+            if let existing = try await analytics.catalog.workspace(named: spec.name), existing.engine != spec.engine,
+               !(try await analytics.catalog.dataSources(in: existing).isEmpty) {
+                throw DomainError.conflict("workspace \(spec.name) keeps its data on the \(existing.engine) engine; tessera.yaml says \(spec.engine). Move it with `tessera analytics migrate --workspace \(spec.name) --to \(spec.engine)`, or set engine: \(existing.engine)")
+            }
             let (workspace, created) = try await analytics.catalog.ensureWorkspace(name: spec.name, id: spec.id, adminToken: spec.adminToken,
                                                                                   settings: spec.settings)
             if created {

@@ -12,11 +12,11 @@ import Testing
     static let workspaceID = "1f484a32-6966-4f63-9312-aadad64d3e12"
     static let adminToken = "test-admin-token-with-at-least-32-bytes-0123456789"
 
-    static func demo(_ kind: StoreKind = .sqlite) async throws -> Harness {
-        let harness = try await Harness.make(kind)
+    static func demo(_ backend: AnalyticsBackend = .embedded) async throws -> Harness {
+        let harness = try await Harness.make(backend.store)
         try await TenantFile.parse("""
             workspaces:
-              - { name: demo, id: "\(workspaceID)", admin_token: "\(adminToken)", datafiles: analytics/ }
+              - { name: demo, id: "\(workspaceID)", admin_token: "\(adminToken)", datafiles: analytics/\(backend.workspaceSettings()) }
             """, file: "t.yaml", environment: [:], directory: examplesDirectory).apply(to: harness.services)
         return harness
     }
@@ -57,8 +57,8 @@ import Testing
         return items.compactMap(\.objectValue)
     }
 
-    @Test(arguments: StoreKind.available)
-    func seedJWTReadsTheEndpointInEveryFormat(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func seedJWTReadsTheEndpointInEveryFormat(_ kind: AnalyticsBackend) async throws {
         let harness = try await Self.demo(kind)
         let expected = try Self.expectedRevenue()
         try await harness.test { http in
@@ -99,8 +99,8 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.available)
-    func badTokensAreRefusedWithTheReason(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func badTokensAreRefusedWithTheReason(_ kind: AnalyticsBackend) async throws {
         let harness = try await Self.demo(kind)
         try await harness.test { http in
             let good = Self.claims(harness)
@@ -147,8 +147,8 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.available)
-    func fixedParamsWinAndRateLimitsHold(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func fixedParamsWinAndRateLimitsHold(_ kind: AnalyticsBackend) async throws {
         let harness = try await Self.demo(kind)
         try await harness.test { http in
             let pinned = Self.jwt(Self.claims(harness, scope: ["fixed_params": .object(["cities": .string("Madrid")])]))
@@ -192,8 +192,8 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.available)
-    func parametersAreTypedAndNeverInjected(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func parametersAreTypedAndNeverInjected(_ kind: AnalyticsBackend) async throws {
         let harness = try await Self.demo(kind)
         try await harness.test { http in
             let token = Self.jwt(Self.claims(harness))
@@ -219,8 +219,8 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.available)
-    func eventsAPIAppendsAndQuarantines(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func eventsAPIAppendsAndQuarantines(_ kind: AnalyticsBackend) async throws {
         let harness = try await Self.demo(kind)
         try await harness.test { http in
             let created = try await http.request(.post, "/v0/tokens?name=ingest&scope=DATASOURCES:APPEND:sales", token: Self.adminToken)
@@ -247,8 +247,8 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.available)
-    func sqlForTheAdminAndJSONErrorsForUnknownPaths(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func sqlForTheAdminAndJSONErrorsForUnknownPaths(_ kind: AnalyticsBackend) async throws {
         let harness = try await Self.demo(kind)
         try await harness.test { http in
             let query = "SELECT city, count() AS orders FROM sales GROUP BY city ORDER BY orders DESC LIMIT 2"
@@ -270,8 +270,8 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.available)
-    func dataSourcesTokensAndRefresh(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func dataSourcesTokensAndRefresh(_ kind: AnalyticsBackend) async throws {
         let harness = try await Self.demo(kind)
         try await harness.test { http in
             let schema = "`day` Date `json:$.day`, `visits` UInt32 `json:$.n`".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
@@ -353,8 +353,8 @@ import Testing
 
     /// `POST /v0/pipes?name=` with a `.pipe` datafile body, then `DELETE /v0/pipes/<name>`: only the admin may, and a
     /// deleted pipe is gone from the list and its endpoint.
-    @Test(arguments: StoreKind.available)
-    func pipesAreCreatedAndDeleted(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func pipesAreCreatedAndDeleted(_ kind: AnalyticsBackend) async throws {
         let harness = try await Self.demo(kind)
         try await harness.test { http in
             let datafile = """

@@ -17,8 +17,8 @@ import TesseraCore
         normalLayout(html).components(separatedBy: mark).count - 1
     }
 
-    @Test(arguments: StoreKind.available)
-    func chartsCRUDAndTheEmbeddablePage(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func chartsCRUDAndTheEmbeddablePage(_ kind: AnalyticsBackend) async throws {
         let harness = try await AnalyticsAPITests.demo(kind)
         try await harness.test { http in
             let created = try await http.request(.post, "/v0/pipes/sales_by_city/charts", token: Self.admin, json: .object([
@@ -62,8 +62,8 @@ import TesseraCore
         }
     }
 
-    @Test(arguments: StoreKind.available)
-    func badTokensAndBadChartsShowAMessageInTheFrame(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func badTokensAndBadChartsShowAMessageInTheFrame(_ kind: AnalyticsBackend) async throws {
         let harness = try await AnalyticsAPITests.demo(kind)
         try await harness.test { http in
             let created = try await http.request(.post, "/v0/pipes/sales_by_city/charts", token: Self.admin, json: .object([

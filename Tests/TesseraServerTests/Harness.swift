@@ -36,6 +36,45 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     static var available: [StoreKind] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
 }
 
+/// Which store and which analytics engine an analytics test runs on. ClickHouse runs when `make test` starts one
+/// (`TESSERA_TEST_CLICKHOUSE_URL`) and the two-shard cluster (`TESSERA_TEST_CLICKHOUSE_CLUSTER_URLS`); each test gets
+/// a ClickHouse database of its own.
+struct AnalyticsBackend: CustomTestStringConvertible, Sendable {
+    enum Engine: String, Sendable { case embedded, clickhouse, cluster }
+
+    let store: StoreKind
+    let engine: Engine
+
+    var testDescription: String { "\(store.rawValue)+\(engine.rawValue)" }
+
+    static let embedded = AnalyticsBackend(store: .sqlite, engine: .embedded)
+    static var clickHouseURL: String? { ProcessInfo.processInfo.environment["TESSERA_TEST_CLICKHOUSE_URL"] }
+    static var clusterURLs: [String] {
+        ProcessInfo.processInfo.environment["TESSERA_TEST_CLICKHOUSE_CLUSTER_URLS"]?.split(separator: " ").map(String.init) ?? []
+    }
+
+    /// Every store on the embedded engine; ClickHouse alone on SQLite, and the cluster behind PostgreSQL (as several
+    /// instances would share it) or SQLite when there is no PostgreSQL.
+    static var available: [AnalyticsBackend] {
+        var backends = StoreKind.available.map { AnalyticsBackend(store: $0, engine: .embedded) }
+        if clickHouseURL != nil { backends.append(AnalyticsBackend(store: .sqlite, engine: .clickhouse)) }
+        if clusterURLs.count == 2 { backends.append(AnalyticsBackend(store: StoreKind.available.last ?? .sqlite, engine: .cluster)) }
+        return backends
+    }
+
+    /// The workspace's `engine` and `clickhouse` lines of tessera.yaml, in flow style.
+    func workspaceSettings() -> String {
+        let database = "tessera_test_" + RandomToken.hex(bytes: 6)
+        switch engine {
+        case .embedded: return ""
+        case .clickhouse: return ", engine: clickhouse, clickhouse: { url: \"\(Self.clickHouseURL ?? "")\", database: \(database) }"
+        case .cluster:
+            let urls = Self.clusterURLs
+            return ", engine: clickhouse, clickhouse: { url: \"\(urls[0])\", database: \(database), cluster: tessera_cluster, nodes: [\"\(urls[1])\"] }"
+        }
+    }
+}
+
 /// A fresh tenant on a fresh store, and an HTTP client for it.
 struct Harness: Sendable {
     static let issuer = "http://tessera.test/"

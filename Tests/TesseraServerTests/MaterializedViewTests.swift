@@ -76,7 +76,7 @@ import TesseraCore
 
     @Test(arguments: StoreKind.available)
     func aggregatingViewMatchesTheRawGroupByAfterPopulateAndAppends(_ kind: StoreKind) async throws {
-        let harness = try await AnalyticsAPITests.demo(kind)
+        let harness = try await AnalyticsAPITests.demo(AnalyticsBackend(store: kind, engine: .embedded))
         try await harness.test { http in
             try await Self.push(http, datasource: "sales_by_city_mv", Self.aggregatingTarget)
             let view = try await Self.push(http, pipe: "sales_mv", Self.aggregatingView)
@@ -140,7 +140,7 @@ import TesseraCore
 
     @Test(arguments: StoreKind.available)
     func summingViewAndReplacingAppends(_ kind: StoreKind) async throws {
-        let harness = try await AnalyticsAPITests.demo(kind)
+        let harness = try await AnalyticsAPITests.demo(AnalyticsBackend(store: kind, engine: .embedded))
         try await harness.test { http in
             try await Self.push(http, datasource: "daily", """
                 SCHEMA >
@@ -201,7 +201,7 @@ import TesseraCore
 
     @Test(arguments: StoreKind.available)
     func viewsThatCannotRunAreRefusedWithTheReason(_ kind: StoreKind) async throws {
-        let harness = try await AnalyticsAPITests.demo(kind)
+        let harness = try await AnalyticsAPITests.demo(AnalyticsBackend(store: kind, engine: .embedded))
         try await harness.test { http in
             try await Self.push(http, datasource: "sales_by_city_mv", Self.aggregatingTarget)
             func refused(_ text: String, _ fragment: String, status: HTTPResponse.Status = .badRequest) async throws {
@@ -262,7 +262,7 @@ import TesseraCore
 
     @Test(arguments: StoreKind.available)
     func cliChecksPullsAndPopulates(_ kind: StoreKind) async throws {
-        let harness = try await AnalyticsAPITests.demo(kind)
+        let harness = try await AnalyticsAPITests.demo(AnalyticsBackend(store: kind, engine: .embedded))
         try await harness.test { http in
             try await Self.push(http, datasource: "sales_by_city_mv", Self.aggregatingTarget)
             // `tb push` first pushes a `__checker` copy with standard nodes (still carrying DATASOURCE), then asks for an analysis.
@@ -303,6 +303,47 @@ import TesseraCore
             #expect(described["nodes"]?.arrayValue?.first?.objectValue?["datasource"] == .string("sales_by_city_mv"))
             let dependents = try await http.request(.delete, "/v0/datasources/sales_by_city_mv?dry_run=true", token: Self.admin)
             #expect(dependents["dependent_pipes"] == .array([.string("sales_mv")]), "\(dependents.text)")
+        }
+    }
+
+    /// What holds on every engine: a view of partial states (no `SimpleAggregateFunction`, which ClickHouse 18.16 lacks),
+    /// read with the `-Merge` functions, gives the raw `GROUP BY`'s answer after a populate, after appends that feed it
+    /// (on ClickHouse, its own materialized view does), and after the pipe is replaced.
+    @Test(arguments: AnalyticsBackend.available)
+    func viewsGiveTheRawAnswerOnEveryEngine(_ backend: AnalyticsBackend) async throws {
+        let harness = try await AnalyticsAPITests.demo(backend)
+        let target = Self.aggregatingTarget.replacingOccurrences(of: ",\n    `first_sale` SimpleAggregateFunction(min, DateTime)", with: "")
+        let view = Self.aggregatingView.replacingOccurrences(of: ", min(timestamp) AS first_sale", with: "")
+        let over = Self.overView.replacingOccurrences(of: ", min(first_sale) AS first_sale", with: "")
+        let raw = Self.raw.replacingOccurrences(of: ", min(timestamp) AS first_sale", with: "")
+        #expect(target != Self.aggregatingTarget && view != Self.aggregatingView && over != Self.overView && raw != Self.raw)
+        try await harness.test { http in
+            try await Self.push(http, datasource: "sales_by_city_mv", target)
+            #expect(try await Self.push(http, pipe: "sales_mv", view).status == .created)
+            #expect(try await Self.push(http, pipe: "city_totals", over).status == .created)
+            let rawPath = "/v0/sql?q=\(raw.pathEscaped)"
+            let populated = try await http.request(.post, "/v0/pipes/sales_mv/nodes/by_city/population?truncate=true", token: Self.admin)
+            #expect(populated["job"]?.objectValue?["status"] == .string("done"), "\(populated.text)")
+            let before = try await Self.rows(http, rawPath)
+            let viewed = try await Self.rows(http, "/v0/pipes/city_totals.json")
+            #expect(before.count == 8 && viewed == before, "\(viewed)")
+
+            let events = (0..<40).map { #"{"timestamp":"2026-12-01 10:00:00","order_id":"e-\#($0)","city":"\#($0 % 2 == 0 ? "Madrid" : "Soria")","product":"p\#($0 % 5)","units":\#($0 % 4 + 1),"amount":\#($0).5}"# }
+            let appended = try await http.request(.post, "/v0/events?name=sales&wait=true", token: Self.admin, body: events.joined(separator: "\n"))
+            #expect(appended["successful_rows"] == .number(40), "\(appended.text)")
+            let after = try await Self.rows(http, rawPath)
+            #expect(after.count == 9 && after != before)
+            #expect(try await Self.rows(http, "/v0/pipes/city_totals.json") == after)
+
+            // Replacing the view's pipe keeps one view: appends are not counted twice.
+            let changed = view.replacingOccurrences(of: "GROUP BY city", with: "GROUP BY city\n    HAVING count() > 0")
+            #expect(try await Self.push(http, pipe: "sales_mv", changed).status == .created)
+            _ = try await http.request(.post, "/v0/events?name=sales&wait=true", token: Self.admin, body: events[0])
+            #expect(try await Self.rows(http, "/v0/pipes/city_totals.json") == (try await Self.rows(http, rawPath)))
+            #expect(try await http.request(.delete, "/v0/pipes/sales_mv", token: Self.admin).status == .noContent)
+            _ = try await http.request(.post, "/v0/events?name=sales&wait=true", token: Self.admin, body: events[1])
+            let unfed = try await Self.rows(http, "/v0/pipes/city_totals.json")
+            #expect(unfed != (try await Self.rows(http, rawPath)), "a deleted view feeds nothing")
         }
     }
 }

@@ -28,8 +28,8 @@ import TesseraCore
         return response["meta"]?.arrayValue?.compactMap { $0.objectValue?["type"]?.stringValue } ?? []
     }
 
-    @Test(arguments: StoreKind.available)
-    func metaFollowsClickHouse(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func metaFollowsClickHouse(_ kind: AnalyticsBackend) async throws {
         let harness = try await AnalyticsAPITests.demo(kind)
         try await harness.test { http in
             for (expression, type) in Self.expressions {

@@ -62,8 +62,8 @@ import TesseraHTTP
         }
     }
 
-    @Test(arguments: StoreKind.available)
-    func analyticsDecodesParametersLikeEveryOtherRoute(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func analyticsDecodesParametersLikeEveryOtherRoute(_ kind: AnalyticsBackend) async throws {
         let harness = try await AnalyticsAPITests.demo(kind)
         try await harness.test { http in
             let admin = AnalyticsAPITests.adminToken
@@ -95,8 +95,8 @@ import TesseraHTTP
         }
     }
 
-    @Test(arguments: StoreKind.available)
-    func chartPagesDecodeParametersLikeEveryOtherRoute(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func chartPagesDecodeParametersLikeEveryOtherRoute(_ kind: AnalyticsBackend) async throws {
         let harness = try await AnalyticsAPITests.demo(kind)
         try await harness.test { http in
             let admin = AnalyticsAPITests.adminToken

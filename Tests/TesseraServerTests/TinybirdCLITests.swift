@@ -8,8 +8,8 @@ import TesseraCore
 @Suite struct TinybirdCLITests {
     static let admin = AnalyticsAPITests.adminToken
 
-    @Test(arguments: StoreKind.available)
-    func workspaceAndUserWorkspaces(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func workspaceAndUserWorkspaces(_ kind: AnalyticsBackend) async throws {
         let harness = try await AnalyticsAPITests.demo(kind)
         try await harness.test { http in
             let workspace = try await http.request(.get, "/v0/workspace?token=\(Self.admin)")
@@ -26,8 +26,8 @@ import TesseraCore
         }
     }
 
-    @Test(arguments: StoreKind.available)
-    func dataSourcesFromFormsAndMultipartAndBackAsDatafiles(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func dataSourcesFromFormsAndMultipartAndBackAsDatafiles(_ kind: AnalyticsBackend) async throws {
         let harness = try await AnalyticsAPITests.demo(kind)
         try await harness.test { http in
             // `tb push`: the parameters in a form body, the schema on one line.
@@ -126,8 +126,8 @@ import TesseraCore
         }
     }
 
-    @Test(arguments: StoreKind.available)
-    func pipesFromJSONAndSQLAndBackAsDatafiles(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func pipesFromJSONAndSQLAndBackAsDatafiles(_ kind: AnalyticsBackend) async throws {
         let harness = try await AnalyticsAPITests.demo(kind)
         try await harness.test { http in
             // `tb push` sends the nodes as JSON, a template's lines still indented after its `%`.
@@ -209,8 +209,8 @@ import TesseraCore
         }
     }
 
-    @Test(arguments: StoreKind.available)
-    func pushChecksAndTokenListing(_ kind: StoreKind) async throws {
+    @Test(arguments: AnalyticsBackend.available)
+    func pushChecksAndTokenListing(_ kind: AnalyticsBackend) async throws {
         let harness = try await AnalyticsAPITests.demo(kind)
         try await harness.test { http in
             let tables = try await http.request(.post, "/v0/sql_tables", token: Self.admin,

@@ -91,8 +91,9 @@ public struct ClickHouseClient: Sendable {
     }
 
     /// Runs a statement that returns no rows (DDL, `INSERT … SELECT`).
-    public func execute(_ sql: String, settings extra: [String: String] = [:]) async throws {
-        _ = try await send(sql, parameters: extra)
+    /// `inDatabase` names another database to run in (`CREATE DATABASE` runs in `default`, before its own exists).
+    public func execute(_ sql: String, settings extra: [String: String] = [:], inDatabase: String? = nil) async throws {
+        _ = try await send(sql, parameters: extra, database: inDatabase)
     }
 
     /// Runs a `SELECT` and reads its result. `sql` must not name a format: the client asks for `JSONCompact`.
@@ -141,11 +142,11 @@ public struct ClickHouseClient: Sendable {
     }
 
     /// POSTs `sql` (or `body`, with the statement in `parameters["query"]`) and returns the answer's text.
-    private func send(_ sql: String?, body: ByteBuffer? = nil, parameters: [String: String]) async throws -> String {
+    private func send(_ sql: String?, body: ByteBuffer? = nil, parameters: [String: String], database: String? = nil) async throws -> String {
         guard var components = URLComponents(string: settings.url + "/") else {
             throw ClickHouseError.unavailable("\(settings.url) is not a URL")
         }
-        var items = [URLQueryItem(name: "database", value: settings.database)]
+        var items = [URLQueryItem(name: "database", value: database ?? settings.database)]
         items += parameters.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
         components.queryItems = items
         // `+` is literal in URLComponents' encoding but a space to ClickHouse's query-string decoder: encode it.

@@ -13,6 +13,8 @@ public actor ClickHouseInsertBuffer {
     let maximumRows: Int
     /// Connection refused (the server restarting) is retried this long; nothing was sent, so nothing is written twice.
     let retryFor: Duration
+    /// Sent with every insert (`insert_distributed_sync` on a cluster).
+    let settings: [String: String]
 
     private var lines: [UInt8] = []
     private var rowCount = 0
@@ -22,7 +24,8 @@ public actor ClickHouseInsertBuffer {
     public private(set) var blocks = 0
 
     public init(client: ClickHouseClient, table: String, window: Duration = .milliseconds(20), maximumRows: Int = 100_000,
-                retryFor: Duration = .seconds(5)) {
+                retryFor: Duration = .seconds(5), settings: [String: String] = [:]) {
+        self.settings = settings
         self.client = client
         self.table = table
         self.window = window
@@ -32,12 +35,19 @@ public actor ClickHouseInsertBuffer {
 
     /// Adds rows (JSON objects with the table's columns) to the next block and waits until that block is written.
     public func append(_ rows: [JSONValue]) async throws {
-        guard !rows.isEmpty else { return }
+        var encoded: [UInt8] = []
         for row in rows {
-            lines.append(contentsOf: row.jsonText().utf8)
-            lines.append(UInt8(ascii: "\n"))
+            encoded.append(contentsOf: row.jsonText().utf8)
+            encoded.append(UInt8(ascii: "\n"))
         }
-        rowCount += rows.count
+        try await append(lines: encoded, count: rows.count)
+    }
+
+    /// Adds rows already written as `JSONEachRow` lines (`count` of them) and waits until their block is written.
+    public func append(lines encoded: [UInt8], count: Int) async throws {
+        guard count > 0 else { return }
+        lines.append(contentsOf: encoded)
+        rowCount += count
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             waiters.append(continuation)
             if rowCount >= maximumRows {
@@ -78,7 +88,7 @@ public actor ClickHouseInsertBuffer {
         var pause = Duration.milliseconds(100)
         while true {
             do {
-                return try await client.insert(into: table, lines: body)
+                return try await client.insert(into: table, lines: body, settings: settings)
             } catch let error as ClickHouseError where error.isRefusedConnection && clock.now.advanced(by: pause) < deadline {
                 try await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(1))

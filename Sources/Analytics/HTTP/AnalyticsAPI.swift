@@ -132,7 +132,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         }
         v0.delete("pipes/:name") { request, context in
             let (principal, record) = try await ownedPipe(request, context, .admin)
-            try await analytics.catalog.deletePipe(record)
+            try await analytics.deletePipe(record, in: principal.workspace)
             return JSONResponse.empty()
         }
 
@@ -166,7 +166,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         }
         v0.post("datasources/:name/truncate") { request, context in
             let (principal, record) = try await ownedDataSource(request, context, .admin)
-            try await analytics.engine.database(principal.workspace.id).truncate(record.name)
+            try await analytics.engine.tables(for: principal.workspace).truncate(record.name)
             return JSONResponse.empty()
         }
         v0.delete("datasources/:name") { request, context in
@@ -490,7 +490,7 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
     }
 
     func describe(_ record: DataSourceRecord, in workspace: Workspace) async throws -> JSONValue {
-        let database = try await analytics.engine.database(workspace.id)
+        let database = try await analytics.engine.tables(for: workspace)
         let rows = try await database.rowCount(record.name)
         let engine = record.definition.engine.first { $0.hasPrefix("ENGINE ") }.map { Datafile.unquote(String($0.dropFirst(7))) }
         return .object([
