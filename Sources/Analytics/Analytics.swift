@@ -35,11 +35,16 @@ public struct Analytics: Sendable {
     /// quarantine.
     public func append(_ text: String, format: String, to record: DataSourceRecord, in workspace: Workspace,
                        replace: Bool = false) async throws -> Ingestion.Outcome {
-        let outcome = format == "csv" ? Ingestion.csv(text, into: record.definition) : Ingestion.ndjson(text, into: record.definition)
+        var outcome = format == "csv" ? Ingestion.csv(text, into: record.definition) : Ingestion.ndjson(text, into: record.definition)
         let views = try await views(fedBy: record.name, in: workspace)
         do {
-            try await engine.tables(for: workspace).append(record.definition, rows: outcome.rows, quarantined: outcome.quarantined,
-                                                           replace: replace, views: views)
+            let refused = try await engine.tables(for: workspace).append(record.definition, rows: outcome.rows, quarantined: outcome.quarantined,
+                                                                         replace: replace, views: views)
+            if !refused.isEmpty {
+                let indices = Set(refused.map(\.index))
+                outcome.rows = outcome.rows.enumerated().filter { !indices.contains($0.offset) }.map(\.element)
+                outcome.quarantined += refused.map(\.row)
+            }
         } catch let error as SQLiteError where !views.isEmpty && error.reason != .busy && error.reason != .locked {
             throw DomainError.invalidQuery("[Error] \(error.message) (in a materialized view fed by \(record.name): \(views.map(\.pipe).joined(separator: ", "))); no rows were appended")
         }
@@ -78,6 +83,16 @@ public struct Analytics: Sendable {
         for (key, value) in granted.grant.fixedParams { merged[key] = value }
         let result = try await endpoints.run(granted.pipe, in: principal.workspace, parameters: merged, filters: principal.dataSourceFilters)
         return EndpointRead(principal: principal, pipe: granted.pipe, result: result, rateLimit: decision)
+    }
+
+    /// Each ClickHouse-backed workspace's engine, as the readiness probe reports it: `ok` when every node answers.
+    public func engineHealth() async throws -> [String: String] {
+        var health: [String: String] = [:]
+        for workspace in try await catalog.workspaces() where workspace.engine == "clickhouse" {
+            guard case .clickHouse(let clickHouse) = try await engine.storage(for: workspace) else { continue }
+            health[workspace.name] = await clickHouse.ping() ? "ok" : "unavailable"
+        }
+        return health
     }
 
     public func deleteDataSource(_ record: DataSourceRecord, in workspace: Workspace) async throws {

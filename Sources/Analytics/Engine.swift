@@ -60,8 +60,10 @@ public protocol WorkspaceTables: Sendable {
     func drop(_ name: String) async throws
     func truncate(_ name: String) async throws
     /// Appends checked rows and the quarantined ones; returns once every row is stored, so an acknowledged row is kept.
+    /// Rows the engine itself refused were quarantined instead; they come back with their index in `rows`.
+    @discardableResult
     func append(_ definition: DataSourceDefinition, rows: [[SQLiteData]], quarantined: [QuarantinedRow],
-                replace: Bool, views: [MaterializedView]) async throws
+                replace: Bool, views: [MaterializedView]) async throws -> [(index: Int, row: QuarantinedRow)]
     /// Runs a view over its whole source (`truncate` empties the target first), as Tinybird's populate does.
     func populate(_ view: MaterializedView, truncate: Bool) async throws -> Int
     /// The names of the columns a query produces, without running it.
@@ -259,8 +261,9 @@ public actor WorkspaceDatabase: WorkspaceTables {
 
     /// Appends checked rows and quarantined ones in one transaction, with what the materialized views fed by the data
     /// source write from those rows: all of a request is kept, or none of it.
+    @discardableResult
     public func append(_ definition: DataSourceDefinition, rows: [[SQLiteData]], quarantined: [QuarantinedRow],
-                       replace: Bool = false, views: [MaterializedView] = []) async throws {
+                       replace: Bool = false, views: [MaterializedView] = []) async throws -> [(index: Int, row: QuarantinedRow)] {
         let table = Self.quoted(definition.name)
         let columnList = definition.columns.map { Self.quoted($0.name) }.joined(separator: ", ")
         let placeholders = "(" + Array(repeating: "?", count: definition.columns.count).joined(separator: ", ") + ")"
@@ -309,6 +312,8 @@ public actor WorkspaceDatabase: WorkspaceTables {
         else if let count = rowCounts[definition.name] { rowCounts[definition.name] = count + rows.count }
         if !quarantined.isEmpty { rowCounts[definition.name + "_quarantine"] = nil }
         for view in views { rowCounts[view.target.name] = nil }
+        // SQLite's types are checked before the rows get here: it refuses none of them.
+        return []
     }
 
     /// Runs a view over its whole source (`truncate` empties the target first), as Tinybird's populate does.

@@ -28,15 +28,23 @@ public enum TesseraApplication {
         router.get("healthz") { _, _ in
             JSONResponse.text(#"{"status":"ok"}"#)
         }
-        let store = services.store
+        let store = services.store, analytics = services.analytics
         router.get("readyz") { _, context in
             do {
                 try await store.read { db in _ = try await db.raw("SELECT 1 AS ok").all() }
-                return JSONResponse.text(#"{"status":"ready"}"#)
             } catch {
                 context.logger.warning("store not ready", metadata: ["error": "\(error)"])
                 return JSONResponse.text(#"{"status":"unavailable","reason":"store"}"#, status: .serviceUnavailable)
             }
+            // A ClickHouse that does not answer degrades analytics only (its endpoints answer 503); sign-in and the rest
+            // still serve, so the instance stays ready and says which engines are down.
+            let engines = (try? await analytics.engineHealth()) ?? [:]
+            let degraded = engines.values.contains { $0 != "ok" }
+            if degraded { context.logger.warning("analytics engine unavailable", metadata: ["engines": "\(engines)"]) }
+            return JSONResponse.text(JSONValue.object([
+                "status": .string(degraded ? "degraded" : "ready"),
+                "analytics": .object(engines.mapValues { .string($0) }),
+            ]).jsonText())
         }
         if let metrics {
             router.get("metrics") { _, _ in

@@ -129,11 +129,11 @@ public actor ClickHouseWorkspace: WorkspaceTables {
     /// retried one request at a time, halving until the rows it refuses are found; those go to quarantine with its
     /// reason, the rest are written. Nothing is dropped.
     public func append(_ definition: DataSourceDefinition, rows: [[SQLiteData]], quarantined: [QuarantinedRow],
-                       replace: Bool, views: [MaterializedView]) async throws {
+                       replace: Bool, views: [MaterializedView]) async throws -> [(index: Int, row: QuarantinedRow)] {
         let capabilities = try await capabilities()
         if replace { try await truncate(definition.name) }
         let encoder = try ClickHouseRowEncoder(definition, capabilities: capabilities)
-        var refused = quarantined
+        var refused: [(index: Int, row: QuarantinedRow)] = []
         if !rows.isEmpty {
             let buffer = buffer(for: definition.name)
             do {
@@ -141,12 +141,13 @@ public actor ClickHouseWorkspace: WorkspaceTables {
                     try await buffer.append(lines: encoder.lines(rows[...]), count: rows.count)
                 }
             } catch let error as DomainError where error.kind != .unavailable {
-                refused += try await insertFindingRefusedRows(rows[...], encoder: encoder, into: definition.name)
+                refused = try await insertFindingRefusedRows(rows[...], encoder: encoder, into: definition.name)
             }
         }
-        if !refused.isEmpty {
+        let quarantine = quarantined + refused.map(\.row)
+        if !quarantine.isEmpty {
             let now = CalendarText.dateTime(fromUnix: Date().timeIntervalSince1970) ?? ""
-            let lines = refused.map { row -> JSONValue in
+            let lines = quarantine.map { row -> JSONValue in
                 .object(["c__error": .string(row.error), "c__error_column": .string(row.column), "c__line": .string(row.line),
                          "insertion_date": .string(now)])
             }
@@ -154,13 +155,14 @@ public actor ClickHouseWorkspace: WorkspaceTables {
                 try await primary.insert(into: definition.name + "_quarantine", rows: lines, settings: insertSettings)
             }
         }
+        return refused
     }
 
-    /// Inserts `rows` directly, splitting a refused set in halves down to single rows, which are returned with
-    /// ClickHouse's reason. At most `maximumProbes` inserts are tried; past that, the rest of a refused set is returned.
+    /// Inserts `rows` directly, splitting a refused set in halves down to single rows, which are returned (with their
+    /// index) and ClickHouse's reason. At most `maximumProbes` inserts are tried; past that, the rest of a refused set is returned.
     private func insertFindingRefusedRows(_ rows: ArraySlice<[SQLiteData]>, encoder: ClickHouseRowEncoder,
-                                          into table: String) async throws -> [QuarantinedRow] {
-        var refused: [QuarantinedRow] = []
+                                          into table: String) async throws -> [(index: Int, row: QuarantinedRow)] {
+        var refused: [(index: Int, row: QuarantinedRow)] = []
         var pending = [rows]
         var probes = 0
         while let set = pending.popLast() {
@@ -169,7 +171,7 @@ public actor ClickHouseWorkspace: WorkspaceTables {
                 try await mapped("appending to \(table)") { try await primary.insert(into: table, lines: encoder.lines(set), settings: insertSettings) }
             } catch let error as DomainError where error.kind != .unavailable {
                 if set.count == 1 || probes >= Self.maximumProbes {
-                    refused += set.map { QuarantinedRow(error: error.message, column: "", line: encoder.line($0)) }
+                    refused += set.indices.map { ($0, QuarantinedRow(error: error.message, column: "", line: encoder.line(set[$0]))) }
                 } else {
                     let middle = set.startIndex + set.count / 2
                     pending += [set[middle...], set[..<middle]]
@@ -257,21 +259,41 @@ public actor ClickHouseWorkspace: WorkspaceTables {
 }
 
 /// What endpoint SQL may name on a server that other workspaces share: its own tables, not another database's (a
-/// qualified `db.table`), and no table functions that reach files, URLs or other servers. Tinybird refuses the same.
+/// qualified `db.table` after `FROM`, `JOIN` or `IN`, quoted or not), no table functions that reach files, URLs or other
+/// servers, and no lookups by table name (`joinGet`, `dictGet`). This is the SQL's boundary; a ClickHouse user per
+/// workspace limited with `allow_databases` is the server's (README, "Analytics on ClickHouse").
 enum ClickHouseQueryGuard {
-    static let tableFunctions = ["file", "url", "remote", "remoteSecure", "cluster", "mysql", "jdbc", "odbc", "hdfs", "s3",
-                                 "input", "postgresql", "executable", "merge", "dictionary", "urlCluster", "s3Cluster"]
+    static let tableFunctions = ["file", "url", "remote", "remoteSecure", "cluster", "clusterAllReplicas", "mysql", "jdbc", "odbc",
+                                 "hdfs", "s3", "input", "postgresql", "executable", "merge", "dictionary", "urlCluster", "s3Cluster",
+                                 "numbers_mt", "generateRandom"]
+    static let identifier = #"(?:`(?:[^`\\]|\\.)*`|"(?:[^"\\]|\\.)*"|[A-Za-z_][A-Za-z0-9_]*)"#
 
     static func check(_ sql: String, database: String) throws {
-        for name in SQLText.tableNames(sql) where name.contains(".") {
-            let owner = name.split(separator: ".")[0]
+        let qualified = #"(?i)\b(?:FROM|JOIN|IN)\s+("# + identifier + #")\s*\.\s*"# + identifier
+        for match in matches(qualified, in: sql) {
+            let owner = match.count > 1 ? match[1].trimmingCharacters(in: CharacterSet(charactersIn: "`\"")) : ""
             guard owner.lowercased() == database.lowercased() else {
-                throw DomainError.invalidQuery("[Error] \(name) is not a Data Source of this workspace")
+                throw DomainError.invalidQuery("[Error] \(match[0].dropFirst(match[0].prefix { !$0.isWhitespace }.count).trimmingCharacters(in: .whitespaces).prefix(80)) is not a Data Source of this workspace")
             }
         }
-        let pattern = #"(?i)\b(FROM|JOIN)\s+`?("# + tableFunctions.joined(separator: "|") + #")`?\s*\("#
-        if let match = sql.range(of: pattern, options: .regularExpression) {
-            throw DomainError.invalidQuery("[Error] table functions are not allowed in pipes: \(sql[match].prefix(60))")
+        let functions = #"(?i)\b(?:FROM|JOIN)\s+`?(?:"# + tableFunctions.joined(separator: "|") + #")`?\s*\("#
+        if let found = matches(functions, in: sql).first {
+            throw DomainError.invalidQuery("[Error] table functions are not allowed in pipes: \(found[0].prefix(60))")
+        }
+        if let found = matches(#"(?i)\b(?:joinGet|dictGet[A-Za-z0-9]*|dictHas|dictIsIn)\s*\("#, in: sql).first {
+            throw DomainError.invalidQuery("[Error] \(found[0].dropLast()) reads tables by name and is not allowed in pipes")
+        }
+    }
+
+    /// Each match's text and its capture groups.
+    static func matches(_ pattern: String, in text: String) -> [[String]] {
+        guard let expression = try? NSRegularExpression(pattern: pattern) else { return [] }
+        let string = text as NSString
+        return expression.matches(in: text, range: NSRange(location: 0, length: string.length)).map { match in
+            (0..<match.numberOfRanges).map { index in
+                let range = match.range(at: index)
+                return range.location == NSNotFound ? "" : string.substring(with: range)
+            }
         }
     }
 }
