@@ -368,6 +368,16 @@ public actor WorkspaceDatabase: WorkspaceTables {
         return names
     }
 
+    /// Up to `limit` rows of a table after SQLite's `rowid` `after`, in rowid order, with the last rowid read: a copy
+    /// that reads in pages and, since appends only add rowids, can come back later for what was appended meanwhile.
+    public func rows(of name: String, columns: [String], after: Int, limit: Int) async throws -> (last: Int, rows: [[SQLiteData]]) {
+        let list = columns.map(Self.quoted).joined(separator: ", ")
+        let found = try await pickReader().query("SELECT rowid AS tessera_rowid, \(list) FROM main.\(Self.quoted(name)) WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                                                 [.integer(after), .integer(limit)])
+        let rows = found.map { Array($0.columns.dropFirst().map(\.data)) }
+        return (found.last?.column("tessera_rowid")?.integer ?? after, rows)
+    }
+
     /// Rows in a table, counted once and then kept up to date by `append` and `truncate`.
     public func rowCount(_ name: String) async throws -> Int {
         if let count = rowCounts[name] { return count }

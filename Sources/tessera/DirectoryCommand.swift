@@ -30,11 +30,11 @@ struct DirectoryCommand: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
                     throw ExitCode.failure
                 }
-                let report = ProgressReport(connection: connection, terminal: isatty(STDERR_FILENO) == 1, clock: services.clock,
-                                            resumedAt: before.pass == nil ? 0 : before.done)
+                let report = ProgressReport(subject: ("connection", connection), unit: "users", terminal: isatty(STDERR_FILENO) == 1,
+                                            clock: services.clock, resumedAt: before.pass == nil ? 0 : before.done)
                 do {
-                    let state = try await services.directory.importer.sync(connection) { state in await report.update(state) }
-                    await report.finish(state)
+                    let state = try await services.directory.importer.sync(connection) { state in await report.update(done: state.done, total: state.total) }
+                    await report.finish(done: state.lastPassUsers ?? state.done, total: state.total)
                 } catch let error as DirectoryError {
                     await report.fail(error.message)
                     throw ExitCode.failure

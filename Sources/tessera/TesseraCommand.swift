@@ -19,7 +19,7 @@ struct TesseraCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "Identity, analytics and GraphQL with JWTs, self-hosted in one binary.",
-        subcommands: [Serve.self, Apply.self, Keys.self, Login.self, ActionsCommand.self, TokenCommand.self, GraphQLCommand.self, DirectoryCommand.self, Speed.self]
+        subcommands: [Serve.self, Apply.self, Keys.self, Login.self, ActionsCommand.self, TokenCommand.self, AnalyticsCommand.self, GraphQLCommand.self, DirectoryCommand.self, Speed.self]
     )
 
     static func main() async {

@@ -139,4 +139,63 @@ import TesseraCore
             #expect(AnalyticsAPITests.rows(count) == [["n": .number(3000)]])
         }
     }
+
+    /// `tessera analytics migrate`'s work: the demo moves from the embedded engine to ClickHouse while its endpoint is
+    /// read and events are appended; afterwards every row is in ClickHouse once, the materialized view is populated
+    /// there, and the endpoint gives the same answer.
+    @Test(.enabled(if: AnalyticsBackend.clickHouseURL != nil))
+    func aWorkspaceMovesToClickHouseWhileItsEndpointsAnswer() async throws {
+        let harness = try await AnalyticsAPITests.demo(.embedded)
+        let analytics = harness.services.analytics
+        try await harness.test { http in
+            let admin = Self.admin
+            try await MaterializedViewTests.push(http, datasource: "sales_by_city_mv", """
+                SCHEMA >
+                    `city` String,
+                    `orders` AggregateFunction(count)
+
+                ENGINE "AggregatingMergeTree"
+                ENGINE_SORTING_KEY "city"
+                """)
+            let view = "NODE by_city\nSQL >\n    SELECT city, countState() AS orders FROM sales GROUP BY city\n\nTYPE MATERIALIZED\nDATASOURCE sales_by_city_mv\n"
+            #expect(try await MaterializedViewTests.push(http, pipe: "sales_mv", view, query: "&populate=true").status == .created)
+            let token = AnalyticsAPITests.jwt(AnalyticsAPITests.claims(harness))
+            let before = AnalyticsAPITests.rows(try await http.request(.get, "/v0/pipes/sales_by_city.json", token: token))
+            #expect(before.count == 8)
+
+            let workspace = try #require(try await analytics.catalog.workspace(named: "demo"))
+            let database = "tessera_migrate_" + RandomToken.hex(bytes: 4)
+            let migration = Task {
+                try await ClickHouseMigration(analytics: analytics).migrate(
+                    workspace, clickHouse: ["url": .string(AnalyticsBackend.clickHouseURL ?? ""), "database": .string(database)]) { _, _, _ in }
+            }
+            // Reads and appends while the copy runs and across the switch.
+            var appended = 0
+            for round in 0..<20 {
+                let read = try await http.request(.get, "/v0/pipes/sales_by_city.json", token: token)
+                #expect(read.status == .ok, "\(read.text.prefix(300))")
+                let events = try await http.request(.post, "/v0/events?name=sales&wait=true", token: admin,
+                                                    body: Self.events(round * 5..<(round + 1) * 5, prefix: "during"))
+                #expect(events.status == .ok, "\(events.text)")
+                appended += Int(events["successful_rows"]?.numberValue ?? 0)
+                try await Task.sleep(for: .milliseconds(150))
+            }
+            let copied = try await migration.value
+            #expect(copied.contains { $0.dataSource == "sales_by_city_mv" && $0.populated }, "\(copied)")
+            #expect(copied.contains { $0.dataSource == "sales" && !$0.populated && $0.rows >= 3000 }, "\(copied)")
+            let moved = try #require(try await analytics.catalog.workspace(named: "demo"))
+            #expect(moved.engine == "clickhouse")
+            let counted = try await http.request(.get, "/v0/sql?q=\("SELECT count() AS n, uniqExact(order_id) AS ids FROM sales".pathEscaped)", token: admin)
+            #expect(AnalyticsAPITests.rows(counted) == [["n": .number(Double(3000 + appended)), "ids": .number(Double(3000 + appended))]],
+                    "every row once: \(counted.text)")
+            let client = ClickHouseClient(settings: ClickHouseSettings(url: AnalyticsBackend.clickHouseURL ?? "", database: database))
+            #expect(try await client.query("SELECT count() FROM sales").rows.first?.first == .number(Double(3000 + appended)),
+                    "the rows are in ClickHouse")
+            let viewTotal = try await http.request(.get, "/v0/sql?q=\("SELECT sum(n) AS n FROM (SELECT countMerge(orders) AS n FROM sales_by_city_mv)".pathEscaped)", token: admin)
+            #expect(AnalyticsAPITests.rows(viewTotal) == [["n": .number(Double(3000 + appended))]], "\(viewTotal.text)")
+            let after = AnalyticsAPITests.rows(try await http.request(.get, "/v0/pipes/sales_by_city.json", token: token))
+            let beforeCities = Set(before.compactMap { $0["city"]?.stringValue })
+            #expect(beforeCities.isSubset(of: Set(after.compactMap { $0["city"]?.stringValue })))
+        }
+    }
 }

@@ -147,15 +147,19 @@ public actor ClickHouseWorkspace: WorkspaceTables {
         let quarantine = quarantined + refused.map(\.row)
         if !quarantine.isEmpty {
             let now = CalendarText.dateTime(fromUnix: Date().timeIntervalSince1970) ?? ""
-            let lines = quarantine.map { row -> JSONValue in
+            try await insertQuarantined(quarantine.map { row -> JSONValue in
                 .object(["c__error": .string(row.error), "c__error_column": .string(row.column), "c__line": .string(row.line),
                          "insertion_date": .string(now)])
-            }
-            try await mapped("quarantining rows of \(definition.name)") {
-                try await primary.insert(into: definition.name + "_quarantine", rows: lines, settings: insertSettings)
-            }
+            }, into: definition.name)
         }
         return refused
+    }
+
+    /// Rows of `<name>_quarantine`, as objects with its four columns.
+    func insertQuarantined(_ rows: [JSONValue], into name: String) async throws {
+        try await mapped("quarantining rows of \(name)") {
+            try await primary.insert(into: name + "_quarantine", rows: rows, settings: insertSettings)
+        }
     }
 
     /// Inserts `rows` directly, splitting a refused set in halves down to single rows, which are returned (with their
