@@ -22,7 +22,7 @@ build:
 run:
 	scripts/install-deps.sh run
 	swift build
-	.build/debug/tessera serve --port $(PORT) --issuer $(TESSERA_URL)/ --data-dir $(DATA_DIR) --apply examples/tessera.yaml
+	scripts/run.sh $(PORT) $(TESSERA_URL) $(DATA_DIR)
 
 # The same as run: the demo is part of the example tenant (open $(TESSERA_URL)/demo/).
 demo: run

@@ -5,6 +5,8 @@ what a Tinybird user relies on: formats, fixed params, rate limits, quarantine, 
 import datetime
 import importlib.util
 import json
+import os
+import secrets
 import subprocess
 import time
 from pathlib import Path
@@ -31,12 +33,25 @@ def workspace(server):
     id: "{WORKSPACE_ID}"
     admin_token: "{ADMIN_TOKEN}"
     datafiles: {ROOT / 'examples' / 'analytics'}
-""")
+{engine_lines()}""")
     applied = subprocess.run([_binary(), "apply", str(tenant), "--data-dir", server.data_dir, "--issuer", server.issuer],
                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert applied.returncode == 0, applied.stderr
     assert "3000 fixture rows" in applied.stdout
     return WORKSPACE_ID
+
+
+def engine_lines():
+    """The workspace's engine: `make test` runs this module (and test_tb_cli.py, test_demo.py) a second time with
+    TESSERA_ANALYTICS_ENGINE=clickhouse and TESSERA_CLICKHOUSE_URL naming its ClickHouse."""
+    if os.environ.get("TESSERA_ANALYTICS_ENGINE") != "clickhouse":
+        return ""
+    database = "interop_" + secrets.token_hex(4)
+    return f"""    engine: clickhouse
+    clickhouse:
+      url: "{os.environ['TESSERA_CLICKHOUSE_URL']}"
+      database: {database}
+"""
 
 
 def expected_revenue():

@@ -354,7 +354,12 @@ def test_materialized_view_pushed_populated_and_kept_by_appends(tb, server):
     stats = requests.get(server.url("v0/datasources/orders_by_city"), params={"token": ADMIN_TOKEN}, timeout=TIMEOUT).json()
     keys = json.loads(tb("sql", "SELECT count() AS n FROM (SELECT DISTINCT city, toDate(timestamp) FROM orders)",
                          "--format", "json").stdout)["data"][0]["n"]
-    assert stats["statistics"]["row_count"] == keys, "one row per sorting key, not per appended row"
+    if os.environ.get("TESSERA_ANALYTICS_ENGINE") == "clickhouse":
+        # ClickHouse merges an AggregatingMergeTree's parts in the background: until then a key has a row per insert
+        # (as on Tinybird), and the -Merge functions above give the same answer either way.
+        assert keys <= stats["statistics"]["row_count"] <= 3 * keys, stats["statistics"]
+    else:
+        assert stats["statistics"]["row_count"] == keys, "one row per sorting key, not per appended row"
 
     tb("pipe", "populate", "orders_mv", "--node", "by_city_and_day", "--truncate", "--wait")
     assert endpoint_matches_raw() == after

@@ -4,6 +4,9 @@
 #   scripts/clickhouse.sh cluster DIR    two servers, each with a `tessera_cluster` of two shards (one per server);
 #                                        prints both HTTP URLs, space-separated
 #   scripts/clickhouse.sh stop DIR       stops what `start` or `cluster` started there and removes DIR
+#   scripts/clickhouse.sh serve DIR PORT one server on PORT whose data stays in DIR across runs (`make run` with
+#                                        TESSERA_ANALYTICS_ENGINE=clickhouse); prints its URL
+#   scripts/clickhouse.sh halt DIR       stops what `serve` started, keeping the data
 # Everything (data, logs, config) lives in DIR; nothing listens beyond 127.0.0.1.
 set -euo pipefail
 command=${1:?usage: clickhouse.sh start|cluster|stop DIR}
@@ -102,5 +105,27 @@ case "$command" in
     done
     rm -rf "$root"
     ;;
-  *) echo "usage: clickhouse.sh start|cluster|stop DIR" >&2; exit 2 ;;
+  serve)
+    [ -x "$server" ] || { echo "$server is missing: apt-get install -y clickhouse-server" >&2; exit 1; }
+    port=${3:?usage: clickhouse.sh serve DIR PORT}
+    mkdir -p "$root"
+    if [ -f "$root/single/pid" ] && kill -0 "$(cat "$root/single/pid")" 2>/dev/null; then
+      echo "http://127.0.0.1:$(cat "$root/single/http_port")"; exit 0
+    fi
+    tcp=$(free_port)
+    write_config single "$port" "$tcp" "$(free_port)" "$tcp"
+    start_server single
+    wait_for single
+    ;;
+  halt)
+    pidfile="$root/single/pid"
+    if [ -f "$pidfile" ]; then
+      pid=$(cat "$pidfile")
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+      rm -f "$pidfile"
+    fi
+    ;;
+  *) echo "usage: clickhouse.sh start|cluster|stop DIR, serve DIR PORT, halt DIR" >&2; exit 2 ;;
 esac

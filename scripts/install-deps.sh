@@ -12,6 +12,12 @@ packages=()
 pkg-config --exists javascriptcoregtk-4.1 2>/dev/null || packages+=(libjavascriptcoregtk-4.1-dev)
 command -v pkg-config >/dev/null || packages+=(pkg-config)
 case "$purpose" in
+  run)
+    # `TESSERA_ANALYTICS_ENGINE=clickhouse make run` runs the demo workspace on a local ClickHouse.
+    if [ "${TESSERA_ANALYTICS_ENGINE:-embedded}" = clickhouse ] && [ -z "${TESSERA_CLICKHOUSE_URL:-}" ]; then
+      [ -x /usr/sbin/clickhouse-server ] || packages+=(clickhouse-server)
+    fi
+    ;;
   test)
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
     [ -x /usr/bin/chromium ] || packages+=(chromium)

@@ -29,3 +29,6 @@ swift test --skip-build
 TESSERA_ROUTE_COVERAGE=1 swift test --skip-build --filter RouteCoverageTests
 rm -f "$TESSERA_ROUTE_HITS"
 python3 -m pytest -q interop
+# The seeds' analytics (000–002), Tinybird's CLI and the demo's browser flow again, on a ClickHouse-backed workspace.
+TESSERA_ANALYTICS_ENGINE=clickhouse TESSERA_CLICKHOUSE_URL=$TESSERA_TEST_CLICKHOUSE_URL \
+  python3 -m pytest -q interop/test_analytics.py interop/test_tb_cli.py interop/test_demo.py
