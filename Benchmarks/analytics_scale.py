@@ -18,6 +18,8 @@ import http.client
 import urllib.parse
 import urllib.request
 
+from timing import timed
+
 BASE, TOKEN, ADMIN, DB = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 ROWS = int(os.environ.get("ROWS", "1000000"))
 BATCH = int(os.environ.get("BATCH", "20000"))
@@ -43,15 +45,6 @@ def keep_alive_get(path, token):
     body = response.read()
     assert response.status == 200, body
     return body
-
-
-def timed(fn, samples):
-    times = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), sorted(times)[int(len(times) * 0.99) - 1]
 
 
 # The pipe's SQL as the engine runs it (the endpoint node over the filtered node, no parameters given).

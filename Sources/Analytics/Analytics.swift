@@ -18,7 +18,7 @@ public struct Analytics: Sendable {
         self.clock = clock
         access = AnalyticsAccess(catalog: catalog, clock: clock)
         endpoints = Endpoints(catalog: catalog, engine: engine)
-        limiter = RateLimiter(clock: clock)
+        limiter = RateLimiter(clock: clock, store: catalog.store)
     }
 
     /// Creates or updates a data source's definition and its table. The table comes first, so the catalog never
@@ -74,7 +74,7 @@ public struct Analytics: Sendable {
         let principal = granted.principal
         var decision: RateLimiter.Decision?
         if let rps = principal.rps {
-            let checked = await limiter.check(principal.workspace.id + "/" + principal.name, limit: rps)
+            let checked = try await limiter.check(principal.workspace.id + "/" + principal.name, limit: rps)
             guard checked.allowed else { throw RateLimited(decision: checked, tokenName: principal.name) }
             decision = checked
         }

@@ -428,5 +428,15 @@ public enum Schema {
             )
             """,
         ]),
+        // `limits.rps` counted where every instance sharing the store sees it.
+        Migration(version: 12, name: "shared-rate-windows", statements: [
+            """
+            CREATE TABLE analytics_rate_windows (
+                window_key TEXT PRIMARY KEY,
+                window_second BIGINT NOT NULL,
+                hits BIGINT NOT NULL
+            )
+            """,
+        ]),
     ]
 }

@@ -192,6 +192,30 @@ import Testing
         }
     }
 
+    /// Two instances on one PostgreSQL store (here two `Analytics` over the same catalog and engine, each with its own
+    /// limiter, as two processes would have): `limits.rps` counts the requests both serve.
+    @Test(.enabled(if: StoreKind.postgresURL != nil))
+    func rateLimitsHoldAcrossInstancesSharingAStore() async throws {
+        let harness = try await Self.demo(AnalyticsBackend(store: .postgres, engine: .embedded))
+        let first = harness.services.analytics
+        let second = Analytics(catalog: first.catalog, engine: first.engine, clock: harness.services.clock)
+        let limited = Self.jwt(Self.claims(harness, name: "shared", extra: ["limits": .object(["rps": .number(3)])]))
+        try await harness.test { _ in
+            var outcomes: [Bool] = []
+            for instance in [first, second, first, second, second] {
+                do {
+                    _ = try await instance.read(pipe: "sales_by_city", token: limited, parameters: [:])
+                    outcomes.append(true)
+                } catch is RateLimited {
+                    outcomes.append(false)
+                }
+            }
+            #expect(outcomes == [true, true, true, false, false])
+            harness.clock.advance(seconds: 1)
+            _ = try await second.read(pipe: "sales_by_city", token: limited, parameters: [:])
+        }
+    }
+
     @Test(arguments: AnalyticsBackend.available)
     func parametersAreTypedAndNeverInjected(_ kind: AnalyticsBackend) async throws {
         let harness = try await Self.demo(kind)

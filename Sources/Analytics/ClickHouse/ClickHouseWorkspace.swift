@@ -272,26 +272,29 @@ enum ClickHouseQueryGuard {
                                  "numbers_mt", "generateRandom"]
     static let identifier = #"(?:`(?:[^`\\]|\\.)*`|"(?:[^"\\]|\\.)*"|[A-Za-z_][A-Za-z0-9_]*)"#
 
+    // Compiled once: a request's SQL is checked against them on every read.
+    static let qualifiedName = try? NSRegularExpression(pattern: #"(?i)\b(?:FROM|JOIN|IN)\s+("# + identifier + #")\s*\.\s*"# + identifier)
+    static let tableFunction = try? NSRegularExpression(pattern: #"(?i)\b(?:FROM|JOIN)\s+`?(?:"# + tableFunctions.joined(separator: "|") + #")`?\s*\("#)
+    static let lookupByName = try? NSRegularExpression(pattern: #"(?i)\b(?:joinGet|dictGet[A-Za-z0-9]*|dictHas|dictIsIn)\s*\("#)
+
     static func check(_ sql: String, database: String) throws {
-        let qualified = #"(?i)\b(?:FROM|JOIN|IN)\s+("# + identifier + #")\s*\.\s*"# + identifier
-        for match in matches(qualified, in: sql) {
+        for match in matches(qualifiedName, in: sql) {
             let owner = match.count > 1 ? match[1].trimmingCharacters(in: CharacterSet(charactersIn: "`\"")) : ""
             guard owner.lowercased() == database.lowercased() else {
                 throw DomainError.invalidQuery("[Error] \(match[0].dropFirst(match[0].prefix { !$0.isWhitespace }.count).trimmingCharacters(in: .whitespaces).prefix(80)) is not a Data Source of this workspace")
             }
         }
-        let functions = #"(?i)\b(?:FROM|JOIN)\s+`?(?:"# + tableFunctions.joined(separator: "|") + #")`?\s*\("#
-        if let found = matches(functions, in: sql).first {
+        if let found = matches(tableFunction, in: sql).first {
             throw DomainError.invalidQuery("[Error] table functions are not allowed in pipes: \(found[0].prefix(60))")
         }
-        if let found = matches(#"(?i)\b(?:joinGet|dictGet[A-Za-z0-9]*|dictHas|dictIsIn)\s*\("#, in: sql).first {
+        if let found = matches(lookupByName, in: sql).first {
             throw DomainError.invalidQuery("[Error] \(found[0].dropLast()) reads tables by name and is not allowed in pipes")
         }
     }
 
     /// Each match's text and its capture groups.
-    static func matches(_ pattern: String, in text: String) -> [[String]] {
-        guard let expression = try? NSRegularExpression(pattern: pattern) else { return [] }
+    static func matches(_ expression: NSRegularExpression?, in text: String) -> [[String]] {
+        guard let expression else { return [] }
         let string = text as NSString
         return expression.matches(in: text, range: NSRange(location: 0, length: string.length)).map { match in
             (0..<match.numberOfRanges).map { index in
