@@ -49,7 +49,7 @@ class KeptAlive:
             self.connection.request(method, self.path + path, body=body, headers=headers or {})
             response = self.connection.getresponse()
         data = response.read()
-        assert response.status == 200, (response.status, data[:300])
+        assert response.status in (200, 201), (response.status, data[:300])
         return data
 
 
