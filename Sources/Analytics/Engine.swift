@@ -378,6 +378,12 @@ public actor WorkspaceDatabase: WorkspaceTables {
         return (found.last?.column("tessera_rowid")?.integer ?? after, rows)
     }
 
+    /// Rows of a table up to and including SQLite's `rowid` `last`: what a copy that read that far holds.
+    public func rowCount(_ name: String, throughRowID last: Int) async throws -> Int {
+        let rows = try await pickReader().query("SELECT count(*) AS n FROM main.\(Self.quoted(name)) WHERE rowid <= ?", [.integer(last)])
+        return rows.first?.column("n")?.integer ?? 0
+    }
+
     /// Rows in a table, counted once and then kept up to date by `append` and `truncate`.
     public func rowCount(_ name: String) async throws -> Int {
         if let count = rowCounts[name] { return count }

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import TesseraCore
 
-/// `meta` reports ClickHouse's types, read from the statement: the same with rows and without.
+/// `meta` reports ClickHouse's types, read from the statement: the same with rows and without. This is the embedded
+/// engine's reading of them; a ClickHouse-backed workspace reports what its server answers (ClickHouseEngineTests).
 @Suite struct ResultTypesTests {
     static let expressions: [(String, String)] = [
         ("count()", "UInt64"), ("countIf(units > 2)", "UInt64"), ("uniq(product)", "UInt64"), ("uniqExact(order_id)", "UInt64"),
@@ -28,9 +29,9 @@ import TesseraCore
         return response["meta"]?.arrayValue?.compactMap { $0.objectValue?["type"]?.stringValue } ?? []
     }
 
-    @Test(arguments: AnalyticsBackend.available)
-    func metaFollowsClickHouse(_ kind: AnalyticsBackend) async throws {
-        let harness = try await AnalyticsAPITests.demo(kind)
+    @Test(arguments: StoreKind.available)
+    func metaFollowsClickHouse(_ kind: StoreKind) async throws {
+        let harness = try await AnalyticsAPITests.demo(AnalyticsBackend(store: kind, engine: .embedded))
         try await harness.test { http in
             for (expression, type) in Self.expressions {
                 for filter in ["", " WHERE 1 = 0"] {

@@ -61,7 +61,8 @@ public struct ClickHouseMigration: Sendable {
             try await clickHouseTables.attach(view)
             _ = try await clickHouseTables.populate(view, truncate: true)
         }
-        try await verify(dataSources.filter { !viewTargets.contains($0.name) }, embedded: embedded, clickHouse: clickHouseTables)
+        try await verify(dataSources.filter { !viewTargets.contains($0.name) }, copiedThrough: lastRowIDs, embedded: embedded,
+                         clickHouse: clickHouseTables)
 
         _ = try await analytics.catalog.ensureWorkspace(name: workspace.name, id: workspace.id, adminToken: nil, settings: settings)
         try await Task.sleep(for: Self.settle)
@@ -110,9 +111,11 @@ public struct ClickHouseMigration: Sendable {
         }
     }
 
-    private func verify(_ dataSources: [DataSourceRecord], embedded: WorkspaceDatabase, clickHouse: ClickHouseWorkspace) async throws {
+    /// The rows copied so far (up to each table's last copied rowid; appends go on meanwhile) are all in ClickHouse.
+    private func verify(_ dataSources: [DataSourceRecord], copiedThrough lastRowIDs: [String: Int], embedded: WorkspaceDatabase,
+                        clickHouse: ClickHouseWorkspace) async throws {
         for source in dataSources {
-            let expected = try await embedded.rowCount(source.name)
+            let expected = try await embedded.rowCount(source.name, throughRowID: lastRowIDs[source.name] ?? 0)
             let found = try await clickHouse.rowCount(source.name)
             guard expected == found else {
                 throw DomainError.conflict("\(source.name): \(expected) rows in the embedded engine, \(found) in ClickHouse; the workspace was not switched")
