@@ -30,14 +30,15 @@ demo: run
 test:
 	scripts/test.sh
 
+# STORE=sqlite (default), postgres or both: the main store the server benchmarks run on (Benchmarks/common.sh).
+STORE ?= sqlite
 bench:
 	scripts/install-deps.sh bench
-	Benchmarks/run.sh
 	Benchmarks/speed.sh
-	Benchmarks/signin.sh
-	Benchmarks/actions.sh
-	Benchmarks/analytics.sh
-	Benchmarks/charts.sh
+	for store in $(if $(filter both,$(STORE)),sqlite postgres,$(STORE)); do \
+	  STORE=$$store Benchmarks/run.sh && STORE=$$store Benchmarks/signin.sh && STORE=$$store Benchmarks/actions.sh && \
+	  STORE=$$store Benchmarks/analytics.sh && STORE=$$store Benchmarks/charts.sh || exit 1; \
+	done
 
 clean:
 	rm -rf .build $(DATA_DIR)

@@ -2,7 +2,8 @@
 # Tessera's issue-2 benchmarks, all in one run on one machine so the ratios are fair:
 #   1. RSA-2048 signing rate of this machine (openssl speed -multi 2)
 #   2. client-credentials tokens/s at POST /oauth/token (wrk, loopback)
-#   3. GET /api/v2/users?q=... p50/p99 with 100,000 users in SQLite (wrk --latency)
+#   3. GET /api/v2/users?q=... p50/p99 with 100,000 users in the store (wrk --latency)
+# STORE=postgres runs the server on a loopback PostgreSQL instead of SQLite (see common.sh).
 #   4. resident memory of `tessera serve`, idle and after load
 # Loopback only, every load bounded in time. Prints a Markdown block for BENCHMARKS.md.
 set -euo pipefail
@@ -13,9 +14,10 @@ USERS=${USERS:-100000}
 BASE=${BASE%/}
 server=""
 stop() { [ -n "$server" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; server=""; }
-trap 'stop; rm -rf "$data"' EXIT
+trap 'stop; stop_store; rm -rf "$data"' EXIT
 start() {
-  "$BIN" serve --port "$PORT" --data-dir "$data" --log-level warning >"$data/stdout.log" 2>"$data/stderr.log" &
+  # shellcheck disable=SC2046  # store_args is words by design
+  "$BIN" serve --port "$PORT" --data-dir "$data" --log-level warning $(store_args) >"$data/stdout.log" 2>"$data/stderr.log" &
   server=$!
   for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && return; sleep 0.1; done
   echo "server did not start" >&2; cat "$data/stderr.log" >&2; exit 1
@@ -26,7 +28,7 @@ json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # First start migrates and creates the bootstrap admin client; then seed users while the server is down.
 start; stop
-python3 Benchmarks/seed_users.py "$data/tessera.sqlite" "$USERS" >/dev/null
+python3 Benchmarks/seed_users.py "${STORE_URL:-$data/tessera.sqlite}" "$USERS" >/dev/null
 start
 idle_rss=$(rss)
 
@@ -61,7 +63,7 @@ loaded_rss=$(rss); peak_rss=$(hwm)
 ratio=$(python3 -c "print(f'{float(\"$tokens\")/float(\"$rsa_signs\"):.2f}')")
 cat <<MD
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); date: $(date -u +%Y-%m-%d)
-Command: \`make bench\` (Benchmarks/run.sh, DURATION=$DURATION s per load, USERS=$USERS)
+Command: \`STORE=$STORE Benchmarks/run.sh\` (DURATION=$DURATION s per load, USERS=$USERS); store: $STORE
 
 | measure | value |
 |---|---|
@@ -71,7 +73,7 @@ Command: \`make bench\` (Benchmarks/run.sh, DURATION=$DURATION s per load, USERS
 | token latency p50 / p99 | $token_p50 / $token_p99 |
 | non-2xx token responses | $token_errors |
 
-\`GET /api/v2/users?q=…&per_page=50\` with $USERS users in SQLite (\`wrk -t2 -c4\`):
+\`GET /api/v2/users?q=…&per_page=50\` with $USERS users in $STORE (\`wrk -t2 -c4\`):
 
 | q | p50 | p99 | req/s | non-2xx |
 |---|---|---|---|---|

@@ -1,11 +1,11 @@
-"""Seeds N users straight into a stopped Tessera's SQLite store (bcrypt would make the API path take hours).
-Rows look like what POST /api/v2/users writes: lower-case emails, names, metadata JSON, ISO timestamps."""
-import json, random, sqlite3, sys
+"""Seeds N users straight into a stopped Tessera's store (bcrypt would make the API path take hours): a SQLite file,
+or a postgres:// URL (written with psql's COPY). Rows look like what POST /api/v2/users writes: lower-case emails,
+names, metadata JSON, ISO timestamps."""
+import csv, io, json, random, sqlite3, subprocess, sys
 from datetime import datetime, timedelta, timezone
 
 path, count = sys.argv[1], int(sys.argv[2])
 random.seed(7)
-db = sqlite3.connect(path)
 start = datetime(2025, 1, 1, tzinfo=timezone.utc)
 plans = ["free", "free", "free", "pro", "team"]
 first = ["Ada", "Alan", "Grace", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Edsger"]
@@ -17,8 +17,15 @@ for i in range(count):
     meta = {"plan": random.choice(plans), "org": f"org-{i % 500}"}
     rows.append((f"auth0|bench{i:08d}", "Username-Password-Authentication", f"user{i}@bench{i % 20}.test",
                  1, name, name.split()[0], name.split()[1], f"user{i}", at, at, i % 50, json.dumps(meta), "{}"))
-db.executemany("""INSERT INTO users (user_id, connection, email, email_verified, name, given_name, family_name, nickname,
-                  created_at, updated_at, logins_count, app_metadata, user_metadata)
-                  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""", rows)
-db.commit()
+columns = ("user_id, connection, email, email_verified, name, given_name, family_name, nickname, created_at, updated_at, "
+           "logins_count, app_metadata, user_metadata")
+if path.startswith("postgres://"):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    subprocess.run(["psql", path, "-v", "ON_ERROR_STOP=1", "-q", "-c", f"COPY users ({columns}) FROM STDIN WITH (FORMAT csv)"],
+                   input=buffer.getvalue(), text=True, check=True)
+else:
+    db = sqlite3.connect(path)
+    db.executemany(f"INSERT INTO users ({columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.commit()
 print(f"seeded {count} users into {path}")
