@@ -30,6 +30,10 @@ case "$purpose" in
   bench)
     command -v wrk >/dev/null || packages+=(wrk)
     command -v openssl >/dev/null || packages+=(openssl)
+    # `make bench STORE=postgres|both` runs the server on a loopback PostgreSQL.
+    if [ "${STORE:-sqlite}" != sqlite ]; then
+      ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
+    fi
     ;;
 esac
 if [ ${#packages[@]} -gt 0 ]; then
