@@ -160,23 +160,18 @@ out.append(f"\nLoading those rows through the Events API, one {BATCH:,}-row requ
 body_path = os.path.join(SCRATCH, "batch.ndjson")
 with open(body_path, "wb") as handle:
     handle.write(ndjson(sales_rows(BATCH, seed=99)))
-script = os.path.join(SCRATCH, "post.lua")
-with open(script, "w") as handle:
-    handle.write(f"""local f = io.open("{body_path}", "rb")
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Authorization"] = "Bearer {ADMIN_CH}"
-""")
+def post_script(name, headers):
+    """A wrk script that POSTs the batch file with `headers`."""
+    path = os.path.join(SCRATCH, name)
+    lines = [f'local f = io.open("{body_path}", "rb")', 'wrk.method = "POST"', 'wrk.body = f:read("*a")', "f:close()"]
+    lines += [f'wrk.headers["{key}"] = "{value}"' for key, value in headers.items()]
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
 
 
-direct_script = os.path.join(SCRATCH, "post-direct.lua")
-with open(direct_script, "w") as handle:
-    handle.write(f"""local f = io.open("{body_path}", "rb")
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-""")
+script = post_script("post.lua", {"Authorization": f"Bearer {ADMIN_CH}"})
+direct_script = post_script("post-direct.lua", {})
 
 
 def wrk(url, script):
