@@ -36,10 +36,13 @@ public struct Analytics: Sendable {
     public func append(_ text: String, format: String, to record: DataSourceRecord, in workspace: Workspace,
                        replace: Bool = false) async throws -> Ingestion.Outcome {
         var outcome = format == "csv" ? Ingestion.csv(text, into: record.definition) : Ingestion.ndjson(text, into: record.definition)
-        let views = try await views(fedBy: record.name, in: workspace)
+        let storage = try await engine.storage(for: workspace)
+        // ClickHouse feeds its own materialized views on insert; only the embedded engine runs them in the append.
+        var views: [MaterializedView] = []
+        if case .embedded = storage { views = try await self.views(fedBy: record.name, in: workspace) }
         do {
-            let refused = try await engine.tables(for: workspace).append(record.definition, rows: outcome.rows, quarantined: outcome.quarantined,
-                                                                         replace: replace, views: views)
+            let refused = try await storage.tables.append(record.definition, rows: outcome.rows, quarantined: outcome.quarantined,
+                                                          replace: replace, views: views)
             if !refused.isEmpty {
                 let indices = Set(refused.map(\.index))
                 outcome.rows = outcome.rows.enumerated().filter { !indices.contains($0.offset) }.map(\.element)
