@@ -95,7 +95,7 @@ extension ActionStore {
         try Self.checkCode(code, runner: runner)
         let now = Timestamp.string(clock.now())
         let id = RandomToken.identifier(prefix: "act", bytes: 12)
-        try await store.transaction { db in
+        try await store.transaction(changing: .actions) { db in
             do {
                 try await db.insert(into: "actions")
                     .columns("id", "name", "trigger_id", "code", "secrets", "configuration", "created_at", "updated_at")
@@ -123,7 +123,7 @@ extension ActionStore {
         let configuration = try payload.object("configuration") ?? current.configuration
         let now = Timestamp.string(clock.now())
         let sealed = try sealSecrets(secrets)
-        try await store.transaction { db in
+        try await store.transaction(changing: .actions) { db in
             do {
                 try await db.update("actions").set("name", to: name).set("code", to: code)
                     .set("secrets", to: sealed)
@@ -138,7 +138,7 @@ extension ActionStore {
 
     public func delete(_ id: String) async throws {
         _ = try await get(id)
-        try await store.transaction { db in try await db.delete(from: "actions").where("id", .equal, id).run() }
+        try await store.transaction(changing: .actions) { db in try await db.delete(from: "actions").where("id", .equal, id).run() }
     }
 
     /// Makes the current draft the live version, and keeps it as a numbered version.
@@ -158,7 +158,7 @@ extension ActionStore {
         try Self.checkCode(code, runner: runner)
         let now = Timestamp.string(clock.now())
         let number = current.deployedVersion + 1
-        try await store.transaction { db in
+        try await store.transaction(changing: .actions) { db in
             try await db.update("actions").set("code", to: code).set("deployed_code", to: code)
                 .set("deployed_version", to: number).set("updated_at", to: now)
                 .where("id", .equal, current.id).run()

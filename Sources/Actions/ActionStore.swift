@@ -57,11 +57,16 @@ public struct ActionStore: Sendable {
     let store: Store
     let clock: TesseraClock
     let sealer: SecretSealer
+    /// Every sign-in reads its trigger's flow and the outbound policy; deploying or binding drops the copies.
+    let cachedFlows: RowCache<String, [BoundAction]>
+    let cachedPolicy: RowCache<String, OutboundPolicy>
 
     public init(store: Store, clock: TesseraClock = .system, sealer: SecretSealer = .plain) {
         self.store = store
         self.clock = clock
         self.sealer = sealer
+        cachedFlows = RowCache(.actions, of: store, clock: clock)
+        cachedPolicy = RowCache(.actions, of: store, clock: clock)
     }
 
     func sealSecrets(_ secrets: [String: JSONValue]) throws -> String {
@@ -89,7 +94,7 @@ public struct ActionStore: Sendable {
         }
         let now = Timestamp.string(clock.now())
         let secretsText = try sealSecrets(secrets), configurationText = JSONValue.object(configuration).jsonText()
-        return try await store.transaction { db in
+        return try await store.transaction(changing: .actions) { db in
             if let row = try await db.select().columns("*").from("actions").where("name", .equal, name).first() {
                 // Sealing is randomized, so secrets are compared opened.
                 let same = try row.optionalString("deployed_code") == code && (try openSecrets(row)) == secrets
@@ -119,7 +124,7 @@ public struct ActionStore: Sendable {
 
     /// Binds actions (by name, in order) to a trigger, replacing the previous flow. Returns whether it changed.
     public func bind(trigger: String, names: [String]) async throws -> Bool {
-        try await store.transaction { db in
+        try await store.transaction(changing: .actions) { db in
             var ids: [String] = []
             for name in names {
                 guard let row = try await db.select().columns("id", "deployed_code").from("actions").where("name", .equal, name).first(),
@@ -143,6 +148,10 @@ public struct ActionStore: Sendable {
 
     /// Where Actions' `fetch` may go, as the tenant file last said (no list: public addresses only).
     public func outboundPolicy() async throws -> OutboundPolicy {
+        try await cachedPolicy.value(Self.outboundSetting) { try await readOutboundPolicy() } ?? OutboundPolicy()
+    }
+
+    private func readOutboundPolicy() async throws -> OutboundPolicy {
         try await store.read { db in
             guard let row = try await db.select().columns("value").from("tenant_settings")
                 .where("name", .equal, Self.outboundSetting).first() else { return OutboundPolicy() }
@@ -156,7 +165,7 @@ public struct ActionStore: Sendable {
         guard try await outboundPolicy() != policy else { return false }
         let value = JSONValue.object(["allow": .array(policy.allow.map(JSONValue.string))]).jsonText()
         let now = Timestamp.string(clock.now())
-        try await store.transaction { db in
+        try await store.transaction(changing: .actions) { db in
             try await db.delete(from: "tenant_settings").where("name", .equal, Self.outboundSetting).run()
             try await db.insert(into: "tenant_settings").columns("name", "value", "updated_at")
                 .values(SQLBind(Self.outboundSetting), SQLBind(value), SQLBind(now)).run()
@@ -166,6 +175,10 @@ public struct ActionStore: Sendable {
 
     /// The deployed actions bound to a trigger, in flow order.
     public func flow(_ trigger: String) async throws -> [BoundAction] {
+        try await cachedFlows.value(trigger) { try await readFlow(trigger) } ?? []
+    }
+
+    private func readFlow(_ trigger: String) async throws -> [BoundAction] {
         try await store.read { db in
             try await db.raw("""
                 SELECT a.id, a.name, a.deployed_code, a.secrets, a.configuration

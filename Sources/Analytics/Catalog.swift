@@ -90,11 +90,26 @@ public struct Catalog: Sendable {
     let clock: TesseraClock
     /// Seals each workspace's admin token (the HMAC key of its JWTs) with the master key, when one is set.
     let sealer: SecretSealer
+    /// Every endpoint request reads its workspace, pipes and data sources; changes to any of them drop the copies.
+    let cachedWorkspaces: RowCache<String, Workspace>
+    let cachedTokens: RowCache<String, TokenOwner>
+    let cachedDataSources: RowCache<String, [DataSourceRecord]>
+    let cachedPipes: RowCache<String, [PipeRecord]>
 
     public init(store: Store, clock: TesseraClock = .system, sealer: SecretSealer = .plain) {
         self.store = store
         self.clock = clock
         self.sealer = sealer
+        cachedWorkspaces = RowCache(.analytics, of: store, clock: clock)
+        cachedTokens = RowCache(.analytics, of: store, clock: clock)
+        cachedDataSources = RowCache(.analytics, of: store, clock: clock)
+        cachedPipes = RowCache(.analytics, of: store, clock: clock)
+    }
+
+    /// A static token and the workspace it belongs to.
+    struct TokenOwner: Sendable {
+        let workspaceID: String
+        let token: StaticToken
     }
 
     static var namePattern: Regex<Substring> { /[A-Za-z_][A-Za-z0-9_]{0,99}/ }
@@ -121,7 +136,7 @@ public struct Catalog: Sendable {
             var current = existing
             if let adminToken, adminToken != existing.adminToken { current = try await setAdminToken(existing, adminToken) }
             if settings != existing.settings {
-                try await store.transaction { db in
+                try await store.transaction(changing: .analytics) { db in
                     try await db.update("analytics_workspaces").set("settings", to: jsonBind(settings)).where("id", .equal, existing.id).run()
                 }
                 current = try await workspace(id: existing.id) ?? current
@@ -131,7 +146,7 @@ public struct Catalog: Sendable {
         let workspaceID = (id ?? UUID().uuidString).lowercased()
         let token = adminToken ?? Self.newToken()
         let now = Timestamp.string(clock.now())
-        try await store.transaction { db in
+        try await store.transaction(changing: .analytics) { db in
             try await db.insert(into: "analytics_workspaces")
                 .columns("id", "name", "admin_token", "admin_token_digest", "settings", "created_at")
                 .values(SQLBind(workspaceID), SQLBind(name), SQLBind(try sealer.seal(token)), SQLBind(OpaqueSecret.digest(token)),
@@ -148,7 +163,7 @@ public struct Catalog: Sendable {
     }
 
     public func setAdminToken(_ workspace: Workspace, _ token: String) async throws -> Workspace {
-        try await store.transaction { db in
+        try await store.transaction(changing: .analytics) { db in
             try await db.update("analytics_workspaces").set("admin_token", to: try sealer.seal(token))
                 .set("admin_token_digest", to: OpaqueSecret.digest(token)).where("id", .equal, workspace.id).run()
         }
@@ -156,8 +171,11 @@ public struct Catalog: Sendable {
     }
 
     public func workspace(id: String) async throws -> Workspace? {
-        try await store.read { db in
-            try await db.select().columns("*").from("analytics_workspaces").where("id", .equal, id.lowercased()).first().map(workspace)
+        let id = id.lowercased()
+        return try await cachedWorkspaces.value("id:" + id) {
+            try await store.read { db in
+                try await db.select().columns("*").from("analytics_workspaces").where("id", .equal, id).first().map(workspace)
+            }
         }
     }
 
@@ -175,9 +193,12 @@ public struct Catalog: Sendable {
 
     /// The workspace whose admin token this is, if any.
     public func workspace(adminToken token: String) async throws -> Workspace? {
-        try await store.read { db in
-            try await db.select().columns("*").from("analytics_workspaces")
-                .where("admin_token_digest", .equal, OpaqueSecret.digest(token)).first().map(workspace)
+        let digest = OpaqueSecret.digest(token)
+        return try await cachedWorkspaces.value("admin:" + digest) {
+            try await store.read { db in
+                try await db.select().columns("*").from("analytics_workspaces")
+                    .where("admin_token_digest", .equal, digest).first().map(workspace)
+            }
         }
     }
 
@@ -219,7 +240,7 @@ public struct Catalog: Sendable {
         try Self.check(definition)
         let text = Self.encode(definition)
         let now = Timestamp.string(clock.now())
-        return try await store.transaction { db in
+        return try await store.transaction(changing: .analytics) { db in
             if let row = try await db.select().columns("*").from("analytics_datasources")
                 .where("workspace_id", .equal, workspace.id).where("name", .equal, definition.name).first() {
                 let existing = try Self.dataSource(row)
@@ -241,10 +262,12 @@ public struct Catalog: Sendable {
     }
 
     public func dataSources(in workspace: Workspace) async throws -> [DataSourceRecord] {
-        try await store.read { db in
-            try await db.select().columns("*").from("analytics_datasources").where("workspace_id", .equal, workspace.id)
-                .orderBy("name").all().map(Self.dataSource)
-        }
+        try await cachedDataSources.value(workspace.id) {
+            try await store.read { db in
+                try await db.select().columns("*").from("analytics_datasources").where("workspace_id", .equal, workspace.id)
+                    .orderBy("name").all().map(Self.dataSource)
+            }
+        } ?? []
     }
 
     public func dataSource(_ nameOrID: String, in workspace: Workspace) async throws -> DataSourceRecord? {
@@ -252,7 +275,7 @@ public struct Catalog: Sendable {
     }
 
     public func deleteDataSource(_ record: DataSourceRecord) async throws {
-        try await store.transaction { db in try await db.delete(from: "analytics_datasources").where("id", .equal, record.id).run() }
+        try await store.transaction(changing: .analytics) { db in try await db.delete(from: "analytics_datasources").where("id", .equal, record.id).run() }
     }
 
     static func encode(_ definition: DataSourceDefinition) -> String {
@@ -294,7 +317,7 @@ public struct Catalog: Sendable {
         }
         let text = Self.encode(definition)
         let now = Timestamp.string(clock.now())
-        return try await store.transaction { db in
+        return try await store.transaction(changing: .analytics) { db in
             if let row = try await db.select().columns("*").from("analytics_pipes")
                 .where("workspace_id", .equal, workspace.id).where("name", .equal, definition.name).first() {
                 let existing = try Self.pipe(row)
@@ -312,10 +335,12 @@ public struct Catalog: Sendable {
     }
 
     public func pipes(in workspace: Workspace) async throws -> [PipeRecord] {
-        try await store.read { db in
-            try await db.select().columns("*").from("analytics_pipes").where("workspace_id", .equal, workspace.id)
-                .orderBy("name").all().map(Self.pipe)
-        }
+        try await cachedPipes.value(workspace.id) {
+            try await store.read { db in
+                try await db.select().columns("*").from("analytics_pipes").where("workspace_id", .equal, workspace.id)
+                    .orderBy("name").all().map(Self.pipe)
+            }
+        } ?? []
     }
 
     public func pipe(_ nameOrID: String, in workspace: Workspace) async throws -> PipeRecord? {
@@ -323,7 +348,7 @@ public struct Catalog: Sendable {
     }
 
     public func deletePipe(_ record: PipeRecord) async throws {
-        try await store.transaction { db in try await db.delete(from: "analytics_pipes").where("id", .equal, record.id).run() }
+        try await store.transaction(changing: .analytics) { db in try await db.delete(from: "analytics_pipes").where("id", .equal, record.id).run() }
     }
 
     static func encode(_ definition: PipeDefinition) -> String {
@@ -365,7 +390,7 @@ public struct Catalog: Sendable {
         if let existing = try await tokens(in: workspace).first(where: { $0.name == name }) {
             let merged = existing.scopes + scopes.filter { !existing.scopes.contains($0) }
             guard merged != existing.scopes else { return (existing, nil) }
-            try await store.transaction { db in
+            try await store.transaction(changing: .analytics) { db in
                 try await db.update("analytics_tokens").set("scopes", to: jsonBind(merged.map(\.description)))
                     .where("id", .equal, existing.id).run()
             }
@@ -374,7 +399,7 @@ public struct Catalog: Sendable {
         let value = Self.newToken()
         let id = RandomToken.identifier(prefix: "tok", bytes: 12)
         let now = Timestamp.string(clock.now())
-        try await store.transaction { db in
+        try await store.transaction(changing: .analytics) { db in
             do {
                 try await db.insert(into: "analytics_tokens").columns("id", "workspace_id", "name", "token_digest", "scopes", "created_at")
                     .values(SQLBind(id), SQLBind(workspace.id), SQLBind(name), SQLBind(OpaqueSecret.digest(value)),
@@ -395,19 +420,21 @@ public struct Catalog: Sendable {
 
     public func deleteToken(_ nameOrID: String, in workspace: Workspace) async throws -> Bool {
         guard let token = try await tokens(in: workspace).first(where: { $0.name == nameOrID || $0.id == nameOrID }) else { return false }
-        try await store.transaction { db in try await db.delete(from: "analytics_tokens").where("id", .equal, token.id).run() }
+        try await store.transaction(changing: .analytics) { db in try await db.delete(from: "analytics_tokens").where("id", .equal, token.id).run() }
         return true
     }
 
     /// The workspace and token a static token value belongs to.
     public func token(value: String) async throws -> (Workspace, StaticToken)? {
         let digest = OpaqueSecret.digest(value)
-        guard let (workspaceID, token) = try await store.read({ db -> (String, StaticToken)? in
-            guard let row = try await db.select().columns("*").from("analytics_tokens").where("token_digest", .equal, digest).first()
-            else { return nil }
-            return (try row.string("workspace_id"), try Self.token(row))
-        }), let workspace = try await workspace(id: workspaceID) else { return nil }
-        return (workspace, token)
+        guard let owner = try await cachedTokens.value(digest, load: {
+            try await store.read { db -> TokenOwner? in
+                guard let row = try await db.select().columns("*").from("analytics_tokens").where("token_digest", .equal, digest).first()
+                else { return nil }
+                return TokenOwner(workspaceID: try row.string("workspace_id"), token: try Self.token(row))
+            }
+        }), let workspace = try await workspace(id: owner.workspaceID) else { return nil }
+        return (workspace, owner.token)
     }
 
     static func token(_ row: any SQLRow) throws -> StaticToken {

@@ -7,7 +7,6 @@ public struct ClientGrants: Sendable {
     let store: Store
     let clock: TesseraClock
 
-
     public func create(_ body: JSONValue) async throws -> ClientGrant {
         let payload = try Payload(body, allowed: ["client_id", "audience", "scope"])
         let grant = ClientGrant(
@@ -17,7 +16,7 @@ public struct ClientGrants: Sendable {
             scope: try payload.strings("scope", maxCount: 500) ?? []
         )
         let now = Timestamp.string(clock.now())
-        try await store.transaction { db in
+        try await store.transaction(changing: .identity) { db in
             guard try await db.select().column("client_id").from("clients")
                 .where("client_id", .equal, grant.clientID).first() != nil
             else {
@@ -63,7 +62,7 @@ public struct ClientGrants: Sendable {
     public func update(_ id: String, _ body: JSONValue) async throws -> ClientGrant {
         let payload = try Payload(body, allowed: ["scope"])
         let scope = try payload.strings("scope", maxCount: 500)
-        return try await store.transaction { db in
+        return try await store.transaction(changing: .identity) { db in
             guard var grant = try await db.select().columns("*").from("client_grants").where("id", .equal, id)
                 .first().map(Self.decode)
             else {
@@ -78,7 +77,7 @@ public struct ClientGrants: Sendable {
     }
 
     public func delete(_ id: String) async throws {
-        try await store.transaction { db in
+        try await store.transaction(changing: .identity) { db in
             guard try await db.select().column("id").from("client_grants").where("id", .equal, id).first() != nil else {
                 throw DomainError.notFound("The client grant does not exist", code: "inexistent_client_grant")
             }

@@ -7,7 +7,16 @@ import TesseraStore
 public struct Clients: Sendable {
     let store: Store
     let clock: TesseraClock
+    /// The sign-in and token paths read a client on every request; the Management API's changes drop the copies.
+    let cached: RowCache<String, Found>
+    let cachedMachineAccess: RowCache<MachineAccess.Key, MachineAccess>
 
+    init(store: Store, clock: TesseraClock) {
+        self.store = store
+        self.clock = clock
+        cached = RowCache(.identity, of: store, clock: clock)
+        cachedMachineAccess = RowCache(.identity, of: store, clock: clock)
+    }
 
     static let fields: Set<String> = [
         "name", "description", "app_type", "token_endpoint_auth_method", "callbacks", "web_origins",
@@ -41,14 +50,14 @@ public struct Clients: Sendable {
         }
         let stored = client
         let secretDigest = digest
-        try await store.transaction { db in
+        try await store.transaction(changing: .identity) { db in
             try await Self.insert(stored, digest: secretDigest, db: db)
         }
         return client
     }
 
     public func get(_ clientID: String) async throws -> Client {
-        guard let client = try await store.read({ db in try await Self.find(clientID, db: db) })?.client else {
+        guard let client = try await found(clientID)?.client else {
             throw DomainError.notFound("The client does not exist", code: "inexistent_client")
         }
         return client
@@ -63,7 +72,7 @@ public struct Clients: Sendable {
     public func update(_ clientID: String, _ body: JSONValue) async throws -> Client {
         let payload = try Payload(body, allowed: Self.fields)
         let now = Timestamp.string(clock.now())
-        return try await store.transaction { db in
+        return try await store.transaction(changing: .identity) { db in
             guard var client = try await Self.find(clientID, db: db)?.client else {
                 throw DomainError.notFound("The client does not exist", code: "inexistent_client")
             }
@@ -97,7 +106,7 @@ public struct Clients: Sendable {
     }
 
     public func delete(_ clientID: String) async throws {
-        try await store.transaction { db in
+        try await store.transaction(changing: .identity) { db in
             guard try await Self.find(clientID, db: db) != nil else {
                 throw DomainError.notFound("The client does not exist", code: "inexistent_client")
             }
@@ -109,7 +118,7 @@ public struct Clients: Sendable {
     public func rotateSecret(_ clientID: String) async throws -> Client {
         let secret = OpaqueSecret.generate()
         let now = Timestamp.string(clock.now())
-        var client = try await store.transaction { db in
+        var client = try await store.transaction(changing: .identity) { db in
             guard let client = try await Self.find(clientID, db: db)?.client else {
                 throw DomainError.notFound("The client does not exist", code: "inexistent_client")
             }
@@ -128,7 +137,7 @@ public struct Clients: Sendable {
             throw DomainError.invalidBody("A client secret must be at least 32 characters")
         }
         let now = Timestamp.string(clock.now())
-        try await store.transaction { db in
+        try await store.transaction(changing: .identity) { db in
             guard let found = try await Self.find(clientID, db: db), found.digest != nil else {
                 throw DomainError.notFound("The client does not exist or has no secret", code: "inexistent_client")
             }
@@ -140,7 +149,7 @@ public struct Clients: Sendable {
     /// The client if `secret` is its secret. `nil` for an unknown client or a wrong secret alike,
     /// so a caller cannot tell which.
     public func authenticate(clientID: String, secret: String?) async throws -> Client? {
-        guard let found = try await store.read({ db in try await Self.find(clientID, db: db) }) else { return nil }
+        guard let found = try await found(clientID) else { return nil }
         guard let digest = found.digest else {
             return nil
         }
@@ -182,6 +191,11 @@ public struct Clients: Sendable {
     struct Found: Sendable {
         let client: Client
         let digest: String?
+    }
+
+    /// The client and its secret's digest, from the cache when it is current.
+    func found(_ clientID: String) async throws -> Found? {
+        try await cached.value(clientID) { try await store.read { db in try await Self.find(clientID, db: db) } }
     }
 
     static func find(_ clientID: String, db: any SQLDatabase) async throws -> Found? {

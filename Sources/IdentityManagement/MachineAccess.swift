@@ -13,6 +13,11 @@ public struct MachineAccess: Sendable {
         public let tokenLifetime: Int
     }
 
+    struct Key: Hashable, Sendable {
+        let clientID: String
+        let audience: String
+    }
+
     public let clientID: String
     public let grantTypes: [GrantType]
     let secretDigest: String?
@@ -29,6 +34,12 @@ public struct MachineAccess: Sendable {
 
 extension Clients {
     public func machineAccess(clientID: String, audience: String) async throws -> MachineAccess? {
+        try await cachedMachineAccess.value(MachineAccess.Key(clientID: clientID, audience: audience)) {
+            try await readMachineAccess(clientID: clientID, audience: audience)
+        }
+    }
+
+    private func readMachineAccess(clientID: String, audience: String) async throws -> MachineAccess? {
         try await store.read { db in
             guard let row = try await db.raw("""
                 SELECT c.client_id, c.grant_types, c.client_secret_digest, rs.identifier AS rs_identifier, rs.signing_alg AS rs_signing_alg,

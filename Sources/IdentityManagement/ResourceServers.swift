@@ -6,7 +6,14 @@ import TesseraStore
 public struct ResourceServers: Sendable {
     let store: Store
     let clock: TesseraClock
+    /// Sign-ins read the API named by the audience on every request.
+    let cached: RowCache<String, ResourceServer>
 
+    init(store: Store, clock: TesseraClock) {
+        self.store = store
+        self.clock = clock
+        cached = RowCache(.identity, of: store, clock: clock)
+    }
 
     static let fields: Set<String> = [
         "name", "identifier", "signing_alg", "token_lifetime", "scopes", "allow_offline_access",
@@ -30,7 +37,7 @@ public struct ResourceServers: Sendable {
         try apply(payload, to: &server)
         let now = Timestamp.string(clock.now())
         let stored = server
-        try await store.transaction { db in
+        try await store.transaction(changing: .identity) { db in
             do {
                 try await db.insert(into: "resource_servers")
                     .columns("id", "name", "identifier", "signing_alg", "signing_secret", "token_lifetime", "scopes",
@@ -63,10 +70,12 @@ public struct ResourceServers: Sendable {
     }
 
     public func find(_ idOrIdentifier: String) async throws -> ResourceServer? {
-        try await store.read { db in
-            try await db.select().columns("*").from("resource_servers")
-                .where("id", .equal, idOrIdentifier).orWhere("identifier", .equal, idOrIdentifier)
-                .first().map(Self.decode)
+        try await cached.value(idOrIdentifier) {
+            try await store.read { db in
+                try await db.select().columns("*").from("resource_servers")
+                    .where("id", .equal, idOrIdentifier).orWhere("identifier", .equal, idOrIdentifier)
+                    .first().map(Self.decode)
+            }
         }
     }
 
@@ -80,7 +89,7 @@ public struct ResourceServers: Sendable {
         try apply(payload, to: &server)
         let now = Timestamp.string(clock.now())
         let stored = server
-        try await store.transaction { db in
+        try await store.transaction(changing: .identity) { db in
             try await db.update("resource_servers")
                 .set("name", to: stored.name).set("signing_alg", to: stored.signingAlg)
                 .set("signing_secret", to: stored.signingSecret).set("token_lifetime", to: stored.tokenLifetime)
@@ -96,7 +105,7 @@ public struct ResourceServers: Sendable {
         guard !server.isSystem else {
             throw DomainError(.forbidden, code: "operation_not_supported", "The Management API resource server cannot be deleted")
         }
-        try await store.transaction { db in
+        try await store.transaction(changing: .identity) { db in
             try await db.delete(from: "client_grants").where("audience", .equal, server.identifier).run()
             try await db.delete(from: "resource_servers").where("id", .equal, server.id).run()
         }
@@ -104,7 +113,7 @@ public struct ResourceServers: Sendable {
 
     /// Only for the system (Management API) resource server, which the API itself refuses to modify.
     func replaceSystemScopes(_ id: String, _ scopes: [String]) async throws {
-        try await store.transaction { db in
+        try await store.transaction(changing: .identity) { db in
             try await db.update("resource_servers")
                 .set("scopes", to: Self.scopesBind(scopes.map { ResourceServerScope(value: $0, description: $0) }))
                 .where("id", .equal, id).where("is_system", .equal, true).run()

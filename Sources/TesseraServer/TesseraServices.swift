@@ -27,6 +27,8 @@ public struct TesseraServices: Sendable {
     public let graphql: GraphQLService?
     /// The user directory; its background sync starts with `serve` (``DirectorySync/start()``).
     public let directory: Directory
+    /// Actions as data, with secrets sealed as this server seals them.
+    public let actions: ActionStore
     /// Offline country lookups for Actions' `event.request.geoip`, when Debian's GeoIP database is installed.
     public let geo = GeoLocation()
 
@@ -63,7 +65,7 @@ public struct TesseraServices: Sendable {
             let directory = Directory(store: store, clock: clock, sealer: sealer, logger: logger)
             return TesseraServices(configuration: configuration, store: store, keyRing: keyRing, tokens: tokens,
                                    tenant: tenant, clock: clock, analytics: analytics, sealer: sealer, graphql: graphql,
-                                   directory: directory)
+                                   directory: directory, actions: ActionStore(store: store, clock: clock, sealer: sealer))
         } catch {
             await store.shutdown()
             throw error
@@ -84,11 +86,6 @@ extension TesseraServices {
     public var userHubBaseURL: String {
         if let given = ProcessInfo.processInfo.environment["USERHUB_API_URL"], !given.isEmpty { return given }
         return configuration.issuer.hasSuffix("/") ? String(configuration.issuer.dropLast()) : configuration.issuer
-    }
-
-    /// Actions as data, with secrets sealed as this server seals them.
-    public var actions: ActionStore {
-        ActionStore(store: store, clock: clock, sealer: sealer)
     }
 
     public var charts: ChartStore {

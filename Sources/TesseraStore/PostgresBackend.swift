@@ -10,19 +10,36 @@ public final class PostgresBackend: StoreBackend {
     public let dialect = StoreDialect.postgres
     private let client: PostgresClient
     private let runner: Task<Void, Never>
+    private let listener: Task<Void, Never>?
     private let logger: Logger
 
-    public init(url: String, logger: Logger) throws {
+    /// With `changes`, one connection of the pool listens for the changes other instances commit
+    /// (``Store/transaction(changing:_:)``) and bumps their generations here.
+    public init(url: String, logger: Logger, announcingTo changes: StoreChanges? = nil) throws {
         self.client = PostgresClient(configuration: try Self.configuration(url: url), backgroundLogger: logger)
         self.logger = logger
         let client = self.client
         self.runner = Task { await client.run() }
+        self.listener = changes.map { changes in Task { await Self.listen(client, changes: changes, logger: logger) } }
     }
+
+    /// Connections per instance unless the URL says `?pool_size=N`: two per core, since PostgreSQL's backends and
+    /// Tessera's threads share the cores and more connections only queue; at least four, and one more for the
+    /// connection that listens for changes.
+    public static var defaultPoolSize: Int { max(4, 2 * ProcessInfo.processInfo.activeProcessorCount) + 1 }
 
     static func configuration(url: String) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
             throw DomainError(.invalidInput, code: "invalid_database_url",
                               "the database URL must look like postgres://user:password@host:5432/database")
+        }
+        var poolSize = defaultPoolSize
+        for item in components.queryItems ?? [] {
+            guard item.name == "pool_size", let value = item.value.flatMap(Int.init), (2...500).contains(value) else {
+                throw DomainError(.invalidInput, code: "invalid_database_url",
+                                  "the database URL takes one query parameter, pool_size, a number of connections from 2 to 500")
+            }
+            poolSize = value
         }
         let database = String(components.path.drop(while: { $0 == "/" }))
         var configuration = PostgresClient.Configuration(
@@ -33,8 +50,30 @@ public final class PostgresBackend: StoreBackend {
             database: database.isEmpty ? nil : database,
             tls: .disable
         )
-        configuration.options.maximumConnections = 10
+        configuration.options.maximumConnections = poolSize
         return configuration
+    }
+
+    /// Listens on ``StoreChanges/channel`` for as long as the store is open, coming back after a lost connection.
+    /// Whatever was announced while no one listened is unknown, so every group goes stale when listening starts.
+    static func listen(_ client: PostgresClient, changes: StoreChanges, logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: StoreChanges.channel) { notifications in
+                        changes.bumpAll()
+                        for try await notification in notifications {
+                            if let rows = CachedRows(rawValue: notification.payload) { changes.bump(rows) } else { changes.bumpAll() }
+                        }
+                    }
+                }
+            } catch {
+                guard !Task.isCancelled else { return }
+                logger.warning("not hearing other instances' changes; cached rows reload within \(Int(StoreChanges.staleness)) s until this is back",
+                               metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
     }
 
     public func read<Result: Sendable>(
@@ -101,7 +140,9 @@ public final class PostgresBackend: StoreBackend {
     }
 
     public func shutdown() async {
+        listener?.cancel()
         runner.cancel()
+        _ = await listener?.value
         _ = await runner.value
     }
 }

@@ -40,9 +40,12 @@ public struct TextResult: Sendable, Equatable {
 /// Tessera's database: one API over SQLite (embedded) and PostgreSQL (shared by several instances).
 public struct Store: Sendable {
     public let backend: any StoreBackend
+    /// What rows instances cache and when copies go stale (``RowCache``).
+    public let changes: StoreChanges
 
-    public init(backend: any StoreBackend) {
+    public init(backend: any StoreBackend, changes: StoreChanges = StoreChanges()) {
         self.backend = backend
+        self.changes = changes
     }
 
     public var dialect: StoreDialect { backend.dialect }
@@ -58,6 +61,23 @@ public struct Store: Sendable {
         _ body: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         try await backend.transaction(body)
+    }
+
+    /// A transaction that changes rows instances cache: this instance drops its copies once it commits, and on
+    /// PostgreSQL the commit also notifies every other instance listening (``PostgresBackend``), which drop theirs.
+    public func transaction<Result: Sendable>(
+        changing rows: CachedRows, _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        let dialect = self.dialect
+        defer { changes.bump(rows) }
+        return try await backend.transaction { db in
+            let result = try await body(db)
+            if dialect == .postgres {
+                // Delivered at commit, and only if it commits.
+                try await db.raw("SELECT pg_notify(\(bind: StoreChanges.channel), \(bind: rows.rawValue))").run()
+            }
+            return result
+        }
     }
 
     public func shutdown() async {
@@ -85,7 +105,8 @@ public struct Store: Sendable {
                 throw DomainError(.invalidInput, code: "invalid_database_url",
                                   "--database must be a postgres:// URL; leave it out for the embedded SQLite store")
             }
-            return Store(backend: try PostgresBackend(url: databaseURL, logger: logger))
+            let changes = StoreChanges()
+            return Store(backend: try PostgresBackend(url: databaseURL, logger: logger, announcingTo: changes), changes: changes)
         }
         let path = dataDirectory + "/" + fileName
         return Store(backend: try await SQLiteBackend.open(path: path, pragmas: sqlitePragmas, functions: sqliteFunctions, logger: logger))

@@ -43,9 +43,10 @@ public actor KeyRing {
     private let refreshInterval: TimeInterval
     private var snapshot: KeySnapshot?
     private var loadedAt = Date.distantPast
+    private var loadedGeneration = -1
 
     public init(store: Store, vault: PrivateKeyVault, clock: TesseraClock = .system, logger: Logger,
-                refreshInterval: TimeInterval = 30) {
+                refreshInterval: TimeInterval = StoreChanges.staleness) {
         self.store = store
         self.vault = vault
         self.clock = clock
@@ -53,9 +54,11 @@ public actor KeyRing {
         self.refreshInterval = refreshInterval
     }
 
-    /// The keys in force, reloaded from the store when another instance may have rotated them.
+    /// The keys in force, reloaded from the store when another instance rotated or revoked them (as soon as its
+    /// notification arrives, and within `refreshInterval` in any case).
     public func current() async throws -> KeySnapshot {
-        if let snapshot, clock.now().timeIntervalSince(loadedAt) < refreshInterval {
+        if let snapshot, loadedGeneration == store.changes.generation(of: .signingKeys),
+           clock.now().timeIntervalSince(loadedAt) < refreshInterval {
             return snapshot
         }
         return try await reload()
@@ -91,7 +94,7 @@ public actor KeyRing {
         let now = Timestamp.string(clock.now())
         let vault = self.vault
         let store = self.store
-        try await store.transaction { db in
+        try await store.transaction(changing: .signingKeys) { db in
             try await store.serialize(.bootstrap, in: db)
             try await db.update("signing_keys").set("state", to: SigningKeyInfo.State.retired.rawValue)
                 .where("state", .equal, SigningKeyInfo.State.previous.rawValue).run()
@@ -124,7 +127,7 @@ public actor KeyRing {
         guard key.state == .previous || key.state == .retired || key.state == .revoked else {
             throw DomainError.invalidBody("Only a previous key can be revoked; rotate first to revoke the current key.")
         }
-        try await store.transaction { db in
+        try await store.transaction(changing: .signingKeys) { db in
             try await db.update("signing_keys")
                 .set("state", to: SigningKeyInfo.State.revoked.rawValue).set("revoked_at", to: now)
                 .where("kid", .equal, kid).run()
@@ -133,6 +136,7 @@ public actor KeyRing {
     }
 
     private func reload() async throws -> KeySnapshot {
+        let generation = store.changes.generation(of: .signingKeys)
         let records = try await store.read { db in try await Self.loadRecords(db) }
         guard let current = records.first(where: { $0.state == .current }) else {
             throw DomainError(.unavailable, code: "no_signing_key", "no current signing key: the store was not bootstrapped")
@@ -153,6 +157,7 @@ public actor KeyRing {
         )
         self.snapshot = snapshot
         loadedAt = clock.now()
+        loadedGeneration = generation
         return snapshot
     }
 

@@ -148,6 +148,12 @@ struct Harness: Sendable {
 
     var tenant: Tenant { services.tenant }
 
+    /// What each of several instances sharing one PostgreSQL database is started with.
+    static func sharedInstance(databaseURL: String) -> ServerConfiguration {
+        ServerConfiguration(dataDirectory: NSTemporaryDirectory() + "tessera-shared-\(UUID())", databaseURL: databaseURL,
+                            issuer: issuer, masterKeyPassphrase: String(repeating: "s", count: 32), logLevel: .warning, bcryptCost: 4)
+    }
+
     /// Runs `body` against the full router, then tears the harness down.
     func test(_ body: @Sendable (TestHTTP) async throws -> Void) async throws {
         let router = try await TesseraApplication.router(services: services, metrics: nil)

@@ -86,10 +86,7 @@ import TesseraTokens
     func instancesSharingADatabaseAgree() async throws {
         let (url, drop) = try await Harness.makePostgresDatabase()
         let clock = TestClock()
-        let configuration = ServerConfiguration(dataDirectory: NSTemporaryDirectory() + "tessera-shared-\(UUID())",
-                                                databaseURL: url, issuer: Harness.issuer,
-                                                masterKeyPassphrase: String(repeating: "s", count: 32),
-                                                logLevel: .warning, bcryptCost: 4)
+        let configuration = Harness.sharedInstance(databaseURL: url)
         let instances = try await withThrowingTaskGroup(of: TesseraServices.self) { group in
             for _ in 0..<3 {
                 group.addTask { try await TesseraServices.open(configuration, logger: Harness.logger, clock: clock.clock) }
