@@ -224,8 +224,9 @@ public struct SignInRoutes: Sendable {
             }
             return try await form(authorization, id: id, csrf: csrf, signup: signup, email: email, error: error.message, status: status)
         }
-        let (session, secret) = try await signIn.sessions.create(userID: user.userID)
-        try await signIn.transactions.delete(id)
+        let (session, secret) = try await signIn.sessions.create(userID: user.userID) { db in
+            try await LoginTransactions.delete(id, in: db)
+        }
         var response = try await complete(authorization, session: session, ip: ip, request: request)
         response.setCookie(Cookie(name: Self.sessionCookie, value: secret, maxAge: Int(Sessions.lifetime), path: "/",
                                   secure: secureCookies, httpOnly: true, sameSite: .lax))

@@ -162,15 +162,19 @@ extension Users {
     }
 
     /// Counts a successful sign-in (`logins_count`, `last_login`, `last_ip`) and returns the updated user.
-    public func recordLogin(_ userID: String, ip: String) async throws -> User {
+    /// Counts a successful sign-in, in one statement; `alongside` runs in the same transaction (the sign-in's
+    /// other writes), so a sign-in costs one commit.
+    public func recordLogin(_ userID: String, ip: String,
+                            alongside: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws -> User {
         let now = Timestamp.string(clock.now())
         return try await store.transaction { db in
-            try await db.raw("""
+            try await alongside?(db)
+            guard let row = try await db.raw("""
                 UPDATE users SET logins_count = logins_count + 1, last_login = \(bind: now), last_ip = \(bind: ip)
-                WHERE user_id = \(bind: userID)
-                """).run()
-            guard let user = try await Self.find(userID, db: db) else { throw Self.notFound }
-            return user
+                WHERE user_id = \(bind: userID) RETURNING *
+                """).first()
+            else { throw Self.notFound }
+            return try Self.decode(row)
         }
     }
 

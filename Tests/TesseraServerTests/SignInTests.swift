@@ -344,6 +344,36 @@ extension URLComponents {
         }
     }
 
+    /// Ten wrong passwords from one address throttle it for that user; a success before that clears the count in the
+    /// same commit that records the login (logins_count, last_ip).
+    @Test(arguments: StoreKind.available)
+    func wrongPasswordsThrottleAndASuccessClearsThem(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
+        let services = harness.services
+        let signIn = SignInService(tenant: services.tenant, tokens: services.tokens, store: services.store, clock: services.clock)
+        let user = try await harness.tenant.users.create(newUserBody("throttle@example.com"))
+        func attempt(_ password: String, from ip: String = "192.0.2.1") async throws -> SignInError? {
+            do {
+                _ = try await signIn.authenticate(email: "throttle@example.com", password: password, ip: ip)
+                return nil
+            } catch let error as SignInError { return error }
+        }
+        for _ in 0..<9 { #expect(try await attempt("wrong") == .wrongCredentials) }
+        #expect(try await attempt("Correct-Horse-9") == nil)
+        for _ in 0..<9 { #expect(try await attempt("wrong") == .wrongCredentials) }
+        #expect(try await attempt("Correct-Horse-9") == nil)
+        let counted = try await harness.tenant.users.get(user.userID)
+        #expect(counted.loginsCount == 2 && counted.lastIP == "192.0.2.1")
+
+        for _ in 0..<10 { _ = try await attempt("wrong") }
+        #expect(try await attempt("Correct-Horse-9") == .throttled)
+        #expect(try await attempt("Correct-Horse-9", from: "198.51.100.7") == nil)
+        harness.clock.advance(seconds: Int(LoginThrottle.window) + 1)
+        #expect(try await attempt("Correct-Horse-9") == nil)
+        #expect(try await harness.tenant.users.get(user.userID).loginsCount == 4)
+        await harness.cleanup()
+    }
+
     @Test(arguments: StoreKind.available)
     func passwordGrantRevocationAndCORS(_ kind: StoreKind) async throws {
         let harness = try await Harness.make(kind)

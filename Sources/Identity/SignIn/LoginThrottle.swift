@@ -21,14 +21,24 @@ public struct LoginThrottle: Sendable {
         self.limit = limit
     }
 
+    /// The failures counted for a user from an address, and whether they are enough to refuse it for now.
+    public struct Standing: Sendable, Equatable {
+        public let failures: Int
+        public let throttled: Bool
+    }
 
-    public func isThrottled(userID: String, ip: String) async throws -> Bool {
+    public func standing(userID: String, ip: String) async throws -> Standing {
         let now = Int(clock.now().timeIntervalSince1970)
         guard let row = try await store.read({ db in
             try await db.select().columns("failures", "last_failure_at").from("login_failures")
                 .where("user_id", .equal, userID).where("ip", .equal, ip).first()
-        }) else { return false }
-        return try row.integer("failures") >= limit && now - (try row.integer("last_failure_at")) < Int(Self.window)
+        }) else { return Standing(failures: 0, throttled: false) }
+        let failures = try row.integer("failures"), lastFailure = try row.integer("last_failure_at")
+        return Standing(failures: failures, throttled: failures >= limit && now - lastFailure < Int(Self.window))
+    }
+
+    public func isThrottled(userID: String, ip: String) async throws -> Bool {
+        try await standing(userID: userID, ip: ip).throttled
     }
 
     public func recordFailure(userID: String, ip: String) async throws {
@@ -49,8 +59,11 @@ public struct LoginThrottle: Sendable {
     }
 
     public func reset(userID: String, ip: String) async throws {
-        try await store.transaction { db in
-            try await db.delete(from: "login_failures").where("user_id", .equal, userID).where("ip", .equal, ip).run()
-        }
+        try await store.transaction { db in try await Self.reset(userID: userID, ip: ip, in: db) }
+    }
+
+    /// The reset as one statement of a caller's transaction (a successful sign-in's).
+    static func reset(userID: String, ip: String, in db: any SQLDatabase) async throws {
+        try await db.delete(from: "login_failures").where("user_id", .equal, userID).where("ip", .equal, ip).run()
     }
 }

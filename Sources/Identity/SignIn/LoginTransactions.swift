@@ -41,7 +41,8 @@ public struct LoginTransactions: Sendable {
         return try JSONDecoder().decode(AuthorizationRequest.self, from: Data(try row.string("request").utf8))
     }
 
-    public func delete(_ id: String) async throws {
-        try await store.transaction { db in try await db.delete(from: "login_transactions").where("id", .equal, id).run() }
+    /// The deletion as one statement of a caller's transaction (the session the form's sign-in creates).
+    public static func delete(_ id: String, in db: any SQLDatabase) async throws {
+        try await db.delete(from: "login_transactions").where("id", .equal, id).run()
     }
 }

@@ -49,11 +49,15 @@ public struct Sessions: Sendable {
     public static let lifetime: TimeInterval = 7 * 24 * 3600
 
 
-    public func create(userID: String) async throws -> (session: Session, cookie: String) {
+    /// A new session for `userID`; `alongside` runs in the same transaction (the sign-in form's clean-up).
+    public func create(userID: String, alongside: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws
+        -> (session: Session, cookie: String)
+    {
         let secret = OpaqueSecret.generate()
         let now = clock.now()
         let session = Session(id: RandomToken.base64URL(bytes: 16), userID: userID, authTime: Int(now.timeIntervalSince1970))
         try await store.transaction { db in
+            try await alongside?(db)
             try await db.insert(into: "sessions").columns("id", "secret_digest", "user_id", "auth_time", "expires_at", "methods")
                 .values(SQLBind(session.id), SQLBind(OpaqueSecret.digest(secret)), SQLBind(userID), SQLBind(session.authTime),
                         SQLBind(Int(now.addingTimeInterval(Self.lifetime).timeIntervalSince1970)),

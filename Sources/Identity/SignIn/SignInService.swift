@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdBcrypt
+import SQLKit
 import IdentityManagement
 import TesseraCore
 import TesseraStore
@@ -70,14 +71,19 @@ public struct SignInService: Sendable {
             _ = try await tenant.users.verify(password: password, hash: Self.decoyHash)
             throw SignInError.wrongCredentials
         }
-        if try await throttle.isThrottled(userID: found.user.userID, ip: ip) { throw SignInError.throttled }
+        let userID = found.user.userID
+        let standing = try await throttle.standing(userID: userID, ip: ip)
+        if standing.throttled { throw SignInError.throttled }
         guard try await tenant.users.verify(password: password, hash: hash) else {
-            try await throttle.recordFailure(userID: found.user.userID, ip: ip)
+            try await throttle.recordFailure(userID: userID, ip: ip)
             throw SignInError.wrongCredentials
         }
         guard !found.user.blocked else { throw SignInError.blocked }
-        try await throttle.reset(userID: found.user.userID, ip: ip)
-        return try await tenant.users.recordLogin(found.user.userID, ip: ip)
+        // One commit: the count of failures from this address is cleared with the login recorded, when there is one.
+        let clearFailures: (@Sendable (any SQLDatabase) async throws -> Void)? = standing.failures == 0 ? nil : { @Sendable db in
+            try await LoginThrottle.reset(userID: userID, ip: ip, in: db)
+        }
+        return try await tenant.users.recordLogin(userID, ip: ip, alongside: clearFailures)
     }
 
     public func signUp(email: String, password: String, ip: String) async throws -> User {
