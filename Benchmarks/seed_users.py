@@ -24,6 +24,9 @@ if path.startswith("postgres://"):
     csv.writer(buffer).writerows(rows)
     subprocess.run(["psql", path, "-v", "ON_ERROR_STOP=1", "-q", "-c", f"COPY users ({columns}) FROM STDIN WITH (FORMAT csv)"],
                    input=buffer.getvalue(), text=True, check=True)
+    # What autovacuum does within a minute of a bulk load (autovacuum_naptime): without statistics PostgreSQL plans
+    # `email.domain:` as a full scan and sort (28 ms) instead of walking users_created_at (0.4 ms).
+    subprocess.run(["psql", path, "-v", "ON_ERROR_STOP=1", "-q", "-c", "ANALYZE users"], check=True)
 else:
     db = sqlite3.connect(path)
     db.executemany(f"INSERT INTO users ({columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
