@@ -22,6 +22,7 @@ case "$STORE" in
     chmod 755 "$store_dir"  # PostgreSQL runs as its own user when we are root
     STORE_URL=$(scripts/postgres.sh start "$store_dir/pg")
     export TESSERA_MASTER_KEY=${TESSERA_MASTER_KEY:-bench-master-key-0123456789abcdef0123456789abcdef}
+    export TESSERA_DATABASE_URL=$STORE_URL  # the one-shot commands (`tessera token create`) read the same store
     ;;
   *) echo "STORE is sqlite or postgres, not $STORE" >&2; exit 2 ;;
 esac
@@ -42,6 +43,10 @@ serve_tessera() {
 # The example tenant's secrets for benchmarks (never a real deployment's): the demo workspace's admin token, which
 # signs its JWTs, and the demo user's password.
 export TINYBIRD_ADMIN_TOKEN=bench-workspace-admin-token-0123456789abcdef TESSERA_DEMO_PASSWORD=Bench-Passw0rd-x1
+# The rest of what examples/tessera.yaml reads (the Makefile exports the same for `make bench`).
+export DIRECTORY_SYNC_CLIENT_SECRET=${DIRECTORY_SYNC_CLIENT_SECRET:-bench-directory-sync-secret-0123456789abcdef}
+export USERHUB_ADMIN_KEY=${USERHUB_ADMIN_KEY:-userhub_admin_bench-0123456789} USERHUB_API_KEY=${USERHUB_API_KEY:-userhub_admin_bench-action-0123456789}
+export HASURA_GRAPHQL_ADMIN_SECRET=${HASURA_GRAPHQL_ADMIN_SECRET:-bench-hasura-admin-secret}
 
 # Starts Tessera with the example tenant (the demo workspace, its 3,000 sales and the sales_by_city pipe).
 serve_demo() {

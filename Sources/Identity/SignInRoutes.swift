@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import IdentityManagement
 import TesseraCore
+import TesseraStore
 import TesseraHTTP
 import TesseraTokens
 
@@ -107,10 +108,13 @@ public struct SignInRoutes: Sendable {
     /// After a form was posted, a browser sent to another site goes by a page that moves on at once rather than by a
     /// 302: the form page's CSP `form-action` (which browsers apply to redirects too) names only this server and the
     /// application, not a site an Action picks at sign-in.
-    func finish(_ authorization: AuthorizationRequest, session: Session, viaForm: Bool,
+    /// A sign-in that batches its writes (`batch`) has them committed by the step that ends it; a denial commits them
+    /// here, before the session it may revoke is touched.
+    func finish(_ authorization: AuthorizationRequest, session: Session, viaForm: Bool, batch: WriteBatch? = nil,
                 _ step: () async throws -> Result<SignInStep, PostLoginDenied>) async throws -> Response {
         let outcome: Result<SignInStep, PostLoginDenied>
         do { outcome = try await step() } catch let denied as PostLoginDenied { outcome = .failure(denied) }
+        if let batch { try await signIn.store.commit(batch) }
         switch outcome {
         case .failure(let denied):
             if denied.revokesSession {
@@ -212,10 +216,12 @@ public struct SignInRoutes: Sendable {
             return try await form(authorization, id: id, csrf: csrf, signup: signup, email: email,
                                   error: "Enter your email address and password.", status: .badRequest)
         }
+        // The login, the session, the form's clean-up, the Actions' writes and the code (or the pause) commit once.
+        let batch = WriteBatch()
         let user: User
         do {
-            user = signup ? try await signIn.signUp(email: email, password: password, ip: ip)
-                : try await signIn.authenticate(email: email, password: password, ip: ip)
+            user = signup ? try await signIn.signUp(email: email, password: password, ip: ip, batch: batch)
+                : try await signIn.authenticate(email: email, password: password, ip: ip, batch: batch)
         } catch let error as SignInError {
             let status: HTTPResponse.Status = switch error {
             case .wrongCredentials: .unauthorized
@@ -224,10 +230,12 @@ public struct SignInRoutes: Sendable {
             }
             return try await form(authorization, id: id, csrf: csrf, signup: signup, email: email, error: error.message, status: status)
         }
-        let (session, secret) = try await signIn.sessions.create(userID: user.userID) { db in
-            try await LoginTransactions.delete(id, in: db)
+        let (session, secret) = await signIn.sessions.create(userID: user.userID, in: batch)
+        await batch.add { db in try await LoginTransactions.delete(id, in: db) }
+        var response = try await finish(authorization, session: session, viaForm: true, batch: batch) {
+            .success(try await signIn.proceed(with: authorization, session: session, ip: ip, userAgent: request.headers[.userAgent],
+                                              rememberedBrowser: request.cookie(Self.rememberCookie), user: user, batch: batch))
         }
-        var response = try await complete(authorization, session: session, ip: ip, request: request)
         response.setCookie(Cookie(name: Self.sessionCookie, value: secret, maxAge: Int(Sessions.lifetime), path: "/",
                                   secure: secureCookies, httpOnly: true, sameSite: .lax))
         response.setCookie(Cookie(name: Self.transactionCookie(id), value: "", maxAge: 0, path: "/u/",

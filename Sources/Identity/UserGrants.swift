@@ -1,6 +1,7 @@
 import Foundation
 import IdentityManagement
 import TesseraCore
+import TesseraStore
 import TesseraTokens
 
 extension TokenResponse {
@@ -98,9 +99,11 @@ public struct UserGrants: Sendable {
         if let audience, try await tenant.resourceServers.find(audience)?.identifier != audience {
             throw OAuthError.accessDenied("Service not found: \(audience)")
         }
+        // The login, the Actions' writes and the refresh token commit once.
+        let batch = WriteBatch()
         let user: User
         do {
-            user = try await signIn.authenticate(email: username, password: password, ip: ip)
+            user = try await signIn.authenticate(email: username, password: password, ip: ip, batch: batch)
         } catch let error as SignInError {
             throw OAuthError(error == .wrongCredentials ? .invalidGrant : .accessDenied, error.message)
         }
@@ -108,25 +111,33 @@ public struct UserGrants: Sendable {
         let custom: JSONValue
         do {
             let result = try await signIn.runPostLogin(user: user, clientID: clientID, request: nil, scopes: scopes,
-                                                       audience: audience, ip: ip, protocolName: "oauth2-password")
+                                                       audience: audience, ip: ip, protocolName: "oauth2-password", batch: batch)
             // The password grant has no page to ask for a code on: Auth0 answers `mfa_required`.
-            if result.multifactor != nil { throw OAuthError(.mfaRequired, "Multifactor authentication required") }
+            if result.multifactor != nil {
+                try await signIn.store.commit(batch)
+                throw OAuthError(.mfaRequired, "Multifactor authentication required")
+            }
             custom = result.stored
         } catch let denied as PostLoginDenied {
+            try await signIn.store.commit(batch)
             throw OAuthError.accessDenied(denied.description)
         }
         let grant = GrantRecord(familyID: RandomToken.base64URL(bytes: 12), clientID: clientID, userID: user.userID,
                                 scopes: scopes, audience: audience, sessionID: nil,
                                 authTime: Int(signIn.clock.now().timeIntervalSince1970), nonce: nil, customClaims: custom)
-        return try await respond(grant, client: client)
+        return try await respond(grant, client: client, committing: batch)
     }
 
-    private func respond(_ grant: GrantRecord, client: Client) async throws -> TokenResponse {
-        let minted = try await signIn.minter.mint(for: grant, client: client)
+    /// Tokens for a grant. A sign-in's `batch` is committed first (with the refresh token, if there is one), so the
+    /// ID token is minted from the user as the sign-in left them.
+    private func respond(_ grant: GrantRecord, client: Client, committing batch: WriteBatch? = nil) async throws -> TokenResponse {
         var refresh: String?
         if grant.scopes.contains(.offlineAccess) && client.grantTypes.contains(.refreshToken) {
-            refresh = try await signIn.refreshTokens.issue(grant)
+            refresh = try await signIn.refreshTokens.issue(grant, committing: batch)
+        } else if let batch {
+            try await signIn.store.commit(batch)
         }
+        let minted = try await signIn.minter.mint(for: grant, client: client)
         return TokenResponse(minted, refreshToken: refresh)
     }
 }

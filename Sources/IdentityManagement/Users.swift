@@ -78,30 +78,45 @@ public struct Users: Sendable {
         }
         let newEmail = try patch.email.map(Validate.email)
         let newHash = passwordHash
-        let now = Timestamp.string(clock.now())
         return try await store.transaction { db in
-            guard var user = try await Self.find(userID, db: db) else { throw Self.notFound }
-            if let newEmail { user.email = newEmail }
-            try patch.profile.apply(to: &user)
-            user.appMetadata = patch.appMetadata.applied(to: user.appMetadata)
-            user.userMetadata = patch.userMetadata.applied(to: user.userMetadata)
-            user.updatedAt = now
-            let update = db.update("users")
-                .set("email", to: user.email).set("email_verified", to: user.emailVerified)
-                .set("username", to: user.username).set("name", to: user.name)
-                .set("given_name", to: user.givenName).set("family_name", to: user.familyName)
-                .set("nickname", to: user.nickname).set("picture", to: user.picture)
-                .set("blocked", to: user.blocked).set("app_metadata", to: jsonBind(user.appMetadata))
-                .set("user_metadata", to: jsonBind(user.userMetadata)).set("updated_at", to: now)
-            if let newHash { update.set("password_hash", to: newHash) }
-            do {
-                try await update.where("user_id", .equal, userID).run()
-            } catch where error.isUniqueViolation {
-                throw DomainError.conflict("The specified new email or username already exists", code: "auth0_idp_error")
-            }
+            let user = try await write(userID, patch, email: newEmail, passwordHash: newHash, in: db)
             try await alongside?(db)
             return user
         }
+    }
+
+    /// The same PATCH as one step of a caller's transaction (a sign-in's batch). A new password is refused here:
+    /// hashing it would hold the transaction for a bcrypt.
+    public func update(_ userID: String, _ patch: UserPatch, in db: any SQLDatabase) async throws -> User {
+        guard patch.password == nil else {
+            throw DomainError.invalidBody("A password is changed on its own, not within another write")
+        }
+        return try await write(userID, patch, email: try patch.email.map(Validate.email), passwordHash: nil, in: db)
+    }
+
+    private func write(_ userID: String, _ patch: UserPatch, email newEmail: String?, passwordHash newHash: String?,
+                       in db: any SQLDatabase) async throws -> User {
+        let now = Timestamp.string(clock.now())
+        guard var user = try await Self.find(userID, db: db) else { throw Self.notFound }
+        if let newEmail { user.email = newEmail }
+        try patch.profile.apply(to: &user)
+        user.appMetadata = patch.appMetadata.applied(to: user.appMetadata)
+        user.userMetadata = patch.userMetadata.applied(to: user.userMetadata)
+        user.updatedAt = now
+        let update = db.update("users")
+            .set("email", to: user.email).set("email_verified", to: user.emailVerified)
+            .set("username", to: user.username).set("name", to: user.name)
+            .set("given_name", to: user.givenName).set("family_name", to: user.familyName)
+            .set("nickname", to: user.nickname).set("picture", to: user.picture)
+            .set("blocked", to: user.blocked).set("app_metadata", to: jsonBind(user.appMetadata))
+            .set("user_metadata", to: jsonBind(user.userMetadata)).set("updated_at", to: now)
+        if let newHash { update.set("password_hash", to: newHash) }
+        do {
+            try await update.where("user_id", .equal, userID).run()
+        } catch where error.isUniqueViolation {
+            throw DomainError.conflict("The specified new email or username already exists", code: "auth0_idp_error")
+        }
+        return user
     }
 
     /// One level deep: `null` removes a key, any other value replaces it.
@@ -162,20 +177,24 @@ extension Users {
     }
 
     /// Counts a successful sign-in (`logins_count`, `last_login`, `last_ip`) and returns the updated user.
-    /// Counts a successful sign-in, in one statement; `alongside` runs in the same transaction (the sign-in's
-    /// other writes), so a sign-in costs one commit.
-    public func recordLogin(_ userID: String, ip: String,
-                            alongside: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws -> User {
+    /// Counts a successful sign-in: one statement, added to the sign-in's `batch` after `alongside` (the sign-in's
+    /// own clean-up). The user is answered as the statement will leave it, so Actions see this login counted.
+    public func recordLogin(_ user: User, ip: String, in batch: WriteBatch,
+                            alongside: WriteBatch.Step? = nil) async -> User {
         let now = Timestamp.string(clock.now())
-        return try await store.transaction { db in
+        var counted = user
+        counted.loginsCount += 1
+        counted.lastLogin = now
+        counted.lastIP = ip
+        let userID = user.userID
+        await batch.add { db in
             try await alongside?(db)
-            guard let row = try await db.raw("""
+            try await db.raw("""
                 UPDATE users SET logins_count = logins_count + 1, last_login = \(bind: now), last_ip = \(bind: ip)
-                WHERE user_id = \(bind: userID) RETURNING *
-                """).first()
-            else { throw Self.notFound }
-            return try Self.decode(row)
+                WHERE user_id = \(bind: userID)
+                """).run()
         }
+        return counted
     }
 
     public func verify(password: String, hash: String) async throws -> Bool {

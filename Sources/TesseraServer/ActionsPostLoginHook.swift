@@ -4,12 +4,14 @@ import Identity
 import IdentityManagement
 import Logging
 import TesseraCore
+import TesseraStore
 
 /// The post-login flow: runs the deployed actions bound to `post-login`, in order, each seeing the previous
 /// ones' metadata changes; adds their claims to the tokens; writes metadata once at the end; and ends the
 /// sign-in with `access_denied` if one denies, throws or times out.
 public struct ActionsPostLoginHook: PostLoginHook {
     let actions: ActionStore
+    let store: Store
     let users: Users
     let roles: Roles
     let authenticationMethods: AuthenticationMethods
@@ -25,6 +27,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
 
     public init(services: TesseraServices) {
         actions = services.actions
+        store = services.store
         users = services.tenant.users
         roles = services.tenant.roles
         authenticationMethods = services.tenant.authenticationMethods
@@ -110,7 +113,8 @@ public struct ActionsPostLoginHook: PostLoginHook {
                 return try await deny(action.masking(reason), report)
             }
             if let redirect = execution.redirect {
-                try await commit(user: user, app: appMetadataChanges, user: userMetadataChanges, report: report, status: "suspended")
+                try await commit(user: user, app: appMetadataChanges, user: userMetadataChanges, report: report, status: "suspended",
+                                 batch: context.batch)
                 result.pause = PostLoginPause(url: redirect.url, query: redirect.query, resume: .object([
                     "action": .string(action.id), "result": result.stored, "report": .array(report),
                 ]))
@@ -121,22 +125,29 @@ public struct ActionsPostLoginHook: PostLoginHook {
         guard claimBytes <= Self.maximumClaimBytes else {
             return try await deny("Custom claims total \(claimBytes) bytes, more than the 100 KB allowed", report)
         }
-        try await commit(user: user, app: appMetadataChanges, user: userMetadataChanges, report: report, status: "final")
+        try await commit(user: user, app: appMetadataChanges, user: userMetadataChanges, report: report, status: "final",
+                         batch: context.batch)
         return result
     }
 
-    /// Writes the flow's metadata changes and its execution record; together, so a sign-in costs one commit, not two.
+    /// Writes the flow's metadata changes and its execution record together: in the sign-in's batch when it has one
+    /// (then the whole sign-in commits once), else in a transaction of their own.
     private func commit(user: User, app: [String: JSONValue], user userChanges: [String: JSONValue], report: [JSONValue],
-                        status: String) async throws {
+                        status: String, batch: WriteBatch?) async throws {
         let record = actions.executionRecord(trigger: ActionStore.postLogin, status: status, results: .array(report))
-        guard !app.isEmpty || !userChanges.isEmpty else {
-            try await actions.save(record)
-            return
+        var patch: UserPatch?
+        if !app.isEmpty || !userChanges.isEmpty {
+            var changes = UserPatch()
+            if !app.isEmpty { changes.appMetadata = .merge(app) }
+            if !userChanges.isEmpty { changes.userMetadata = .merge(userChanges) }
+            patch = changes
         }
-        var patch = UserPatch()
-        if !app.isEmpty { patch.appMetadata = .merge(app) }
-        if !userChanges.isEmpty { patch.userMetadata = .merge(userChanges) }
-        _ = try await users.update(user.userID, patch, alongside: { db in try await record.write(db) })
+        let users = self.users, userID = user.userID, metadata = patch
+        let write: WriteBatch.Step = { db in
+            if let metadata { _ = try await users.update(userID, metadata, in: db) }
+            try await record.write(db)
+        }
+        if let batch { await batch.add(write) } else { try await store.transaction(write) }
     }
 
     private func deny(_ reason: String, _ report: [JSONValue], revokesSession: Bool = false) async throws -> PostLoginResult {

@@ -5,6 +5,7 @@ import IdentityManagement
 import JWTKit
 import Testing
 import TesseraCore
+import TesseraStore
 @testable import Identity
 
 /// A browser in miniature: keeps cookies between requests and follows the sign-in pages by hand.
@@ -353,8 +354,10 @@ extension URLComponents {
         let signIn = SignInService(tenant: services.tenant, tokens: services.tokens, store: services.store, clock: services.clock)
         let user = try await harness.tenant.users.create(newUserBody("throttle@example.com"))
         func attempt(_ password: String, from ip: String = "192.0.2.1") async throws -> SignInError? {
+            let batch = WriteBatch()
             do {
-                _ = try await signIn.authenticate(email: "throttle@example.com", password: password, ip: ip)
+                _ = try await signIn.authenticate(email: "throttle@example.com", password: password, ip: ip, batch: batch)
+                try await services.store.commit(batch)
                 return nil
             } catch let error as SignInError { return error }
         }

@@ -12,10 +12,11 @@ public struct AuthorizationCodes: Sendable {
     static let lifetime: TimeInterval = 600
 
 
-    public func issue(_ grant: GrantRecord, request: AuthorizationRequest) async throws -> String {
+    /// A new code, committed with what `batch` holds (the sign-in's login, session and Actions' writes).
+    public func issue(_ grant: GrantRecord, request: AuthorizationRequest, committing batch: WriteBatch? = nil) async throws -> String {
         let code = OpaqueSecret.generate()
         let expires = Int(clock.now().addingTimeInterval(Self.lifetime).timeIntervalSince1970)
-        try await store.transaction { db in
+        try await store.transaction(committing: batch) { db in
             try await db.insert(into: "authorization_codes")
                 .columns("code_digest", "family_id", "client_id", "user_id", "redirect_uri", "scope", "audience", "nonce",
                          "code_challenge", "code_challenge_method", "session_id", "auth_time", "expires_at", "custom_claims")

@@ -27,12 +27,13 @@ public struct PausedSignIns: Sendable {
     static let verified: JSONValue = .string("verified")
 
     /// Stores a paused sign-in; returns its state and, for the hosted MFA page, a CSRF token for its form.
+    /// Pauses a sign-in, committing what `batch` holds with it.
     public func create(_ kind: PausedSignIn.Kind, session: Session, request: AuthorizationRequest, result: PostLoginResult,
-                       resume: JSONValue?) async throws -> (state: String, csrf: String) {
+                       resume: JSONValue?, committing batch: WriteBatch? = nil) async throws -> (state: String, csrf: String) {
         let state = OpaqueSecret.generate(), csrf = OpaqueSecret.generate()
         let now = Int(clock.now().timeIntervalSince1970)
         let text = String(decoding: try JSONCoding.encoder.encode(request), as: UTF8.self)
-        try await store.transaction { db in
+        try await store.transaction(committing: batch) { db in
             try await db.delete(from: "paused_sign_ins").where("expires_at", .lessThan, now).run()
             try await db.insert(into: "paused_sign_ins")
                 .columns("state_digest", "kind", "session_id", "request", "result", "resume", "csrf_digest", "expires_at")

@@ -1,6 +1,7 @@
 import Foundation
 import IdentityManagement
 import TesseraCore
+import TesseraStore
 
 /// What a post-login hook (the Actions flow) sees: the user, the application, and the request being completed.
 public struct PostLoginContext: Sendable {
@@ -17,6 +18,9 @@ public struct PostLoginContext: Sendable {
     public var session: Session? = nil
     /// Set when the sign-in resumes at `/continue` after an Action sent the browser elsewhere.
     public var continuation: PostLoginContinuation? = nil
+    /// The sign-in's writes so far, when it commits them all at its end: the hook adds its own (metadata changes,
+    /// the execution record) instead of committing them apart.
+    public var batch: WriteBatch? = nil
 
     /// Only a sign-in a browser is taking part in can be sent to another site: not a token grant, not `prompt=none`.
     public var canRedirect: Bool { request.map { $0.prompt != "none" } ?? false }

@@ -14,8 +14,9 @@ public struct RefreshTokens: Sendable {
     public static let reuseGrace: TimeInterval = 10
 
 
-    public func issue(_ grant: GrantRecord) async throws -> String {
-        try await store.transaction { db in try await insert(grant, db: db) }
+    /// A new refresh token, committed with what `batch` holds (a password sign-in's writes).
+    public func issue(_ grant: GrantRecord, committing batch: WriteBatch? = nil) async throws -> String {
+        try await store.transaction(committing: batch) { db in try await insert(grant, db: db) }
     }
 
     private func insert(_ grant: GrantRecord, db: any SQLDatabase) async throws -> String {

@@ -49,15 +49,12 @@ public struct Sessions: Sendable {
     public static let lifetime: TimeInterval = 7 * 24 * 3600
 
 
-    /// A new session for `userID`; `alongside` runs in the same transaction (the sign-in form's clean-up).
-    public func create(userID: String, alongside: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws
-        -> (session: Session, cookie: String)
-    {
+    /// A new session for `userID`, written with the rest of the sign-in's `batch`.
+    public func create(userID: String, in batch: WriteBatch) async -> (session: Session, cookie: String) {
         let secret = OpaqueSecret.generate()
         let now = clock.now()
         let session = Session(id: RandomToken.base64URL(bytes: 16), userID: userID, authTime: Int(now.timeIntervalSince1970))
-        try await store.transaction { db in
-            try await alongside?(db)
+        await batch.add { db in
             try await db.insert(into: "sessions").columns("id", "secret_digest", "user_id", "auth_time", "expires_at", "methods")
                 .values(SQLBind(session.id), SQLBind(OpaqueSecret.digest(secret)), SQLBind(userID), SQLBind(session.authTime),
                         SQLBind(Int(now.addingTimeInterval(Self.lifetime).timeIntervalSince1970)),
@@ -82,14 +79,16 @@ public struct Sessions: Sendable {
     }
 
     /// Records a further way the session's user proved who they are; a method already there gets the new time.
-    public func record(_ name: String, in session: Session) async throws -> Session {
+    /// With a `batch` (a sign-in whose session is not written yet), the change waits for the batch's commit.
+    public func record(_ name: String, in session: Session, batch: WriteBatch? = nil) async throws -> Session {
         var updated = session
         updated.methods.removeAll { $0.name == name }
         updated.methods.append(SignInMethod(name: name, time: Int(clock.now().timeIntervalSince1970)))
         let text = SignInMethod.text(updated.methods)
-        try await store.transaction { db in
+        let write: WriteBatch.Step = { db in
             try await db.update("sessions").set("methods", to: text).where("id", .equal, session.id).run()
         }
+        if let batch { await batch.add(write) } else { try await store.transaction(write) }
         return updated
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import HummingbirdBcrypt
-import SQLKit
 import IdentityManagement
 import TesseraCore
 import TesseraStore
@@ -46,12 +45,15 @@ public struct SignInService: Sendable {
     public let pausedSignIns: PausedSignIns
     public let browsers: RememberedBrowsers
     public let minter: TokenMinter
+    /// Where a sign-in's batch of writes is committed.
+    public let store: Store
     let hook: any PostLoginHook
     let clock: TesseraClock
 
     public init(tenant: Tenant, tokens: TokenService, store: Store, clock: TesseraClock,
                 hook: any PostLoginHook = NoPostLoginHook()) {
         self.hook = hook
+        self.store = store
         self.tenant = tenant
         self.clock = clock
         transactions = LoginTransactions(store: store, clock: clock)
@@ -66,7 +68,8 @@ public struct SignInService: Sendable {
     }
 
     /// Checks a password. Unknown emails cost a bcrypt verification too, so timing does not reveal accounts.
-    public func authenticate(email: String, password: String, ip: String) async throws -> User {
+    /// The login is counted in `batch`, which the sign-in commits once it knows where it ends.
+    public func authenticate(email: String, password: String, ip: String, batch: WriteBatch) async throws -> User {
         guard let found = try await tenant.users.credentials(email: email), let hash = found.passwordHash else {
             _ = try await tenant.users.verify(password: password, hash: Self.decoyHash)
             throw SignInError.wrongCredentials
@@ -80,16 +83,17 @@ public struct SignInService: Sendable {
         }
         guard !found.user.blocked else { throw SignInError.blocked }
         // One commit: the count of failures from this address is cleared with the login recorded, when there is one.
-        let clearFailures: (@Sendable (any SQLDatabase) async throws -> Void)? = standing.failures == 0 ? nil : { @Sendable db in
+        // The count of failures from this address is cleared with the login recorded, when there is one.
+        let clearFailures: WriteBatch.Step? = standing.failures == 0 ? nil : { @Sendable db in
             try await LoginThrottle.reset(userID: userID, ip: ip, in: db)
         }
-        return try await tenant.users.recordLogin(userID, ip: ip, alongside: clearFailures)
+        return await tenant.users.recordLogin(found.user, ip: ip, in: batch, alongside: clearFailures)
     }
 
-    public func signUp(email: String, password: String, ip: String) async throws -> User {
+    public func signUp(email: String, password: String, ip: String, batch: WriteBatch) async throws -> User {
         do {
             let user = try await tenant.users.create(NewUser(email: email, password: password))
-            return try await tenant.users.recordLogin(user.userID, ip: ip)
+            return await tenant.users.recordLogin(user, ip: ip, in: batch)
         } catch let error as DomainError {
             switch error.kind {
             case .conflict: throw SignInError.signupFailed("An account with this email already exists. Sign in instead.")
@@ -104,23 +108,27 @@ public struct SignInService: Sendable {
     /// Runs the post-login hook (Actions) for a sign-in about to complete; it may add claims or deny.
     public func runPostLogin(user: User, clientID: String, request: AuthorizationRequest?, scopes: [String],
                              audience: String?, ip: String, protocolName: String, userAgent: String? = nil,
-                             session: Session? = nil) async throws -> PostLoginResult {
+                             session: Session? = nil, batch: WriteBatch? = nil) async throws -> PostLoginResult {
         let client = try await tenant.clients.get(clientID)
-        return try await hook.run(PostLoginContext(user: user, client: client, request: request, scopes: scopes,
-                                                   audience: audience, ip: ip, protocolName: protocolName,
-                                                   userAgent: userAgent, session: session))
+        var context = PostLoginContext(user: user, client: client, request: request, scopes: scopes, audience: audience, ip: ip,
+                                       protocolName: protocolName, userAgent: userAgent, session: session)
+        context.batch = batch
+        return try await hook.run(context)
     }
 
     /// Goes on with an `/authorize` request for a signed-in user: runs the post-login flow and ends with a code, or
     /// with the browser sent where an Action asked, or to the second-factor page.
     /// Throws ``PostLoginDenied`` when an Action denies the sign-in.
+    /// A sign-in that just checked a password gives its `user` (counted, not yet written) and its `batch`; the step
+    /// that ends the flow commits the batch with its own write.
     public func proceed(with request: AuthorizationRequest, session: Session, ip: String, userAgent: String? = nil,
-                        rememberedBrowser: String? = nil) async throws -> SignInStep {
-        let user = try await tenant.users.get(session.userID)
+                        rememberedBrowser: String? = nil, user signedIn: User? = nil, batch: WriteBatch? = nil) async throws -> SignInStep {
+        let user: User
+        if let signedIn { user = signedIn } else { user = try await tenant.users.get(session.userID) }
         let result = try await runPostLogin(user: user, clientID: request.clientID, request: request, scopes: try await grantedScopes(request),
                                             audience: request.audience, ip: ip, protocolName: "oidc-basic-profile",
-                                            userAgent: userAgent, session: session)
-        return try await next(after: result, request: request, session: session, rememberedBrowser: rememberedBrowser)
+                                            userAgent: userAgent, session: session, batch: batch)
+        return try await next(after: result, request: request, session: session, rememberedBrowser: rememberedBrowser, batch: batch)
     }
 
     /// Resumes a flow paused by a redirect Action, at `/continue`: the same Action's `onContinuePostLogin` and then
@@ -193,34 +201,37 @@ public struct SignInService: Sendable {
     /// Where a sign-in goes once the flow has run (or resumed): elsewhere if an Action paused it, to the second factor
     /// if one was asked for and this browser is not remembered, else back to the application with a code.
     func next(after result: PostLoginResult, request: AuthorizationRequest, session: Session,
-              rememberedBrowser: String?) async throws -> SignInStep {
+              rememberedBrowser: String?, batch: WriteBatch? = nil) async throws -> SignInStep {
         var session = session
         var result = result
-        for method in result.recordedMethods { session = try await sessions.record(method, in: session) }
+        for method in result.recordedMethods { session = try await sessions.record(method, in: session, batch: batch) }
         result.recordedMethods = []
         if let pause = result.pause {
-            let (state, _) = try await pausedSignIns.create(.redirect, session: session, request: request, result: result, resume: pause.resume)
+            let (state, _) = try await pausedSignIns.create(.redirect, session: session, request: request, result: result,
+                                                            resume: pause.resume, committing: batch)
             return .redirect(Self.location(pause.url, query: pause.query, state: state))
         }
         if let multifactor = result.multifactor {
             var remembered = false
             if multifactor.allowRememberBrowser { remembered = try await browsers.isRemembered(rememberedBrowser, userID: session.userID) }
             if !remembered {
-                let (state, csrf) = try await pausedSignIns.create(.multifactor, session: session, request: request, result: result, resume: nil)
+                let (state, csrf) = try await pausedSignIns.create(.multifactor, session: session, request: request, result: result,
+                                                                   resume: nil, committing: batch)
                 return .multifactor(state: state, csrf: csrf)
             }
         }
         result.multifactor = nil
         // A session whose user gave a second factor was authenticated with it: single sign-on says so too.
         if session.methods.contains(where: { $0.name == "mfa" }) { result.authenticationMethods = ["mfa"] }
-        return .code(try await issueCode(request, session: session, result: result))
+        return .code(try await issueCode(request, session: session, result: result, batch: batch))
     }
 
-    func issueCode(_ request: AuthorizationRequest, session: Session, result: PostLoginResult) async throws -> String {
+    func issueCode(_ request: AuthorizationRequest, session: Session, result: PostLoginResult,
+                   batch: WriteBatch? = nil) async throws -> String {
         let grant = GrantRecord(familyID: RandomToken.base64URL(bytes: 12), clientID: request.clientID, userID: session.userID,
                                 scopes: try await grantedScopes(request), audience: request.audience, sessionID: session.id,
                                 authTime: session.authTime, nonce: request.nonce, customClaims: result.stored)
-        return try await codes.issue(grant, request: request)
+        return try await codes.issue(grant, request: request, committing: batch)
     }
 
     /// The scopes asked for, without `offline_access` when the API does not allow it.
