@@ -52,20 +52,20 @@ both() {  # name body_for_first body_for_second connections_each
   fi
   wait $a $b
 }
-# requests/s summed over both instances | non-2xx and socket errors | p99 on each
+# requests/s on each instance | non-2xx and socket errors, both | p99 on each
 summary() {
   python3 - "$data/$1-a.txt" "$data/$1-b.txt" <<'PY'
 import re, sys
-rps, errors, p99 = 0.0, 0, []
+rps, errors, p99 = [], 0, []
 for path in sys.argv[1:]:
     text = open(path).read()
-    rps += float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    rps.append(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     errors += int(m.group(1)) if m else 0
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     errors += sum(map(int, m.groups())) if m else 0
-    p99.append(re.search(r"99%\s+(\S+)", text).group(1))
-print(f"{rps:.1f} | {errors} | {' / '.join(p99)}")
+    p99.append(re.search(r"^\s+99%\s+(\S+)", text, re.MULTILINE).group(1))
+print(f"{' + '.join(rps)} | {errors} | {' / '.join(p99)}")
 PY
 }
 
@@ -84,7 +84,7 @@ Command: \`Benchmarks/instances.sh\` (DURATION=$DURATION s per load): two instan
 
 RSA-2048 signs/s (\`openssl speed -multi 2\`): $rsa_signs; bcrypt verifications/s, cost 10 (\`tessera speed bcrypt\`): $bcrypt
 
-| load (both instances at once) | requests/s, both | non-2xx + socket errors | p99 first / second |
+| load (both instances at once) | requests/s, first + second | non-2xx + socket errors | p99 first / second |
 |---|---|---|---|
 | client-credentials tokens (\`wrk -t1 -c16\` on each) | $(summary tokens) |
 | password sign-ins (\`wrk -t1 -c2\` on each) | $(summary signins) |

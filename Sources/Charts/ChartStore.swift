@@ -7,10 +7,13 @@ import TesseraStore
 public struct ChartStore: Sendable {
     let store: Store
     let clock: TesseraClock
+    /// Every chart page reads its chart; saving or deleting one drops the copies (with the rest of the analytics rows).
+    let cached: RowCache<String, ChartSpec>
 
     public init(store: Store, clock: TesseraClock = .system) {
         self.store = store
         self.clock = clock
+        cached = RowCache(.analytics, of: store, clock: clock)
     }
 
     public static let notFound = DomainError.notFound("The chart does not exist")
@@ -20,7 +23,7 @@ public struct ChartStore: Sendable {
     public func save(_ chart: ChartSpec, workspace: String) async throws -> Bool {
         let text = chart.wire.jsonText()
         let now = Timestamp.string(clock.now())
-        return try await store.transaction { db in
+        return try await store.transaction(changing: .analytics) { db in
             if let row = try await db.select().columns("workspace_id", "spec").from("analytics_charts").where("id", .equal, chart.id).first() {
                 guard try row.string("workspace_id") == workspace else {
                     throw DomainError.conflict("A chart with id \(chart.id) belongs to another workspace")
@@ -44,15 +47,17 @@ public struct ChartStore: Sendable {
     }
 
     public func chart(_ id: String, workspace: String, pipe: String) async throws -> ChartSpec? {
-        try await store.read { db in
-            try await db.select().columns("spec").from("analytics_charts").where("workspace_id", .equal, workspace)
-                .where("pipe", .equal, pipe).where("id", .equal, id.lowercased()).first().map { try Self.decode($0, pipe: pipe) }
+        try await cached.value([workspace, pipe, id.lowercased()].joined(separator: "\n")) {
+            try await store.read { db in
+                try await db.select().columns("spec").from("analytics_charts").where("workspace_id", .equal, workspace)
+                    .where("pipe", .equal, pipe).where("id", .equal, id.lowercased()).first().map { try Self.decode($0, pipe: pipe) }
+            }
         }
     }
 
     public func delete(_ id: String, workspace: String, pipe: String) async throws {
         guard try await chart(id, workspace: workspace, pipe: pipe) != nil else { throw Self.notFound }
-        try await store.transaction { db in try await db.delete(from: "analytics_charts").where("id", .equal, id.lowercased()).run() }
+        try await store.transaction(changing: .analytics) { db in try await db.delete(from: "analytics_charts").where("id", .equal, id.lowercased()).run() }
     }
 
     static func decode(_ row: any SQLRow, pipe: String) throws -> ChartSpec {

@@ -29,6 +29,7 @@ public struct TesseraServices: Sendable {
     public let directory: Directory
     /// Actions as data, with secrets sealed as this server seals them.
     public let actions: ActionStore
+    public let charts: ChartStore
     /// Offline country lookups for Actions' `event.request.geoip`, when Debian's GeoIP database is installed.
     public let geo = GeoLocation()
 
@@ -65,7 +66,8 @@ public struct TesseraServices: Sendable {
             let directory = Directory(store: store, clock: clock, sealer: sealer, logger: logger)
             return TesseraServices(configuration: configuration, store: store, keyRing: keyRing, tokens: tokens,
                                    tenant: tenant, clock: clock, analytics: analytics, sealer: sealer, graphql: graphql,
-                                   directory: directory, actions: ActionStore(store: store, clock: clock, sealer: sealer))
+                                   directory: directory, actions: ActionStore(store: store, clock: clock, sealer: sealer),
+                                   charts: ChartStore(store: store, clock: clock))
         } catch {
             await store.shutdown()
             throw error
@@ -86,10 +88,6 @@ extension TesseraServices {
     public var userHubBaseURL: String {
         if let given = ProcessInfo.processInfo.environment["USERHUB_API_URL"], !given.isEmpty { return given }
         return configuration.issuer.hasSuffix("/") ? String(configuration.issuer.dropLast()) : configuration.issuer
-    }
-
-    public var charts: ChartStore {
-        ChartStore(store: store, clock: clock)
     }
 
     /// The services a tenant file configures.

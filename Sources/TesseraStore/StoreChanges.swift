@@ -8,7 +8,7 @@ public enum CachedRows: String, CaseIterable, Sendable {
     case identity
     /// Actions, their deployed code and secrets, the trigger bindings, the outbound policy.
     case actions
-    /// Analytics workspaces, their tokens, data sources and pipes.
+    /// Analytics workspaces, their tokens, data sources, pipes and charts.
     case analytics
     /// The RS256 signing keys.
     case signingKeys

@@ -29,6 +29,10 @@ actor FakeAuth0: OutboundTransport {
 
     func set(_ id: String, _ user: JSONValue?) { users[id] = user }
     func fail(_ statuses: [Int]) { failures = statuses }
+    /// Every request fails with `status` until ``recover()``.
+    func failAll(_ status: Int?) { failingStatus = status }
+    func recover() { failingStatus = nil }
+    var failingStatus: Int?
 
     nonisolated func send(_ request: OutboundRequest) async throws -> OutboundResponse {
         try await answer(request)
@@ -36,8 +40,7 @@ actor FakeAuth0: OutboundTransport {
 
     private func answer(_ request: OutboundRequest) throws -> OutboundResponse {
         requests.append("\(request.method) \(request.url)")
-        if !failures.isEmpty {
-            let status = failures.removeFirst()
+        if let status = failingStatus ?? (failures.isEmpty ? nil : failures.removeFirst()) {
             return OutboundResponse(status: status, headers: status == 429 ? ["retry-after": "2"] : [:], body: Data(#"{"message":"try later"}"#.utf8))
         }
         let url = URLComponents(string: request.url)!
@@ -196,13 +199,14 @@ actor Sleeps {
             #expect(await sleeps.seconds.contains(2), "Retry-After was honoured")
             let stopped = try await directory.connections.connection("conn_test").sync
             #expect(stopped.pass != nil && stopped.done == 200 && stopped.cursor != nil)
-            // A source that keeps failing ends the pass with its error: kept for resuming, but not running. More failures
-            // than the client's 8 attempts, so a request the crashed pass still had in flight cannot use them up (seen
-            // under a loaded full run); the resumed pass below retries through what is left.
-            await source.fail(Array(repeating: 500, count: 12))
+            // A source that keeps failing ends the pass with its error: kept for resuming, but not running. It fails until
+            // told otherwise, rather than a counted number of times: a request the crashed pass still had in flight
+            // could use counted failures up (seen under a loaded full run).
+            await source.failAll(500)
             await #expect(throws: DirectoryError.self) { try await directory.importer.sync("conn_test") }
             let failed = try await directory.connections.connection("conn_test").sync
             #expect(!failed.isRunning && failed.lastError != nil && failed.done == 200)
+            await source.recover()
             let resumed = try await directory.importer.sync("conn_test")
             #expect(resumed.lastPassUsers == 420 && resumed.pass == nil && resumed.lastError == nil)
             let count = try await harness.services.store.read { db in try await db.raw("SELECT COUNT(*) AS n FROM directory_accounts").first()!.decode(column: "n", as: Int.self) }
