@@ -18,18 +18,30 @@ public struct ActionRecord: Sendable, Equatable {
     public let updatedAt: String
 
     public var wire: JSONValue {
-        .object([
-            "id": .string(id), "name": .string(name),
-            "supported_triggers": .array([.object(["id": .string(trigger), "version": .string("v3")])]),
-            "code": .string(code), "runtime": .string("tessera-jsc"),
-            "dependencies": .array(ActionRunner.builtinModules.map { .object(["name": .string($0), "version": .string("builtin")]) }),
-            "secrets": .array(secretNames.sorted().map { .object(["name": .string($0)]) }),
-            "configuration": .object(configuration),
+        var fields: [String: JSONValue] = [
+            "id": .string(id), "name": .string(name), "supported_triggers": supportedTriggers,
+            "code": .string(code), "runtime": .string("tessera-jsc"), "dependencies": dependencies,
+            "secrets": secretsWire, "configuration": .object(configuration),
             "status": .string("built"), "all_changes_deployed": .bool(deployedCode == code),
-            "deployed_version": .number(Double(deployedVersion)),
             "created_at": .string(createdAt), "updated_at": .string(updatedAt),
-        ])
+        ]
+        // Auth0's ActionDeployedVersion, an object (the SDKs refuse a number); absent until the first deploy.
+        if let deployedCode, deployedVersion > 0 {
+            fields["deployed_version"] = .object([
+                "id": .string(ActionVersion.id(action: id, number: deployedVersion)), "action_id": .string(id),
+                "number": .number(Double(deployedVersion)), "code": .string(deployedCode), "deployed": .bool(true),
+                "status": .string("built"), "runtime": .string("tessera-jsc"), "dependencies": dependencies,
+                "secrets": secretsWire, "supported_triggers": supportedTriggers,
+            ])
+        }
+        return .object(fields)
     }
+
+    var supportedTriggers: JSONValue { .array([.object(["id": .string(trigger), "version": .string("v3")])]) }
+    var dependencies: JSONValue {
+        .array(ActionRunner.builtinModules.map { .object(["name": .string($0), "version": .string("builtin")]) })
+    }
+    var secretsWire: JSONValue { .array(secretNames.sorted().map { .object(["name": .string($0)]) }) }
 }
 
 /// One deployed version of an action, as Auth0's versions endpoints show it.
@@ -58,9 +70,7 @@ public struct ActionVersion: Sendable, Equatable {
         .object([
             "id": .string(id), "action_id": .string(action.id), "number": .number(Double(number)), "code": .string(code),
             "deployed": .bool(deployed), "status": .string("built"), "runtime": .string("tessera-jsc"),
-            "dependencies": action.wire.objectValue?["dependencies"] ?? .array([]),
-            "secrets": action.wire.objectValue?["secrets"] ?? .array([]),
-            "supported_triggers": action.wire.objectValue?["supported_triggers"] ?? .array([]),
+            "dependencies": action.dependencies, "secrets": action.secretsWire, "supported_triggers": action.supportedTriggers,
             "created_at": .string(createdAt), "updated_at": .string(createdAt),
             "action": action.wire,
         ])

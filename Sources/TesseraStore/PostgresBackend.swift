@@ -139,6 +139,9 @@ public final class PostgresBackend: StoreBackend {
         }
     }
 
+    /// Changes are announced (``listen(_:changes:logger:)``), not looked for.
+    public func commitFingerprint() -> Int? { nil }
+
     public func shutdown() async {
         listener?.cancel()
         runner.cancel()

@@ -12,6 +12,7 @@ public actor RowCache<Key: Hashable & Sendable, Value: Sendable> {
     }
 
     private let rows: CachedRows
+    private let store: Store
     private let changes: StoreChanges
     private let clock: TesseraClock
     private let capacity: Int
@@ -19,6 +20,7 @@ public actor RowCache<Key: Hashable & Sendable, Value: Sendable> {
 
     public init(_ rows: CachedRows, of store: Store, clock: TesseraClock, capacity: Int = 10_000) {
         self.rows = rows
+        self.store = store
         self.changes = store.changes
         self.clock = clock
         self.capacity = capacity
@@ -26,6 +28,7 @@ public actor RowCache<Key: Hashable & Sendable, Value: Sendable> {
 
     /// The cached copy of `key` if it is current, else what `load` reads (kept if it found something).
     public func value(_ key: Key, load: @Sendable () async throws -> Value?) async throws -> Value? {
+        await store.noticeChanges()
         let generation = changes.generation(of: rows)
         let now = clock.now()
         if let entry = entries[key], entry.generation == generation,

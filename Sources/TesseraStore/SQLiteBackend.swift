@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -15,11 +18,21 @@ public final class SQLiteBackend: StoreBackend {
     private let writeGate = AsyncGate()
     private let readerCursor = Atomic<UInt>(0)
     private let logger: Logger
+    private let path: String
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], path: String, logger: Logger) {
         self.writer = writer
         self.readers = readers
+        self.path = path
         self.logger = logger
+    }
+
+    /// The size and modification time of the write-ahead log (where every commit lands, from any process), or of
+    /// the file while there is no log: one `stat`, no query.
+    public func commitFingerprint() -> Int? {
+        var status = stat()
+        guard stat(path + "-wal", &status) == 0 || stat(path, &status) == 0 else { return nil }
+        return Int(status.st_size) &* 1_000_003 &+ Int(status.st_mtim.tv_sec) &* 1_000_000_000 &+ Int(status.st_mtim.tv_nsec)
     }
 
     /// `pragmas` are set on every connection, after Tessera's own, and `functions` installed on each.
@@ -38,7 +51,7 @@ public final class SQLiteBackend: StoreBackend {
             try await configure(reader, pragmas: ["PRAGMA busy_timeout=5000", "PRAGMA query_only=ON"] + pragmas)
             readers.append(reader)
         }
-        return SQLiteBackend(writer: writer, readers: readers, logger: logger)
+        return SQLiteBackend(writer: writer, readers: readers, path: path, logger: logger)
     }
 
     private static func configure(_ connection: SQLiteConnection, pragmas: [String]) async throws {

@@ -438,5 +438,9 @@ public enum Schema {
             )
             """,
         ]),
+        // What each group of cached rows is at, for processes sharing an SQLite file (PostgreSQL uses NOTIFY).
+        Migration(version: 13, name: "change-generations", statements: [
+            "CREATE TABLE tessera_changes (name TEXT PRIMARY KEY, generation BIGINT NOT NULL)",
+        ]),
     ]
 }

@@ -23,6 +23,9 @@ public protocol StoreBackend: Sendable {
     /// Runs SQL statements as text, in one transaction, and answers the last one's rows as text: for scripts
     /// written by people (migrations, an admin's SQL), not for Tessera's own statements.
     func script(_ statements: [String]) async throws -> TextResult
+    /// A value that moves whenever anyone, in any process, commits: for a store other processes may write (SQLite's
+    /// file); nil where changes are announced instead (PostgreSQL's NOTIFY).
+    func commitFingerprint() -> Int?
     func shutdown() async
 }
 
@@ -72,12 +75,38 @@ public struct Store: Sendable {
         defer { changes.bump(rows) }
         return try await backend.transaction { db in
             let result = try await body(db)
-            if dialect == .postgres {
+            switch dialect {
+            case .postgres:
                 // Delivered at commit, and only if it commits.
                 try await db.raw("SELECT pg_notify(\(bind: StoreChanges.channel), \(bind: rows.rawValue))").run()
+            case .sqlite:
+                // Read by the other processes on this file (``noticeChanges()``).
+                try await db.raw("""
+                    INSERT INTO tessera_changes (name, generation) VALUES (\(bind: rows.rawValue), 1)
+                    ON CONFLICT (name) DO UPDATE SET generation = tessera_changes.generation + 1
+                    """).run()
             }
             return result
         }
+    }
+
+    /// On SQLite, notices what other processes on the same file changed: when anything was committed since the last
+    /// look (a `stat` of the log), `tessera_changes` is read. PostgreSQL's notifications need nothing of the kind.
+    public func noticeChanges() async {
+        guard let fingerprint = backend.commitFingerprint(), changes.claimPoll(fingerprint) else { return }
+        guard let rows = try? await read({ db in
+            try await db.select().columns("name", "generation").from("tessera_changes").all()
+        }) else {
+            changes.pollFailed()
+            return
+        }
+        var generations: [String: Int] = [:]
+        for row in rows {
+            if let name = try? row.decode(column: "name", as: String.self), let generation = try? row.decode(column: "generation", as: Int.self) {
+                generations[name] = generation
+            }
+        }
+        await changes.noticed(generations)
     }
 
     public func shutdown() async {

@@ -57,6 +57,7 @@ public actor KeyRing {
     /// The keys in force, reloaded from the store when another instance rotated or revoked them (as soon as its
     /// notification arrives, and within `refreshInterval` in any case).
     public func current() async throws -> KeySnapshot {
+        await store.noticeChanges()
         if let snapshot, loadedGeneration == store.changes.generation(of: .signingKeys),
            clock.now().timeIntervalSince(loadedAt) < refreshInterval {
             return snapshot

@@ -19,7 +19,7 @@ import TesseraCore
             #expect(created.status == .created, "\(created.text)")
             let id = try #require(created["id"]?.stringValue)
             #expect(!created.text.contains("super-secret-admin-token"))
-            #expect(created["all_changes_deployed"] == .bool(false))
+            #expect(created["all_changes_deployed"] == .bool(false) && created["deployed_version"] == nil)
 
             // A draft is not bound-able until deployed; deploy makes it live.
             let early = try await http.request(.patch, "/api/v2/actions/triggers/post-login/bindings", token: token,
@@ -91,7 +91,11 @@ import TesseraCore
             let rolledBack = try await http.request(.post, "/api/v2/actions/actions/\(id)/versions/\(firstID)/deploy", token: token)
             #expect(rolledBack.status == .created && rolledBack["number"] == .number(3) && rolledBack["code"] == .string(v1))
             let action = try await http.request(.get, "/api/v2/actions/actions/\(id)", token: token)
-            #expect(action["deployed_version"] == .number(3) && action["code"] == .string(v1) && action["all_changes_deployed"] == .bool(true))
+            #expect(action["code"] == .string(v1) && action["all_changes_deployed"] == .bool(true))
+            // An object, as Auth0's SDKs read it (auth0-python refuses a number).
+            let deployed = try #require(action["deployed_version"]?.objectValue)
+            #expect(deployed["number"] == .number(3) && deployed["code"] == .string(v1) && deployed["deployed"] == .bool(true))
+            #expect(deployed["id"] == .string("actv_\(id.dropFirst(4))_3") && deployed["action_id"] == .string(id))
             #expect(try await http.request(.get, "/api/v2/actions/actions/\(id)/versions/actv_nope", token: token).status == .notFound)
             _ = try await http.request(.post, "/api/v2/actions/actions", token: token,
                                        json: .object(["name": .string("Other"), "code": .string(v1)]))

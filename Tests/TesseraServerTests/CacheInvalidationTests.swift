@@ -144,6 +144,23 @@ import TesseraTokens
 
     static func databaseURL(of services: TesseraServices) -> String? { services.configuration.databaseURL }
 
+    /// Another process on the same SQLite file (`tessera apply` while the server runs) has no NOTIFY to send: the
+    /// server sees the file moved on its next cached read, reads `tessera_changes` and drops what changed.
+    @Test func anotherProcessOnTheSameSQLiteFileIsNoticed() async throws {
+        let harness = try await Harness.make(.sqlite)
+        let (client, _, audience) = try await Self.machineClient(on: harness.tenant)
+        let oldSecret = try #require(client.clientSecret)
+        let other = try await Store.open(databaseURL: nil, dataDirectory: harness.services.configuration.dataDirectory,
+                                         logger: Harness.logger)
+        let otherTenant = Tenant(issuer: Harness.issuer, store: other, keyRing: harness.services.keyRing, clock: harness.clock.clock)
+        #expect(try await harness.tenant.clients.machineAccess(clientID: client.clientID, audience: audience)?.authenticates(oldSecret) == true)
+
+        _ = try await otherTenant.clients.rotateSecret(client.clientID)
+        #expect(try await harness.tenant.clients.machineAccess(clientID: client.clientID, audience: audience)?.authenticates(oldSecret) == false)
+        await other.shutdown()
+        await harness.cleanup()
+    }
+
     /// A read that raced a change is answered but not kept: the next read goes to the store.
     @Test func aCopyReadDuringAChangeIsNotKept() async throws {
         let store = Store(backend: try await SQLiteBackend.open(path: NSTemporaryDirectory() + "cache-\(UUID()).sqlite", logger: Harness.logger))
