@@ -15,6 +15,7 @@ then wait for the server's own "Tessera is listening" line naming that URL (so a
 between can never answer for it), and start again on a new port, with a new data folder, if the bind fails.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -27,7 +28,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -414,3 +415,30 @@ def chromium(page_load_timeout: float = 20):
         yield driver
     finally:
         driver.quit()
+
+
+# ---------------------------------------------------------------- PostgreSQL databases of a test's own
+
+def psql(url: str, statement: str) -> None:
+    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement], check=True, timeout=60,
+                   stdin=subprocess.DEVNULL, capture_output=True)
+
+
+@contextlib.contextmanager
+def postgres_database(prefix: str):
+    """A new database on TESSERA_TEST_POSTGRES_URL's server, as a URL, dropped afterwards (a test without that
+    server is skipped)."""
+    server_url = os.environ.get("TESSERA_TEST_POSTGRES_URL")
+    if not server_url:
+        pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
+    parts = urlsplit(server_url)
+    remember_secret(parts.password)
+    database = prefix + uuid.uuid4().hex[:12]
+    psql(server_url, f'CREATE DATABASE "{database}"')
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, "/" + database, "", ""))
+    finally:
+        try:
+            psql(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        except subprocess.CalledProcessError:  # PostgreSQL before 13 has no FORCE; the server has stopped anyway
+            psql(server_url, f'DROP DATABASE IF EXISTS "{database}"')

@@ -15,6 +15,7 @@ FULL. The list tests compare what they list with what create and get returned th
 Every HTTP exchange the SDK makes is recorded (at httpcore, beneath the SDK): none may be a 5xx or a 429 (the SDK would
 retry those, slowly and silently) and none may take 5 s or more.
 """
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -22,12 +23,10 @@ import os
 import random
 import re
 import secrets
-import subprocess
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import httpcore
 import httpx
@@ -38,7 +37,7 @@ from auth0.management import ManagementClient
 from userhub_sdk import Code, adminv1, commonv1
 from userhub_sdk.types import UserHubError
 
-from conftest import TIMEOUT, remember_secret, start_tessera, stop_tessera
+from conftest import TIMEOUT, postgres_database, remember_secret, start_tessera, stop_tessera
 
 SLOW_SECONDS = 5.0
 USER_ID = re.compile(r"^usr_[A-Za-z0-9_-]{14}$")
@@ -71,11 +70,6 @@ class Directory:
         return self.api(self.auth0_key).users
 
 
-def _psql(server_url: str, sql: str) -> None:
-    subprocess.run(["psql", server_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True, timeout=60,
-                   stdin=subprocess.DEVNULL, capture_output=True)
-
-
 def _serve(kind: str):
     """A Tessera server on `kind`'s store with an admin key and an auth0 key from a tenant file (`serve --apply`)."""
     admin_key = "userhub_admin_" + secrets.token_urlsafe(32)
@@ -90,34 +84,25 @@ def _serve(kind: str):
                      f'    - {{ description: auth0 action, key: "{auth0_key}", integration: auth0 }}\n')
     env = dict(os.environ)
     env.pop("TESSERA_MASTER_KEY", None)
-    args = ["--apply", tenant]
-    server_url = database = database_url = None
-    if kind == "postgres":
-        server_url = os.environ["TESSERA_TEST_POSTGRES_URL"]
-        parts = urlsplit(server_url)
-        remember_secret(parts.password)
-        database = "directory_interop_" + uuid.uuid4().hex[:12]
-        _psql(server_url, f'CREATE DATABASE "{database}"')
-        database_url = urlunsplit((parts.scheme, parts.netloc, "/" + database, "", ""))
-        args += ["--database", database_url]
-        # PostgreSQL requires a master key (every instance reads the signing keys from the database).
-        env["TESSERA_MASTER_KEY"] = "directory-master-key-" + secrets.token_urlsafe(24)
-        remember_secret(env["TESSERA_MASTER_KEY"])
-    try:
-        running = start_tessera(*args, env=env, prefix=f"tessera-directory-{kind}-")
-    finally:
-        os.remove(tenant)
-        os.rmdir(folder)
-    try:
-        store = ["--data-dir", running.data_dir] + (["--database", database_url] if database_url else [])
-        yield Directory(kind, running.base.rstrip("/"), admin_key, auth0_key, running.data_dir, store, env)
-    finally:
-        stop_tessera(running)
-        if database:
-            try:
-                _psql(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            except subprocess.CalledProcessError:  # PostgreSQL before 13 has no FORCE; the server has stopped anyway
-                _psql(server_url, f'DROP DATABASE IF EXISTS "{database}"')
+    with contextlib.ExitStack() as stack:
+        args = ["--apply", tenant]
+        database_url = None
+        if kind == "postgres":
+            database_url = stack.enter_context(postgres_database("directory_interop_"))
+            args += ["--database", database_url]
+            # PostgreSQL requires a master key (every instance reads the signing keys from the database).
+            env["TESSERA_MASTER_KEY"] = "directory-master-key-" + secrets.token_urlsafe(24)
+            remember_secret(env["TESSERA_MASTER_KEY"])
+        try:
+            running = start_tessera(*args, env=env, prefix=f"tessera-directory-{kind}-")
+        finally:
+            os.remove(tenant)
+            os.rmdir(folder)
+        try:
+            store = ["--data-dir", running.data_dir] + (["--database", database_url] if database_url else [])
+            yield Directory(kind, running.base.rstrip("/"), admin_key, auth0_key, running.data_dir, store, env)
+        finally:
+            stop_tessera(running)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

@@ -11,13 +11,12 @@ author_bool_exp, author_constraint, ...), its results, and its errors (message, 
 always with HTTP 200 on /v1/graphql. Every HTTP exchange of every test is recorded: none may be a 5xx, and every
 /v1/graphql answer must be a 200 (the `http_log` fixture).
 """
+import contextlib
 import json
 import os
 import secrets
-import subprocess
-import uuid
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -27,7 +26,7 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.requests import RequestsHTTPTransport
 from graphql import GraphQLError, GraphQLSchema
 
-from conftest import TIMEOUT, remember_secret, start_tessera, stop_tessera
+from conftest import TIMEOUT, postgres_database, remember_secret, start_tessera, stop_tessera
 
 SCHEMA_SQL = """
 CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
@@ -121,11 +120,6 @@ class Engine:
         return raised.value.errors
 
 
-def _psql(server_url: str, sql: str) -> None:
-    subprocess.run(["psql", server_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True, timeout=60,
-                   stdin=subprocess.DEVNULL, capture_output=True)
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def engine(request):
     kind = request.param
@@ -133,33 +127,21 @@ def engine(request):
     remember_secret(secret)
     env = dict(os.environ, HASURA_GRAPHQL_ADMIN_SECRET=secret)
     env.pop("HASURA_GRAPHQL_DATABASE_URL", None)
-    database = server_url = None
-    if kind == "postgres":
-        server_url = os.environ.get("TESSERA_TEST_POSTGRES_URL")
-        if not server_url:
-            pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
-        parts = urlsplit(server_url)
-        remember_secret(parts.password)
-        database = "gql_interop_" + uuid.uuid4().hex[:12]
-        _psql(server_url, f'CREATE DATABASE "{database}"')
-        env["HASURA_GRAPHQL_DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, "/" + database, "", ""))
-    running = start_tessera(env=env, prefix=f"tessera-graphql-{kind}-")
-    try:
-        found = Engine(kind, running.base, secret)
-        assert found.run_sql(SCHEMA_SQL)["result_type"] == "CommandOk"
-        assert found.metadata(TRACK) == {"message": "success"}
-        found.schema_client = found.client(fetch_schema=True)
-        with found.schema_client:  # fetches the schema now, once: later tests count their own requests
-            assert found.schema_client.schema is not None
-        found.plain_client = found.client()
-        yield found
-    finally:
-        stop_tessera(running)
-        if database:
-            try:
-                _psql(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            except subprocess.CalledProcessError:  # PostgreSQL before 13 has no FORCE; the server has stopped anyway
-                _psql(server_url, f'DROP DATABASE IF EXISTS "{database}"')
+    with contextlib.ExitStack() as stack:
+        if kind == "postgres":
+            env["HASURA_GRAPHQL_DATABASE_URL"] = stack.enter_context(postgres_database("gql_interop_"))
+        running = start_tessera(env=env, prefix=f"tessera-graphql-{kind}-")
+        try:
+            found = Engine(kind, running.base, secret)
+            assert found.run_sql(SCHEMA_SQL)["result_type"] == "CommandOk"
+            assert found.metadata(TRACK) == {"message": "success"}
+            found.schema_client = found.client(fetch_schema=True)
+            with found.schema_client:  # fetches the schema now, once: later tests count their own requests
+                assert found.schema_client.schema is not None
+            found.plain_client = found.client()
+            yield found
+        finally:
+            stop_tessera(running)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ extensions.path, always HTTP 200 on /v1/graphql (the `http_log` fixture checks e
 answer differs from Hasura's, the test is a strict xfail that says how.
 """
 import base64
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -24,13 +25,12 @@ import hmac as hmac_module
 import json
 import os
 import secrets
-import subprocess
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -43,7 +43,7 @@ from gql import Client, gql
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.requests import RequestsHTTPTransport
 
-from conftest import TIMEOUT, remember_secret, start_tessera, stop_tessera
+from conftest import TIMEOUT, postgres_database, remember_secret, start_tessera, stop_tessera
 
 SECRET = "jwt-admin-" + uuid.uuid4().hex
 remember_secret(SECRET)
@@ -296,42 +296,24 @@ def admin_items(engine: Engine) -> list:
     return run(engine, ITEMS_QUERY, headers=ADMIN)["items"]
 
 
-def _psql(server_url: str, sql: str) -> None:
-    subprocess.run(["psql", server_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True, timeout=60,
-                   stdin=subprocess.DEVNULL, capture_output=True)
-
-
 def serve(kind: str, config: dict, env_extra=None, jwks_path=None):
     """A Tessera server in JWT mode with `config`, the tables, the permissions and the seed rows (a fixture's body)."""
     env = dict(os.environ, HASURA_GRAPHQL_ADMIN_SECRET=SECRET, HASURA_GRAPHQL_JWT_SECRET=json.dumps(config))
     for name in ("HASURA_GRAPHQL_DATABASE_URL", "HASURA_GRAPHQL_UNAUTHORIZED_ROLE"):
         env.pop(name, None)
     env.update(env_extra or {})
-    database = server_url = running = None
-    try:
+    with contextlib.ExitStack() as stack:
         if kind == "postgres":
-            server_url = os.environ.get("TESSERA_TEST_POSTGRES_URL")
-            if not server_url:
-                pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
-            parts = urlsplit(server_url)
-            remember_secret(parts.password)
-            database = "jwt_interop_" + uuid.uuid4().hex[:12]
-            _psql(server_url, f'CREATE DATABASE "{database}"')
-            env["HASURA_GRAPHQL_DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, "/" + database, "", ""))
+            env["HASURA_GRAPHQL_DATABASE_URL"] = stack.enter_context(postgres_database("jwt_interop_"))
         running = start_tessera(env=env, prefix=f"tessera-jwt-{kind}-")
-        engine = Engine(kind, running.base, jwks_path)
-        assert engine.sql(SCHEMA_SQL)["result_type"] == "CommandOk"
-        assert engine.admin_post("v1/metadata", {"type": "replace_metadata", "args": METADATA}) == {"message": "success"}
-        engine.sql(SEED_SQL)
-        yield engine
-    finally:
-        if running:
+        try:
+            engine = Engine(kind, running.base, jwks_path)
+            assert engine.sql(SCHEMA_SQL)["result_type"] == "CommandOk"
+            assert engine.admin_post("v1/metadata", {"type": "replace_metadata", "args": METADATA}) == {"message": "success"}
+            engine.sql(SEED_SQL)
+            yield engine
+        finally:
             stop_tessera(running)
-        if database:
-            try:
-                _psql(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            except subprocess.CalledProcessError:  # PostgreSQL before 13 has no FORCE; the server has stopped anyway
-                _psql(server_url, f'DROP DATABASE IF EXISTS "{database}"')
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

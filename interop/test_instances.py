@@ -4,10 +4,8 @@ answers to authlib's clients from then on, within the 30 s bound each instance's
 milliseconds: PostgreSQL's NOTIFY). Skipped when TESSERA_TEST_POSTGRES_URL is unset."""
 import os
 import secrets
-import subprocess
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import jwt
@@ -15,41 +13,27 @@ import pytest
 from auth0.management import ManagementClient
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
-from conftest import (STRONG_PASSWORD, TIMEOUT, fetch_token, remember_secret, serve_module, start_tessera,
-                      stop_tessera)
+from conftest import (STRONG_PASSWORD, TIMEOUT, fetch_token, postgres_database, remember_secret, serve_module,
+                      start_tessera, stop_tessera)
 from test_auth0_python import PlainHTTP
 
 BOUND = 30  # seconds: StoreChanges.staleness
 API = "https://instances.interop/"
 
 
-def _psql(url: str, statement: str) -> None:
-    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement], check=True, capture_output=True)
-
-
 @pytest.fixture(scope="module")
 def instances():
     """(first, second): the first a `TesseraServer` with the bootstrap admin client, the second the base URL of
     another instance on the same database."""
-    server_url = os.environ.get("TESSERA_TEST_POSTGRES_URL")
-    if not server_url:
-        pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
-    parts = urlsplit(server_url)
-    remember_secret(parts.password)
-    database = "instances_interop_" + uuid.uuid4().hex[:12]
-    database_url = urlunsplit((parts.scheme, parts.netloc, "/" + database, "", ""))
-    _psql(server_url, f'CREATE DATABASE "{database}"')
     env = dict(os.environ, TESSERA_BCRYPT_COST="4", TESSERA_MASTER_KEY="instances-master-key-" + secrets.token_urlsafe(24))
     remember_secret(env["TESSERA_MASTER_KEY"])
-    try:
+    with postgres_database("instances_interop_") as database_url:
         for first in serve_module("--database", database_url, env=env):
             second = start_tessera("--database", database_url, env=env)
             try:
                 yield first, second.base
             finally:
                 stop_tessera(second)
-    finally:
-        _psql(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 import pytest
@@ -39,8 +39,8 @@ from auth0.management import ManagementClient
 from auth0.management.core.api_error import ApiError
 from auth0.management.types.create_export_users_fields import CreateExportUsersFields
 
-from conftest import TIMEOUT, TesseraServer, fetch_token, remember_secret, serve_module
-from test_directory import PlainHTTP, _psql
+from conftest import TIMEOUT, TesseraServer, fetch_token, postgres_database, remember_secret, serve_module
+from test_directory import PlainHTTP
 
 DATABASE = "Username-Password-Authentication"
 CONNECTION_ID = "con_tessera_database"
@@ -91,25 +91,12 @@ def tenant(request):
         for server in serve_module(env=env):
             yield Tenant("sqlite", server)
         return
-    server_url = os.environ.get("TESSERA_TEST_POSTGRES_URL")
-    if not server_url:
-        pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
-    parts = urlsplit(server_url)
-    remember_secret(parts.password)
-    database = "user_exports_interop_" + uuid.uuid4().hex[:12]
-    database_url = urlunsplit((parts.scheme, parts.netloc, "/" + database, "", ""))
-    _psql(server_url, f'CREATE DATABASE "{database}"')
     # PostgreSQL requires a master key (every instance reads the signing keys from the database).
     env["TESSERA_MASTER_KEY"] = "user-exports-master-key-" + secrets.token_urlsafe(24)
     remember_secret(env["TESSERA_MASTER_KEY"])
-    try:
+    with postgres_database("user_exports_interop_") as database_url:
         for server in serve_module("--database", database_url, env=env):
             yield Tenant("postgres", server, database_url)
-    finally:
-        try:
-            _psql(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        except subprocess.CalledProcessError:  # PostgreSQL before 13 has no FORCE; the server has stopped anyway
-            _psql(server_url, f'DROP DATABASE IF EXISTS "{database}"')
 
 
 # ---------------------------------------------------------------------------------------------------- the SDK
