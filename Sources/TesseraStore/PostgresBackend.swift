@@ -35,11 +35,20 @@ public final class PostgresBackend: StoreBackend {
         }
         var poolSize = defaultPoolSize
         for item in components.queryItems ?? [] {
-            guard item.name == "pool_size", let value = item.value.flatMap(Int.init), (2...500).contains(value) else {
+            switch item.name {
+            case "pool_size":
+                guard let value = item.value.flatMap(Int.init), (2...500).contains(value) else {
+                    throw DomainError(.invalidInput, code: "invalid_database_url",
+                                      "pool_size in the database URL is a number of connections from 2 to 500")
+                }
+                poolSize = value
+            case "sslmode" where ["require", "verify-ca", "verify-full"].contains(item.value ?? ""):
+                // Connecting in the clear to a URL that demands TLS would be worse than refusing to start.
                 throw DomainError(.invalidInput, code: "invalid_database_url",
-                                  "the database URL takes one query parameter, pool_size, a number of connections from 2 to 500")
+                                  "sslmode=\(item.value ?? "") asks for TLS, which Tessera does not speak to PostgreSQL yet: use a loopback or private network and sslmode=disable")
+            default:
+                continue  // libpq's other parameters (sslmode=disable, application_name, …) change nothing here
             }
-            poolSize = value
         }
         let database = String(components.path.drop(while: { $0 == "/" }))
         var configuration = PostgresClient.Configuration(
