@@ -30,7 +30,8 @@ demo: run
 test:
 	scripts/test.sh
 
-# STORE=sqlite (default), postgres or both: the main store the server benchmarks run on (Benchmarks/common.sh).
+# STORE=sqlite (default), postgres or both: the main store the server benchmarks run on (Benchmarks/common.sh);
+# with PostgreSQL, Benchmarks/instances.sh also runs two instances on one database.
 STORE ?= sqlite
 bench:
 	scripts/install-deps.sh bench
@@ -39,6 +40,7 @@ bench:
 	  STORE=$$store Benchmarks/run.sh && STORE=$$store Benchmarks/signin.sh && STORE=$$store Benchmarks/actions.sh && \
 	  STORE=$$store Benchmarks/analytics.sh && STORE=$$store Benchmarks/charts.sh || exit 1; \
 	done
+	$(if $(filter both postgres,$(STORE)),Benchmarks/instances.sh)
 
 clean:
 	rm -rf .build $(DATA_DIR)
