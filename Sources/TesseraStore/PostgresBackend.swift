@@ -65,12 +65,15 @@ public final class PostgresBackend: StoreBackend {
 
     /// Listens on ``StoreChanges/channel`` for as long as the store is open, coming back after a lost connection.
     /// Whatever was announced while no one listened is unknown, so every group goes stale when listening starts.
+    /// Retries wait 1 s, then twice as long each time, up to 30 s, so a database that is down is not hammered.
     static func listen(_ client: PostgresClient, changes: StoreChanges, logger: Logger) async {
+        var pause = 1
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: StoreChanges.channel) { notifications in
                         changes.bumpAll()
+                        pause = 1
                         for try await notification in notifications {
                             if let rows = CachedRows(rawValue: notification.payload) { changes.bump(rows) } else { changes.bumpAll() }
                         }
@@ -79,9 +82,10 @@ public final class PostgresBackend: StoreBackend {
             } catch {
                 guard !Task.isCancelled else { return }
                 logger.warning("not hearing other instances' changes; cached rows reload within \(Int(StoreChanges.staleness)) s until this is back",
-                               metadata: ["error": "\(String(reflecting: error))"])
+                               metadata: ["error": "\(String(reflecting: error))", "retry_in_seconds": "\(pause)"])
             }
-            try? await Task.sleep(for: .seconds(1))
+            try? await Task.sleep(for: .seconds(pause))
+            pause = min(pause * 2, Int(StoreChanges.staleness))
         }
     }
 

@@ -142,6 +142,34 @@ import TesseraTokens
         await cleanup()
     }
 
+    /// A listening connection that is lost comes back, and every copy read before it came back is dropped: a change
+    /// made meanwhile is not missed, though its notification went nowhere.
+    @Test(.enabled(if: StoreKind.postgresURL != nil))
+    func aLostListeningConnectionComesBackAndMissesNothing() async throws {
+        let (first, second, _, cleanup) = try await Self.twoInstances()
+        let (client, _, audience) = try await Self.machineClient(on: first.tenant)
+        let oldSecret = try #require(client.clientSecret)
+        #expect(try await Self.tokenError(second, clientID: client.clientID, secret: oldSecret, audience: audience) == nil)
+
+        let url = try #require(Self.databaseURL(of: second))
+        let database = try #require(URLComponents(string: url)?.path.dropFirst())
+        let adminURL = try #require(StoreKind.postgresURL)
+        let admin = Store(backend: try PostgresBackend(url: adminURL, logger: Harness.logger))
+        let terminated = try await admin.read { db in
+            try await db.raw("""
+                SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity
+                WHERE datname = \(bind: String(database)) AND query LIKE 'LISTEN%'
+                """).all().count
+        }
+        await admin.shutdown()
+        #expect(terminated == 2)
+        _ = try await first.tenant.clients.rotateSecret(client.clientID)
+        #expect(try await Self.eventually {
+            try await Self.tokenError(second, clientID: client.clientID, secret: oldSecret, audience: audience) == "invalid_client"
+        })
+        await cleanup()
+    }
+
     static func databaseURL(of services: TesseraServices) -> String? { services.configuration.databaseURL }
 
     /// Another process on the same SQLite file (`tessera apply` while the server runs) has no NOTIFY to send: the
