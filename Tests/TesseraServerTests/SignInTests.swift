@@ -345,6 +345,51 @@ extension URLComponents {
         }
     }
 
+    /// A user cannot ask their way into the Management API: a user's token for it carries only the scopes their roles
+    /// grant there, whatever the request says, and the API refuses it otherwise. Other APIs keep the scopes asked for.
+    @Test(arguments: StoreKind.available)
+    func usersGetNoManagementScopesTheirRolesDoNotGrant(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
+        let setup = try await Self.setUp(harness)
+        let tenant = harness.tenant
+        let web = try await tenant.clients.create(.object([
+            "name": .string("Web"), "app_type": .string("regular_web"), "callbacks": .array([.string(Self.callback)]),
+            "grant_types": .array([.string("password")]),
+        ]))
+        try await harness.test { http in
+            func accessToken(audience: String, scope: String) async throws -> String {
+                let response = try await http.request(.post, "/oauth/token", json: .object([
+                    "grant_type": "password", "client_id": .string(web.clientID), "client_secret": .string(web.clientSecret!),
+                    "username": "ada@example.com", "password": .string(Self.password), "audience": .string(audience),
+                    "scope": .string(scope),
+                ]))
+                #expect(response.status == .ok, "\(response.text)")
+                return try #require(response["access_token"]?.stringValue)
+            }
+            func token(audience: String, scope: String) async throws -> [String: JSONValue] {
+                decodeJWTPart(try await accessToken(audience: audience, scope: scope), 1)
+            }
+            let management = tenant.managementAudience
+            let asked = try await token(audience: management, scope: "openid read:users delete:users")
+            #expect(asked["scope"] == .string("openid"))
+            let refused = try await http.request(.get, "/api/v2/users", token: try await accessToken(audience: management, scope: "read:users"))
+            #expect(refused.status == .forbidden)
+
+            // A role that holds read:users on the Management API lets its users have it, and nothing more.
+            let admin = try await tenant.roles.create(.object(["name": .string("directory reader")]))
+            try await tenant.roles.addPermissions(admin.id, .object(["permissions": .array([.object([
+                "resource_server_identifier": .string(management), "permission_name": .string("read:users"),
+            ])])]))
+            try await tenant.roles.assign(roleIDs: [admin.id], toUser: setup.user.userID)
+            let granted = try await token(audience: management, scope: "openid read:users delete:users")
+            #expect(granted["scope"] == .string("openid read:users"))
+            #expect(granted["permissions"] == .array([.string("read:users")]))
+
+            // Another API: the scopes asked for, as before.
+            #expect(try await token(audience: Self.api, scope: "openid read:rows write:rows")["scope"] == .string("openid read:rows write:rows"))
+        }
+    }
+
     /// Ten wrong passwords from one address throttle it for that user; a success before that clears the count in the
     /// same commit that records the login (logins_count, last_ip).
     @Test(arguments: StoreKind.available)

@@ -24,6 +24,15 @@ public struct TokenMinter: Sendable {
         public let scope: String
     }
 
+    /// The scopes a user's token gets of those asked for. On the Management API asking is not enough: only the
+    /// scopes the user's roles grant there pass (Auth0 gives users none of its Management API but their own
+    /// profile's), besides OpenID Connect's. Other APIs get what was asked, as Auth0 does without RBAC.
+    static func userScopes(_ asked: [String], on server: ResourceServer?, permissions: [String]) -> [String] {
+        guard let server, server.isSystem else { return asked }
+        let held = Set(permissions)
+        return asked.filter { OpenIDScope(rawValue: $0) != nil || held.contains($0) }
+    }
+
     public func mint(for grant: GrantRecord, client: Client) async throws -> Minted {
         let user = try await tenant.users.get(grant.userID)
         let now = clock.now()
@@ -32,7 +41,10 @@ public struct TokenMinter: Sendable {
         if let audience = grant.audience { server = try await tenant.resourceServers.find(audience) }
         let lifetime = server?.tokenLifetime ?? Self.userinfoOnlyLifetime
         let custom = PostLoginResult(stored: grant.customClaims)
-        let scopes = (grant.scopes + custom.addedScopes.filter { !grant.scopes.contains($0) })
+        var permissions: [String] = []
+        if let server { permissions = try await tenant.roles.permissions(ofUser: user.userID, audience: server.identifier) }
+        let requested = Self.userScopes(grant.scopes, on: server, permissions: permissions)
+        let scopes = (requested + custom.addedScopes.filter { !requested.contains($0) })
             .filter { !custom.removedScopes.contains($0) }
         let scope = scopes.joined(separator: " ")
 
@@ -44,7 +56,6 @@ public struct TokenMinter: Sendable {
         if let server {
             access["aud"] = grant.scopes.contains(.openid)
                 ? .array([.string(server.identifier), .string(issuer + "userinfo")]) : .string(server.identifier)
-            let permissions = try await tenant.roles.permissions(ofUser: user.userID, audience: server.identifier)
             access["permissions"] = .array(permissions.map(JSONValue.string))
         } else {
             access["aud"] = .string(issuer + "userinfo")
