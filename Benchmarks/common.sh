@@ -23,6 +23,7 @@ case "$STORE" in
     STORE_URL=$(scripts/postgres.sh start "$store_dir/pg")
     export TESSERA_MASTER_KEY=${TESSERA_MASTER_KEY:-bench-master-key-0123456789abcdef0123456789abcdef}
     export TESSERA_DATABASE_URL=$STORE_URL  # the one-shot commands (`tessera token create`) read the same store
+    trap 'scripts/postgres.sh stop "$store_dir/pg"; rm -rf "$store_dir" "$data"' EXIT  # until serve_tessera's trap
     ;;
   *) echo "STORE is sqlite or postgres, not $STORE" >&2; exit 2 ;;
 esac

@@ -155,10 +155,26 @@ public final class PostgresBackend: StoreBackend {
     /// Changes are announced (``listen(_:changes:logger:)``), not looked for.
     public func commitFingerprint() -> Int? { nil }
 
+    /// The listener stops first, while the client still runs: a connection lease it is waiting for must be answered
+    /// (a client whose `run()` has ended leaves leases waiting forever). Should it still not stop, shutdown goes on
+    /// after 5 s without it.
     public func shutdown() async {
-        listener?.cancel()
+        if let listener {
+            listener.cancel()
+            await Self.wait(for: listener, atMost: .seconds(5))
+        }
         runner.cancel()
-        _ = await listener?.value
         _ = await runner.value
+    }
+
+    /// Returns when `task` ends or `limit` has passed, whichever comes first.
+    static func wait(for task: Task<Void, Never>, atMost limit: Duration) async {
+        let (ended, signal) = AsyncStream<Void>.makeStream()
+        let waiter = Task { await task.value; signal.yield() }
+        let timer = Task { try? await Task.sleep(for: limit); signal.yield() }
+        for await _ in ended { break }
+        waiter.cancel()
+        timer.cancel()
+        signal.finish()
     }
 }
