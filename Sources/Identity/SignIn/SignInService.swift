@@ -82,7 +82,6 @@ public struct SignInService: Sendable {
             throw SignInError.wrongCredentials
         }
         guard !found.user.blocked else { throw SignInError.blocked }
-        // One commit: the count of failures from this address is cleared with the login recorded, when there is one.
         // The count of failures from this address is cleared with the login recorded, when there is one.
         let clearFailures: WriteBatch.Step? = standing.failures == 0 ? nil : { @Sendable db in
             try await LoginThrottle.reset(userID: userID, ip: ip, in: db)
