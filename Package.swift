@@ -92,6 +92,17 @@ let package = Package(
             resources: [.copy("Resources/templates")],
             swiftSettings: strict
         ),
+        .target(
+            name: "Console",
+            dependencies: [
+                "TesseraCore", "TesseraHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            resources: [.copy("Resources/assets")],
+            swiftSettings: strict
+        ),
         .systemLibrary(
             name: "CJavaScriptCore",
             pkgConfig: "javascriptcoregtk-4.1",
@@ -162,7 +173,7 @@ let package = Package(
             name: "TesseraServer",
             dependencies: [
                 "TesseraCore", "TesseraStore", "TesseraTokens", "TesseraHTTP", "Identity", "IdentityManagement", "Actions", "Analytics", "Charts",
-                "TenantFile", "GraphQLEngine", "Directory",
+                "TenantFile", "GraphQLEngine", "Directory", "Console",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -176,7 +187,7 @@ let package = Package(
             name: "tessera",
             dependencies: [
                 "TesseraServer", "TenantFile", "TesseraCore", "TesseraTokens", "TesseraHTTP", "IdentityManagement", "Actions", "Analytics",
-                "GraphQLEngine", "Directory",
+                "GraphQLEngine", "Directory", "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -212,7 +223,7 @@ let package = Package(
             name: "TesseraServerTests",
             dependencies: [
                 "TesseraServer", "TenantFile", "TesseraStore", "TesseraTokens", "TesseraCore", "TesseraHTTP", "IdentityManagement", "Identity",
-                "Actions", "Analytics", "GraphQLEngine", "Directory",
+                "Actions", "Analytics", "GraphQLEngine", "Directory", "Console",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -217,13 +217,23 @@ public struct ActionStore: Sendable {
                         results: results.jsonText(), createdAt: Timestamp.string(clock.now()))
     }
 
+    /// The newest executions first, for the console's list (Auth0 has no such endpoint; Tessera adds it).
+    public func recentExecutions(limit: Int) async throws -> [JSONValue] {
+        try await store.read { db in
+            try await db.select().columns("*").from("action_executions").orderBy("created_at", .descending)
+                .limit(max(1, min(limit, 100))).all().map(Self.executionWire)
+        }
+    }
+
+    static func executionWire(_ row: any SQLRow) throws -> JSONValue {
+        .object(["id": .string(try row.string("id")), "trigger_id": .string(try row.string("trigger_id")),
+                 "status": .string(try row.string("status")), "results": try row.json("results"),
+                 "created_at": .string(try row.string("created_at"))])
+    }
+
     public func execution(_ id: String) async throws -> JSONValue? {
         try await store.read { db in
-            try await db.select().columns("*").from("action_executions").where("id", .equal, id).first().map { row in
-                .object(["id": .string(try row.string("id")), "trigger_id": .string(try row.string("trigger_id")),
-                         "status": .string(try row.string("status")), "results": try row.json("results"),
-                         "created_at": .string(try row.string("created_at"))])
-            }
+            try await db.select().columns("*").from("action_executions").where("id", .equal, id).first().map(Self.executionWire)
         }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Directory
 import GraphQLEngine
 import Actions
+import Console
 import Hummingbird
 import HTTPTypes
 import Identity
@@ -15,8 +16,9 @@ import TesseraHTTP
 
 /// The composition root: one Hummingbird application serving every enabled service on one port.
 public enum TesseraApplication {
+    /// `loopback` is where the console reaches the public APIs; ``make`` sets it once the port is open.
     public static func router(services: TesseraServices, metrics: PrometheusCollectorRegistry?,
-                              hook: (any PostLoginHook)? = nil) async throws
+                              hook: (any PostLoginHook)? = nil, loopback: LoopbackAddress = LoopbackAddress()) async throws
         -> Router<TesseraRequestContext>
     {
         let router = Router(context: TesseraRequestContext.self)
@@ -64,6 +66,8 @@ public enum TesseraApplication {
         DirectoryAPI<TesseraRequestContext>(directory: services.directory).addRoutes(to: router)
         if let graphql = services.graphql { GraphQLRoutes<TesseraRequestContext>(service: graphql).addRoutes(to: router) }
         try DemoRoutes(tenant: services.tenant).addRoutes(to: router)
+        try Console(settings: ConsoleSetup.settings(services), backend: ServerConsoleBackend(services: services), address: loopback,
+                    clock: { services.clock.now() }).addRoutes(to: router)
         try OpenAPIRoutes().addRoutes(to: router)
         return router
     }
@@ -73,10 +77,15 @@ public enum TesseraApplication {
         -> some ApplicationProtocol
     {
         let configuration = services.configuration
+        let loopback = LoopbackAddress()
         return Application(
-            router: try await router(services: services, metrics: metrics),
+            router: try await router(services: services, metrics: metrics, loopback: loopback),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tessera"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                await loopback.listening(host: configuration.host, port: port)
+                await onServerRunning(port)
+            },
             logger: logger
         )
     }

@@ -1,6 +1,7 @@
 import Actions
 import Analytics
 import ArgumentParser
+import Console
 import Foundation
 import GraphQLEngine
 import IdentityManagement
@@ -19,7 +20,7 @@ struct TesseraCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "Identity, analytics and GraphQL with JWTs, self-hosted in one binary.",
-        subcommands: [Serve.self, Apply.self, Keys.self, Login.self, ActionsCommand.self, TokenCommand.self, AnalyticsCommand.self, GraphQLCommand.self, DirectoryCommand.self, Speed.self]
+        subcommands: [Serve.self, Apply.self, Keys.self, ConsoleCommand.self, Login.self, ActionsCommand.self, TokenCommand.self, AnalyticsCommand.self, GraphQLCommand.self, DirectoryCommand.self, Speed.self]
     )
 
     static func main() async {
@@ -166,6 +167,13 @@ struct Serve: AsyncParsableCommand {
                       client_secret: \(credentials.secret)
                     """)
             }
+            // Before the tenant file, so that it may give people the console's role.
+            if try await ConsoleSetup.ensure(services) {
+                say("""
+                    Created the \(ConsoleSettings.adminRole) role for the web console at \(configuration.issuer)console/.
+                    Grant it to a user with: tessera console grant <email> (with the same --data-dir or database)
+                    """)
+            }
             if let apply, let tenantFile {
                 let report = try await tenantFile.apply(to: services)
                 say(report.summary(file: apply))
@@ -181,6 +189,7 @@ struct Serve: AsyncParsableCommand {
 
                         Tessera is running. Open \(configuration.issuer)demo/ in a browser: sign up, sign in, and see your ID token,
                         the analytics JWT the post-login Action put in it, the endpoint it reads and the chart it embeds.
+                        The console is at \(configuration.issuer)console/ (the demo user holds \(ConsoleSettings.adminRole)).
                         Management API credentials: \(configuration.dataDirectory)/admin-client.json. Stop with Ctrl-C.
                         """)
                 }
@@ -208,6 +217,30 @@ struct Apply: AsyncParsableCommand {
         let tenantFile = try reportingErrors { try TenantFile.load(path: file) }
         try await withServices(configuration, logger: logger) { services in
             say(try await tenantFile.apply(to: services).summary(file: file))
+        }
+    }
+}
+
+struct ConsoleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console", abstract: "The web console at /console/.", subcommands: [Grant.self])
+
+    struct Grant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give a user the \(ConsoleSettings.adminRole) role, which opens the console.")
+        @Argument(help: "The user's email.") var email: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let configuration = try store.configuration()
+            try await withServices(configuration, logger: store.logger(configuration)) { services in
+                try await ConsoleSetup.ensure(services)
+                let users = try await services.tenant.users.byEmail(email)
+                guard !users.isEmpty else { throw ValidationError("No user has the email \(email)") }
+                guard let role = try await services.tenant.roles.list(nameFilter: ConsoleSettings.adminRole)
+                    .first(where: { $0.name == ConsoleSettings.adminRole }) else { throw ValidationError("The console role is missing") }
+                for user in users { try await services.tenant.roles.assign(roleIDs: [role.id], toUser: user.userID) }
+                say("\(email) now holds \(ConsoleSettings.adminRole): open \(configuration.issuer)console/ and sign in")
+            }
         }
     }
 }

@@ -121,6 +121,12 @@ public struct ActionsManagementAPI: Sendable {
             return try JSONResponse.make(JSONValue.object(["bindings": .array(records.map { .object([
                 "trigger_id": .string(trigger), "display_name": .string($0.name), "action": $0.wire]) })]))
         }
+        // Tessera's addition: the newest executions, `?per_page=` (at most 100), for the console.
+        api.get("executions") { request, _ in
+            try await authorizer.authorize(request, anyOf: [.readActions])
+            let limit = Int(try request.query["per_page"] ?? "50") ?? 50
+            return try JSONResponse.make(JSONValue.object(["executions": .array(try await actions.recentExecutions(limit: limit))]))
+        }
         api.get("executions/:id") { request, context in
             try await authorizer.authorize(request, anyOf: [.readActions])
             guard let execution = try await actions.execution(try context.pathParameter("id")) else {

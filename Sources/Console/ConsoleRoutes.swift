@@ -1,0 +1,243 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import TesseraCore
+import TesseraHTTP
+
+/// Everything one console request needs: who is signed in, their form, and clients for each public API.
+struct ConsoleCall: Sendable {
+    let session: ConsoleSession
+    /// The Management API (and Actions) with the person's own token.
+    let management: PublicAPI
+    let console: Console
+    let query: RequestParameters
+    let form: RequestParameters
+    let files: [MultipartPart]
+    /// This page (GET) or the page the form came from (POST): where a fresh sign-in returns.
+    let back: String
+    let context: TesseraRequestContext
+
+    func parameter(_ name: String) throws -> String { try context.pathParameter(name) }
+
+    /// A form's field, refused with a clear message when it is missing or blank.
+    func required(_ name: String, _ label: String) throws -> String {
+        guard let value = form[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+            throw DomainError(.invalidInput, code: "missing_field", "\(label) is required")
+        }
+        return value
+    }
+}
+
+/// `/console/`: server-rendered pages over Tessera's public APIs, signed in through Tessera's own hosted login.
+public struct Console: Sendable {
+    let settings: ConsoleSettings
+    let backend: any ConsoleBackend
+    let address: LoopbackAddress
+    let admins = AdminCheck()
+    let assets: ConsoleAssets
+    let clock: @Sendable () -> Date
+
+    public init(settings: ConsoleSettings, backend: any ConsoleBackend, address: LoopbackAddress,
+                clock: @escaping @Sendable () -> Date = Date.init) throws {
+        self.settings = settings
+        self.backend = backend
+        self.address = address
+        self.assets = try ConsoleAssets()
+        self.clock = clock
+    }
+
+    public func addRoutes(to router: Router<TesseraRequestContext>) {
+        router.get("console") { request, context in try await home(request, context) }
+        router.get("console/assets/:file") { _, context in assets.serve(try context.pathParameter("file")) }
+        router.get("console/login") { request, _ in try await login(request) }
+        router.get("console/callback") { request, _ in try await callback(request) }
+        router.post("console/logout") { request, context in try await logout(request, context) }
+        IdentityPages(console: self).addRoutes(to: router)
+        ActionPages(console: self).addRoutes(to: router)
+        AnalyticsPages(console: self).addRoutes(to: router)
+        GraphQLPages(console: self).addRoutes(to: router)
+        DirectoryPages(console: self).addRoutes(to: router)
+    }
+
+    func home(_ request: Request, _ context: TesseraRequestContext) async throws -> Response {
+        // `/console` and `/console/` reach here alike.
+        guard let session = session(request) else { return redirectToLogin(from: "/console/") }
+        return try await respond(request, session: session, context: context) { call in .page(try await HomePage.render(call)) }
+    }
+
+    // MARK: Signing in
+
+    func login(_ request: Request) async throws -> Response {
+        guard let clientID = try await backend.consoleClientID() else {
+            return refusal("The console is not set up", "The application named “\(ConsoleSettings.applicationName)” is missing. Restart Tessera to create it again.", status: .serviceUnavailable)
+        }
+        let attempt = LoginAttempt.start(returnTo: (try? request.query["return_to"]) ?? "/console/")
+        let query = RequestParameters([
+            ("response_type", "code"), ("client_id", clientID), ("redirect_uri", settings.redirectURI),
+            ("scope", (["openid", "profile", "email"] + settings.scopes).joined(separator: " ")),
+            ("audience", settings.managementAudience), ("state", attempt.state),
+            ("code_challenge", attempt.challenge), ("code_challenge_method", "S256"),
+        ])
+        var response = Response(status: .seeOther, headers: [.location: "/authorize?" + query.urlEncoded, .cacheControl: "no-store"])
+        response.setCookie(cookie(LoginAttempt.cookie, attempt.cookieValue, maxAge: 600, sameSite: .lax))
+        return response
+    }
+
+    func callback(_ request: Request) async throws -> Response {
+        let query = try request.query
+        guard let attempt = request.cookie(LoginAttempt.cookie).flatMap(LoginAttempt.init(cookie:)),
+              let state = query["state"], state == attempt.state
+        else {
+            return refusal("Sign-in expired", "This sign-in did not start here or took too long. Open the console again.", status: .badRequest)
+        }
+        if let error = query["error"] {
+            return refusal("Sign-in refused", query["error_description"] ?? error, status: .forbidden)
+        }
+        guard let code = query["code"], let clientID = try await backend.consoleClientID() else {
+            return refusal("Sign-in failed", "The hosted login returned no authorization code.", status: .badRequest)
+        }
+        let tokenEndpoint = PublicAPI(address: address, credentials: [])
+        let answer = try await tokenEndpoint.send(.POST, "/oauth/token", body: Array(RequestParameters([
+            ("grant_type", "authorization_code"), ("client_id", clientID), ("code", code),
+            ("redirect_uri", settings.redirectURI), ("code_verifier", attempt.verifier),
+        ]).urlEncoded.utf8), contentType: "application/x-www-form-urlencoded")
+        guard answer.ok, let token = answer.json?["access_token"]?.stringValue,
+              let session = ConsoleSession(token: token, now: clock())
+        else {
+            return refusal("Sign-in failed", "The token endpoint refused the code: \(answer.problem)", status: .badGateway)
+        }
+        guard try await isAdmin(session) else {
+            var response = notAdmin()
+            response.setCookie(expired(LoginAttempt.cookie))
+            return response
+        }
+        var response = Response(status: .seeOther, headers: [.location: attempt.returnTo, .cacheControl: "no-store"])
+        response.setCookie(expired(LoginAttempt.cookie))
+        response.setCookie(cookie(ConsoleSession.cookie, token, maxAge: Int(session.expires.timeIntervalSince(clock())), sameSite: .strict))
+        return response
+    }
+
+    func logout(_ request: Request, _ context: TesseraRequestContext) async throws -> Response {
+        let form = try await BodyReader.form(request)
+        if let session = session(request), !session.acceptsCSRF(form["csrf"]) { return forbiddenChange() }
+        var query: [(String, String)] = [("returnTo", settings.issuer + "console/")]
+        if let clientID = try await backend.consoleClientID() { query.append(("client_id", clientID)) }
+        var response = Response(status: .seeOther, headers: [
+            .location: "/v2/logout?" + RequestParameters(query.map { (name: $0.0, value: $0.1) }).urlEncoded, .cacheControl: "no-store",
+        ])
+        response.setCookie(expired(ConsoleSession.cookie))
+        return response
+    }
+
+    // MARK: Serving pages
+
+    func session(_ request: Request) -> ConsoleSession? {
+        request.cookie(ConsoleSession.cookie).flatMap { ConsoleSession(token: $0, now: clock()) }
+    }
+
+    func isAdmin(_ session: ConsoleSession) async throws -> Bool {
+        let api = PublicAPI(address: address, credentials: [("Authorization", "Bearer " + session.accessToken)])
+        return try await admins.isAdmin(session, role: ConsoleSettings.adminRole, now: clock()) {
+            try await api.get("/api/v2/users/\(segment(session.subject))/roles")
+        }
+    }
+
+    /// A GET page: signed in and admin, or sent to sign in (returning here) or refused.
+    func page(_ router: Router<TesseraRequestContext>, _ path: RouterPath,
+              _ render: @escaping @Sendable (ConsoleCall) async throws -> Page) {
+        router.get(path) { request, context in
+            guard let session = session(request) else { return redirectToLogin(from: request.uri.description) }
+            return try await respond(request, session: session, context: context) { call in .page(try await render(call)) }
+        }
+    }
+
+    /// A change: signed in, admin, same-origin, carrying the session's CSRF token.
+    func change(_ router: Router<TesseraRequestContext>, _ path: RouterPath, bodyLimit: Int = 1 << 20,
+                _ handle: @escaping @Sendable (ConsoleCall) async throws -> Outcome) {
+        router.post(path) { request, context in
+            if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site != "same-origin", site != "none" {
+                return forbiddenChange()
+            }
+            var files: [MultipartPart] = []
+            var form = RequestParameters()
+            if let parts = try await BodyReader.multipart(request, limit: 32 << 20) {
+                form = RequestParameters(parts.filter { $0.filename == nil }.map { (name: $0.name, value: $0.text) })
+                files = parts.filter { $0.filename != nil }
+            } else {
+                form = try await BodyReader.form(request, limit: bodyLimit)
+            }
+            let back = LoginAttempt.safeReturn(form["back"] ?? "/console/")
+            guard let session = session(request) else { return redirectToLogin(from: back) }
+            guard session.acceptsCSRF(form["csrf"]) else { return forbiddenChange() }
+            return try await respond(request, session: session, context: context, form: form, files: files, back: back, handle)
+        }
+    }
+
+    private func respond(_ request: Request, session: ConsoleSession, context: TesseraRequestContext,
+                         form: RequestParameters = .init(), files: [MultipartPart] = [], back: String? = nil,
+                         _ handle: @Sendable (ConsoleCall) async throws -> Outcome) async throws -> Response {
+        let here = back ?? request.uri.description
+        do {
+            guard try await isAdmin(session) else { return notAdmin() }
+            let call = ConsoleCall(
+                session: session, management: PublicAPI(address: address, credentials: [("Authorization", "Bearer " + session.accessToken)]),
+                console: self, query: try request.query, form: form, files: files, back: here,
+                context: context)
+            switch try await handle(call) {
+            case .page(let page):
+                return Layout.response(page, session: session, notice: (try? request.query["notice"]).flatMap(Notice.init(rawValue:)))
+            case .redirect(let path, let notice):
+                let target = notice.map { path + (path.contains("?") ? "&" : "?") + "notice=" + $0.rawValue } ?? path
+                return Response(status: .seeOther, headers: [.location: target, .cacheControl: "no-store"])
+            }
+        } catch let failure as APIFailure where failure.expiredSession {
+            return redirectToLogin(from: here)
+        } catch let failure as APIFailure {
+            let status: HTTPResponse.Status = (400..<500).contains(failure.response.status)
+                ? .init(code: failure.response.status) : .badGateway
+            return problem("The API refused", failure.message, back: here, session: session, status: status)
+        } catch let error as DomainError {
+            return problem("That did not work", error.message, back: here, session: session,
+                           status: error.kind == .notFound ? .notFound : .badRequest)
+        }
+    }
+
+    // MARK: Answers
+
+    func redirectToLogin(from path: String) -> Response {
+        let query = RequestParameters([("return_to", LoginAttempt.safeReturn(path))])
+        return Response(status: .seeOther, headers: [.location: "/console/login?" + query.urlEncoded, .cacheControl: "no-store"])
+    }
+
+    func notAdmin() -> Response {
+        refusal("Not a console administrator", """
+            This account does not hold the \(ConsoleSettings.adminRole) role, which the console requires. \
+            An administrator can grant it with: tessera console grant <email>
+            """, status: .forbidden)
+    }
+
+    func forbiddenChange() -> Response {
+        refusal("Change refused", "This change did not come from a console page (its form token is missing or wrong). Reload the page and try again.",
+                status: .forbidden)
+    }
+
+    func refusal(_ title: String, _ message: String, status: HTTPResponse.Status) -> Response {
+        let body: HTML = "<p class=\"error\" role=\"alert\">\(message)</p><p><a href=\"/console/\">Open the console</a></p>"
+        return Layout.response(Page(title: title, section: .home, body: body, status: status), session: nil)
+    }
+
+    func problem(_ title: String, _ message: String, back: String, session: ConsoleSession, status: HTTPResponse.Status) -> Response {
+        let body: HTML = "<p class=\"error\" role=\"alert\">\(message)</p><p><a href=\"\(back)\">Back</a></p>"
+        return Layout.response(Page(title: title, section: .home, body: body, status: status), session: session)
+    }
+
+    func cookie(_ name: String, _ value: String, maxAge: Int, sameSite: Cookie.SameSite) -> Cookie {
+        Cookie(name: name, value: value, maxAge: max(0, maxAge), path: "/console", secure: settings.secureCookies, httpOnly: true, sameSite: sameSite)
+    }
+
+    func expired(_ name: String) -> Cookie {
+        Cookie(name: name, value: "", maxAge: 0, path: "/console", secure: settings.secureCookies, httpOnly: true, sameSite: .lax)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import TesseraCore
+import TesseraHTTP
+
+/// The directory's connections (state, last sync, errors, "sync now" with live progress) and its users, over
+/// UserHub's `/admin/v1` with a directory API key.
+struct DirectoryPages: Sendable {
+    let console: Console
+
+    func addRoutes(to router: Router<TesseraRequestContext>) {
+        console.page(router, "console/directory") { call in try await overview(call) }
+        console.change(router, "console/directory/:connection/sync") { call in
+            let id = try call.parameter("connection")
+            try await api().call(.POST, "/admin/v1/connections/\(segment(id)):sync", json: .object([:]))
+            return .redirect("/console/directory", notice: .synced)
+        }
+        // What the page's script polls while a sync runs: the connections' `sync` objects, nothing secret.
+        router.get("console/directory/progress") { request, _ in
+            guard let session = console.session(request), try await console.isAdmin(session) else {
+                return JSONResponse.text(#"{"error":"sign in to the console"}"#, status: .unauthorized)
+            }
+            let connections = try await api().get("/admin/v1/connections")["connections"]?.arrayValue ?? []
+            return JSONResponse.text(JSONValue.object(["connections": .array(connections.map { connection in
+                .object(["id": connection["id"] ?? .null, "state": connection["state"] ?? .null, "sync": connection["sync"] ?? .null])
+            })]).jsonText(), headers: [.cacheControl: "no-store"])
+        }
+    }
+
+    func api() async throws -> PublicAPI {
+        guard let key = try await console.backend.directoryKey() else {
+            throw DomainError(.unavailable, code: "directory_off", "The directory is not served by this instance")
+        }
+        return PublicAPI(address: console.address, credentials: [("Authorization", "Bearer " + key)])
+    }
+
+    func overview(_ call: ConsoleCall) async throws -> Page {
+        let api = try await api()
+        async let connections = api.get("/admin/v1/connections")
+        async let users = api.get("/admin/v1/users", query: [("pageSize", "25")])
+        let rows = (try await connections["connections"]?.arrayValue ?? []).map { connection -> [HTML] in
+            let id = connection["id"]?.stringValue ?? ""
+            let sync = connection["sync"]
+            let progress: HTML = "<span data-sync=\"\(id)\" aria-live=\"polite\">\(Self.progress(sync))</span>"
+            return ["\(connection["displayName"])<br><code>\(id)</code>", "\(connection["state"]) \(connection["stateReason"] ?? .null)",
+                    progress, "\(sync?["lastPullTime"])", "<span class=\"error\">\(sync?["lastError"])</span>",
+                    Widgets.button("/console/directory/\(segment(id))/sync", session: call.session, back: "/console/directory", submit: "Sync now")]
+        }
+        let userRows = (try await users["users"]?.arrayValue ?? []).map { user -> [HTML] in
+            ["\(user["displayName"])", "\(user["email"])", "\(user["state"])", "<code>\(user["id"])</code>"]
+        }
+        let body: HTML = """
+            <div data-progress="/console/directory/progress">\(Widgets.table("Connections", headers: ["Connection", "State", "Sync", "Last sync", "Last error", ""], rows: rows,
+                                                             empty: "No connection: add one under directory.connections in tessera.yaml."))</div>\
+            <h2>Users</h2>\(Widgets.table("Directory users", headers: ["Name", "Email", "State", "ID"], rows: userRows))
+            """
+        return Page(title: "Directory", section: .directory, body: body)
+    }
+
+    static func progress(_ sync: JSONValue?) -> String {
+        guard let sync else { return "" }
+        let done = sync["usersDone"]?.displayText ?? "0"
+        if sync["running"]?.boolValue == true {
+            return "running: \(done)" + (sync["usersTotal"].map { " of \($0.displayText)" } ?? "") + " users"
+        }
+        return "idle" + (sync["lastPassUsers"].map { "; last pass \($0.displayText) users" } ?? "")
+    }
+}
