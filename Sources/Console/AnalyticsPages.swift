@@ -52,9 +52,12 @@ struct AnalyticsPages: Sendable {
         console.change(router, "console/analytics/:ws/pipes") { call in
             let scope = try await scope(call)
             let name = try call.required("name", "Name")
+            var sql = try call.required("sql", "SQL")
+            // Tinybird reads `{{ }}` only in SQL that starts with a `%` line; the console adds it rather than fail.
+            if sql.contains("{{"), !sql.hasPrefix("%") { sql = "%\n" + sql }
             try await scope.api.call(.POST, "/v0/pipes", json: .object([
                 "name": .string(name), "description": .string(call.form["description"] ?? ""),
-                "nodes": .array([.object(["name": .string(name + "_0"), "sql": .string(try call.required("sql", "SQL")), "type": .string("standard")])]),
+                "nodes": .array([.object(["name": .string(name + "_0"), "sql": .string(sql), "type": .string("standard")])]),
             ]))
             return .redirect("\(scope.path)/pipes/\(segment(name))", notice: .created)
         }
@@ -131,22 +134,22 @@ struct AnalyticsPages: Sendable {
         let body: HTML = """
             \(shown)<h2>Data sources</h2>\(Widgets.table("Data sources", headers: ["Name", "Rows", "Quarantined", "Description"], rows: sourceRows))\
             \(Widgets.form("\(scope.path)/datasources", session: call.session, back: scope.path, label: "Create a data source", fields: """
-            \(Widgets.field("name", "Name", required: true))\
+            \(Widgets.field("name", "Name", required: true, id: "f-ds-name"))\
             \(Widgets.area("schema", "Schema", rows: 3, hint: "As in a .datasource file: `city` String `json:$.city`, `amount` Float64 `json:$.amount`"))\
-            \(Widgets.field("description", "Description"))
+            \(Widgets.field("description", "Description", id: "f-ds-description"))
             """, submit: "Create the data source"))\
             <h2>Pipes</h2>\(Widgets.table("Pipes", headers: ["Name", "Endpoint", "Description"], rows: pipeRows))\
             \(Widgets.form("\(scope.path)/pipes", session: call.session, back: scope.path, label: "Create a pipe", fields: """
-            \(Widgets.field("name", "Name", required: true))\(Widgets.field("description", "Description"))\
+            \(Widgets.field("name", "Name", required: true, id: "f-pipe-name"))\(Widgets.field("description", "Description", id: "f-pipe-description"))\
             \(Widgets.area("sql", "SQL of its first node (Tinybird templates: {{String(city, 'Paris')}})", rows: 5, code: "sql"))
             """, submit: "Create the pipe"))\
             <h2 id="tokens">Tokens</h2>\(Widgets.table("Static tokens", headers: ["Name", "Scopes"], rows: tokenRows))\
             \(Widgets.form("\(scope.path)/tokens", session: call.session, back: scope.path, label: "Create a static token", fields: """
-            \(Widgets.field("name", "Name", required: true))\
+            \(Widgets.field("name", "Name", required: true, id: "f-token-name"))\
             \(Widgets.area("scopes", "Scopes, one per line", rows: 2, hint: "PIPES:READ:name, DATASOURCES:APPEND:name, DATASOURCES:READ:name"))
             """, submit: "Create the token"))\
             \(Widgets.form("\(scope.path)/jwt", session: call.session, back: scope.path, label: "Mint a JWT", fields: """
-            \(Widgets.field("name", "Name", value: "console", required: true))\
+            \(Widgets.field("name", "Name", value: "console", required: true, id: "f-jwt-name"))\
             \(Widgets.select("pipe", "Pipe it may read (PIPES:READ)", options: pipeOptions))\
             \(Widgets.area("fixed_params", "fixed_params (JSON object; the endpoint ignores the caller's values for these)", value: "{}", rows: 2, code: "json"))\
             \(Widgets.field("minutes", "Expires in (minutes)", value: "60", type: "number"))\

@@ -189,7 +189,7 @@ public struct Console: Sendable {
             case .page(let page):
                 return Layout.response(page, session: session, notice: (try? request.query["notice"]).flatMap(Notice.init(rawValue:)))
             case .redirect(let path, let notice):
-                let target = notice.map { path + (path.contains("?") ? "&" : "?") + "notice=" + $0.rawValue } ?? path
+                let target = notice.map { Self.adding($0, to: path) } ?? path
                 return Response(status: .seeOther, headers: [.location: target, .cacheControl: "no-store"])
             }
         } catch let failure as APIFailure where failure.expiredSession {
@@ -202,6 +202,13 @@ public struct Console: Sendable {
             return problem("That did not work", error.message, back: here, session: session,
                            status: error.kind == .notFound ? .notFound : .badRequest)
         }
+    }
+
+    /// `path?notice=saved`, kept before a `#fragment`.
+    static func adding(_ notice: Notice, to path: String) -> String {
+        let parts = path.split(separator: "#", maxSplits: 1)
+        let base = String(parts[0])
+        return base + (base.contains("?") ? "&" : "?") + "notice=" + notice.rawValue + (parts.count > 1 ? "#" + parts[1] : "")
     }
 
     // MARK: Answers

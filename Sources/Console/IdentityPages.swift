@@ -314,7 +314,7 @@ struct IdentityPages: Sendable {
             let error: HTML = draft?.field == field ? "<p class=\"error\" role=\"alert\" id=\"\(field)-error\">\(draft!.error)</p>" : ""
             return Widgets.form(path + "/metadata", session: call.session, back: path, label: label, fields: """
                 \(error)<input type="hidden" name="field" value="\(field)">\
-                \(Widgets.area("json", "\(label) (JSON object; saved as a merge, as the Management API's PATCH does)", value: text, rows: 8, code: "json"))
+                \(Widgets.area("json", "\(label) (JSON object; saved as a merge, as the Management API's PATCH does)", value: text, rows: 8, code: "json", id: "f-\(field)"))
                 """, submit: "Save \(label)")
         }
         let roleRows = (try await held.arrayValue ?? []).map { role -> [HTML] in
@@ -377,6 +377,8 @@ struct IdentityPages: Sendable {
         }
         let body: HTML = """
             \(Widgets.table("Signing keys", headers: ["Key ID", "State", "Since", ""], rows: rows))\
+            <p>Rotating makes the next key current; the previous one still verifies the tokens it signed until it is revoked. \
+            Revoking it ends every session and token it signed, this console's included.</p>\
             \(Widgets.button("/console/keys/rotate", session: call.session, back: "/console/keys", submit: "Rotate the signing key"))\
             <h2>The JWKS as served</h2><p><a href="/.well-known/jwks.json">/.well-known/jwks.json</a></p>\(Widgets.code(try await jwks.prettyText))
             """

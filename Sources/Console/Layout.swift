@@ -152,8 +152,9 @@ enum Widgets {
         return "<p><label for=\"\(id)\">\(label)</label><input id=\"\(id)\" name=\"\(name)\" type=\"\(type)\" value=\"\(value)\"\(need)\(described)\(holder)>\(help)</p>"
     }
 
-    static func area(_ name: String, _ label: String, value: String = "", rows: Int = 6, code: String? = nil, hint: String? = nil) -> HTML {
-        let id = "f-" + name
+    static func area(_ name: String, _ label: String, value: String = "", rows: Int = 6, code: String? = nil, hint: String? = nil,
+                     id given: String? = nil) -> HTML {
+        let id = given ?? "f-" + name
         let mode: HTML = code.map { " data-code=\"\($0)\" spellcheck=\"false\"" } ?? ""
         let help: HTML = hint.map { "<small id=\"\(id)-hint\">\($0)</small>" } ?? ""
         let described: HTML = hint == nil ? "" : " aria-describedby=\"\(id)-hint\""

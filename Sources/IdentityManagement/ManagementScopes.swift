@@ -38,6 +38,7 @@ public enum ManagementScope: String, Sendable, CaseIterable {
     case deleteActions = "delete:actions"
     case readAuthenticationMethods = "read:authentication_methods"
     case deleteAuthenticationMethods = "delete:authentication_methods"
+    case deleteSessions = "delete:sessions"
 }
 
 public enum ManagementScopes {

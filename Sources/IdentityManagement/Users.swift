@@ -65,6 +65,19 @@ public struct Users: Sendable {
         }
     }
 
+    /// Ends every sign-in session of the user and the refresh tokens issued in them (Auth0's
+    /// `DELETE /api/v2/users/{id}/sessions`): their next visit to the hosted login asks for credentials again.
+    public func revokeSessions(_ userID: String) async throws {
+        let now = Int(clock.now().timeIntervalSince1970)
+        try await store.transaction { db in
+            guard try await Self.find(userID, db: db) != nil else { throw Self.notFound }
+            try await db.update("sessions").set("revoked_at", to: now).where("user_id", .equal, userID)
+                .where("revoked_at", .is, SQLLiteral.null).run()
+            try await db.update("refresh_tokens").set("revoked_at", to: now).where("user_id", .equal, userID)
+                .where("revoked_at", .is, SQLLiteral.null).run()
+        }
+    }
+
     /// Auth0's PATCH: `app_metadata` and `user_metadata` merge one level deep (`null` removes a key);
     /// every other field given replaces the stored one.
     /// `alongside` runs in the same transaction, so a caller's own write (an Actions execution record) costs no

@@ -1,3 +1,4 @@
+import Console
 import Foundation
 import GraphQLEngine
 import Hummingbird
@@ -160,6 +161,27 @@ struct Harness: Sendable {
         let app = Application(responder: RouteRecordingResponder(inner: router.buildResponder()), logger: Self.logger)
         do {
             try await app.test(.router) { client in try await body(TestHTTP(client: client, harness: self)) }
+        } catch {
+            await cleanup()
+            throw error
+        }
+        await cleanup()
+    }
+}
+
+extension Harness {
+    /// Runs `body` against the full router served on a loopback port: what the console needs, since it reaches the
+    /// public APIs over HTTP as any other client does.
+    func testLive(_ body: @Sendable (TestHTTP) async throws -> Void) async throws {
+        let loopback = LoopbackAddress()
+        let router = try await TesseraApplication.router(services: services, metrics: nil, loopback: loopback)
+        let app = Application(responder: RouteRecordingResponder(inner: router.buildResponder()),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: Self.logger)
+        do {
+            try await app.test(.live) { client in
+                await loopback.listening(host: "127.0.0.1", port: try #require(client.port))
+                try await body(TestHTTP(client: client, harness: self))
+            }
         } catch {
             await cleanup()
             throw error

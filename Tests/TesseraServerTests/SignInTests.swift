@@ -19,7 +19,9 @@ final class Browser: @unchecked Sendable {
     init(_ http: TestHTTP) { self.http = http }
 
     @discardableResult
-    func request(_ method: HTTPRequest.Method, _ uri: String, form: [String: String]? = nil) async throws -> TestResponse {
+    func request(_ method: HTTPRequest.Method, _ target: String, form: [String: String]? = nil) async throws -> TestResponse {
+        // As a browser does, the fragment stays here.
+        let uri = String(target.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0])
         var headers: HTTPFields = [.userAgent: Self.userAgent]
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
         let body = form.map { $0.map { "\($0.key)=\($0.value.pathEscaped)" }.joined(separator: "&") }

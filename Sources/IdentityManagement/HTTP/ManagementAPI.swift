@@ -87,6 +87,11 @@ public struct ManagementAPI: Sendable {
             try await users.delete(try context.pathParameter("id"))
             return JSONResponse.empty()
         }
+        api.delete("users/:id/sessions") { request, context in
+            try await authorizer.authorize(request, anyOf: [.deleteSessions])
+            try await users.revokeSessions(try context.pathParameter("id"))
+            return JSONResponse.empty(status: .accepted)
+        }
         api.get("users/:id/roles") { request, context in
             try await authorizer.authorize(request, anyOf: [.readUsers, .readRoles])
             return try JSONResponse.make(try await roles.roles(ofUser: try context.pathParameter("id")))
