@@ -39,6 +39,7 @@ public enum ManagementScope: String, Sendable, CaseIterable {
     case readAuthenticationMethods = "read:authentication_methods"
     case deleteAuthenticationMethods = "delete:authentication_methods"
     case deleteSessions = "delete:sessions"
+    case readStats = "read:stats"
 }
 
 public enum ManagementScopes {

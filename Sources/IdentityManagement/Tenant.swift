@@ -13,6 +13,7 @@ public struct Tenant: Sendable {
     public let userExports: UserExports
     public let authenticationMethods: AuthenticationMethods
     public let keyRing: KeyRing
+    public let stats: Stats
 
     public init(issuer: String, store: Store, keyRing: KeyRing, clock: TesseraClock = .system,
                 hasher: PasswordHasher = PasswordHasher(), sealer: SecretSealer = .plain) {
@@ -25,6 +26,7 @@ public struct Tenant: Sendable {
         userExports = UserExports(store: store, clock: clock, users: users)
         authenticationMethods = AuthenticationMethods(store: store, clock: clock, sealer: sealer)
         self.keyRing = keyRing
+        stats = Stats(store: store, clock: clock)
     }
 
     public var managementAudience: String { ManagementScopes.audience(issuer: issuer) }

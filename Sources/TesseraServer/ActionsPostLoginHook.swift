@@ -75,6 +75,8 @@ public struct ActionsPostLoginHook: PostLoginHook {
             guard remaining > 0 else { return try await deny("The post-login flow ran longer than 20 s", report) }
             let continuing = resuming && index == start
             let execution: ActionExecution
+            let started = Date(), clock = ContinuousClock.now
+            let timing: () -> Timing = { Timing(started: started, elapsed: ContinuousClock.now - clock) }
             do {
                 execution = try await runner.run(
                     code: action.code, event: event(context, user: user, roles: roleNames, factors: factors, geoip: geoip, action: action,
@@ -82,9 +84,10 @@ public struct ActionsPostLoginHook: PostLoginHook {
                     cache: await cache.snapshot(action.id), timeLimit: remaining, outbound: outbound,
                     handler: continuing ? .resume : .execute, invocation: invocation(context, continuing: continuing))
             } catch let error as ActionError {
-                report.append(Self.entry(action, logs: Self.logs(of: error), error: "\(error)"))
+                report.append(Self.entry(action, logs: Self.logs(of: error), error: "\(error)", timing: timing()))
                 return try await deny(action.masking("Action \(action.name) failed: \(Self.summary(error))"), report)
             }
+            let ran = timing()
             await cache.apply(action.id, writes: execution.cacheWrites)
             var warnings: [String] = []
             for (name, value) in execution.idTokenClaims {
@@ -105,7 +108,7 @@ public struct ActionsPostLoginHook: PostLoginHook {
             userMetadataChanges.merge(execution.userMetadata) { $1 }
             for (key, value) in execution.appMetadata { if value == .null { user.appMetadata[key] = nil } else { user.appMetadata[key] = value } }
             for (key, value) in execution.userMetadata { if value == .null { user.userMetadata[key] = nil } else { user.userMetadata[key] = value } }
-            report.append(Self.entry(action, logs: execution.logs, error: nil, warnings: warnings))
+            report.append(Self.entry(action, logs: execution.logs, error: nil, warnings: warnings, timing: ran))
             if let reason = execution.revokeSession {
                 return try await deny(action.masking(reason), report, revokesSession: true)
             }
@@ -248,12 +251,26 @@ public struct ActionsPostLoginHook: PostLoginHook {
 
     /// One action's part of the execution record. Secret values are masked wherever they appear, so a stray
     /// `console.log(event.secrets)` does not put them in the execution log.
-    static func entry(_ action: BoundAction, logs: [ActionLog], error: String?, warnings: [String] = []) -> JSONValue {
+    /// When an Action ran and for how long: Auth0's `started_at`/`ended_at`, and Tessera's `duration_ms` (the console's
+    /// latency picture), measured on a monotonic clock.
+    struct Timing {
+        let started: Date
+        let elapsed: Duration
+
+        var milliseconds: Double { Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15 }
+    }
+
+    static func entry(_ action: BoundAction, logs: [ActionLog], error: String?, warnings: [String] = [], timing: Timing? = nil) -> JSONValue {
         let mask = action.masking
         var fields: [String: JSONValue] = [
             "action_name": .string(action.name),
             "logs": .array(logs.map { .string(mask("\($0.level): \($0.message)")) } + warnings.map { .string("warn: \($0)") }),
         ]
+        if let timing {
+            fields["started_at"] = .string(Timestamp.string(timing.started))
+            fields["ended_at"] = .string(Timestamp.string(timing.started.addingTimeInterval(timing.milliseconds / 1000)))
+            fields["duration_ms"] = .number((timing.milliseconds * 1000).rounded() / 1000)
+        }
         if let error { fields["error"] = .string(mask(error)) }
         return .object(fields)
     }

@@ -24,6 +24,47 @@ public struct ManagementAPI: Sendable {
         addRoleRoutes(api)
         addKeyRoutes(api)
         addJobRoutes(api)
+        addStatsRoutes(api)
+    }
+
+    // MARK: stats
+
+    func addStatsRoutes<Context: RequestContext>(_ api: RouterGroup<Context>) {
+        let stats = tenant.stats, authorizer = self.authorizer
+        api.get("stats/daily") { request, _ in
+            try await authorizer.authorize(request, anyOf: [.readStats])
+            let query = try request.query
+            let day = try Self.day(query["to"], name: "to") ?? Date()
+            let from = try Self.day(query["from"], name: "from") ?? day.addingTimeInterval(-29 * 86_400)
+            return try JSONResponse.make(JSONValue.array(try await stats.daily(from: from, to: day).map { bucket in
+                let date = JSONValue.string(Timestamp.string(bucket.start))
+                return .object(["date": date, "logins": .number(Double(bucket.logins)), "signups": .number(Double(bucket.signups)),
+                                "leaked_passwords": .number(0), "created_at": date, "updated_at": date])
+            }))
+        }
+        // Tessera's addition: the same counts by hour, for the last `hours` (default 24, at most two weeks).
+        api.get("stats/hourly") { request, _ in
+            try await authorizer.authorize(request, anyOf: [.readStats])
+            let hours = try request.query["hours"].map { text in
+                guard let value = Int(text), value >= 1 else { throw DomainError.invalidQuery("hours must be a whole number from 1 to \(Stats.maximumHours)") }
+                return value
+            } ?? 24
+            return try JSONResponse.make(JSONValue.array(try await stats.hourly(hours: hours).map { bucket in
+                .object(["hour": .string(Timestamp.string(bucket.start)), "logins": .number(Double(bucket.logins)),
+                         "signups": .number(Double(bucket.signups))])
+            }))
+        }
+    }
+
+    /// Auth0's `YYYYMMDD` day, in UTC.
+    static func day(_ text: String?, name: String) throws -> Date? {
+        guard let text else { return nil }
+        guard text.count == 8, let number = Int(text), let year = Int(text.prefix(4)), year >= 1970,
+              let date = DateComponents(calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"),
+                                        year: year, month: number / 100 % 100, day: number % 100).date,
+              (1...12).contains(number / 100 % 100), (1...31).contains(number % 100)
+        else { throw DomainError.invalidQuery("\(name) must be a day written YYYYMMDD") }
+        return date
     }
 
     // MARK: users
