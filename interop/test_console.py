@@ -491,7 +491,7 @@ def test_a_real_sign_in_runs_the_action(walk):
     rows = wait_until(lambda: [row for row in executions() if ACTION_NAME in row and f"{ACTION_LOG} {DEMO_EMAIL}" in row],
                       timeout=10, interval=1, message="the sign-in's execution on /console/actions")
     assert rows
-    walk.check("actions")
+    walk.check("actions-executions")
 
 
 # ---------------------------------------------------------------- analytics
@@ -648,7 +648,8 @@ def test_graphql_explorer_as_the_user_role(walk):
     answer = walk.find('section[aria-labelledby="answer"] pre').text
     assert json.loads(answer) == {"data": {"users": [{"userId": user_id, "userName": None}]}}, answer
     assert walk.find("#f-role").get_attribute("value") == "user"
-    walk.check("graphql")
+    walk.driver.execute_script("document.querySelector('section[aria-labelledby=\"answer\"]').scrollIntoView()")
+    walk.check("graphql-answer")
     walk.submit(walk.link("Browse the schema's documentation"))
     assert walk.path() == "/console/graphql/schema" and walk.find("#type-users")
     walk.pages.add("/console/graphql/schema")
@@ -670,7 +671,7 @@ def test_directory_sync_now_shows_live_progress(walk):
     text = wait_until(lambda: (lambda t: t if t != "waiting for the script" else None)(walk.find("span[data-sync]").text),
                       timeout=8, message="the sync progress to be updated by the page's script")
     assert re.fullmatch(r"running: \d+( of \d+)? users|idle; last pass \d+ users", text), text
-    walk.check("directory")
+    walk.check("directory-sync")
 
 
 # ---------------------------------------------------------------- every section: first paint, screenshot, axe

@@ -10,6 +10,7 @@ public struct Analytics: Sendable {
     public let endpoints: Endpoints
     public let limiter: RateLimiter
     public let jobs = AnalyticsJobs()
+    public let ingestion: IngestionMeter
     let clock: TesseraClock
 
     public init(catalog: Catalog, engine: AnalyticsEngine, clock: TesseraClock) {
@@ -19,6 +20,7 @@ public struct Analytics: Sendable {
         access = AnalyticsAccess(catalog: catalog, clock: clock)
         endpoints = Endpoints(catalog: catalog, engine: engine)
         limiter = RateLimiter(clock: clock, store: catalog.store)
+        ingestion = IngestionMeter(store: catalog.store, clock: clock)
     }
 
     /// Creates or updates a data source's definition and its table. The table comes first, so the catalog never
@@ -51,6 +53,7 @@ public struct Analytics: Sendable {
         } catch let error as SQLiteError where !views.isEmpty && error.reason != .busy && error.reason != .locked {
             throw DomainError.invalidQuery("[Error] \(error.message) (in a materialized view fed by \(record.name): \(views.map(\.pipe).joined(separator: ", "))); no rows were appended")
         }
+        await ingestion.record(workspace: workspace.id, datasource: record.name, rows: outcome.rows.count, quarantined: outcome.quarantined.count)
         return outcome
     }
 

@@ -185,6 +185,7 @@ struct AnalyticsPages: Sendable {
         let source = try await scope.api.get("/v0/datasources/\(segment(name))")
         async let sample = scope.api.send(.GET, "/v0/sql", query: RequestParameters([("q", "SELECT * FROM \(name) LIMIT 20 FORMAT JSON")]))
         async let quarantine = scope.api.send(.GET, "/v0/sql", query: RequestParameters([("q", "SELECT * FROM \(name)_quarantine LIMIT 20 FORMAT JSON")]))
+        async let ingestion = scope.api.get("/v0/datasources/\(segment(name))/ingestion", query: [("minutes", "60")])
         let columns = (source["schema"]?["columns"]?.arrayValue ?? []).map { column -> [HTML] in
             ["<code>\(column["name"])</code>", "<code>\(column["type"])</code>", "<code>\(column["jsonpath"])</code>"]
         }
@@ -195,6 +196,7 @@ struct AnalyticsPages: Sendable {
             <dl><dt>Rows</dt><dd>\(source["statistics"]?["row_count"])</dd><dt>Quarantined rows</dt><dd>\(source["statistics"]?["quarantine_rows"])</dd>\
             <dt>Engine</dt><dd>\(source["engine"]?["engine"])</dd></dl>\
             \(Widgets.table("Schema", headers: ["Column", "Type", "JSON path"], rows: columns))\
+            <h2>Ingestion, rows per minute (last hour, UTC)</h2>\(Self.ingestionChart(try await ingestion))\
             <h2>Sample</h2>\(sampled.ok ? Widgets.resultTable("The first rows", sampled.json) : "<p class=\"error\">\(sampled.problem)</p>")\
             <h2>Quarantine</h2><p>Rows that did not fit the schema, with the reason in <code>c__error</code>.</p>\
             \(quarantined.ok ? Widgets.resultTable("Quarantined rows", quarantined.json) : "<p>No quarantine yet.</p>")\
@@ -203,6 +205,14 @@ struct AnalyticsPages: Sendable {
             """, submit: "Append", multipart: true))
             """
         return Page(title: "Data source \(name)", section: .analytics, body: body)
+    }
+
+    static func ingestionChart(_ answer: JSONValue) -> HTML {
+        let minutes = answer["minutes"]?.arrayValue ?? []
+        let quarantined = minutes.reduce(0) { $0 + Int($1["quarantined_rows"]?.numberValue ?? 0) }
+        return SVGBars.render(minutes.map { Int($0["rows"]?.numberValue ?? 0) },
+                              labels: minutes.map { String(($0["minute"]?.stringValue ?? "").dropFirst(11).prefix(5)) },
+                              title: "Rows appended per minute", unit: "rows", extra: "; \(quarantined) quarantined", every: 10)
     }
 
     func pipe(_ call: ConsoleCall) async throws -> Page {

@@ -168,6 +168,8 @@ public struct Console: Sendable {
             } else {
                 form = try await BodyReader.form(request, limit: bodyLimit)
             }
+            // Browsers send a text area's line breaks as CR LF; the APIs read code, SQL and lists line by line.
+            form = RequestParameters(form.pairs.map { (name: $0.name, value: $0.value.replacingOccurrences(of: "\r\n", with: "\n")) })
             let back = LoginAttempt.safeReturn(form["back"] ?? "/console/")
             guard let session = session(request) else { return redirectToLogin(from: back) }
             guard session.acceptsCSRF(form["csrf"]) else { return forbiddenChange() }

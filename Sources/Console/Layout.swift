@@ -184,7 +184,8 @@ enum Widgets {
         """
     }
 
-    static func code(_ text: String) -> HTML { "<pre><code>\(text)</code></pre>" }
+    /// Preformatted text; focusable, since a long line makes it scroll and a keyboard must reach that too.
+    static func code(_ text: String) -> HTML { "<pre tabindex=\"0\"><code>\(text)</code></pre>" }
 
     static func link(_ path: String, _ text: String) -> HTML { "<a href=\"\(path)\">\(text)</a>" }
 
@@ -193,7 +194,8 @@ enum Widgets {
     }
 
     static func list(_ text: String?) -> [String] {
-        (text ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == "\r" })
+        // `\r\n`, what browsers send for a text area's line breaks, is one Character: `isNewline` catches it.
+        (text ?? "").split(whereSeparator: { $0.isNewline || $0 == "," })
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

@@ -7,7 +7,7 @@ enum Validate {
         guard let values else { return nil }
         for value in values {
             guard let url = URL(string: value), let scheme = url.scheme, !scheme.isEmpty,
-                  value.count <= 2048, !value.contains(" ")
+                  value.count <= 2048, !value.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
             else {
                 throw DomainError.invalidBody("Payload validation error: 'Object didn't pass validation for format absolute-uri-or-empty: \(value)' on property \(property).")
             }

@@ -78,6 +78,7 @@ public struct TesseraServices: Sendable {
         await directory.sync.stop()
         await directory.delivery.stop()
         await graphql?.shutdown()
+        try? await analytics.ingestion.flush()
         await analytics.engine.shutdown()
         await store.shutdown()
     }

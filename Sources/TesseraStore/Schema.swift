@@ -442,5 +442,18 @@ public enum Schema {
         Migration(version: 13, name: "change-generations", statements: [
             "CREATE TABLE tessera_changes (name TEXT PRIMARY KEY, generation BIGINT NOT NULL)",
         ]),
+        // Rows appended to each data source per minute, for the console's ingestion pictures.
+        Migration(version: 14, name: "ingestion-minutes", statements: [
+            """
+            CREATE TABLE analytics_ingestion (
+                workspace_id TEXT NOT NULL,
+                datasource TEXT NOT NULL,
+                minute BIGINT NOT NULL,
+                rows_appended BIGINT NOT NULL,
+                rows_quarantined BIGINT NOT NULL,
+                PRIMARY KEY (workspace_id, datasource, minute)
+            )
+            """,
+        ]),
     ]
 }

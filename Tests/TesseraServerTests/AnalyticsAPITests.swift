@@ -268,6 +268,20 @@ import Testing
             #expect(try await http.request(.post, "/v0/events", token: Self.adminToken, body: body).status == .badRequest)
             let porto = try await http.request(.get, "/v0/pipes/sales_by_city.json?cities=Porto", token: reader)
             #expect(Self.rows(porto).first?["orders"] == .number(3))
+            // Every append counts towards its minute: the 3,000 fixture rows a minute earlier, then these.
+            harness.clock.advance(seconds: 60)
+            _ = try await http.request(.post, "/v0/events?name=sales&wait=true", token: ingest, body: body)
+            let ingestion = try await http.request(.get, "/v0/datasources/sales/ingestion?minutes=3", token: Self.adminToken)
+            #expect(ingestion.status == .ok, "\(ingestion.text)")
+            let minutes = ingestion["minutes"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            #expect(minutes.count == 3 && minutes.last?["minute"]?.stringValue?.hasSuffix(":00.000Z") == true)
+            #expect(minutes.map { $0["rows"] } == [.number(0), .number(3003), .number(2)], "\(ingestion.text)")
+            #expect(minutes.map { $0["quarantined_rows"] } == [.number(0), .number(1), .number(1)])
+            for bad in ["minutes=0", "minutes=1441", "minutes=1%27%20OR%201=1"] {
+                #expect(try await http.request(.get, "/v0/datasources/sales/ingestion?\(bad)", token: Self.adminToken).status == .badRequest)
+            }
+            #expect(try await http.request(.get, "/v0/datasources/nope/ingestion", token: Self.adminToken).status == .notFound)
+            #expect(try await http.request(.get, "/v0/datasources/sales/ingestion", token: reader).status == .forbidden)
         }
     }
 

@@ -55,6 +55,8 @@ import TesseraTokens
                 .object(["app_type": .string("spa")]),
                 .object(["name": .string("x"), "app_type": .string("desktop")]),
                 .object(["name": .string("x"), "callbacks": .array([.string("not a url")])]),
+                .object(["name": .string("x"), "callbacks": .array([.string("https://a.test/cb\r\nhttps://b.test/cb")])]),
+                .object(["name": .string("x"), "allowed_logout_urls": .array([.string("https://a.test/\tbye")])]),
                 .object(["name": .string("x"), "grant_types": .array([.string("magic")])]),
                 .object(["name": .string("x"), "client_secret": .string("mine")]),
             ] {

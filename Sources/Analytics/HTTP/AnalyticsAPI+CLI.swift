@@ -179,7 +179,8 @@ extension AnalyticsAPI {
                 guard ["standard", "endpoint", "default", "materialized", ""].contains(type) else {
                     throw DomainError.invalidBody("Node type \(type) is not supported yet: Tessera serves standard, endpoint and materialized nodes")
                 }
-                let sql = Datafile.dedentedTemplate(try fields.requiredString("sql", maxLength: 1 << 20))
+                // A browser's text area sends CR LF; the datafile the node becomes is read line by line.
+                let sql = Datafile.dedentedTemplate(try fields.requiredString("sql", maxLength: 1 << 20).replacingOccurrences(of: "\r\n", with: "\n"))
                 var parsed = PipeNode(name: try fields.requiredString("name", maxLength: 200), sql: sql)
                 parsed.description = try Self.optionalString(fields, "description") ?? ""
                 parsed.type = type == "endpoint" ? "ENDPOINT" : type == "materialized" ? "MATERIALIZED" : ""
@@ -192,7 +193,7 @@ extension AnalyticsAPI {
         let (query, text) = try await parametersAndBody(request, limit: 1 << 20)
         guard let name = query["name"], !name.isEmpty else { throw DomainError.invalidQuery("The name parameter is required") }
         if let sql = query["sql"] {
-            var node = PipeNode(name: "\(name)_0", sql: sql)
+            var node = PipeNode(name: "\(name)_0", sql: sql.replacingOccurrences(of: "\r\n", with: "\n"))
             node.type = "ENDPOINT"
             return try Datafile.pipe(name: name, text: Datafile.text(PipeDefinition(name: name, nodes: [node])), file: "\(name).pipe")
         }

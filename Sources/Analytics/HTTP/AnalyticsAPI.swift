@@ -164,6 +164,23 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         v0.post("datasources") { request, _ in
             try await createOrAppend(request)
         }
+        // Tessera's addition: rows appended per minute (the console's ingestion picture), `?minutes=` up to a day.
+        v0.get("datasources/:name/ingestion") { request, context in
+            let principal = try await principal(request)
+            let name = try context.pathParameter("name")
+            guard canRead(principal, name) else { throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) cannot read Data Source \(name)") }
+            guard try await analytics.catalog.dataSource(name, in: principal.workspace) != nil else { throw DomainError.notFound("Data Source not found") }
+            let minutes = try request.query["minutes"].map { text in
+                guard let value = Int(text), (1...1440).contains(value) else { throw DomainError.invalidQuery("minutes must be a whole number from 1 to 1440") }
+                return value
+            } ?? 60
+            let counts = try await analytics.ingestion.perMinute(workspace: principal.workspace.id, datasource: name, minutes: minutes)
+            return JSONResponse.text(JSONValue.object([
+                "datasource": .string(name),
+                "minutes": .array(counts.map { .object(["minute": .string(Timestamp.string($0.start)), "rows": .number(Double($0.rows)),
+                                                        "quarantined_rows": .number(Double($0.quarantined))]) }),
+            ]).jsonText())
+        }
         v0.post("datasources/:name/truncate") { request, context in
             let (principal, record) = try await ownedDataSource(request, context, .admin)
             try await analytics.engine.tables(for: principal.workspace).truncate(record.name)
