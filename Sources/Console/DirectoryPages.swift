@@ -9,11 +9,27 @@ struct DirectoryPages: Sendable {
     let console: Console
 
     func addRoutes(to router: Router<TesseraRequestContext>) {
-        console.page(router, "console/directory") { call in try await overview(call) }
+        console.page(router, "console/directory") { call in try await overview(call, created: nil) }
         console.change(router, "console/directory/:connection/sync") { call in
             let id = try call.parameter("connection")
             try await api().call(.POST, "/admin/v1/connections/\(segment(id)):sync", json: .object([:]))
             return .redirect("/console/directory", notice: .synced)
+        }
+        console.change(router, "console/directory/keys") { call in
+            var body: [String: JSONValue] = ["description": .string(try call.required("description", "Description"))]
+            if let integration = call.form["integration"], !integration.isEmpty { body["integration"] = .string(integration) }
+            if let days = call.form["days"], !days.isEmpty {
+                guard let count = Int(days), (1...3650).contains(count) else {
+                    throw DomainError(.invalidInput, code: "invalid_expiry", "Expires in is a number of days from 1 to 3650, or empty for never")
+                }
+                body["expireTime"] = .string(Timestamp.string(console.clock().addingTimeInterval(Double(count) * 86_400)))
+            }
+            let created = try await api().call(.POST, "/admin/v1/apiKeys", json: .object(body))
+            return .page(try await overview(call, created: created["key"]?.stringValue))
+        }
+        console.change(router, "console/directory/keys/:key/delete") { call in
+            try await api().call(.DELETE, "/admin/v1/apiKeys/\(segment(try call.parameter("key")))")
+            return .redirect("/console/directory#keys", notice: .deleted)
         }
         // What the page's script polls while a sync runs: the connections' `sync` objects, nothing secret.
         router.get("console/directory/progress") { request, _ in
@@ -34,10 +50,11 @@ struct DirectoryPages: Sendable {
         return PublicAPI(address: console.address, credentials: [("Authorization", "Bearer " + key)])
     }
 
-    func overview(_ call: ConsoleCall) async throws -> Page {
+    func overview(_ call: ConsoleCall, created: String?) async throws -> Page {
         let api = try await api()
         async let connections = api.get("/admin/v1/connections")
         async let users = api.get("/admin/v1/users", query: [("pageSize", "25")])
+        async let keys = api.get("/admin/v1/apiKeys")
         let rows = (try await connections["connections"]?.arrayValue ?? []).map { connection -> [HTML] in
             let id = connection["id"]?.stringValue ?? ""
             let sync = connection["sync"]
@@ -49,12 +66,25 @@ struct DirectoryPages: Sendable {
         let userRows = (try await users["users"]?.arrayValue ?? []).map { user -> [HTML] in
             ["\(user["displayName"])", "\(user["email"])", "\(user["state"])", "<code>\(user["id"])</code>"]
         }
+        let keyRows = (try await keys["apiKeys"]?.arrayValue ?? []).map { key -> [HTML] in
+            let id = key["id"]?.stringValue ?? ""
+            return ["\(key["description"])", "\(key["integration"] ?? .string("admin"))", "\(key["expireTime"] ?? .string("never"))", "<code>\(id)</code>",
+                    Widgets.button("/console/directory/keys/\(segment(id))/delete", session: call.session, back: "/console/directory",
+                                   submit: "Delete", style: "danger")]
+        }
+        let shown: HTML = created.map { Widgets.secretOnce("API key", $0) } ?? ""
         let body: HTML = """
-            <div data-progress="/console/directory/progress">\(Widgets.table("Connections", headers: ["Connection", "State", "Sync", "Last sync", "Last error", ""], rows: rows,
+            \(shown)<div data-progress="/console/directory/progress">\(Widgets.table("Connections", headers: ["Connection", "State", "Sync", "Last sync", "Last error", ""], rows: rows,
                                                              empty: "No connection: add one under directory.connections in tessera.yaml."))</div>\
-            <h2>Users</h2>\(Widgets.table("Directory users", headers: ["Name", "Email", "State", "ID"], rows: userRows))
+            <h2>Users</h2>\(Widgets.table("Directory users", headers: ["Name", "Email", "State", "ID"], rows: userRows))\
+            <h2 id="keys">API keys</h2>\(Widgets.table("API keys", headers: ["Description", "Kind", "Expires", "ID", ""], rows: keyRows))\
+            \(Widgets.form("/console/directory/keys", session: call.session, back: "/console/directory", label: "Create an API key", fields: """
+            \(Widgets.field("description", "Description", required: true))\
+            \(Widgets.select("integration", "Kind", options: [(value: "", label: "Admin API"), (value: "auth0", label: "Admin API, Auth0 integration only")]))\
+            \(Widgets.field("days", "Expires in (days; empty: never)", type: "number"))
+            """, submit: "Create the key"))
             """
-        return Page(title: "Directory", section: .directory, body: body)
+        return Page(title: "Directory", section: .directory, body: body, showsSecret: created != nil)
     }
 
     static func progress(_ sync: JSONValue?) -> String {

@@ -11,6 +11,14 @@ public struct APIKey: Sendable, Equatable {
     /// `auth0`: the key serves only the provider paths (`:event`, `:import`, `:reportAction`).
     public var integration: String?
     public var expireTime: String?
+
+    /// As `/admin/v1/apiKeys` shows it: never the key, which exists only in the answer that created it.
+    public var wire: JSONValue {
+        var fields: [String: JSONValue] = ["id": .string(id), "description": .string(description)]
+        if let integration { fields["integration"] = .string(integration) }
+        if let expireTime { fields["expireTime"] = .string(expireTime) }
+        return .object(fields)
+    }
 }
 
 /// Admin API keys in the main store, kept as SHA-256 digests: a key is 256 random bits, so a digest suffices and
@@ -93,6 +101,16 @@ public struct APIKeys: Sendable {
                     APIKey(id: try row.string("id"), description: try row.string("description"),
                            integration: try row.optionalString("integration"), expireTime: try row.optionalString("expire_time"))
                 }
+        }
+    }
+
+    /// Deletes a key by id; false when there is none.
+    @discardableResult
+    public func delete(id: String) async throws -> Bool {
+        try await store.transaction { db in
+            guard try await db.select().column("id").from("directory_api_keys").where("id", .equal, id).first() != nil else { return false }
+            try await db.delete(from: "directory_api_keys").where("id", .equal, id).run()
+            return true
         }
     }
 

@@ -90,7 +90,7 @@ actor DirectoryKeyLease {
     static let lifetime: TimeInterval = 3600
     let keys: APIKeys
     let clock: TesseraClock
-    private var key: (value: String, expires: Date)?
+    private var key: (value: String, id: String, expires: Date)?
 
     init(keys: APIKeys, clock: TesseraClock) {
         self.keys = keys
@@ -102,7 +102,9 @@ actor DirectoryKeyLease {
         if let key, key.expires.timeIntervalSince(now) > 600 { return key.value }
         let expires = now.addingTimeInterval(Self.lifetime)
         let created = try await keys.create(description: "Tessera Console (expires after an hour)", integration: nil, expires: expires)
-        key = (created.key, expires)
+        // The key it replaces goes, so the leases do not pile up in the list.
+        if let previous = key { try? await keys.delete(id: previous.id) }
+        key = (created.key, created.record.id, expires)
         return created.key
     }
 }

@@ -273,6 +273,16 @@ import TesseraServer
             #expect(directory.text.contains("conn_console") && !directory.text.contains("directory-secret"))
             let synced = try await Self.submit(browser, "/console/directory/conn_console/sync", from: directory)
             #expect(synced.text.contains("Sync started."))
+            let keyed = try await Self.submit(browser, "/console/directory/keys", from: directory,
+                                              ["description": "Nightly import", "integration": "auth0", "days": "30"])
+            let directoryKey = try Self.shownOnce(keyed)
+            let keyID = try #require(try await harness.services.directory.keys.authenticate(directoryKey)).id
+            let listed = try await browser.request(.get, "/console/directory")
+            #expect(listed.text.contains("Nightly import") && !listed.text.contains(directoryKey))
+            let badDays = try await Self.submit(browser, "/console/directory/keys", from: directory, ["description": "x", "days": "-1"])
+            #expect(badDays.status == .badRequest)
+            let deletedKey = try await Self.submit(browser, "/console/directory/keys/\(keyID)/delete", from: listed)
+            #expect(deletedKey.text.contains("Deleted.") && !deletedKey.text.contains("Nightly import"))
             let progress = try await browser.request(.get, "/console/directory/progress")
             #expect(progress["connections"]?.arrayValue?.first?.objectValue?["id"] == "conn_console")
 

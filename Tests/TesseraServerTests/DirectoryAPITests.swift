@@ -11,6 +11,39 @@ import TesseraCore
     }
 
     @Test(arguments: StoreKind.available)
+    func apiKeysAreListedCreatedAndDeletedWithoutShowingThemAgain(_ kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
+        let key = try await Self.key(harness)
+        let integration = try await Self.key(harness, integration: "auth0")
+        try await harness.test { http in
+            let created = try await http.request(.post, "/admin/v1/apiKeys", token: key, json: [
+                "description": "<b>sync</b>", "integration": "auth0", "expireTime": "2099-01-01T00:00:00Z"])
+            #expect(created.status == .ok, "\(created.text)")
+            let value = try #require(created["key"]?.stringValue)
+            let id = try #require(created["id"]?.stringValue)
+            #expect(value.hasPrefix("userhub_admin_") && created["integration"] == "auth0" && created["expireTime"] != nil)
+            let listed = try await http.request(.get, "/admin/v1/apiKeys", token: key)
+            #expect(listed.status == .ok && listed.text.contains(id) && listed.text.contains("<b>sync</b>"))
+            #expect(!listed.text.contains(value) && !listed.text.contains(key), "no key is ever listed")
+            // The new key is known, and held to its integration: refused as limited (403), not as unknown (401).
+            #expect(try await http.request(.get, "/admin/v1/apiKeys", token: value).status == .forbidden)
+            #expect(try await http.request(.post, "/admin/v1/apiKeys", token: integration, json: ["description": "x"]).status == .forbidden)
+            for (body, field) in [(["description": ""] as JSONValue, "description"), (["integration": "auth0"], "description"),
+                                  (["description": "x", "integration": "okta"], "integration"), (["description": "x", "expireTime": "tomorrow"], "expireTime"),
+                                  (["description": "x", "scopes": ["all"]], "scopes")] {
+                let refused = try await http.request(.post, "/admin/v1/apiKeys", token: key, json: body)
+                #expect(refused.status == .badRequest && refused.text.contains(field), "\(body.jsonText()): \(refused.text)")
+            }
+            let own = try #require(try await harness.services.directory.keys.authenticate(key)).id
+            #expect(try await http.request(.delete, "/admin/v1/apiKeys/\(own)", token: key).status == .badRequest)
+            #expect(try await http.request(.delete, "/admin/v1/apiKeys/\(id)", token: key).status == .ok)
+            #expect(try await http.request(.get, "/admin/v1/apiKeys", token: value).status == .unauthorized)
+            #expect(try await http.request(.delete, "/admin/v1/apiKeys/\(id)", token: key).status == .notFound)
+            #expect(try await http.request(.get, "/admin/v1/apiKeys?page=2", token: key).status == .badRequest)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func usersLiveDieAndComeBack(_ kind: StoreKind) async throws {
         let harness = try await Harness.make(kind)
         let key = try await Self.key(harness)

@@ -76,6 +76,7 @@ public struct DirectoryAPI<Context: RequestContext>: Sendable {
             }
         }
         addConnectionRoutes(admin)
+        addAPIKeyRoutes(admin)
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
             admin.on("**", method: method) { request, _ -> Response in
                 throw DirectoryError(.notFound, "Unknown endpoint \(request.method) \(request.uri.path)")
