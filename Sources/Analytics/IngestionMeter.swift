@@ -23,7 +23,8 @@ public actor IngestionMeter {
     private var pending: [Key: (rows: Int, quarantined: Int)] = [:]
     private var lastFlush: Date
     /// The write under way, which a later flush waits for, so a read after `flush()` sees every count before it.
-    private var writing: Task<Void, any Error>?
+    private var writing: (number: Int, task: Task<Void, any Error>)?
+    private var writes = 0
 
     public init(store: Store, clock: TesseraClock) {
         self.store = store
@@ -45,7 +46,11 @@ public actor IngestionMeter {
 
     /// Writes what has gathered; on failure the counts stay for the next attempt.
     public func flush() async throws {
-        while let running = writing { _ = try? await running.value }
+        while let running = writing {
+            _ = try? await running.task.value
+            // The writer clears this when it resumes; clearing it here too means a finished write is never waited on twice.
+            if writing?.number == running.number { writing = nil }
+        }
         guard !pending.isEmpty else { return }
         let batch = pending
         pending = [:]
@@ -54,8 +59,10 @@ public actor IngestionMeter {
         let oldest = Int(now.addingTimeInterval(-Self.retention).timeIntervalSince1970)
         let store = self.store
         let task = Task { try await Self.write(batch, oldest: oldest, to: store) }
-        writing = task
-        defer { writing = nil }
+        writes += 1
+        let number = writes
+        writing = (number, task)
+        defer { if writing?.number == number { writing = nil } }
         do {
             try await task.value
         } catch {

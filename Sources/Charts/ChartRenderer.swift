@@ -60,21 +60,7 @@ public enum ChartRenderer {
         }
     }
 
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    public static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
 
     /// 46553.3 → "46,553.3"; at most two decimals.
     public static func format(_ value: Double) -> String {

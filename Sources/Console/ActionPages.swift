@@ -48,10 +48,7 @@ struct ActionPages: Sendable {
             try await call.management.call(.POST, "/api/v2/actions/actions/\(segment(id))/versions/\(segment(version))/deploy")
             return .redirect("/console/actions/\(segment(id))", notice: .deployed)
         }
-        console.change(router, "console/actions/:id/delete") { call in
-            try await call.management.call(.DELETE, "/api/v2/actions/actions/\(segment(try call.parameter("id")))")
-            return .redirect("/console/actions", notice: .deleted)
-        }
+        console.deletion(router, "console/actions/:id/delete", list: "/console/actions") { "/api/v2/actions/actions/\($0)" }
         console.change(router, "console/flow") { call in
             let names = Widgets.list(call.form["order"])
             try await call.management.call(.PATCH, "/api/v2/actions/triggers/post-login/bindings", json: .object([

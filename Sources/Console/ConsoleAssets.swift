@@ -14,14 +14,7 @@ struct ConsoleAssets: Sendable {
 
     init() throws {
         var files: [String: ByteBuffer] = [:]
-        for name in ["console.css", "console.js"] {
-            let file = URL(fileURLWithPath: name)
-            guard let url = Bundle.module.url(forResource: file.deletingPathExtension().lastPathComponent, withExtension: file.pathExtension,
-                                              subdirectory: "assets"),
-                  let data = FileManager.default.contents(atPath: url.path)
-            else { throw DomainError(.unavailable, code: "console_missing", "the console's \(name) is missing from the resources") }
-            files[name] = ByteBuffer(bytes: data)
-        }
+        for name in ["console.css", "console.js"] { files[name] = try BundledFile.load(name, subdirectory: "assets", from: .module) }
         let optional = ["codemirror.js": "lib/codemirror.js", "codemirror.css": "lib/codemirror.css",
                         "mode-javascript.js": "mode/javascript/javascript.js", "mode-sql.js": "mode/sql/sql.js"]
         for (name, path) in optional {

@@ -177,6 +177,15 @@ public struct Console: Sendable {
         }
     }
 
+    /// A "Delete" button's route: the Management API's DELETE on the path's id, then back to the section's list.
+    func deletion(_ router: Router<TesseraRequestContext>, _ path: RouterPath, list: String,
+                  api: @escaping @Sendable (String) -> String) {
+        change(router, path) { call in
+            try await call.management.call(.DELETE, api(segment(try call.parameter("id"))))
+            return .redirect(list, notice: .deleted)
+        }
+    }
+
     private func respond(_ request: Request, session: ConsoleSession, context: TesseraRequestContext,
                          form: RequestParameters = .init(), files: [MultipartPart] = [], back: String? = nil,
                          _ handle: @Sendable (ConsoleCall) async throws -> Outcome) async throws -> Response {

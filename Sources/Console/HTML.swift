@@ -24,22 +24,7 @@ public struct HTML: Sendable, ExpressibleByStringInterpolation, CustomStringConv
         public mutating func appendInterpolation(_ value: JSONValue?) { markup += HTML.escape(value?.displayText ?? "") }
     }
 
-    public static func escape(_ text: String) -> String {
-        guard text.contains(where: { "&<>\"'".contains($0) }) else { return text }
-        var escaped = ""
-        escaped.reserveCapacity(text.count + 16)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    public static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
 
     public static func join(_ parts: [HTML], separator: HTML = "") -> HTML {
         HTML(trusted: parts.map(\.markup).joined(separator: separator.markup))

@@ -20,10 +20,7 @@ struct IdentityPages: Sendable {
             let client = try await call.management.call(.POST, "/api/v2/clients/\(segment(id))/rotate-secret")
             return .page(try await application(call, secret: client["client_secret"]?.stringValue))
         }
-        console.change(router, "console/applications/:id/delete") { call in
-            try await call.management.call(.DELETE, "/api/v2/clients/\(segment(try call.parameter("id")))")
-            return .redirect("/console/applications", notice: .deleted)
-        }
+        console.deletion(router, "console/applications/:id/delete", list: "/console/applications") { "/api/v2/clients/\($0)" }
         console.page(router, "console/apis") { call in try await apis(call) }
         console.change(router, "console/apis") { call in
             let created = try await call.management.call(.POST, "/api/v2/resource-servers", json: .object([
@@ -40,10 +37,7 @@ struct IdentityPages: Sendable {
             ]))
             return .redirect("/console/apis/\(segment(id))", notice: .saved)
         }
-        console.change(router, "console/apis/:id/delete") { call in
-            try await call.management.call(.DELETE, "/api/v2/resource-servers/\(segment(try call.parameter("id")))")
-            return .redirect("/console/apis", notice: .deleted)
-        }
+        console.deletion(router, "console/apis/:id/delete", list: "/console/apis") { "/api/v2/resource-servers/\($0)" }
         console.page(router, "console/roles") { call in try await roles(call) }
         console.change(router, "console/roles") { call in
             let role = try await call.management.call(.POST, "/api/v2/roles", json: .object([
@@ -62,10 +56,7 @@ struct IdentityPages: Sendable {
             try await call.management.call(remove ? .DELETE : .POST, "/api/v2/roles/\(segment(id))/permissions", json: permission)
             return .redirect("/console/roles/\(segment(id))", notice: .saved)
         }
-        console.change(router, "console/roles/:id/delete") { call in
-            try await call.management.call(.DELETE, "/api/v2/roles/\(segment(try call.parameter("id")))")
-            return .redirect("/console/roles", notice: .deleted)
-        }
+        console.deletion(router, "console/roles/:id/delete", list: "/console/roles") { "/api/v2/roles/\($0)" }
         console.page(router, "console/users") { call in try await users(call) }
         console.page(router, "console/users/:id") { call in try await user(call, draft: nil) }
         console.change(router, "console/users/:id/metadata") { call in try await saveMetadata(call) }
@@ -85,10 +76,7 @@ struct IdentityPages: Sendable {
             try await call.management.call(.DELETE, "/api/v2/users/\(segment(id))/sessions")
             return .redirect("/console/users/\(segment(id))", notice: .sessionsRevoked)
         }
-        console.change(router, "console/users/:id/delete") { call in
-            try await call.management.call(.DELETE, "/api/v2/users/\(segment(try call.parameter("id")))")
-            return .redirect("/console/users", notice: .deleted)
-        }
+        console.deletion(router, "console/users/:id/delete", list: "/console/users") { "/api/v2/users/\($0)" }
         console.page(router, "console/keys") { call in try await keys(call) }
         console.change(router, "console/keys/rotate") { call in
             try await call.management.call(.POST, "/api/v2/keys/signing/rotate")

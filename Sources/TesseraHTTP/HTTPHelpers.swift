@@ -83,3 +83,17 @@ extension HTTPField.Name {
     public static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     public static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
 }
+
+/// Files a module ships in its resources (pages, scripts, styles), read once at start.
+public enum BundledFile {
+    /// The file `name` (with its extension) in `subdirectory` of `bundle`; a missing file is an error at start, not a
+    /// 404 later.
+    public static func load(_ name: String, subdirectory: String, from bundle: Bundle) throws -> ByteBuffer {
+        let file = URL(fileURLWithPath: name)
+        guard let url = bundle.url(forResource: file.deletingPathExtension().lastPathComponent, withExtension: file.pathExtension,
+                                   subdirectory: subdirectory),
+              let data = FileManager.default.contents(atPath: url.path)
+        else { throw DomainError(.unavailable, code: "resource_missing", "\(subdirectory)/\(name) is missing from the resources") }
+        return ByteBuffer(bytes: data)
+    }
+}

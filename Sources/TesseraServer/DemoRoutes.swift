@@ -24,14 +24,7 @@ public struct DemoRoutes: Sendable {
     init(tenant: Tenant) throws {
         self.tenant = tenant
         var assets: [String: ByteBuffer] = [:]
-        for (path, file) in Self.files {
-            let name = URL(fileURLWithPath: file)
-            guard let url = Bundle.module.url(forResource: name.deletingPathExtension().lastPathComponent, withExtension: name.pathExtension,
-                                              subdirectory: "demo"),
-                  let data = FileManager.default.contents(atPath: url.path)
-            else { throw DomainError(.unavailable, code: "demo_missing", "the demo page's \(file) is missing from the resources") }
-            assets[path] = ByteBuffer(bytes: data)
-        }
+        for (path, file) in Self.files { assets[path] = try BundledFile.load(file, subdirectory: "demo", from: .module) }
         self.assets = assets
     }
 
