@@ -9,7 +9,7 @@ bin=${BIN:-$PWD/.build/debug/tessera}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for round in $(seq "$rounds"); do
-  (cd interop && TESSERA_BIN="$bin" python3 -m pytest -q -p no:cacheprovider test_console.py -k "every_section_page" >/dev/null)
+  (cd interop && TESSERA_BIN="$bin" python3 -m pytest -q -p no:cacheprovider test_console.py -k "sign_in_returns_to_the_page_it_left or every_section_page" >/dev/null)
   cp interop/artifacts/console-first-paint.json "$out/round-$round.json"
 done
 python3 - "$out" "$rounds" "$bin" <<'PY'
