@@ -46,8 +46,10 @@ remember_secret(DEMO_PASSWORD, ADMIN_TOKEN)
 @pytest.fixture(scope="module")
 def server():
     """`tessera serve --apply examples/tessera.yaml` (the example tenant, as `make run` applies it) on a port of its own."""
+    # No CodeMirror here, whatever the machine has: the walk types into the plain text areas (the fallback);
+    # test_console_editor.py covers the editors with CodeMirror.
     env = dict(os.environ, **DEMO_DIRECTORY_ENV, TINYBIRD_ADMIN_TOKEN=ADMIN_TOKEN, TESSERA_DEMO_PASSWORD=DEMO_PASSWORD,
-               HASURA_GRAPHQL_ADMIN_SECRET=DEMO_HASURA_SECRET)
+               HASURA_GRAPHQL_ADMIN_SECRET=DEMO_HASURA_SECRET, TESSERA_CODEMIRROR_DIR="/nonexistent")
     yield from serve_module("--apply", example_tenant, env=lambda base: dict(env, TESSERA_URL=base.rstrip("/")))
 
 

@@ -22,6 +22,8 @@ case "$purpose" in
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
     [ -x /usr/bin/chromium ] || packages+=(chromium)
     [ -x /usr/bin/chromedriver ] || packages+=(chromium-driver)
+    # The console's code editors (optional at run time; interop/test_console_editor.py tests them).
+    [ -f /usr/share/javascript/codemirror/lib/codemirror.js ] || packages+=(libjs-codemirror)
     [ -x /usr/sbin/clickhouse-server ] || packages+=(clickhouse-server)
     # Offline country lookups for Actions' event.request.geoip (optional at run time; tested here).
     [ -f /usr/share/GeoIP/GeoIP.dat ] || packages+=(geoip-database)

@@ -46,10 +46,15 @@ public struct ConsoleSettings: Sendable {
     /// The Management API scopes the console asks for; the token carries those the person's roles grant.
     public let scopes: [String]
 
-    public init(issuer: String, managementAudience: String, scopes: [String]) {
+    /// Where Debian's `libjs-codemirror` keeps CodeMirror 5; the editors stay text areas when it is not there.
+    public var codeMirrorDirectory: String
+
+    public init(issuer: String, managementAudience: String, scopes: [String],
+                codeMirrorDirectory: String = "/usr/share/javascript/codemirror") {
         self.issuer = issuer.hasSuffix("/") ? issuer : issuer + "/"
         self.managementAudience = managementAudience
         self.scopes = scopes
+        self.codeMirrorDirectory = codeMirrorDirectory
     }
 
     var redirectURI: String { issuer + "console/callback" }

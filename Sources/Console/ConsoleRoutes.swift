@@ -44,7 +44,7 @@ public struct Console: Sendable {
         self.settings = settings
         self.backend = backend
         self.address = address
-        self.assets = try ConsoleAssets()
+        self.assets = try ConsoleAssets(codeMirror: settings.codeMirrorDirectory)
         self.clock = clock
     }
 

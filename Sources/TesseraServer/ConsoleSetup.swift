@@ -52,9 +52,13 @@ public enum ConsoleSetup {
         }
     }
 
-    public static func settings(_ services: TesseraServices) -> ConsoleSettings {
-        ConsoleSettings(issuer: services.configuration.issuer, managementAudience: services.tenant.managementAudience,
-                        scopes: ManagementScopes.all)
+    /// `TESSERA_CODEMIRROR_DIR` points the console's editors at another copy of CodeMirror 5 than Debian's.
+    public static func settings(_ services: TesseraServices,
+                                environment: [String: String] = ProcessInfo.processInfo.environment) -> ConsoleSettings {
+        var settings = ConsoleSettings(issuer: services.configuration.issuer, managementAudience: services.tenant.managementAudience,
+                                       scopes: ManagementScopes.all)
+        if let directory = environment["TESSERA_CODEMIRROR_DIR"], !directory.isEmpty { settings.codeMirrorDirectory = directory }
+        return settings
     }
 }
 

@@ -10,16 +10,22 @@ function enhanceEditors() {
     script.src = src; script.onload = resolve; script.onerror = reject;
     document.head.appendChild(script);
   });
-  const style = document.createElement("link");
-  style.rel = "stylesheet"; style.href = "/console/assets/codemirror.css";
-  load("/console/assets/codemirror.js")
+  // The stylesheet first: CodeMirror measures its lines when it starts, and measures nothing without its styles.
+  const styled = new Promise((resolve, reject) => {
+    const style = document.createElement("link");
+    style.rel = "stylesheet"; style.href = "/console/assets/codemirror.css";
+    style.onload = resolve; style.onerror = reject;
+    document.head.appendChild(style);
+  });
+  styled
+    .then(() => load("/console/assets/codemirror.js"))
     .then(() => Promise.all([load("/console/assets/mode-javascript.js"), load("/console/assets/mode-sql.js")]))
     .then(() => {
-      document.head.appendChild(style);
       for (const area of areas) {
         const kind = area.dataset.code;
         const mode = kind === "javascript" ? "javascript" : kind === "json" ? { name: "javascript", json: true } : kind === "sql" ? "text/x-sql" : null;
-        const editor = window.CodeMirror.fromTextArea(area, { mode, lineNumbers: true, viewportMargin: Infinity,
+        // Wrapped lines and a height that follows the text: the editor never scrolls, so the keyboard reaches all of it.
+        const editor = window.CodeMirror.fromTextArea(area, { mode, lineNumbers: true, lineWrapping: true, viewportMargin: Infinity,
           extraKeys: { Tab: false, "Shift-Tab": false } });
         editor.getInputField().setAttribute("aria-label", area.labels && area.labels[0] ? area.labels[0].textContent : kind);
       }
