@@ -150,7 +150,7 @@ struct AnalyticsPages: Sendable {
             """, submit: "Create the token"))\
             \(Widgets.form("\(scope.path)/jwt", session: call.session, back: scope.path, label: "Mint a JWT", fields: """
             \(Widgets.field("name", "Name", value: "console", required: true, id: "f-jwt-name"))\
-            \(Widgets.select("pipe", "Pipe it may read (PIPES:READ)", options: pipeOptions))\
+            \(Widgets.select("pipe", "Pipes it may read (PIPES:READ; hold Ctrl or Shift to choose several)", options: pipeOptions, multiple: true))\
             \(Widgets.area("fixed_params", "fixed_params (JSON object; the endpoint ignores the caller's values for these)", value: "{}", rows: 2, code: "json"))\
             \(Widgets.field("minutes", "Expires in (minutes)", value: "60", type: "number"))\
             \(Widgets.field("rps", "limits.rps (empty: no limit)", type: "number"))
@@ -161,22 +161,27 @@ struct AnalyticsPages: Sendable {
 
     func mintJWT(_ call: ConsoleCall) async throws -> Outcome {
         let scope = try await scope(call)
-        let pipe = try call.required("pipe", "Pipe")
+        let pipes = call.form.all("pipe").filter { !$0.isEmpty }
+        guard let pipe = pipes.first else { throw DomainError(.invalidInput, code: "missing_field", "Choose at least one pipe") }
         guard case .object(let fixed)? = try? JSONValue.parse(call.form["fixed_params"].flatMap { $0.isEmpty ? nil : $0 } ?? "{}") else {
             throw DomainError(.invalidInput, code: "invalid_fixed_params", "fixed_params must be a JSON object")
         }
         guard let minutes = Int(call.form["minutes"] ?? "60"), (1...527_040).contains(minutes) else {
             throw DomainError(.invalidInput, code: "invalid_expiry", "The expiry is a number of minutes from 1 to 527040 (a year)")
         }
-        var scopeObject: [String: JSONValue] = ["type": .string("PIPES:READ"), "resource": .string(pipe)]
-        if !fixed.isEmpty { scopeObject["fixed_params"] = .object(fixed) }
-        var body: [String: JSONValue] = ["scopes": .array([.object(scopeObject)])]
+        // The same fixed_params hold on every pipe the token may read.
+        let scopes = pipes.map { name -> JSONValue in
+            var scope: [String: JSONValue] = ["type": .string("PIPES:READ"), "resource": .string(name)]
+            if !fixed.isEmpty { scope["fixed_params"] = .object(fixed) }
+            return .object(scope)
+        }
+        var body: [String: JSONValue] = ["scopes": .array(scopes)]
         if let rps = call.form["rps"].flatMap(Int.init) { body["limits"] = .object(["rps": .number(Double(rps))]) }
         let expires = Int(console.clock().timeIntervalSince1970) + minutes * 60
         let minted = try await scope.api.call(.POST, "/v0/tokens", query: RequestParameters([
             ("name", try call.required("name", "Name")), ("expiration_time", String(expires)),
         ]), json: .object(body))
-        return .page(try await workspace(call, minted: (label: "JWT for \(pipe)", value: minted["token"]?.stringValue ?? "", pipe: pipe)))
+        return .page(try await workspace(call, minted: (label: "JWT for \(pipes.joined(separator: ", "))", value: minted["token"]?.stringValue ?? "", pipe: pipe)))
     }
 
     func dataSource(_ call: ConsoleCall) async throws -> Page {

@@ -258,7 +258,8 @@ struct IdentityPages: Sendable {
 
     func users(_ call: ConsoleCall) async throws -> Page {
         let q = call.query["q"] ?? ""
-        let page = max(0, Int(call.query["page"] ?? "0") ?? 0)
+        // `page` counts from 0 as the Management API's does; the "Go to page" box counts from 1, as people do.
+        let page = max(0, call.query["page-number"].flatMap(Int.init).map { $0 - 1 } ?? Int(call.query["page"] ?? "0") ?? 0)
         var query: [(String, String)] = [("page", String(page)), ("per_page", String(Self.usersPerPage)), ("include_totals", "true"),
                                          ("search_engine", "v3")]
         if !q.isEmpty { query.append(("q", q)) }
@@ -277,15 +278,18 @@ struct IdentityPages: Sendable {
             if !q.isEmpty { parameters.append((name: "q", value: q)) }
             return "<a href=\"/console/users?\(RequestParameters(parameters).urlEncoded)\">\(label)</a>"
         }
-        let previous: HTML = page > 0 ? link(page - 1, "Previous page") : ""
-        let next: HTML = page + 1 < pages ? link(page + 1, "Next page") : ""
+        let previous: HTML = page > 0 ? "\(link(0, "First page")) \(link(page - 1, "Previous page"))" : ""
+        let next: HTML = page + 1 < pages ? "\(link(page + 1, "Next page")) \(link(pages - 1, "Last page"))" : ""
         let body: HTML = """
             <form method="get" action="/console/users" role="search"><p><label for="f-q">Search (Lucene syntax, as Auth0's <code>q</code>)</label>\
             <input id="f-q" name="q" type="search" value="\(q)" placeholder="app_metadata.plan:pro OR email:*@example.com">\
             </p><button type="submit">Search</button></form>\
             <p>\(total) user\(total == 1 ? "" : "s"); page \(page + 1) of \(pages).</p>\
             \(Widgets.table("Users", headers: ["Email", "Name", "Logins", "Last login"], rows: rows, empty: "No users match."))\
-            <nav class="pager" aria-label="Pages">\(previous) \(next)</nav>
+            <nav class="pager" aria-label="Pages">\(previous) \(next)</nav>\
+            <form method="get" action="/console/users" class="jump"><input type="hidden" name="q" value="\(q)">\
+            <p><label for="f-page">Go to page (1 to \(pages))</label><input id="f-page" name="page-number" type="number" min="1" max="\(pages)" value="\(page + 1)"></p>\
+            <button type="submit">Go</button></form>
             """
         return Page(title: "Users", section: .users, body: body)
     }

@@ -162,13 +162,14 @@ enum Widgets {
     }
 
     static func select(_ name: String, _ label: String, options: [(value: String, label: String)], selected: String? = nil,
-                       id given: String? = nil) -> HTML {
+                       id given: String? = nil, multiple: Bool = false) -> HTML {
         let id = given ?? "f-" + name
+        let many: HTML = multiple ? " multiple size=\"\(min(max(options.count, 2), 8))\"" : ""
         let choices = options.map { option -> HTML in
             let mark: HTML = option.value == selected ? " selected" : ""
             return "<option value=\"\(option.value)\"\(mark)>\(option.label)</option>"
         }
-        return "<p><label for=\"\(id)\">\(label)</label><select id=\"\(id)\" name=\"\(name)\">\(choices)</select></p>"
+        return "<p><label for=\"\(id)\">\(label)</label><select id=\"\(id)\" name=\"\(name)\"\(many)>\(choices)</select></p>"
     }
 
     static func checkbox(_ name: String, _ label: String, checked: Bool) -> HTML {

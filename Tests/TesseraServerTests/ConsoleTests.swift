@@ -150,6 +150,8 @@ import TesseraServer
             #expect(try await harness.tenant.users.byEmail("other@example.com").isEmpty)
             let paged = try await browser.request(.get, "/console/users?page=0")
             #expect(paged.text.contains("page 1 of 1"))
+            let jumped = try await browser.request(.get, "/console/users?q=&page-number=1")
+            #expect(jumped.text.contains("page 1 of 1") && jumped.text.contains("root@example.com"))
 
             let keys = try await browser.request(.get, "/console/keys")
             #expect(keys.text.contains("&quot;keys&quot;") && keys.text.contains("current"))

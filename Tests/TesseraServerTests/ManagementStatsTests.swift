@@ -36,7 +36,7 @@ import TesseraStore
             #expect(try await http.request(.get, "/api/v2/stats/daily", token: token).json.arrayValue?.count == 30)
 
             for bad in ["/api/v2/stats/daily?from=2026-12-01", "/api/v2/stats/daily?from=20261301", "/api/v2/stats/daily?from=20261205&to=20261101",
-                        "/api/v2/stats/daily?from=19990101&to=20261205", "/api/v2/stats/hourly?hours=0", "/api/v2/stats/hourly?hours=x%27--"] {
+                        "/api/v2/stats/daily?from=19990101&to=20261205", "/api/v2/stats/hourly?hours=0", "/api/v2/stats/hourly?hours=337", "/api/v2/stats/hourly?hours=x%27--"] {
                 let refused = try await http.request(.get, bad, token: token)
                 #expect(refused.status == .badRequest && refused["errorCode"] != nil, "\(bad): \(refused.status) \(refused.text)")
             }

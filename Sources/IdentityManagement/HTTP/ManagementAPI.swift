@@ -46,7 +46,7 @@ public struct ManagementAPI: Sendable {
         api.get("stats/hourly") { request, _ in
             try await authorizer.authorize(request, anyOf: [.readStats])
             let hours = try request.query["hours"].map { text in
-                guard let value = Int(text), value >= 1 else { throw DomainError.invalidQuery("hours must be a whole number from 1 to \(Stats.maximumHours)") }
+                guard let value = Int(text), (1...Stats.maximumHours).contains(value) else { throw DomainError.invalidQuery("hours must be a whole number from 1 to \(Stats.maximumHours)") }
                 return value
             } ?? 24
             return try JSONResponse.make(JSONValue.array(try await stats.hourly(hours: hours).map { bucket in
