@@ -72,3 +72,36 @@ def test_the_action_editor_is_codemirror_and_saves_what_is_typed(server):
         wait_for(lambda: "notice=saved" in driver.current_url)
     saved = requests.get(server.url(f"api/v2/actions/actions/{action['id']}"), headers=management, timeout=TIMEOUT).json()
     assert saved["code"] == edited
+
+
+def test_a_chart_is_previewed_live_while_its_fields_are_typed(server):
+    from selenium.webdriver.common.by import By
+    workspace = "1f484a32-6966-4f63-9312-aadad64d3e12"  # examples/tessera.yaml's demo workspace
+    charts = server.url("v0/pipes/sales_by_city/charts")
+    before = requests.get(charts, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=TIMEOUT).json()["charts"]
+    for driver in chromium(20):
+        driver.get(server.url(f"console/analytics/{workspace}/pipes/sales_by_city"))
+        if "/u/login" in driver.current_url:
+            driver.find_element(By.ID, "email").send_keys("demo@example.com")
+            driver.find_element(By.ID, "password").send_keys(DEMO_PASSWORD)
+            driver.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()
+        wait_for(lambda: "/pipes/sales_by_city" in driver.current_url)
+        frame = driver.find_element(By.ID, "preview-new")
+        assert not frame.is_displayed(), "no preview before there is something to draw"
+        driver.find_element(By.ID, "f-new-title").send_keys("Orders live")
+        driver.find_element(By.ID, "f-new-index").send_keys("city")
+        driver.find_element(By.ID, "f-new-categories").send_keys("orders")
+        wait_for(lambda: frame.is_displayed() and "draft-chart" in (frame.get_attribute("src") or ""))
+        assert "categories=orders" in frame.get_attribute("src")
+        driver.switch_to.frame(frame)
+        wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "svg"))
+        assert "Orders live" in driver.page_source
+        driver.switch_to.default_content()
+        # A column the pipe does not have: the frame says so instead of drawing.
+        driver.find_element(By.ID, "f-new-categories").send_keys("_missing")
+        wait_for(lambda: "orders_missing" in (frame.get_attribute("src") or ""))
+        driver.switch_to.frame(frame)
+        wait_for(lambda: "orders_missing" in driver.page_source and not driver.find_elements(By.CSS_SELECTOR, "svg"))
+        driver.switch_to.default_content()
+    after = requests.get(charts, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=TIMEOUT).json()["charts"]
+    assert len(after) == len(before), "a preview saves nothing"

@@ -104,6 +104,7 @@ public struct Analytics: Sendable {
     public func deleteDataSource(_ record: DataSourceRecord, in workspace: Workspace) async throws {
         try await catalog.deleteDataSource(record)
         try await engine.tables(for: workspace).drop(record.name)
+        try await ingestion.forget(workspace: workspace.id, datasource: record.name)
     }
 }
 

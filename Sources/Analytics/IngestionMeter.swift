@@ -40,6 +40,7 @@ public actor IngestionMeter {
         let sum = pending[key] ?? (0, 0)
         pending[key] = (sum.rows + rows, sum.quarantined + quarantined)
         if now.timeIntervalSince(lastFlush) >= Self.flushInterval, writing == nil {
+            lastFlush = now  // one write scheduled, not one per append until it starts
             Task { try? await self.flush() }
         }
     }
@@ -76,7 +77,8 @@ public actor IngestionMeter {
 
     private static func write(_ batch: [Key: (rows: Int, quarantined: Int)], oldest: Int, to store: Store) async throws {
         try await store.transaction { db in
-            for (key, sum) in batch {
+            // In one order on every instance, so two flushes of the same minutes wait for each other instead of deadlocking.
+            for (key, sum) in batch.sorted(by: { ($0.key.workspace, $0.key.datasource, $0.key.minute) < ($1.key.workspace, $1.key.datasource, $1.key.minute) }) {
                 try await db.raw("""
                     INSERT INTO analytics_ingestion (workspace_id, datasource, minute, rows_appended, rows_quarantined)
                     VALUES (\(bind: key.workspace), \(bind: key.datasource), \(bind: key.minute), \(bind: sum.rows), \(bind: sum.quarantined))
@@ -86,6 +88,15 @@ public actor IngestionMeter {
                     """).run()
             }
             try await db.delete(from: "analytics_ingestion").where("minute", .lessThan, oldest).run()
+        }
+    }
+
+    /// Forgets a data source's counts (it was deleted; one made again under its name starts from nothing).
+    public func forget(workspace: String, datasource: String) async throws {
+        try await flush()
+        pending = pending.filter { !($0.key.workspace == workspace && $0.key.datasource == datasource) }
+        try await store.transaction { db in
+            try await db.delete(from: "analytics_ingestion").where("workspace_id", .equal, workspace).where("datasource", .equal, datasource).run()
         }
     }
 

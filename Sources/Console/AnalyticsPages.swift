@@ -87,11 +87,25 @@ struct AnalyticsPages: Sendable {
         router.get("console/analytics/:ws/pipes/:name/charts/:id/preview") { request, context in
             try await preview(request, context)
         }
+        router.get("console/analytics/:ws/pipes/:name/draft-chart") { request, context in
+            try await draft(request, context)
+        }
         console.change(router, "console/analytics/:ws/tokens") { call in
             let scope = try await scope(call)
+            let name = try call.required("name", "Name")
+            // `/v0/tokens` would add the scopes to a token of that name, which someone already holds: refuse instead.
+            let existing = try await scope.api.get("/v0/tokens")["tokens"]?.arrayValue ?? []
+            guard !existing.contains(where: { $0["name"]?.stringValue == name }) else {
+                throw DomainError(.conflict, code: "token_exists", "A token named \(name) already exists; nothing was changed. Choose another name.")
+            }
             let created = try await scope.api.call(.POST, "/v0/tokens", query: RequestParameters(
-                [("name", try call.required("name", "Name"))] + Widgets.list(call.form["scopes"]).map { (name: "scope", value: $0) }))
-            return .page(try await workspace(call, minted: (label: "Token \(created["name"]?.stringValue ?? "")", value: created["token"]?.stringValue ?? "", pipe: nil)))
+                [("name", name)] + Widgets.list(call.form["scopes"]).map { (name: "scope", value: $0) }))
+            guard let value = created["token"]?.stringValue else {
+                // `/v0/tokens` extends a token of that name rather than making a second one; its value was shown when it was made.
+                throw DomainError(.conflict, code: "token_exists",
+                                  "A token named \(name) was made at the same moment: it now also has these scopes, and its value is not shown here.")
+            }
+            return .page(try await workspace(call, minted: (label: "Token \(created["name"]?.stringValue ?? "")", value: value, pipe: nil)))
         }
         console.change(router, "console/analytics/:ws/jwt") { call in try await mintJWT(call) }
     }
@@ -261,10 +275,10 @@ struct AnalyticsPages: Sendable {
         let chartItems = (charts.json?["charts"]?.arrayValue ?? []).map { chart -> HTML in
             let id = chart["id"]?.stringValue ?? ""
             let page = console.settings.issuer + "endpoints/\(segment(name))/charts/\(segment(id))"
-            let snippet = "<iframe src=\"\(page)?token=YOUR_TOKEN\" width=\"100%\" height=\"\(chart["height"]?.displayText ?? "300")\" style=\"border:0\" title=\"\(chart["title"]?.stringValue ?? "")\"></iframe>"
+            let snippet = "<iframe src=\"\(page)?token=YOUR_TOKEN\" width=\"100%\" height=\"\(chart["height"]?.displayText ?? "300")\" style=\"border:0\" title=\"\(HTML.escape(chart["title"]?.stringValue ?? ""))\"></iframe>"
             return """
                 <article class="chart"><h3>\(chart["title"])</h3><p>\(chart["description"])</p>\
-                <iframe src="\(path)/charts/\(segment(id))/preview" title="Preview of \(chart["title"]?.stringValue ?? "the chart")" width="100%" height="\(chart["height"]?.displayText ?? "300")"></iframe>\
+                <iframe id="preview-\(String(id.prefix(8)))" src="\(path)/charts/\(segment(id))/preview" title="Preview of \(chart["title"]?.stringValue ?? "the chart")" width="100%" height="\(chart["height"]?.displayText ?? "300")"></iframe>\
                 <p>Embed it (with a JWT or a PIPES:READ token):</p>\(Widgets.code(snippet))\
                 \(chartForm(call, path: path, chart: chart))</article>
                 """
@@ -273,7 +287,8 @@ struct AnalyticsPages: Sendable {
             <p>\(pipe["description"])</p>\(nodes)\
             <h2>Run</h2><form method="get" action="\(path)"><input type="hidden" name="run" value="1">\(fields)<button type="submit">Run</button></form>\(run)\
             <h2>Endpoint</h2><p><code>\(endpoint)</code></p>\(Widgets.code(curl))\
-            <h2 id="charts">Charts</h2>\(chartItems)\(chartForm(call, path: path, chart: nil))
+            <h2 id="charts">Charts</h2>\(chartItems)\(chartForm(call, path: path, chart: nil))\
+            <iframe id="preview-new" title="Preview of the new chart, drawn as its fields are filled" width="100%" height="300" hidden></iframe>
             """
         return Page(title: "Pipe \(name)", section: .analytics, body: body)
     }
@@ -288,25 +303,54 @@ struct AnalyticsPages: Sendable {
             \(Widgets.field("index", "Index column (labels or x axis)", value: chart?["index"]?.stringValue ?? "", required: true, id: "f-\(prefix)-index"))\
             \(Widgets.field("categories", "Value columns (comma-separated)", value: (chart?["categories"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "), required: true, id: "f-\(prefix)-categories"))
             """
-        return Widgets.form(path + "/charts", session: call.session, back: path, label: id.isEmpty ? "Create a chart" : "Edit this chart",
-                            fields: fields, submit: id.isEmpty ? "Create the chart" : "Save the chart")
+        let form = Widgets.form(path + "/charts", session: call.session, back: path, label: id.isEmpty ? "Create a chart" : "Edit this chart",
+                                fields: fields, submit: id.isEmpty ? "Create the chart" : "Save the chart")
+        // console.js redraws the frame from the fields as they change; without script, Save shows the saved chart.
+        return "<div data-preview=\"\(path)/draft-chart\" data-frame=\"preview-\(prefix)\">\(form)</div>"
     }
 
     /// The chart page as an embedder sees it, fetched with the workspace's admin token so no token reaches the browser;
     /// framed only by the console itself.
     func preview(_ request: Request, _ context: TesseraRequestContext) async throws -> Response {
-        guard let session = console.session(request), try await console.isAdmin(session) else {
-            return Response(status: .forbidden, headers: Layout.headers, body: .init(byteBuffer: ByteBuffer(string: "Sign in to the console first.")))
+        try await framed(request, context) { api, pipe in
+            try await api.send(.GET, "/endpoints/\(segment(pipe))/charts/\(segment(try context.pathParameter("id")))")
         }
+    }
+
+    /// A chart not saved yet, drawn from the edit form's fields as they are typed (the live preview).
+    func draft(_ request: Request, _ context: TesseraRequestContext) async throws -> Response {
+        let query = try request.query
+        var spec: [String: JSONValue] = ["title": .string(query["title"] ?? ""), "type": .string(query["type"] ?? "bar"),
+                                         "index": .string(query["index"] ?? ""),
+                                         "categories": .array(Widgets.list(query["categories"]).map(JSONValue.string))]
+        if spec["title"] == .string("") { spec["title"] = .string("Preview") }
+        return try await framed(request, context) { api, pipe in
+            try await api.send(.POST, "/v0/pipes/\(segment(pipe))/charts/preview", json: .object(spec))
+        }
+    }
+
+    /// A chart page for an iframe of the console: only for a signed-in admin, only frameable by the console, and an
+    /// API refusal shown as a line of text in the frame.
+    private func framed(_ request: Request, _ context: TesseraRequestContext,
+                        _ fetch: (PublicAPI, String) async throws -> APIResponse) async throws -> Response {
+        guard await console.isSignedInAdmin(request) else { return Self.frame(.forbidden, "Sign in to the console first.") }
         let id = try context.pathParameter("ws")
         guard let workspace = try await console.backend.analyticsWorkspaces().first(where: { $0.id == id }) else {
-            return Response(status: .notFound, headers: Layout.headers, body: .init(byteBuffer: ByteBuffer(string: "No such workspace")))
+            return Self.frame(.notFound, "No such workspace")
         }
         let api = PublicAPI(address: console.address, credentials: [("Authorization", "Bearer " + workspace.adminToken)])
-        let answer = try await api.send(.GET, "/endpoints/\(segment(try context.pathParameter("name")))/charts/\(segment(try context.pathParameter("id")))")
-        let policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
-        return Response(status: .init(code: answer.status), headers: [
-            .contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .contentSecurityPolicy: policy,
-        ], body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+        let answer = try await fetch(api, try context.pathParameter("name"))
+        guard answer.ok || answer.contentType?.hasPrefix("text/html") == true else { return Self.frame(.ok, answer.problem) }
+        return Response(status: .init(code: answer.status), headers: Self.frameHeaders, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    static let frameHeaders: HTTPFields = [
+        .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+        .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+    ]
+
+    static func frame(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        let page: HTML = "<!doctype html><html lang=\"en\"><title>Preview</title><p>\(message)</p></html>"
+        return Response(status: status, headers: frameHeaders, body: .init(byteBuffer: ByteBuffer(string: page.markup)))
     }
 }

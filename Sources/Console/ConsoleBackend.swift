@@ -11,6 +11,8 @@ public protocol ConsoleBackend: Sendable {
     func analyticsWorkspaces() async throws -> [ConsoleWorkspace]
     /// An API key for the directory's `/admin/v1`, nil when the directory is not served.
     func directoryKey() async throws -> String?
+    /// The directory refused the key (deleted or expired elsewhere): make a new one next time.
+    func forgetDirectoryKey() async
     /// How to reach `/v1/metadata` and `/v1/graphql` as admin; nil when no GraphQL engine is configured.
     var graphQL: ConsoleGraphQL? { get }
 }

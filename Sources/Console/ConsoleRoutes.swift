@@ -86,7 +86,7 @@ public struct Console: Sendable {
     }
 
     func callback(_ request: Request) async throws -> Response {
-        let query = try request.query
+        let query = (try? request.query) ?? RequestParameters()
         guard let attempt = request.cookie(LoginAttempt.cookie).flatMap(LoginAttempt.init(cookie:)),
               let state = query["state"], state == attempt.state
         else {
@@ -108,7 +108,14 @@ public struct Console: Sendable {
         else {
             return refusal("Sign-in failed", "The token endpoint refused the code: \(answer.problem)", status: .badGateway)
         }
-        guard try await isAdmin(session) else {
+        // Browsers drop a cookie over 4 KB without a word, which would send the person round the sign-in for ever.
+        guard token.utf8.count <= ConsoleSession.maximumCookieBytes else {
+            return refusal("Sign-in failed", """
+                The console's access token is \(token.utf8.count) bytes, more than a browser keeps in a cookie. \
+                A post-login Action adds large claims to Management API tokens: have it skip them for the \(ConsoleSettings.applicationName) application.
+                """, status: .badRequest)
+        }
+        guard (try? await isAdmin(session)) == true else {
             var response = notAdmin()
             response.setCookie(expired(LoginAttempt.cookie))
             return response
@@ -120,7 +127,7 @@ public struct Console: Sendable {
     }
 
     func logout(_ request: Request, _ context: TesseraRequestContext) async throws -> Response {
-        let form = try await BodyReader.form(request)
+        let form = (try? await BodyReader.form(request)) ?? RequestParameters()
         if let session = session(request), !session.acceptsCSRF(form["csrf"]) { return forbiddenChange() }
         var query: [(String, String)] = [("returnTo", settings.issuer + "console/")]
         if let clientID = try await backend.consoleClientID() { query.append(("client_id", clientID)) }
@@ -137,11 +144,28 @@ public struct Console: Sendable {
         request.cookie(ConsoleSession.cookie).flatMap { ConsoleSession(token: $0, now: clock()) }
     }
 
+    /// The Management API (and Actions) as the signed-in person.
+    func management(_ session: ConsoleSession) -> PublicAPI {
+        PublicAPI(address: address, credentials: [("Authorization", "Bearer " + session.accessToken)], isSession: true)
+    }
+
+    /// Holds the admin role and is not blocked, asked with the person's own token.
     func isAdmin(_ session: ConsoleSession) async throws -> Bool {
-        let api = PublicAPI(address: address, credentials: [("Authorization", "Bearer " + session.accessToken)])
-        return try await admins.isAdmin(session, role: ConsoleSettings.adminRole, now: clock()) {
-            try await api.get("/api/v2/users/\(segment(session.subject))/roles")
+        let api = management(session)
+        let user = "/api/v2/users/\(segment(session.subject))"
+        return try await admins.isAdmin(session, now: clock()) {
+            async let roles = api.get(user + "/roles")
+            async let profile = api.get(user)
+            let (held, user) = try await (roles, profile)
+            let admin = held.arrayValue?.contains { $0["name"]?.stringValue == ConsoleSettings.adminRole } ?? false
+            return admin && user["blocked"]?.boolValue != true
         }
+    }
+
+    /// For the frames and the progress poll, which answer without a page: any doubt is a no.
+    func isSignedInAdmin(_ request: Request) async -> Bool {
+        guard let session = session(request) else { return false }
+        return (try? await isAdmin(session)) ?? false
     }
 
     /// A GET page: signed in and admin, or sent to sign in (returning here) or refused.
@@ -160,18 +184,26 @@ public struct Console: Sendable {
             if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site != "same-origin", site != "none" {
                 return forbiddenChange()
             }
+            // Without a session only a small form is read, for the page to return to after signing in again.
+            let session = session(request)
             var files: [MultipartPart] = []
             var form = RequestParameters()
-            if let parts = try await BodyReader.multipart(request, limit: 32 << 20) {
-                form = RequestParameters(parts.filter { $0.filename == nil }.map { (name: $0.name, value: $0.text) })
-                files = parts.filter { $0.filename != nil }
-            } else {
-                form = try await BodyReader.form(request, limit: bodyLimit)
+            do {
+                if let parts = try await BodyReader.multipart(request, limit: session == nil ? BodyReader.defaultLimit : bodyLimit) {
+                    form = RequestParameters(parts.filter { $0.filename == nil }.map { (name: $0.name, value: $0.text) })
+                    files = parts.filter { $0.filename != nil }
+                } else {
+                    form = try await BodyReader.form(request, limit: session == nil ? BodyReader.defaultLimit : bodyLimit)
+                }
+            } catch let error as DomainError {
+                guard let session else { return redirectToLogin(from: "/console/") }
+                return problem("That was not sent whole", error.message, back: "/console/", session: session,
+                               status: error.kind == .payloadTooLarge ? .contentTooLarge : .badRequest)
             }
             // Browsers send a text area's line breaks as CR LF; the APIs read code, SQL and lists line by line.
             form = RequestParameters(form.pairs.map { (name: $0.name, value: $0.value.replacingOccurrences(of: "\r\n", with: "\n")) })
             let back = LoginAttempt.safeReturn(form["back"] ?? "/console/")
-            guard let session = session(request) else { return redirectToLogin(from: back) }
+            guard let session else { return redirectToLogin(from: back) }
             guard session.acceptsCSRF(form["csrf"]) else { return forbiddenChange() }
             return try await respond(request, session: session, context: context, form: form, files: files, back: back, handle)
         }
@@ -193,7 +225,7 @@ public struct Console: Sendable {
         do {
             guard try await isAdmin(session) else { return notAdmin() }
             let call = ConsoleCall(
-                session: session, management: PublicAPI(address: address, credentials: [("Authorization", "Bearer " + session.accessToken)]),
+                session: session, management: management(session),
                 console: self, query: try request.query, form: form, files: files, back: here,
                 context: context)
             switch try await handle(call) {
@@ -206,12 +238,14 @@ public struct Console: Sendable {
         } catch let failure as APIFailure where failure.expiredSession {
             return redirectToLogin(from: here)
         } catch let failure as APIFailure {
-            let status: HTTPResponse.Status = (400..<500).contains(failure.response.status)
-                ? .init(code: failure.response.status) : .badGateway
+            // A client mistake keeps its status; a refused server credential (a directory key deleted elsewhere) is the
+            // server's problem, not a sign-in to do again.
+            let code = failure.response.status
+            let serverCredential = !failure.bySession && (code == 401 || code == 403)
+            let status: HTTPResponse.Status = (400..<500).contains(code) && !serverCredential ? .init(code: code) : .badGateway
             return problem("The API refused", failure.message, back: here, session: session, status: status)
         } catch let error as DomainError {
-            return problem("That did not work", error.message, back: here, session: session,
-                           status: error.kind == .notFound ? .notFound : .badRequest)
+            return problem("That did not work", error.message, back: here, session: session, status: StandardErrorStatus.status(for: error.kind))
         }
     }
 

@@ -7,6 +7,8 @@ import TesseraCore
 /// decides what the person may do; the console keeps no session table and any instance serves any page.
 struct ConsoleSession: Sendable {
     static let cookie = "tessera_console"
+    /// What every browser keeps of one cookie, name and attributes included, with room to spare.
+    static let maximumCookieBytes = 3900
     let accessToken: String
     let subject: String
     let expires: Date
@@ -78,19 +80,18 @@ struct LoginAttempt: Sendable {
     }
 }
 
-/// Who holds the admin role, asked of the Management API with the person's own token and remembered briefly, so that
-/// a role taken away stops the console within `freshness`.
+/// Who holds the admin role (and is not blocked), asked of the Management API with the person's own token and
+/// remembered briefly, so that a role taken away or a block stops the console within `freshness`.
 actor AdminCheck {
     static let freshness: TimeInterval = 30
     private var answers: [String: (admin: Bool, checked: Date)] = [:]
 
-    func isAdmin(_ session: ConsoleSession, role: String, now: Date, ask: @Sendable () async throws -> JSONValue) async throws -> Bool {
+    func isAdmin(_ session: ConsoleSession, now: Date, ask: @Sendable () async throws -> Bool) async throws -> Bool {
         let key = session.csrfToken
         if let answer = answers[key], now.timeIntervalSince(answer.checked) < Self.freshness { return answer.admin }
         let admin: Bool
         do {
-            let roles = try await ask()
-            admin = roles.arrayValue?.contains { $0["name"]?.stringValue == role } ?? false
+            admin = try await ask()
         } catch let failure as APIFailure where failure.response.status == 403 {
             admin = false  // a token without read:users cannot be an admin's
         }

@@ -12,7 +12,7 @@ struct DirectoryPages: Sendable {
         console.page(router, "console/directory") { call in try await overview(call, created: nil) }
         console.change(router, "console/directory/:connection/sync") { call in
             let id = try call.parameter("connection")
-            try await api().call(.POST, "/admin/v1/connections/\(segment(id)):sync", json: .object([:]))
+            try await calling { try await $0.call(.POST, "/admin/v1/connections/\(segment(id)):sync", json: .object([:])) }
             return .redirect("/console/directory", notice: .synced)
         }
         console.change(router, "console/directory/keys") { call in
@@ -24,19 +24,23 @@ struct DirectoryPages: Sendable {
                 }
                 body["expireTime"] = .string(Timestamp.string(console.clock().addingTimeInterval(Double(count) * 86_400)))
             }
-            let created = try await api().call(.POST, "/admin/v1/apiKeys", json: .object(body))
+            let created = try await calling { try await $0.call(.POST, "/admin/v1/apiKeys", json: .object(body)) }
             return .page(try await overview(call, created: created["key"]?.stringValue))
         }
         console.change(router, "console/directory/keys/:key/delete") { call in
-            try await api().call(.DELETE, "/admin/v1/apiKeys/\(segment(try call.parameter("key")))")
+            let id = try call.parameter("key")
+            try await calling { try await $0.call(.DELETE, "/admin/v1/apiKeys/\(segment(id))") }
             return .redirect("/console/directory#keys", notice: .deleted)
         }
         // What the page's script polls while a sync runs: the connections' `sync` objects, nothing secret.
         router.get("console/directory/progress") { request, _ in
-            guard let session = console.session(request), try await console.isAdmin(session) else {
+            guard await console.isSignedInAdmin(request) else {
                 return JSONResponse.text(#"{"error":"sign in to the console"}"#, status: .unauthorized)
             }
-            let connections = try await api().get("/admin/v1/connections")["connections"]?.arrayValue ?? []
+            guard let answer = try? await api().get("/admin/v1/connections") else {
+                return JSONResponse.text(#"{"error":"the directory did not answer"}"#, status: .badGateway)
+            }
+            let connections = answer["connections"]?.arrayValue ?? []
             return JSONResponse.text(JSONValue.object(["connections": .array(connections.map { connection in
                 .object(["id": connection["id"] ?? .null, "state": connection["state"] ?? .null, "sync": connection["sync"] ?? .null])
             })]).jsonText(), headers: [.cacheControl: "no-store"])
@@ -50,12 +54,24 @@ struct DirectoryPages: Sendable {
         return PublicAPI(address: console.address, credentials: [("Authorization", "Bearer " + key)])
     }
 
+    /// A directory call; a refused key (deleted or expired elsewhere) is dropped so that the next page gets a new one.
+    func calling<T: Sendable>(_ body: (PublicAPI) async throws -> T) async throws -> T {
+        do {
+            return try await body(try await api())
+        } catch let failure as APIFailure where failure.response.status == 401 {
+            await console.backend.forgetDirectoryKey()
+            throw failure
+        }
+    }
+
     func overview(_ call: ConsoleCall, created: String?) async throws -> Page {
-        let api = try await api()
-        async let connections = api.get("/admin/v1/connections")
-        async let users = api.get("/admin/v1/users", query: [("pageSize", "25")])
-        async let keys = api.get("/admin/v1/apiKeys")
-        let rows = (try await connections["connections"]?.arrayValue ?? []).map { connection -> [HTML] in
+        let (connections, users, keys) = try await calling { api in
+            async let connections = api.get("/admin/v1/connections")
+            async let users = api.get("/admin/v1/users", query: [("pageSize", "25")])
+            async let keys = api.get("/admin/v1/apiKeys")
+            return try await (connections, users, keys)
+        }
+        let rows = (connections["connections"]?.arrayValue ?? []).map { connection -> [HTML] in
             let id = connection["id"]?.stringValue ?? ""
             let sync = connection["sync"]
             let progress: HTML = "<span data-sync=\"\(id)\" aria-live=\"polite\">\(Self.progress(sync))</span>"
@@ -63,10 +79,10 @@ struct DirectoryPages: Sendable {
                     progress, "\(sync?["lastPullTime"])", "<span class=\"error\">\(sync?["lastError"])</span>",
                     Widgets.button("/console/directory/\(segment(id))/sync", session: call.session, back: "/console/directory", submit: "Sync now")]
         }
-        let userRows = (try await users["users"]?.arrayValue ?? []).map { user -> [HTML] in
+        let userRows = (users["users"]?.arrayValue ?? []).map { user -> [HTML] in
             ["\(user["displayName"])", "\(user["email"])", "\(user["state"])", "<code>\(user["id"])</code>"]
         }
-        let keyRows = (try await keys["apiKeys"]?.arrayValue ?? []).map { key -> [HTML] in
+        let keyRows = (keys["apiKeys"]?.arrayValue ?? []).map { key -> [HTML] in
             let id = key["id"]?.stringValue ?? ""
             return ["\(key["description"])", "\(key["integration"] ?? .string("admin"))", "\(key["expireTime"] ?? .string("never"))", "<code>\(id)</code>",
                     Widgets.button("/console/directory/keys/\(segment(id))/delete", session: call.session, back: "/console/directory",

@@ -74,14 +74,20 @@ struct GraphQLPages: Sendable {
         var result: String
         let variables = try? JSONValue.parse(variablesText.isEmpty ? "{}" : variablesText)
         let session = try? JSONValue.parse(sessionText.isEmpty ? "{}" : sessionText)
+        let headerName = /[xX]-[hH][aA][sS][uU][rR][aA]-[A-Za-z0-9_-]+/
+        let clean: (String) -> Bool = { !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } && $0.utf8.count <= 4096 }
         if variables?.objectValue == nil {
             result = "Variables must be a JSON object."
         } else if session?.objectValue == nil {
             result = "Session variables must be a JSON object."
+        } else if !clean(role) || role.isEmpty {
+            result = "The role must be one line of text."
+        } else if let bad = session?.objectValue?.first(where: { (try? headerName.wholeMatch(in: $0.key)) == nil || !clean($0.value.displayText) }) {
+            result = "Session variable \(bad.key) is not usable: names are x-hasura-… (letters, digits, - and _) and values one line of text."
         } else {
             if role != "admin" {
                 headers.append(("x-hasura-role", role))
-                for (name, value) in session?.objectValue ?? [:] where name.lowercased().hasPrefix("x-hasura-") {
+                for (name, value) in session?.objectValue ?? [:] {
                     headers.append((name, value.displayText))
                 }
             }

@@ -122,8 +122,7 @@ struct IdentityPages: Sendable {
         let path = "/console/applications/\(segment(id))"
         let shown: HTML = secret.map { Widgets.secretOnce("Client secret", $0) } ?? ""
         let confidential = client["token_endpoint_auth_method"]?.stringValue != "none"
-        let grants = ["authorization_code", "implicit", "refresh_token", "client_credentials", "password",
-                      "http://auth0.com/oauth/grant-type/password-realm"]
+        let grants = ["authorization_code", "implicit", "refresh_token", "client_credentials", "password"]
         let held = Set((client["grant_types"]?.arrayValue ?? []).compactMap(\.stringValue))
         let grantBoxes = grants.enumerated().map { index, grant -> HTML in
             let mark: HTML = held.contains(grant) ? " checked" : ""
@@ -151,7 +150,7 @@ struct IdentityPages: Sendable {
 
     func updateApplication(_ call: ConsoleCall) async throws -> Outcome {
         let id = try call.parameter("id")
-        let urls: (String) -> JSONValue = { .array(Widgets.list(call.form[$0]).map(JSONValue.string)) }
+        let urls: (String) -> JSONValue = { .array(Widgets.lines(call.form[$0]).map(JSONValue.string)) }
         try await call.management.call(.PATCH, "/api/v2/clients/\(segment(id))", json: .object([
             "name": .string(try call.required("name", "Name")), "app_type": .string(call.form["app_type"] ?? "spa"),
             "callbacks": urls("callbacks"), "web_origins": urls("web_origins"), "allowed_origins": urls("allowed_origins"),
@@ -259,7 +258,8 @@ struct IdentityPages: Sendable {
     func users(_ call: ConsoleCall) async throws -> Page {
         let q = call.query["q"] ?? ""
         // `page` counts from 0 as the Management API's does; the "Go to page" box counts from 1, as people do.
-        let page = max(0, call.query["page-number"].flatMap(Int.init).map { $0 - 1 } ?? Int(call.query["page"] ?? "0") ?? 0)
+        let asked = call.query["page-number"].flatMap(Int.init).map { min(max($0, 1), Int(Int32.max)) - 1 } ?? Int(call.query["page"] ?? "0") ?? 0
+        let page = min(max(0, asked), Int(Int32.max))
         var query: [(String, String)] = [("page", String(page)), ("per_page", String(Self.usersPerPage)), ("include_totals", "true"),
                                          ("search_engine", "v3")]
         if !q.isEmpty { query.append(("q", q)) }

@@ -194,6 +194,12 @@ enum Widgets {
         (values ?? []).compactMap(\.stringValue).joined(separator: "\n")
     }
 
+    /// One value per line (URLs may hold commas).
+    static func lines(_ text: String?) -> [String] {
+        (text ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Values one per line or separated by commas (names, scopes, columns).
     static func list(_ text: String?) -> [String] {
         // `\r\n`, what browsers send for a text area's line breaks, is one Character: `isNewline` catches it.
         (text ?? "").split(whereSeparator: { $0.isNewline || $0 == "," })

@@ -48,8 +48,11 @@ struct APIResponse: Sendable {
 /// The API answered with an error; pages show its message beside the form that caused it.
 struct APIFailure: Error, Sendable {
     let response: APIResponse
+    /// Whether the refused credential was the person's own token (then a 401 means signing in again) rather than one
+    /// of the server's (then it is the server's problem, and signing in again would loop).
+    var bySession = false
     var message: String { response.problem }
-    var expiredSession: Bool { response.status == 401 }
+    var expiredSession: Bool { response.status == 401 && bySession }
 }
 
 /// An HTTP client for the public APIs with one caller's credentials.
@@ -58,6 +61,8 @@ struct PublicAPI: Sendable {
     let address: LoopbackAddress
     /// Headers that authenticate the caller: a bearer token, or `x-hasura-admin-secret`.
     let credentials: [(String, String)]
+    /// Whether `credentials` are the signed-in person's own.
+    var isSession = false
 
     func send(_ method: HTTPMethod, _ path: String, query: RequestParameters = .init(), json: JSONValue? = nil,
               body: [UInt8]? = nil, contentType: String? = nil, headers extra: [(String, String)] = []) async throws -> APIResponse {
@@ -85,7 +90,7 @@ struct PublicAPI: Sendable {
     func call(_ method: HTTPMethod, _ path: String, query: RequestParameters = .init(), json: JSONValue? = nil,
               body: [UInt8]? = nil, contentType: String? = nil, headers: [(String, String)] = []) async throws -> JSONValue {
         let response = try await send(method, path, query: query, json: json, body: body, contentType: contentType, headers: headers)
-        guard response.ok else { throw APIFailure(response: response) }
+        guard response.ok else { throw APIFailure(response: response, bySession: isSession) }
         if response.body.isEmpty { return .null }
         return response.json ?? .string(response.text)
     }

@@ -49,6 +49,16 @@ struct ChartRoutes: Sendable {
             try await charts.save(chart, workspace: pipe.0.id)
             return JSONResponse.text(chart.wire.jsonText())
         }
+        // Tessera's addition: the page of a chart that is not saved, from its spec in the body, for a live preview while
+        // it is edited (the console's). Admin token only; only this server's own pages may frame it.
+        v0.post("pipes/:name/charts/preview") { request, context in
+            let granted = try await analytics.authorize(pipe: try context.pathParameter("name"), token: try token(request))
+            guard granted.principal.isAdmin else {
+                throw DomainError(.forbidden, code: "forbidden", "Previewing charts needs the workspace admin token")
+            }
+            let chart = try ChartSpec(pipe: granted.pipe.name, body: try await BodyReader.json(request))
+            return try await draw(chart, granted, parameters: [:], refresh: nil, frameAncestors: "'self'")
+        }
         v0.delete("pipes/:name/charts/:id") { request, context in
             let pipe = try await adminPipe(request, context)
             try await charts.delete(try context.pathParameter("id"), workspace: pipe.0.id, pipe: pipe.1.name)
@@ -85,7 +95,13 @@ struct ChartRoutes: Sendable {
         guard let chart = try await charts.chart(id, workspace: principal.workspace.id, pipe: granted.pipe.name) else {
             throw DomainError.notFound("This endpoint has no chart with id \(id).")
         }
-        let parameters = query.removing(["token", "refresh"]).firstValues
+        return try await draw(chart, granted, parameters: query.removing(["token", "refresh"]).firstValues, refresh: refresh,
+                              frameAncestors: principal.workspace.frameAncestors)
+    }
+
+    /// The chart page for `chart` over what the pipe answers `parameters`.
+    func draw(_ chart: ChartSpec, _ granted: PipeAccess, parameters: [String: String], refresh: Int?,
+              frameAncestors: String) async throws -> Response {
         let read = try await analytics.read(granted, parameters: parameters, defaults: chart.parameters)
         let started = DispatchTime.now()
         let html: String
@@ -98,7 +114,7 @@ struct ChartRoutes: Sendable {
         var headers = read.rateLimitHeaders
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        headers[.contentSecurityPolicy] = ChartPage.contentSecurityPolicy(frameAncestors: principal.workspace.frameAncestors)
+        headers[.contentSecurityPolicy] = ChartPage.contentSecurityPolicy(frameAncestors: frameAncestors)
         headers[HTTPField.Name("Server-Timing")!] = String(format: "query;dur=%.3f, render;dur=%.3f", read.result.elapsed * 1000, render)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }

@@ -83,6 +83,8 @@ struct ServerConsoleBackend: ConsoleBackend {
 
     func directoryKey() async throws -> String? { try await directoryKeys.current() }
 
+    func forgetDirectoryKey() async { await directoryKeys.forget() }
+
     var graphQL: ConsoleGraphQL? {
         services.graphql == nil ? nil : ConsoleGraphQL(adminSecret: services.configuration.graphql?.adminSecret)
     }
@@ -94,7 +96,12 @@ actor DirectoryKeyLease {
     static let lifetime: TimeInterval = 3600
     let keys: APIKeys
     let clock: TesseraClock
-    private var key: (value: String, id: String, expires: Date)?
+    struct Lease: Sendable { let value: String; let id: String; let expires: Date }
+    private var key: Lease?
+    /// The one renewal under way: callers arriving meanwhile wait for it rather than making keys of their own.
+    private var renewing: Task<Lease, any Error>?
+    /// The key before the current one; it has expired by the time the next renewal deletes it.
+    private var retired: String?
 
     init(keys: APIKeys, clock: TesseraClock) {
         self.keys = keys
@@ -104,11 +111,21 @@ actor DirectoryKeyLease {
     func current() async throws -> String {
         let now = clock.now()
         if let key, key.expires.timeIntervalSince(now) > 600 { return key.value }
+        if let renewing { return try await renewing.value.value }
         let expires = now.addingTimeInterval(Self.lifetime)
-        let created = try await keys.create(description: "Tessera Console (expires after an hour)", integration: nil, expires: expires)
-        // The key it replaces goes, so the leases do not pile up in the list.
-        if let previous = key { try? await keys.delete(id: previous.id) }
-        key = (created.key, created.record.id, expires)
-        return created.key
+        let task = Task { [keys] in
+            let created = try await keys.create(description: "Tessera Console (expires after an hour)", integration: nil, expires: expires)
+            return Lease(value: created.key, id: created.record.id, expires: expires)
+        }
+        renewing = task
+        defer { renewing = nil }
+        let lease = try await task.value
+        // Requests may still hold the key being replaced, so it stays until it expires; the one before it goes now.
+        if let retired { try? await keys.delete(id: retired) }
+        retired = key?.id
+        key = lease
+        return lease.value
     }
+
+    func forget() { key = nil }
 }

@@ -281,6 +281,10 @@ import Testing
                 #expect(try await http.request(.get, "/v0/datasources/sales/ingestion?\(bad)", token: Self.adminToken).status == .badRequest)
             }
             #expect(try await http.request(.get, "/v0/datasources/nope/ingestion", token: Self.adminToken).status == .notFound)
+            let demoWorkspace = try #require(try await harness.services.analytics.catalog.workspace(id: Self.workspaceID))
+            let byID = try #require(try await harness.services.analytics.catalog.dataSource("sales", in: demoWorkspace)).id
+            let sameCounts = try await http.request(.get, "/v0/datasources/\(byID)/ingestion?minutes=3", token: Self.adminToken)
+            #expect(sameCounts["minutes"] == ingestion["minutes"], "by id as by name")
             #expect(try await http.request(.get, "/v0/datasources/sales/ingestion", token: reader).status == .forbidden)
         }
     }

@@ -55,6 +55,21 @@ import TesseraCore
             let one = try await http.request(.get, "/gcp/europe-west3/endpoints/sales_by_city/charts/\(id)?token=\(pinned)&cities=Madrid")
             #expect(one.status == .ok && one.text.contains(#"data-label="Bilbao""#) && !one.text.contains(#"data-label="Madrid""#))
 
+            // A preview draws a spec that is not saved, for the admin only, framed only by this server's pages.
+            let draft: JSONValue = .object(["type": .string("bar"), "index": .string("city"), "categories": .array([.string("orders")]),
+                                            "title": .string("<b>Draft</b>"), "params": .object(["limit": .string("3")])])
+            let preview = try await http.request(.post, "/v0/pipes/sales_by_city/charts/preview", token: Self.admin, json: draft)
+            #expect(preview.status == .ok && Self.marks(preview.text, #"class="bar""#) == 3 && preview.text.contains("&lt;b&gt;Draft&lt;/b&gt;"),
+                    "\(preview.status) \(preview.text.suffix(600))")
+            #expect(preview.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'self'") == true)
+            #expect(try await http.request(.get, "/v0/pipes/sales_by_city/charts", token: Self.admin).text.contains("Draft") == false, "nothing saved")
+            #expect(try await http.request(.post, "/v0/pipes/sales_by_city/charts/preview", token: reader, json: draft).status == .forbidden)
+            let wrongColumn = try await http.request(.post, "/v0/pipes/sales_by_city/charts/preview", token: Self.admin,
+                                                     json: .object(["index": .string("city"), "categories": .array([.string("nope")])]))
+            #expect(wrongColumn.status == .badRequest && wrongColumn.text.contains("nope"), "\(wrongColumn.text)")
+            #expect(try await http.request(.post, "/v0/pipes/sales_by_city/charts/preview", token: Self.admin,
+                                           json: .object(["index": .string("city")])).status == .badRequest)
+
             #expect(try await http.request(.delete, "/v0/pipes/sales_by_city/charts/\(id)", token: reader).status == .forbidden)
             #expect(try await http.request(.delete, "/v0/pipes/sales_by_city/charts/\(id)", token: Self.admin).status == .noContent)
             let gone = try await http.request(.get, "/endpoints/sales_by_city/charts/\(id)?token=\(reader)")

@@ -152,6 +152,9 @@ import TesseraServer
             #expect(paged.text.contains("page 1 of 1"))
             let jumped = try await browser.request(.get, "/console/users?q=&page-number=1")
             #expect(jumped.text.contains("page 1 of 1") && jumped.text.contains("root@example.com"))
+            for extreme in ["-9223372036854775808", "9223372036854775807", "x"] {
+                #expect(try await browser.request(.get, "/console/users?page-number=\(extreme)").status == .ok)
+            }
 
             let keys = try await browser.request(.get, "/console/keys")
             #expect(keys.text.contains("&quot;keys&quot;") && keys.text.contains("current"))
@@ -246,8 +249,18 @@ import TesseraServer
             _ = try await Self.submit(browser, ws + "/pipes/orders_by_city/charts", from: pipe, [
                 "id": chartID, "title": "Totals", "type": "line", "index": "city", "categories": "total",
             ])
+            let draft = try await browser.request(.get, ws + "/pipes/orders_by_city/draft-chart?title=Draft&type=bar&index=city&categories=total")
+            #expect(draft.status == .ok && draft.text.contains("<svg") && draft.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'self'") == true)
+            let badDraft = try await browser.request(.get, ws + "/pipes/orders_by_city/draft-chart?index=city&categories=missing")
+            #expect(badDraft.text.contains("missing") && !badDraft.text.contains("<svg"))
+            let signedOut = try await http.request(.get, ws + "/pipes/orders_by_city/draft-chart?index=city&categories=total")
+            #expect(signedOut.status == .forbidden)
             let token = try await Self.submit(browser, ws + "/tokens", from: workspace, ["name": "reader", "scopes": "PIPES:READ:orders_by_city"])
             let tokenValue = try Self.shownOnce(token)
+            let again = try await Self.submit(browser, ws + "/tokens", from: workspace, ["name": "reader", "scopes": "DATASOURCES:READ:orders"])
+            #expect(again.status == .conflict && again.text.contains("already exists"))
+            #expect(try await harness.services.analytics.catalog.tokens(in: setup.workspace).first { $0.name == "reader" }?.scopes.count == 1,
+                    "the token someone holds gained nothing")
             let tokens = try await browser.request(.get, ws)
             #expect(tokens.text.contains("reader") && !tokens.text.contains(String(tokenValue)) && !tokens.text.contains(setup.workspace.adminToken))
             let minted = try await Self.submit(browser, ws + "/jwt", from: workspace, [
@@ -268,6 +281,10 @@ import TesseraServer
                 "query": "{ users { userId userName } }", "variables": "{}", "role": "user", "session": "{\"x-hasura-user-id\": \"u1\"}",
             ])
             #expect(answered.text.contains("&quot;userName&quot; : &quot;Ann&quot;") || answered.text.contains("Ann"), "\(answered.text.suffix(800))")
+            let badSession = try await Self.submit(browser, "/console/graphql", from: graphql, [
+                "query": "{ users { userId } }", "variables": "{}", "role": "user", "session": "{\"x-hasura-user-id\": \"u1\\r\\nX-Evil: 1\"}",
+            ])
+            #expect(badSession.status == .ok && badSession.text.contains("is not usable"))
             let schema = try await browser.request(.get, "/console/graphql/schema")
             #expect(schema.text.contains("query_root") || schema.text.contains("users"))
 
@@ -288,6 +305,13 @@ import TesseraServer
             #expect(badDays.status == .badRequest)
             let deletedKey = try await Self.submit(browser, "/console/directory/keys/\(keyID)/delete", from: listed)
             #expect(deletedKey.text.contains("Deleted.") && !deletedKey.text.contains("Nightly import"))
+            // The console's own directory key deleted elsewhere: one refusal, then a new key.
+            for key in try await harness.services.directory.keys.list() where key.description.hasPrefix("Tessera Console") {
+                try await harness.services.directory.keys.delete(id: key.id)
+            }
+            let refused = try await browser.request(.get, "/console/directory")
+            #expect(refused.status == .badGateway, "not a sign-in loop: \(refused.status) \(refused.headers[.location] ?? "")")
+            #expect(try await browser.request(.get, "/console/directory").status == .ok)
             let progress = try await browser.request(.get, "/console/directory/progress")
             #expect(progress["connections"]?.arrayValue?.first?.objectValue?["id"] == "conn_console")
 
@@ -325,6 +349,14 @@ import TesseraServer
                     "an unsigned token the API refuses opens nothing: it is a sign-in to do again")
 
             // The sign-in's own checks: a callback without the attempt's cookie or with another state.
+            // Blocked, the admin is out within the role check's 30 s.
+            let admin = try #require(try await harness.tenant.users.byEmail("root@example.com").first)
+            let token = try await http.managementToken()
+            #expect(try await http.request(.patch, "/api/v2/users/\(admin.userID.pathEscaped)", token: token, json: ["blocked": true]).status == .ok)
+            harness.clock.advance(seconds: 31)
+            let blocked = try await browser.request(.get, "/console/")
+            #expect(blocked.status == .forbidden && blocked.text.contains("Not a console administrator"))
+
             let stray = try await http.request(.get, "/console/callback?code=abc&state=xyz")
             #expect(stray.status == .badRequest && stray.text.contains("Sign-in expired"))
             let login = try await http.request(.get, "/console/login?return_to=https://evil.example/")

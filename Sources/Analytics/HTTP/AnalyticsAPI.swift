@@ -167,9 +167,14 @@ public struct AnalyticsAPI<Context: RequestContext>: Sendable {
         // Tessera's addition: rows appended per minute (the console's ingestion picture), `?minutes=` up to a day.
         v0.get("datasources/:name/ingestion") { request, context in
             let principal = try await principal(request)
-            let name = try context.pathParameter("name")
-            guard canRead(principal, name) else { throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) cannot read Data Source \(name)") }
-            guard try await analytics.catalog.dataSource(name, in: principal.workspace) != nil else { throw DomainError.notFound("Data Source not found") }
+            // By name or id, as the other data source routes take it; the counts are kept by name.
+            guard let record = try await analytics.catalog.dataSource(try context.pathParameter("name"), in: principal.workspace) else {
+                throw DomainError.notFound("Data Source not found")
+            }
+            guard canRead(principal, record.name) else {
+                throw DomainError(.forbidden, code: "forbidden", "The token \(principal.name) cannot read Data Source \(record.name)")
+            }
+            let name = record.name
             let minutes = try request.query["minutes"].map { text in
                 guard let value = Int(text), (1...1440).contains(value) else { throw DomainError.invalidQuery("minutes must be a whole number from 1 to 1440") }
                 return value

@@ -63,6 +63,28 @@ function followSyncs() {
   poll();
 }
 
+// Charts: redraw the preview from the edit form's fields as they change (the chart is saved only by Save).
+function livePreviews() {
+  for (const holder of document.querySelectorAll("[data-preview]")) {
+    const frame = document.getElementById(holder.dataset.frame);
+    const form = holder.querySelector("form");
+    if (!frame || !form) continue;
+    let timer = null;
+    const redraw = () => {
+      const fields = new URLSearchParams();
+      for (const name of ["title", "type", "index", "categories"]) {
+        const field = form.elements.namedItem(name);
+        if (field) fields.set(name, field.value);
+      }
+      if (!fields.get("index") || !fields.get("categories")) return;
+      frame.hidden = false;
+      frame.src = holder.dataset.preview + "?" + fields.toString();
+    };
+    form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(redraw, 400); });
+    form.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(redraw, 100); });
+  }
+}
+
 // Secrets shown once: one click selects the whole value for copying.
 function selectableSecrets() {
   for (const code of document.querySelectorAll(".secret code.copy")) {
@@ -80,5 +102,6 @@ function selectableSecrets() {
 document.addEventListener("DOMContentLoaded", () => {
   enhanceEditors();
   followSyncs();
+  livePreviews();
   selectableSecrets();
 });
