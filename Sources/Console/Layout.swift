@@ -79,10 +79,12 @@ enum Layout {
     }
 
     static func document(_ page: Page, session: ConsoleSession?, notice: Notice?) -> HTML {
-        let navigation = Section.allCases.map { section -> HTML in
+        // Someone not signed in (a refusal, a failed sign-in) sees no sections they cannot open.
+        let navigation = session == nil ? [] : Section.allCases.map { section -> HTML in
             let current: HTML = section == page.section ? #" aria-current="page""# : ""
             return "<li><a href=\"\(section.path)\"\(current)>\(section.title)</a></li>"
         }
+        let menu: HTML = navigation.isEmpty ? "" : "<nav aria-label=\"Sections\"><ul>\(navigation)</ul></nav>"
         let signOut: HTML = session.map { session in
             "<form method=\"post\" action=\"/console/logout\" class=\"signout\">\(csrfField(session))<button type=\"submit\">Sign out</button></form>"
         } ?? ""
@@ -90,10 +92,10 @@ enum Layout {
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(page.title) · Tessera Console</title>
+            <title>\(page.title) · Tessera Console</title><link rel="icon" href="data:,">
             <link rel="stylesheet" href="/console/assets/console.css"><script src="/console/assets/console.js" defer></script></head>
             <body><a class="skip" href="#main">Skip to content</a>
-            <header><a class="brand" href="/console/">Tessera Console</a><nav aria-label="Sections"><ul>\(navigation)</ul></nav>\(signOut)</header>
+            <header><a class="brand" href="/console/">Tessera Console</a>\(menu)\(signOut)</header>
             <main id="main" tabindex="-1"><h1>\(page.title)</h1>\(message)\(page.body)</main></body></html>
             """
     }

@@ -330,6 +330,7 @@ import TesseraServer
         try await harness.testLive { http in
             let refused = try await Self.signIn(Browser(http), from: "/console/", email: "plain@example.com")
             #expect(refused.status == .forbidden && refused.text.contains("Not a console administrator") && refused.text.contains("tessera console grant"))
+            #expect(!refused.text.contains("/console/applications") && !refused.text.contains("Sign out"), "no sections for someone refused")
 
             let browser = Browser(http)
             let home = try await Self.signIn(browser, from: "/console/")
